@@ -1,0 +1,159 @@
+// Package audit keeps the append-only, hash-chained record of every change
+// anyone makes. Each school has its own chain: every entry carries the
+// hash of the entry before it, so a changed or removed entry breaks the
+// chain and Verify finds it. The database refuses UPDATE and DELETE.
+package audit
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/database"
+)
+
+// Genesis is the previous hash of the first entry of a chain.
+const Genesis = "0000000000000000000000000000000000000000000000000000000000000000"
+
+// lockSpace is the first key of the advisory lock that serialises appends
+// to one school's chain.
+const lockSpace = 0x617564 // "aud"
+
+// Actor is who makes a change: a signed-in account, or the system.
+type Actor struct {
+	AccountID int64  // 0 for the system or a command-line run
+	Name      string // shown in the log: "Helen Ashcroft (admin)", "signoff demo"
+	IP        string
+}
+
+// System is the actor of command-line and scheduled changes.
+func System(what string) Actor { return Actor{Name: what} }
+
+// Entry is one audit row.
+type Entry struct {
+	ID       int64
+	SchoolID int64 // 0 for changes that belong to no school
+	At       time.Time
+	Actor    Actor
+	Action   string // "policy.published", "signature.created", ...
+	Subject  string // "policy 12", "signature SG-..."
+	Detail   map[string]string
+	PrevHash string
+	Hash     string
+}
+
+// Record appends e to its school's chain inside tx. At is truncated to
+// the microsecond PostgreSQL stores.
+func Record(ctx context.Context, tx pgx.Tx, e Entry) error {
+	e.At = e.At.UTC().Truncate(time.Microsecond)
+	if e.Detail == nil {
+		e.Detail = map[string]string{}
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(lockSpace), int32(e.SchoolID)); err != nil {
+		return fmt.Errorf("audit: lock chain: %w", err)
+	}
+	err := tx.QueryRow(ctx, `SELECT hash FROM audit_log WHERE school_id IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1`,
+		nullID(e.SchoolID)).Scan(&e.PrevHash)
+	if err == pgx.ErrNoRows {
+		e.PrevHash = Genesis
+	} else if err != nil {
+		return fmt.Errorf("audit: read chain head: %w", err)
+	}
+	e.Hash = e.computeHash()
+	detail, _ := json.Marshal(e.Detail)
+	_, err = tx.Exec(ctx, `INSERT INTO audit_log (school_id, at, actor_id, actor, action, subject, detail, ip, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		nullID(e.SchoolID), e.At, nullID(e.Actor.AccountID), e.Actor.Name, e.Action, e.Subject, detail, e.Actor.IP, e.PrevHash, e.Hash)
+	if err != nil {
+		return fmt.Errorf("audit: append %s: %w", e.Action, err)
+	}
+	return nil
+}
+
+// computeHash hashes every field of the entry with its previous hash,
+// encoded as a JSON array so no field can bleed into another.
+func (e Entry) computeHash() string {
+	payload, _ := json.Marshal([]any{
+		strconv.FormatInt(e.SchoolID, 10),
+		e.At.UTC().Format(time.RFC3339Nano),
+		strconv.FormatInt(e.Actor.AccountID, 10),
+		e.Actor.Name, e.Action, e.Subject, e.Detail, e.Actor.IP, e.PrevHash,
+	})
+	sum := sha256.Sum256(payload)
+	return hex.EncodeToString(sum[:])
+}
+
+// Broken describes the first entry at which a chain fails.
+type Broken struct {
+	ID       int64
+	SchoolID int64
+	Reason   string
+}
+
+// Verify walks every chain from its start and returns the first broken
+// entry, or nil when all chains are intact. checked counts the entries.
+func Verify(ctx context.Context, db *database.DB) (broken *Broken, checked int, err error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, coalesce(school_id, 0), at, coalesce(actor_id, 0), actor, action, subject, detail, ip, prev_hash, hash
+		FROM audit_log ORDER BY id`)
+	if err != nil {
+		return nil, 0, fmt.Errorf("audit: verify: %w", err)
+	}
+	defer rows.Close()
+	heads := map[int64]string{}
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ID, &e.SchoolID, &e.At, &e.Actor.AccountID, &e.Actor.Name, &e.Action, &e.Subject,
+			&e.Detail, &e.Actor.IP, &e.PrevHash, &e.Hash); err != nil {
+			return nil, checked, fmt.Errorf("audit: verify: %w", err)
+		}
+		checked++
+		want, ok := heads[e.SchoolID]
+		if !ok {
+			want = Genesis
+		}
+		if e.PrevHash != want {
+			return &Broken{e.ID, e.SchoolID, "its previous-entry hash does not match the entry before it (an entry was removed or changed)"}, checked, nil
+		}
+		if e.computeHash() != e.Hash {
+			return &Broken{e.ID, e.SchoolID, "its contents do not match its hash (the entry was changed)"}, checked, nil
+		}
+		heads[e.SchoolID] = e.Hash
+	}
+	if err := rows.Err(); err != nil {
+		return nil, checked, fmt.Errorf("audit: verify: %w", err)
+	}
+	return nil, checked, nil
+}
+
+// List returns a school's latest entries, newest first.
+func List(ctx context.Context, db *database.DB, schoolID int64, limit int) ([]Entry, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, coalesce(school_id, 0), at, coalesce(actor_id, 0), actor, action, subject, detail, ip, prev_hash, hash
+		FROM audit_log WHERE school_id = $1 ORDER BY id DESC LIMIT $2`, schoolID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("audit: list: %w", err)
+	}
+	defer rows.Close()
+	var out []Entry
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ID, &e.SchoolID, &e.At, &e.Actor.AccountID, &e.Actor.Name, &e.Action, &e.Subject,
+			&e.Detail, &e.Actor.IP, &e.PrevHash, &e.Hash); err != nil {
+			return nil, fmt.Errorf("audit: list: %w", err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}

@@ -1,0 +1,290 @@
+// Package auth holds accounts, their passwords and their sessions.
+//
+// Passwords are hashed with argon2id. A session is a random token: the
+// browser's cookie holds the token, the database holds only its SHA-256,
+// so ending a session on the server (sign-out, time-out) makes a copied
+// cookie useless.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/alexedwards/argon2id"
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/audit"
+	"signoff/internal/database"
+)
+
+// Role is what an account may do.
+type Role string
+
+// The roles.
+const (
+	Admin    Role = "admin"    // business manager, office
+	Head     Role = "head"     // headteacher, policy owner
+	Governor Role = "governor" // approves policy revisions
+	Staff    Role = "staff"    // signs staff agreements
+	Parent   Role = "parent"   // signs for their children
+)
+
+// Label is the role as shown to people.
+func (r Role) Label() string {
+	switch r {
+	case Admin:
+		return "Administrator"
+	case Head:
+		return "Headteacher"
+	case Governor:
+		return "Governor"
+	case Staff:
+		return "Staff"
+	case Parent:
+		return "Parent or carer"
+	}
+	return string(r)
+}
+
+// Account is a sign-in.
+type Account struct {
+	ID          int64
+	SchoolID    int64
+	PersonID    int64 // 0 when the account is no person's (a bare admin)
+	Email       string
+	DisplayName string
+	Roles       []Role
+}
+
+// Has reports whether the account holds role r.
+func (a Account) Has(r Role) bool { return slices.Contains(a.Roles, r) }
+
+// Actor is the account as the audit log names it.
+func (a Account) Actor(ip string) audit.Actor {
+	return audit.Actor{AccountID: a.ID, Name: a.DisplayName + " <" + a.Email + ">", IP: ip}
+}
+
+// MinPasswordLength is the shortest password accepted.
+const MinPasswordLength = 10
+
+var argonParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
+// HashPassword hashes a password with argon2id.
+func HashPassword(pw string) (string, error) {
+	h, err := argon2id.CreateHash(pw, argonParams)
+	if err != nil {
+		return "", fmt.Errorf("auth: hash password: %w", err)
+	}
+	return h, nil
+}
+
+// dummyHash is compared against when no account matches, so that a
+// sign-in takes as long for an unknown address as for a known one.
+var dummyHash, _ = argon2id.CreateHash("not a real password", argonParams)
+
+// Store reads and writes accounts and sessions.
+type Store struct {
+	db *database.DB
+	// IdleTimeout ends a session not used for this long.
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after sign-in, used or not.
+	AbsoluteTimeout time.Duration
+}
+
+// NewStore returns a Store with a 2-hour idle and a 12-hour absolute time-out.
+func NewStore(db *database.DB) *Store {
+	return &Store{db: db, IdleTimeout: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour}
+}
+
+// Validate checks an account before it is created.
+func (a *Account) Validate() error {
+	var v apperr.Validation
+	a.Email = strings.ToLower(strings.TrimSpace(a.Email))
+	a.DisplayName = strings.TrimSpace(a.DisplayName)
+	v.Check(strings.Contains(a.Email, "@") && len(a.Email) <= 254, "email", "Enter an email address in the right format, like name@example.org")
+	v.Check(a.DisplayName != "", "display_name", "Enter a name")
+	v.Check(len(a.Roles) > 0, "roles", "Choose at least one role")
+	return v.Err()
+}
+
+// CreateAccountTx inserts a inside tx, with password when it is not empty.
+func CreateAccountTx(ctx context.Context, tx pgx.Tx, a *Account, password string) error {
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	var hash *string
+	if password != "" {
+		if len(password) < MinPasswordLength {
+			return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "password",
+				Message: fmt.Sprintf("The password must be at least %d characters long", MinPasswordLength)}}}
+		}
+		h, err := HashPassword(password)
+		if err != nil {
+			return err
+		}
+		hash = &h
+	}
+	roles := make([]string, len(a.Roles))
+	for i, r := range a.Roles {
+		roles[i] = string(r)
+	}
+	var person *int64
+	if a.PersonID != 0 {
+		person = &a.PersonID
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO accounts (school_id, person_id, email, display_name, password_hash, roles)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, a.SchoolID, person, a.Email, a.DisplayName, hash, roles).Scan(&a.ID)
+	if database.IsUniqueViolation(err, "accounts_email") {
+		return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "email", Message: "An account with this email address already exists"}}}
+	}
+	if err != nil {
+		return fmt.Errorf("auth: create account: %w", err)
+	}
+	return nil
+}
+
+const accountColumns = `a.id, a.school_id, coalesce(a.person_id, 0), a.email, a.display_name, a.roles::text[]`
+
+func scanAccount(r pgx.Row, extra ...any) (Account, error) {
+	var a Account
+	var roles []string
+	dest := append([]any{&a.ID, &a.SchoolID, &a.PersonID, &a.Email, &a.DisplayName, &roles}, extra...)
+	if err := r.Scan(dest...); err != nil {
+		return Account{}, err
+	}
+	for _, r := range roles {
+		a.Roles = append(a.Roles, Role(r))
+	}
+	return a, nil
+}
+
+// errBadSignIn is the one answer to any failed sign-in, so that it does
+// not reveal whether the address is known.
+var errBadSignIn = &apperr.Error{Code: apperr.Unauthenticated, Message: "The email address or password is not right",
+	Fields: []apperr.FieldError{{Field: "email", Message: "The email address or password is not right"}}}
+
+// SignIn checks the password of the account with email and, when it is
+// right, opens a session and returns its token. One transaction, audited.
+func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent string) (Account, string, error) {
+	var v apperr.Validation
+	email = strings.ToLower(strings.TrimSpace(email))
+	v.Check(email != "", "email", "Enter your email address")
+	v.Check(password != "", "password", "Enter your password")
+	if err := v.Err(); err != nil {
+		return Account{}, "", err
+	}
+	var hash *string
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, a.password_hash FROM accounts a
+		WHERE a.email = $1 AND a.disabled_at IS NULL`, email), &hash)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, "", fmt.Errorf("auth: sign in: %w", err)
+	}
+	if errors.Is(err, pgx.ErrNoRows) || hash == nil {
+		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		return Account{}, "", errBadSignIn
+	}
+	ok, err := argon2id.ComparePasswordAndHash(password, *hash)
+	if err != nil {
+		return Account{}, "", fmt.Errorf("auth: check password: %w", err)
+	}
+	if !ok {
+		return Account{}, "", errBadSignIn
+	}
+	var token string
+	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		token, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent)
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: a.SchoolID, At: s.db.Now(), Actor: a.Actor(ip),
+			Action: "account.signed_in", Subject: fmt.Sprintf("account %d", a.ID), Detail: map[string]string{"method": "password"}})
+	})
+	if err != nil {
+		return Account{}, "", err
+	}
+	return a, token, nil
+}
+
+func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64, ip, userAgent string) (string, error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("auth: session token: %w", err)
+	}
+	token := base64.RawURLEncoding.EncodeToString(b[:])
+	now := s.db.Now()
+	sum := sha256.Sum256([]byte(token))
+	if len(userAgent) > 500 {
+		userAgent = userAgent[:500]
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent)
+		VALUES ($1, $2, $3, $3, $4, $5, $6)`, sum[:], accountID, now, now.Add(s.AbsoluteTimeout), ip, userAgent)
+	if err != nil {
+		return "", fmt.Errorf("auth: create session: %w", err)
+	}
+	return token, nil
+}
+
+// SessionAccount returns the account of a live session and marks the
+// session used. An expired, idle or unknown session is Unauthenticated.
+func (s *Store) SessionAccount(ctx context.Context, token string) (Account, error) {
+	if token == "" {
+		return Account{}, apperr.New(apperr.Unauthenticated, "Sign in to continue")
+	}
+	sum := sha256.Sum256([]byte(token))
+	now := s.db.Now()
+	var lastSeen time.Time
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, s.last_seen_at
+		FROM sessions s JOIN accounts a ON a.id = s.account_id
+		WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled_at IS NULL`,
+		sum[:], now, now.Add(-s.IdleTimeout)), &lastSeen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, apperr.New(apperr.Unauthenticated, "Your session has ended. Sign in again to continue")
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("auth: session: %w", err)
+	}
+	if now.Sub(lastSeen) > time.Minute {
+		if _, err := s.db.Pool.Exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, sum[:], now); err != nil {
+			return Account{}, fmt.Errorf("auth: touch session: %w", err)
+		}
+	}
+	return a, nil
+}
+
+// SignOut ends the session with token on the server.
+func (s *Store) SignOut(ctx context.Context, token, ip string) error {
+	sum := sha256.Sum256([]byte(token))
+	return s.db.InTx(ctx, func(tx pgx.Tx) error {
+		a, err := scanAccount(tx.QueryRow(ctx, `DELETE FROM sessions s USING accounts a
+			WHERE s.token_hash = $1 AND a.id = s.account_id RETURNING `+accountColumns, sum[:]))
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("auth: sign out: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: a.SchoolID, At: s.db.Now(), Actor: a.Actor(ip),
+			Action: "account.signed_out", Subject: fmt.Sprintf("account %d", a.ID)})
+	})
+}
+
+// Get returns an account of a school.
+func (s *Store) Get(ctx context.Context, schoolID, id int64) (Account, error) {
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.school_id = $1 AND a.id = $2`, schoolID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, apperr.New(apperr.NotFound, "There is no such account")
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("auth: get account: %w", err)
+	}
+	return a, nil
+}

@@ -1,0 +1,214 @@
+// Package dbtest gives each test its own real PostgreSQL database, cloned
+// in milliseconds from a template database migrated once per schema.
+//
+// The server is TEST_DATABASE_URL when set (any database on it; the
+// harness creates and drops its own), otherwise a throwaway cluster that
+// this package starts in a temporary folder (fsync off) and removes when
+// the test binary ends. Packages that use it call dbtest.Main from TestMain.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"signoff/internal/database"
+)
+
+var (
+	once      sync.Once
+	serverURL string // a URL on the server; its path is replaced per database
+	cluster   *database.Cluster
+	tempDir   string
+	setupErr  error
+	template  string
+)
+
+// Main runs the tests and then stops and removes the throwaway cluster,
+// if this process started one.
+func Main(m *testing.M) {
+	code := m.Run()
+	Shutdown()
+	os.Exit(code)
+}
+
+// Shutdown stops the throwaway cluster started by this process, if any.
+func Shutdown() {
+	if cluster != nil {
+		_ = cluster.Stop(context.Background())
+		cluster = nil
+	}
+	if tempDir != "" {
+		_ = os.RemoveAll(tempDir)
+		tempDir = ""
+	}
+}
+
+// StartCluster starts a throwaway cluster in a new temporary folder, tuned
+// for tests, and returns it with a function that stops and removes it.
+func StartCluster(ctx context.Context) (*database.Cluster, func(), error) {
+	dir, err := os.MkdirTemp("", "signoff-test-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("dbtest: temp folder: %w", err)
+	}
+	_ = os.Chmod(dir, 0o755)
+	quiet := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	c, err := database.NewCluster(dir+"/pg", quiet)
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	c.Settings = map[string]string{
+		"fsync":              "off",
+		"synchronous_commit": "off",
+		"full_page_writes":   "off",
+		"max_connections":    "400",
+		"shared_buffers":     "128MB",
+	}
+	if _, err := c.Start(ctx); err != nil {
+		_ = os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	stop := func() {
+		_ = c.Stop(context.Background())
+		_ = os.RemoveAll(dir)
+	}
+	return c, stop, nil
+}
+
+func setup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	serverURL = os.Getenv("TEST_DATABASE_URL")
+	if serverURL == "" {
+		c, _, err := StartCluster(ctx)
+		if err != nil {
+			setupErr = err
+			return
+		}
+		cluster = c
+		tempDir = strings.TrimSuffix(c.Dir, "/pg")
+		serverURL = c.URL("postgres")
+	}
+	template, setupErr = ensureTemplate(ctx)
+}
+
+// ensureTemplate creates (once per schema, under an advisory lock shared
+// by every test process on the server) a migrated template database named
+// after the hash of the migrations.
+func ensureTemplate(ctx context.Context) (string, error) {
+	migs, err := database.Migrations()
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, m := range migs {
+		h.Write([]byte(m.Name))
+		h.Write([]byte(m.SQL))
+	}
+	name := "signoff_tpl_" + hex.EncodeToString(h.Sum(nil))[:16]
+
+	admin, err := database.Open(ctx, withDatabase(serverURL, "postgres"))
+	if err != nil {
+		return "", err
+	}
+	defer admin.Close()
+	conn, err := admin.Pool.Acquire(ctx)
+	if err != nil {
+		return "", fmt.Errorf("dbtest: acquire: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(7071)`); err != nil {
+		return "", fmt.Errorf("dbtest: lock: %w", err)
+	}
+	defer func() { _, _ = conn.Exec(context.Background(), `SELECT pg_advisory_unlock(7071)`) }()
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return "", fmt.Errorf("dbtest: look for template: %w", err)
+	}
+	if exists {
+		return name, nil
+	}
+	if _, err := conn.Exec(ctx, `CREATE DATABASE `+name); err != nil {
+		return "", fmt.Errorf("dbtest: create template: %w", err)
+	}
+	db, err := database.Open(ctx, withDatabase(serverURL, name))
+	if err != nil {
+		return "", err
+	}
+	_, err = db.Migrate(ctx)
+	db.Close()
+	if err != nil {
+		_, _ = conn.Exec(ctx, `DROP DATABASE `+name)
+		return "", err
+	}
+	if _, err := conn.Exec(ctx, `ALTER DATABASE `+name+` WITH IS_TEMPLATE true`); err != nil {
+		return "", fmt.Errorf("dbtest: mark template: %w", err)
+	}
+	return name, nil
+}
+
+// New returns a fresh, migrated database for this test, dropped when the
+// test ends. Its clock is the wall clock; tests that need another set
+// db.Now.
+func New(t testing.TB) *database.DB {
+	t.Helper()
+	url := NewURL(t)
+	db, err := database.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(db.Close)
+	return db
+}
+
+// NewURL creates a fresh, migrated database for this test and returns its
+// URL; the database is dropped when the test ends.
+func NewURL(t testing.TB) string {
+	t.Helper()
+	once.Do(setup)
+	if setupErr != nil {
+		t.Fatalf("dbtest: no test database server: %v", setupErr)
+	}
+	ctx := context.Background()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "signoff_test_" + hex.EncodeToString(b[:])
+	admin, err := database.Open(ctx, withDatabase(serverURL, "postgres"))
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	defer admin.Close()
+	if _, err := admin.Pool.Exec(ctx, `CREATE DATABASE `+name+` TEMPLATE `+template); err != nil {
+		t.Fatalf("dbtest: clone template: %v", err)
+	}
+	t.Cleanup(func() {
+		admin, err := database.Open(context.Background(), withDatabase(serverURL, "postgres"))
+		if err != nil {
+			return
+		}
+		defer admin.Close()
+		_, _ = admin.Pool.Exec(context.Background(), `DROP DATABASE IF EXISTS `+name+` WITH (FORCE)`)
+	})
+	return withDatabase(serverURL, name)
+}
+
+// withDatabase returns raw with its database name replaced by name.
+func withDatabase(raw, name string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	u.Path = "/" + name
+	u.RawPath = ""
+	return u.String()
+}

@@ -1,0 +1,227 @@
+// Package demo loads Hollybrook Primary School, a fictional school with
+// forty staff, two published staff policies and some signatures already
+// made, so that a fresh `make run` has something to show. The text and
+// names in content/ are written for Signoff.
+package demo
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/audit"
+	"signoff/internal/auth"
+	"signoff/internal/database"
+	"signoff/internal/people"
+	"signoff/internal/policies"
+	"signoff/internal/schools"
+	"signoff/internal/schooltime"
+	"signoff/internal/signing"
+)
+
+//go:embed content/*.md content/*.csv
+var content embed.FS
+
+// The demo's sign-in details, printed by `signoff demo` and `make run`.
+const (
+	SchoolSlug    = "hollybrook"
+	Password      = "hollybrook-demo"
+	AdminEmail    = "kholloway@hollybrook.example.sch.uk" // Karen Holloway, school business manager
+	StaffEmail    = "dokafor@hollybrook.example.sch.uk"   // Daniel Okafor, teacher, has not signed the AUP yet
+	HeadStaffCode = "AS01"
+)
+
+// jobTitles gives some staff a job title beyond their MIS role.
+var jobTitles = map[string]string{
+	"AS01": "Headteacher",
+	"HO24": "School business manager",
+	"BA25": "Site manager",
+	"AD27": "IT technician",
+	"FA26": "Office administrator",
+	"ST30": "Chair of governors",
+}
+
+// Result says what Load did.
+type Result struct {
+	School       schools.School
+	AlreadyThere bool
+	Staff        int
+	Signatures   int
+}
+
+// Load creates the demo school unless a school with its slug exists.
+// Signatures are spread over the weeks before now; now is db.Now().
+func Load(ctx context.Context, db *database.DB) (Result, error) {
+	sc, err := schools.NewStore(db).BySlug(ctx, SchoolSlug)
+	if err == nil {
+		return Result{School: sc, AlreadyThere: true}, nil
+	}
+	now := db.Now()
+	actor := audit.System("signoff demo")
+	res := Result{School: schools.School{Slug: SchoolSlug, Name: "Hollybrook Primary School", Colour: "#00594f"}}
+	staff, err := readStaff()
+	if err != nil {
+		return Result{}, err
+	}
+	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return Result{}, err
+	}
+	var aupID, confID int64
+	err = db.InTx(ctx, func(tx pgx.Tx) error {
+		if err := schools.CreateTx(ctx, tx, &res.School); err != nil {
+			return err
+		}
+		for i := range staff {
+			p := &staff[i]
+			p.SchoolID = res.School.ID
+			if err := people.CreateTx(ctx, tx, p); err != nil {
+				return fmt.Errorf("demo: %s: %w", p.FullName(), err)
+			}
+			roles := []auth.Role{auth.Staff}
+			if p.Email == AdminEmail {
+				roles = append(roles, auth.Admin)
+			}
+			a := auth.Account{SchoolID: res.School.ID, PersonID: p.ID, Email: p.Email, DisplayName: p.FullName(), Roles: roles}
+			if err := auth.CreateAccountTx(ctx, tx, &a, ""); err != nil {
+				return fmt.Errorf("demo: account for %s: %w", p.FullName(), err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1`, a.ID, hash); err != nil {
+				return fmt.Errorf("demo: password: %w", err)
+			}
+		}
+		res.Staff = len(staff)
+		for _, d := range []struct {
+			file, title, category string
+			id                    *int64
+		}{
+			{"content/it-acceptable-use.md", "IT acceptable use policy (staff)", "IT and online safety", &aupID},
+			{"content/data-confidentiality.md", "Data confidentiality agreement", "Data protection", &confID},
+		} {
+			body, err := content.ReadFile(d.file)
+			if err != nil {
+				return fmt.Errorf("demo: %w", err)
+			}
+			_, v, err := policies.CreateDraftTx(ctx, tx, now.AddDate(0, 0, -40), res.School.ID, actor,
+				policies.DraftInput{Title: d.title, Category: d.category, ReviewCycleYears: 1, Body: string(body)})
+			if err != nil {
+				return fmt.Errorf("demo: %s: %w", d.title, err)
+			}
+			*d.id = v.ID
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: res.School.ID, At: now, Actor: actor, Action: "school.created",
+			Subject: "school " + res.School.Slug, Detail: map[string]string{"staff": fmt.Sprint(len(staff))}})
+	})
+	if err != nil {
+		return Result{}, err
+	}
+
+	// Publish both policies a month ago, then sign as staff would have
+	// done over the weeks since, each at their own time.
+	// Keep it all inside the current academic year, so that yearly forms
+	// count the signatures.
+	start := now.AddDate(0, 0, -30)
+	if ayStart := time.Date(schooltime.AcademicYear(now), time.September, 1, 9, 0, 0, 0, schooltime.London); start.Before(ayStart) {
+		start = ayStart
+	}
+	span := now.Sub(start)
+	past := *db
+	clock := start
+	past.Now = func() time.Time { return clock }
+	sign := signing.NewStore(&past)
+	due := now.AddDate(0, 0, 14)
+	aupForm, err := sign.Publish(ctx, res.School.ID, aupID, actor, signing.FormInput{
+		Statement:     "I have read and understood the IT acceptable use policy and I will follow it.",
+		AudienceRoles: []people.StaffRole{people.Teacher, people.TeachingAssistant, people.Support, people.Governor, people.Volunteer, people.Contractor},
+		Renewal:       signing.EachYear, DueOn: &due,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("demo: publish AUP: %w", err)
+	}
+	confForm, err := sign.Publish(ctx, res.School.ID, confID, actor, signing.FormInput{
+		Statement:     "I agree to keep the information I handle at Hollybrook confidential, as this agreement sets out.",
+		AudienceRoles: []people.StaffRole{people.Teacher, people.TeachingAssistant, people.Support, people.Volunteer, people.Contractor},
+		Renewal:       signing.EachVersion,
+	})
+	if err != nil {
+		return Result{}, fmt.Errorf("demo: publish confidentiality agreement: %w", err)
+	}
+	for i, p := range staff {
+		if p.Email == StaffEmail {
+			continue // the demo teacher still has both to sign
+		}
+		for _, f := range []struct {
+			form  signing.Form
+			every int
+		}{{aupForm, 3}, {confForm, 2}} {
+			// About two in three have signed the AUP, one in two the agreement.
+			if i%f.every == 0 {
+				continue
+			}
+			if !f.form.InAudience(p.StaffRole) {
+				continue
+			}
+			clock = start.Add(span * time.Duration(1+(i*7)%28) / 30)
+			versionID, _, err := sign.CurrentVersion(ctx, f.form.ID)
+			if err != nil {
+				return Result{}, err
+			}
+			_, created, err := sign.Sign(ctx, signing.SignInput{SchoolID: res.School.ID, FormID: f.form.ID, PersonID: p.ID,
+				VersionID: versionID, Agreed: true, TypedName: p.FullName(),
+				Actor: audit.Actor{Name: p.FullName() + " (demo)", IP: "192.0.2.10"}, UserAgent: "Mozilla/5.0 (demo data)"})
+			if err != nil {
+				return Result{}, fmt.Errorf("demo: sign as %s: %w", p.FullName(), err)
+			}
+			if created {
+				res.Signatures++
+			}
+		}
+	}
+	return res, nil
+}
+
+// readStaff parses the embedded MIS-shaped staff export.
+func readStaff() ([]people.Person, error) {
+	data, err := content.ReadFile("content/staff.csv")
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("demo: staff header: %w", err)
+	}
+	col := map[string]int{}
+	for i, h := range header {
+		col[strings.TrimSpace(h)] = i
+	}
+	var out []people.Person
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo: staff: %w", err)
+		}
+		role, ok := people.ParseStaffRole(rec[col["Role"]])
+		if !ok {
+			return nil, fmt.Errorf("demo: staff: unknown role %q", rec[col["Role"]])
+		}
+		code := rec[col["Staff Code"]]
+		p := people.Person{Kind: people.Staff, MISID: code, Title: rec[col["Title"]], GivenName: rec[col["Forename"]],
+			FamilyName: rec[col["Surname"]], Email: rec[col["Work Email"]], StaffRole: role, JobTitle: jobTitles[code]}
+		if d, err := time.Parse("02/01/2006", rec[col["Start Date"]]); err == nil {
+			p.StartedOn = &d
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}

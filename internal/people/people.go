@@ -1,0 +1,236 @@
+// Package people holds everyone a school knows: staff with their roles,
+// and (with the import work) pupils and their parents and carers.
+package people
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/database"
+)
+
+// Kind is what a person is to the school.
+type Kind string
+
+// The kinds.
+const (
+	Staff  Kind = "staff"
+	Pupil  Kind = "pupil"
+	Parent Kind = "parent"
+)
+
+// StaffRole is a member of staff's role, which decides what they are asked
+// to sign.
+type StaffRole string
+
+// The staff roles.
+const (
+	Teacher           StaffRole = "teacher"
+	TeachingAssistant StaffRole = "teaching_assistant"
+	Support           StaffRole = "support"
+	Governor          StaffRole = "governor"
+	Volunteer         StaffRole = "volunteer"
+	Contractor        StaffRole = "contractor"
+	Visitor           StaffRole = "visitor"
+)
+
+// StaffRoles lists every staff role in display order.
+var StaffRoles = []StaffRole{Teacher, TeachingAssistant, Support, Governor, Volunteer, Contractor, Visitor}
+
+// Label is the role as a school writes it.
+func (r StaffRole) Label() string {
+	switch r {
+	case Teacher:
+		return "Teacher"
+	case TeachingAssistant:
+		return "Teaching assistant"
+	case Support:
+		return "Support staff"
+	case Governor:
+		return "Governor"
+	case Volunteer:
+		return "Volunteer"
+	case Contractor:
+		return "Contractor"
+	case Visitor:
+		return "Visitor"
+	}
+	return string(r)
+}
+
+// Valid reports whether r is a known role.
+func (r StaffRole) Valid() bool {
+	for _, k := range StaffRoles {
+		if k == r {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseStaffRole reads a role as an MIS export or a person writes it
+// ("Teaching Assistant", "Support Staff", "teaching_assistant", "TA").
+func ParseStaffRole(s string) (StaffRole, bool) {
+	k := strings.ToLower(strings.TrimSpace(s))
+	k = strings.NewReplacer("_", " ", "-", " ").Replace(k)
+	switch k {
+	case "teacher", "teaching staff", "headteacher", "head teacher", "deputy headteacher", "supply teacher":
+		return Teacher, true
+	case "teaching assistant", "ta", "hlta", "learning support assistant", "lsa":
+		return TeachingAssistant, true
+	case "support", "support staff", "admin", "administrator", "office", "site", "caretaker":
+		return Support, true
+	case "governor", "trustee":
+		return Governor, true
+	case "volunteer":
+		return Volunteer, true
+	case "contractor":
+		return Contractor, true
+	case "visitor":
+		return Visitor, true
+	}
+	return "", false
+}
+
+// Person is someone the school knows.
+type Person struct {
+	ID         int64
+	SchoolID   int64
+	Kind       Kind
+	MISID      string // staff code, UPN
+	Title      string
+	GivenName  string
+	FamilyName string
+	Email      string
+	StaffRole  StaffRole
+	JobTitle   string
+	StartedOn  *time.Time
+	LeftAt     *time.Time
+}
+
+// FullName is "Given Family".
+func (p Person) FullName() string { return strings.TrimSpace(p.GivenName + " " + p.FamilyName) }
+
+// SortName is "Family, Given".
+func (p Person) SortName() string { return p.FamilyName + ", " + p.GivenName }
+
+// RoleLabel describes the person's role: the job title when there is one,
+// else the staff role.
+func (p Person) RoleLabel() string {
+	if p.JobTitle != "" {
+		return p.JobTitle
+	}
+	if p.StaffRole != "" {
+		return p.StaffRole.Label()
+	}
+	return string(p.Kind)
+}
+
+// Validate tidies and checks the person's fields.
+func (p *Person) Validate() error {
+	var v apperr.Validation
+	p.GivenName = strings.TrimSpace(p.GivenName)
+	p.FamilyName = strings.TrimSpace(p.FamilyName)
+	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
+	p.MISID = strings.TrimSpace(p.MISID)
+	v.Check(p.GivenName != "", "given_name", "Enter a first name")
+	v.Check(p.FamilyName != "", "family_name", "Enter a last name")
+	if p.Email != "" {
+		a, err := mail.ParseAddress(p.Email)
+		v.Check(err == nil && a.Address == p.Email, "email", "Enter an email address in the right format, like name@example.org")
+	}
+	switch p.Kind {
+	case Staff:
+		v.Check(p.StaffRole.Valid(), "staff_role", "Choose a staff role")
+	case Pupil, Parent:
+		v.Check(p.StaffRole == "", "staff_role", "Only staff have a staff role")
+	default:
+		v.Add("kind", "Choose staff, pupil or parent")
+	}
+	return v.Err()
+}
+
+const columns = `id, school_id, kind, coalesce(mis_id, ''), title, given_name, family_name, coalesce(email, ''),
+	coalesce(staff_role, ''), job_title, started_on, left_at`
+
+func scan(r pgx.Row) (Person, error) {
+	var p Person
+	err := r.Scan(&p.ID, &p.SchoolID, &p.Kind, &p.MISID, &p.Title, &p.GivenName, &p.FamilyName, &p.Email,
+		&p.StaffRole, &p.JobTitle, &p.StartedOn, &p.LeftAt)
+	return p, err
+}
+
+// CreateTx inserts p inside tx and sets its ID.
+func CreateTx(ctx context.Context, tx pgx.Tx, p *Person) error {
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO people (school_id, kind, mis_id, title, given_name, family_name, email, staff_role, job_title, started_on)
+		VALUES ($1, $2, nullif($3, ''), $4, $5, $6, nullif($7, ''), nullif($8, ''), $9, $10) RETURNING id`,
+		p.SchoolID, p.Kind, p.MISID, p.Title, p.GivenName, p.FamilyName, p.Email, string(p.StaffRole), p.JobTitle, p.StartedOn).Scan(&p.ID)
+	if database.IsUniqueViolation(err, "people_staff_email") {
+		return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "email", Message: "Another member of staff already has this email address"}}}
+	}
+	if database.IsUniqueViolation(err, "people_mis_id") {
+		return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "mis_id", Message: "Another person already has this MIS identifier"}}}
+	}
+	if err != nil {
+		return fmt.Errorf("people: create: %w", err)
+	}
+	return nil
+}
+
+// Store reads people.
+type Store struct{ db *database.DB }
+
+// NewStore returns a Store.
+func NewStore(db *database.DB) *Store { return &Store{db: db} }
+
+// Get returns the person id of school schoolID.
+func (s *Store) Get(ctx context.Context, schoolID, id int64) (Person, error) {
+	p, err := scan(s.db.Pool.QueryRow(ctx, `SELECT `+columns+` FROM people WHERE school_id = $1 AND id = $2`, schoolID, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Person{}, apperr.New(apperr.NotFound, "There is no such person")
+	}
+	if err != nil {
+		return Person{}, fmt.Errorf("people: get: %w", err)
+	}
+	return p, nil
+}
+
+// StaffFilter narrows a staff list.
+type StaffFilter struct {
+	Role        StaffRole // "" for all
+	Search      string    // part of a name or email
+	WithLeavers bool
+}
+
+// ListStaff returns a school's staff, by family name.
+func (s *Store) ListStaff(ctx context.Context, schoolID int64, f StaffFilter) ([]Person, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+columns+` FROM people
+		WHERE school_id = $1 AND kind = 'staff'
+		  AND ($2 = '' OR staff_role = $2)
+		  AND ($3 = '' OR (given_name || ' ' || family_name || ' ' || coalesce(email, '')) ILIKE '%' || $3 || '%')
+		  AND ($4 OR left_at IS NULL)
+		ORDER BY lower(family_name), lower(given_name), id`, schoolID, string(f.Role), likeEscape(strings.TrimSpace(f.Search)), f.WithLeavers)
+	if err != nil {
+		return nil, fmt.Errorf("people: list staff: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Person, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("people: list staff: %w", err)
+	}
+	return out, nil
+}
+
+// likeEscape makes s match itself literally inside a LIKE pattern.
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -1,0 +1,55 @@
+package policies
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strings"
+
+	"github.com/microcosm-cc/bluemonday"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+)
+
+var (
+	md = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify))
+	// sanitiser allows the usual document elements and nothing that runs
+	// or styles: no scripts, no event handlers, no inline styles.
+	sanitiser = func() *bluemonday.Policy {
+		p := bluemonday.UGCPolicy()
+		p.RequireNoFollowOnLinks(true)
+		p.AddTargetBlankToFullyQualifiedLinks(false)
+		return p
+	}()
+	tableOpen  = regexp.MustCompile(`<table>`)
+	tableClose = regexp.MustCompile(`</table>`)
+)
+
+// RenderHTML turns policy Markdown into sanitised HTML, safe to put in a
+// page as it is. Tables are wrapped so they scroll on a narrow phone.
+func RenderHTML(markdown string) string {
+	var buf bytes.Buffer
+	if err := md.Convert([]byte(markdown), &buf); err != nil {
+		// goldmark does not fail on text input; show the text escaped if it ever does.
+		return "<pre>" + bluemonday.StrictPolicy().Sanitize(markdown) + "</pre>"
+	}
+	out := sanitiser.Sanitize(buf.String())
+	out = tableOpen.ReplaceAllString(out, `<div class="app-table-wrapper" role="region" aria-label="Table" tabindex="0"><table>`)
+	return tableClose.ReplaceAllString(out, `</table></div>`)
+}
+
+// NormaliseText gives a policy text one form before it is hashed: Unix
+// line ends, no blank lines at either end, one final newline. (Trailing
+// spaces stay: in Markdown two of them make a line break.)
+func NormaliseText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	return strings.Trim(s, "\n") + "\n"
+}
+
+// Hash is the hex SHA-256 of the text's UTF-8 bytes.
+func Hash(text string) string {
+	sum := sha256.Sum256([]byte(text))
+	return hex.EncodeToString(sum[:])
+}

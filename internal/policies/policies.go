@@ -1,0 +1,366 @@
+// Package policies holds a school's policies and their versions: a policy
+// is a titled document with a review cycle; a version is one text of it,
+// hashed, moving from draft to published and then superseded. A published
+// version's text never changes (the database refuses it too).
+package policies
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/audit"
+	"signoff/internal/database"
+)
+
+// Status is where a version is in its life.
+type Status string
+
+// The statuses.
+const (
+	Draft            Status = "draft"
+	AwaitingApproval Status = "awaiting_approval"
+	Approved         Status = "approved"
+	Published        Status = "published"
+	Superseded       Status = "superseded"
+)
+
+// Label is the status as shown to people.
+func (s Status) Label() string {
+	switch s {
+	case Draft:
+		return "Draft"
+	case AwaitingApproval:
+		return "Awaiting approval"
+	case Approved:
+		return "Approved"
+	case Published:
+		return "Published"
+	case Superseded:
+		return "Superseded"
+	}
+	return string(s)
+}
+
+// Policy is a titled document with a history of versions.
+type Policy struct {
+	ID               int64
+	SchoolID         int64
+	Title            string
+	Category         string
+	ReviewCycleYears int
+	CreatedAt        time.Time
+}
+
+// Version is one text of a policy.
+type Version struct {
+	ID          int64
+	SchoolID    int64
+	PolicyID    int64
+	Number      int
+	Body        string // Markdown
+	SHA256      string
+	Status      Status
+	Major       bool
+	CreatedAt   time.Time
+	PublishedAt *time.Time
+}
+
+// Summary is a policy with its current and latest versions, for lists.
+type Summary struct {
+	Policy
+	Current *Version // the published version, if any
+	Latest  Version  // the newest version, whatever its status
+}
+
+// Limits on what a policy holds.
+const (
+	MaxTitle = 200
+	MaxBody  = 500_000
+)
+
+// Draft is what an admin writes to start a policy or a new version.
+type DraftInput struct {
+	Title            string
+	Category         string
+	ReviewCycleYears int
+	Body             string
+}
+
+// Validate tidies and checks the input.
+func (in *DraftInput) Validate() error {
+	var v apperr.Validation
+	in.Title = strings.TrimSpace(in.Title)
+	in.Category = strings.TrimSpace(in.Category)
+	v.Check(in.Title != "", "title", "Enter the policy's title")
+	v.Check(utf8.RuneCountInString(in.Title) <= MaxTitle, "title", fmt.Sprintf("The title must be %d characters or fewer", MaxTitle))
+	v.Check(in.ReviewCycleYears >= 1 && in.ReviewCycleYears <= 3, "review_cycle_years", "Choose how often the policy is reviewed: every 1, 2 or 3 years")
+	v.Check(strings.TrimSpace(in.Body) != "", "body", "Enter the policy's text")
+	v.Check(len(in.Body) <= MaxBody, "body", "The text is too long: it must be under 500,000 characters")
+	v.Check(utf8.ValidString(in.Body), "body", "The text has characters that are not valid UTF-8; paste it again as plain text")
+	return v.Err()
+}
+
+// Store reads and writes policies.
+type Store struct{ db *database.DB }
+
+// NewStore returns a Store.
+func NewStore(db *database.DB) *Store { return &Store{db: db} }
+
+// CreateDraft creates a policy with version 1 as a draft.
+func (s *Store) CreateDraft(ctx context.Context, schoolID int64, actor audit.Actor, in DraftInput) (Policy, Version, error) {
+	if err := in.Validate(); err != nil {
+		return Policy{}, Version{}, err
+	}
+	var p Policy
+	var v Version
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		p, v, err = CreateDraftTx(ctx, tx, s.db.Now(), schoolID, actor, in)
+		return err
+	})
+	return p, v, err
+}
+
+// CreateDraftTx is CreateDraft inside a caller's transaction.
+func CreateDraftTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID int64, actor audit.Actor, in DraftInput) (Policy, Version, error) {
+	if err := in.Validate(); err != nil {
+		return Policy{}, Version{}, err
+	}
+	p := Policy{SchoolID: schoolID, Title: in.Title, Category: in.Category, ReviewCycleYears: in.ReviewCycleYears, CreatedAt: now}
+	err := tx.QueryRow(ctx, `INSERT INTO policies (school_id, title, category, review_cycle_years, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		schoolID, p.Title, p.Category, p.ReviewCycleYears, nullID(actor.AccountID), now).Scan(&p.ID)
+	if database.IsUniqueViolation(err, "policies_title") {
+		return Policy{}, Version{}, &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "title", Message: "There is already a policy with this title"}}}
+	}
+	if err != nil {
+		return Policy{}, Version{}, fmt.Errorf("policies: create: %w", err)
+	}
+	body := NormaliseText(in.Body)
+	v := Version{SchoolID: schoolID, PolicyID: p.ID, Number: 1, Body: body, SHA256: Hash(body), Status: Draft, Major: true, CreatedAt: now}
+	err = tx.QueryRow(ctx, `INSERT INTO policy_versions (school_id, policy_id, number, body_md, sha256, status, major, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, 'draft', true, $6, $7) RETURNING id`,
+		schoolID, p.ID, v.Number, v.Body, v.SHA256, nullID(actor.AccountID), now).Scan(&v.ID)
+	if err != nil {
+		return Policy{}, Version{}, fmt.Errorf("policies: create version: %w", err)
+	}
+	err = audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "policy.created",
+		Subject: fmt.Sprintf("policy %d", p.ID), Detail: map[string]string{"title": p.Title, "version": "1", "sha256": v.SHA256}})
+	return p, v, err
+}
+
+// UpdateDraft replaces the title, settings and text of a policy whose
+// version versionID is still a draft.
+func (s *Store) UpdateDraft(ctx context.Context, schoolID, versionID int64, actor audit.Actor, in DraftInput) error {
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	now := s.db.Now()
+	return s.db.InTx(ctx, func(tx pgx.Tx) error {
+		v, err := versionTx(ctx, tx, schoolID, versionID, true)
+		if err != nil {
+			return err
+		}
+		if v.Status != Draft {
+			return apperr.New(apperr.Conflict, "Version %d is %s and can no longer be edited", v.Number, strings.ToLower(v.Status.Label()))
+		}
+		body := NormaliseText(in.Body)
+		if _, err := tx.Exec(ctx, `UPDATE policy_versions SET body_md = $2, sha256 = $3 WHERE id = $1`, v.ID, body, Hash(body)); err != nil {
+			return fmt.Errorf("policies: update draft: %w", err)
+		}
+		_, err = tx.Exec(ctx, `UPDATE policies SET title = $2, category = $3, review_cycle_years = $4 WHERE id = $1`,
+			v.PolicyID, in.Title, in.Category, in.ReviewCycleYears)
+		if database.IsUniqueViolation(err, "policies_title") {
+			return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "title", Message: "There is already a policy with this title"}}}
+		}
+		if err != nil {
+			return fmt.Errorf("policies: update policy: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "policy.draft_edited",
+			Subject: fmt.Sprintf("policy %d", v.PolicyID), Detail: map[string]string{"version": fmt.Sprint(v.Number), "sha256": Hash(body)}})
+	})
+}
+
+// CreateRevision starts a new draft version of a policy from body. A
+// minor revision (typos, names) does not ask people to sign again when
+// it is published; a major one does.
+func (s *Store) CreateRevision(ctx context.Context, schoolID, policyID int64, actor audit.Actor, body string, major bool) (Version, error) {
+	if strings.TrimSpace(body) == "" {
+		return Version{}, &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "body", Message: "Enter the policy's text"}}}
+	}
+	now := s.db.Now()
+	body = NormaliseText(body)
+	v := Version{SchoolID: schoolID, PolicyID: policyID, Body: body, SHA256: Hash(body), Status: Draft, Major: major, CreatedAt: now}
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		var open int
+		err := tx.QueryRow(ctx, `SELECT coalesce(max(number), 0), count(*) FILTER (WHERE status IN ('draft', 'awaiting_approval', 'approved'))
+			FROM policy_versions WHERE school_id = $1 AND policy_id = $2`, schoolID, policyID).Scan(&v.Number, &open)
+		if err != nil {
+			return fmt.Errorf("policies: revision: %w", err)
+		}
+		if v.Number == 0 {
+			return apperr.New(apperr.NotFound, "There is no such policy")
+		}
+		if open > 0 {
+			return apperr.New(apperr.Conflict, "This policy already has a revision in progress; finish or discard it first")
+		}
+		v.Number++
+		err = tx.QueryRow(ctx, `INSERT INTO policy_versions (school_id, policy_id, number, body_md, sha256, status, major, created_by, created_at)
+			VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8) RETURNING id`,
+			schoolID, policyID, v.Number, v.Body, v.SHA256, major, nullID(actor.AccountID), now).Scan(&v.ID)
+		if err != nil {
+			return fmt.Errorf("policies: revision: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "policy.revision_started",
+			Subject: fmt.Sprintf("policy %d", policyID), Detail: map[string]string{"version": fmt.Sprint(v.Number), "major": fmt.Sprint(major)}})
+	})
+	if err != nil {
+		return Version{}, err
+	}
+	return v, nil
+}
+
+// PublishVersionTx publishes the draft or approved version versionID
+// inside tx, superseding the version published before it, and returns it.
+// Callers (signing) attach the forms that ask people to sign it.
+func PublishVersionTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, versionID int64, actor audit.Actor) (Version, error) {
+	v, err := versionTx(ctx, tx, schoolID, versionID, true)
+	if err != nil {
+		return Version{}, err
+	}
+	switch v.Status {
+	case Draft, Approved:
+	case Published:
+		return Version{}, apperr.New(apperr.Conflict, "Version %d is already published", v.Number)
+	default:
+		return Version{}, apperr.New(apperr.Conflict, "Version %d is %s and cannot be published", v.Number, strings.ToLower(v.Status.Label()))
+	}
+	if _, err := tx.Exec(ctx, `UPDATE policy_versions SET status = 'superseded' WHERE policy_id = $1 AND status = 'published'`, v.PolicyID); err != nil {
+		return Version{}, fmt.Errorf("policies: supersede: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE policy_versions SET status = 'published', published_at = $2, published_by = $3 WHERE id = $1`,
+		v.ID, now, nullID(actor.AccountID)); err != nil {
+		return Version{}, fmt.Errorf("policies: publish: %w", err)
+	}
+	v.Status = Published
+	v.PublishedAt = &now
+	err = audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "policy.published",
+		Subject: fmt.Sprintf("policy %d", v.PolicyID), Detail: map[string]string{"version": fmt.Sprint(v.Number), "sha256": v.SHA256}})
+	return v, err
+}
+
+const versionColumns = `id, school_id, policy_id, number, body_md, sha256, status, major, created_at, published_at`
+
+func scanVersion(r pgx.Row) (Version, error) {
+	var v Version
+	err := r.Scan(&v.ID, &v.SchoolID, &v.PolicyID, &v.Number, &v.Body, &v.SHA256, &v.Status, &v.Major, &v.CreatedAt, &v.PublishedAt)
+	return v, err
+}
+
+func versionTx(ctx context.Context, tx pgx.Tx, schoolID, versionID int64, forUpdate bool) (Version, error) {
+	q := `SELECT ` + versionColumns + ` FROM policy_versions WHERE school_id = $1 AND id = $2`
+	if forUpdate {
+		q += ` FOR UPDATE`
+	}
+	v, err := scanVersion(tx.QueryRow(ctx, q, schoolID, versionID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Version{}, apperr.New(apperr.NotFound, "There is no such policy version")
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: get version: %w", err)
+	}
+	return v, nil
+}
+
+// Get returns a policy of the school.
+func (s *Store) Get(ctx context.Context, schoolID, id int64) (Policy, error) {
+	var p Policy
+	err := s.db.Pool.QueryRow(ctx, `SELECT id, school_id, title, category, review_cycle_years, created_at
+		FROM policies WHERE school_id = $1 AND id = $2`, schoolID, id).
+		Scan(&p.ID, &p.SchoolID, &p.Title, &p.Category, &p.ReviewCycleYears, &p.CreatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Policy{}, apperr.New(apperr.NotFound, "There is no such policy")
+	}
+	if err != nil {
+		return Policy{}, fmt.Errorf("policies: get: %w", err)
+	}
+	return p, nil
+}
+
+// Version returns a version of a policy of the school.
+func (s *Store) Version(ctx context.Context, schoolID, versionID int64) (Version, error) {
+	v, err := scanVersion(s.db.Pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM policy_versions WHERE school_id = $1 AND id = $2`, schoolID, versionID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Version{}, apperr.New(apperr.NotFound, "There is no such policy version")
+	}
+	if err != nil {
+		return Version{}, fmt.Errorf("policies: get version: %w", err)
+	}
+	return v, nil
+}
+
+// Versions returns a policy's versions, newest first.
+func (s *Store) Versions(ctx context.Context, schoolID, policyID int64) ([]Version, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+versionColumns+` FROM policy_versions
+		WHERE school_id = $1 AND policy_id = $2 ORDER BY number DESC`, schoolID, policyID)
+	if err != nil {
+		return nil, fmt.Errorf("policies: versions: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Version, error) { return scanVersion(r) })
+	if err != nil {
+		return nil, fmt.Errorf("policies: versions: %w", err)
+	}
+	return out, nil
+}
+
+// List returns the school's policies by title, each with its current
+// (published) and latest versions.
+func (s *Store) List(ctx context.Context, schoolID int64) ([]Summary, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT p.id, p.school_id, p.title, p.category, p.review_cycle_years, p.created_at,
+			l.id, l.school_id, l.policy_id, l.number, '', l.sha256, l.status, l.major, l.created_at, l.published_at,
+			c.id, c.number, c.sha256, c.major, c.created_at, c.published_at
+		FROM policies p
+		JOIN LATERAL (SELECT * FROM policy_versions v WHERE v.policy_id = p.id ORDER BY number DESC LIMIT 1) l ON true
+		LEFT JOIN policy_versions c ON c.policy_id = p.id AND c.status = 'published'
+		WHERE p.school_id = $1
+		ORDER BY lower(p.title)`, schoolID)
+	if err != nil {
+		return nil, fmt.Errorf("policies: list: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Summary, error) {
+		var s Summary
+		var cID *int64
+		var cNumber *int
+		var cSHA *string
+		var cMajor *bool
+		var cCreated *time.Time
+		var cPublished *time.Time
+		err := r.Scan(&s.ID, &s.SchoolID, &s.Title, &s.Category, &s.ReviewCycleYears, &s.Policy.CreatedAt,
+			&s.Latest.ID, &s.Latest.SchoolID, &s.Latest.PolicyID, &s.Latest.Number, &s.Latest.Body, &s.Latest.SHA256,
+			&s.Latest.Status, &s.Latest.Major, &s.Latest.CreatedAt, &s.Latest.PublishedAt,
+			&cID, &cNumber, &cSHA, &cMajor, &cCreated, &cPublished)
+		if cID != nil {
+			s.Current = &Version{ID: *cID, SchoolID: s.SchoolID, PolicyID: s.ID, Number: *cNumber, SHA256: *cSHA,
+				Status: Published, Major: *cMajor, CreatedAt: *cCreated, PublishedAt: cPublished}
+		}
+		return s, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policies: list: %w", err)
+	}
+	return out, nil
+}
+
+func nullID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
