@@ -9,7 +9,9 @@ import (
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/ast"
 	"github.com/yuin/goldmark/extension"
+	"github.com/yuin/goldmark/text"
 )
 
 var (
@@ -30,7 +32,17 @@ var (
 // page as it is. Tables are wrapped so they scroll on a narrow phone.
 func RenderHTML(markdown string) string {
 	var buf bytes.Buffer
-	if err := md.Convert([]byte(markdown), &buf); err != nil {
+	src := []byte(markdown)
+	doc := md.Parser().Parse(text.NewReader(src))
+	// The page has its own h1 (the policy's title): the text's headings
+	// start one level down, so the outline stays right for screen readers.
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if h, ok := n.(*ast.Heading); ok && entering && h.Level < 6 {
+			h.Level++
+		}
+		return ast.WalkContinue, nil
+	})
+	if err := md.Renderer().Render(&buf, src, doc); err != nil {
 		// goldmark does not fail on text input; show the text escaped if it ever does.
 		return "<pre>" + bluemonday.StrictPolicy().Sanitize(markdown) + "</pre>"
 	}

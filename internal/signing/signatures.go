@@ -265,3 +265,21 @@ func (s *Store) SignaturesOf(ctx context.Context, schoolID, personID int64) ([]S
 	}
 	return out, nil
 }
+
+// CurrentSignature returns the signature of a form that still counts for
+// a person now, if any.
+func (s *Store) CurrentSignature(ctx context.Context, p people.Person, formID int64) (Signature, bool, error) {
+	ay := schooltime.AcademicYear(s.db.Now())
+	sig, err := scanSignature(s.db.Pool.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
+		JOIN form_current fc ON fc.form_id = f.id
+		WHERE s.school_id = $1 AND s.form_id = $2 AND s.person_id = $3 AND s.pupil_id IS NULL AND v.number >= fc.floor_number
+		  AND (f.renewal <> 'each_year' OR s.academic_year = $4)
+		ORDER BY s.signed_at DESC LIMIT 1`, p.SchoolID, formID, p.ID, ay))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Signature{}, false, nil
+	}
+	if err != nil {
+		return Signature{}, false, fmt.Errorf("signing: current signature: %w", err)
+	}
+	return sig, true, nil
+}

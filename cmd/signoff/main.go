@@ -1,0 +1,361 @@
+// Command signoff is the one binary: the web server and the commands that
+// manage its database. It alone reads the environment.
+//
+//	signoff serve [--demo]   run the web server (migrating first)
+//	signoff migrate          apply database migrations
+//	signoff demo             load the demo school into an empty database
+//	signoff audit verify     check the audit log's hash chain
+//	signoff version          print the version
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+	_ "time/tzdata"
+
+	"signoff/internal/audit"
+	"signoff/internal/database"
+	"signoff/internal/demo"
+	"signoff/internal/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// config is every setting, read once from the environment.
+type config struct {
+	DatabaseURL   string // DATABASE_URL; empty: run a private cluster in DataDir
+	Addr          string // SIGNOFF_ADDR
+	DataDir       string // SIGNOFF_DATA
+	SessionKey    string // SIGNOFF_SESSION_KEY
+	SecureCookies bool   // SIGNOFF_SECURE_COOKIES
+	LogLevel      string // SIGNOFF_LOG_LEVEL
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	c := config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		Addr:        getenv("SIGNOFF_ADDR"),
+		DataDir:     getenv("SIGNOFF_DATA"),
+		SessionKey:  getenv("SIGNOFF_SESSION_KEY"),
+		LogLevel:    getenv("SIGNOFF_LOG_LEVEL"),
+	}
+	if c.Addr == "" {
+		c.Addr = ":8080"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	switch strings.ToLower(getenv("SIGNOFF_SECURE_COOKIES")) {
+	case "", "0", "false", "no":
+	case "1", "true", "yes":
+		c.SecureCookies = true
+	default:
+		return c, errors.New("SIGNOFF_SECURE_COOKIES must be true or false")
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "", "info", "debug", "warn", "error":
+	default:
+		return c, errors.New("SIGNOFF_LOG_LEVEL must be debug, info, warn or error")
+	}
+	return c, nil
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
+}
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "signoff:", err)
+		return 2
+	}
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	slog.SetDefault(log)
+
+	if len(args) == 0 {
+		usage(stderr)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	switch args[0] {
+	case "serve":
+		return serve(ctx, cfg, log, args[1:], stdout)
+	case "migrate":
+		return withDatabase(ctx, cfg, log, func(db *database.DB) error {
+			n, err := db.Migrate(ctx)
+			if err == nil {
+				fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+			}
+			return err
+		})
+	case "demo":
+		return withDatabase(ctx, cfg, log, func(db *database.DB) error {
+			if _, err := db.Migrate(ctx); err != nil {
+				return err
+			}
+			return loadDemo(ctx, db, stdout)
+		})
+	case "audit":
+		if len(args) < 2 || args[1] != "verify" {
+			fmt.Fprintln(stderr, "usage: signoff audit verify")
+			return 2
+		}
+		code := 0
+		rc := withDatabase(ctx, cfg, log, func(db *database.DB) error {
+			broken, checked, err := audit.Verify(ctx, db)
+			if err != nil {
+				return err
+			}
+			if broken != nil {
+				fmt.Fprintf(stdout, "audit log broken at entry %d (school %d): %s\n", broken.ID, broken.SchoolID, broken.Reason)
+				code = 1
+				return nil
+			}
+			fmt.Fprintf(stdout, "audit log intact: %d entries checked\n", checked)
+			return nil
+		})
+		if rc != 0 {
+			return rc
+		}
+		return code
+	case "version", "--version", "-v":
+		fmt.Fprintln(stdout, "signoff", version)
+		return 0
+	case "help", "--help", "-h":
+		usage(stdout)
+		return 0
+	}
+	fmt.Fprintf(stderr, "signoff: unknown command %q\n", args[0])
+	usage(stderr)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: signoff COMMAND
+
+commands:
+  serve [--demo]   run the web server; --demo loads the demo school first if the database is empty
+  migrate          apply database migrations
+  demo             load the demo school (does nothing if it is there already)
+  audit verify     check the audit log's hash chain (exit 1 when broken)
+  version          print the version
+
+settings (environment): DATABASE_URL, SIGNOFF_ADDR, SIGNOFF_DATA, SIGNOFF_SESSION_KEY,
+SIGNOFF_SECURE_COOKIES, SIGNOFF_LOG_LEVEL (see README.md)
+`)
+}
+
+// openDatabase connects to DATABASE_URL or, without it, to the private
+// cluster in the data folder, starting it when it is not running. close
+// stops the cluster again only if this call started it.
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (db *database.DB, closeAll func(), err error) {
+	if cfg.DatabaseURL != "" {
+		db, err := database.Open(ctx, cfg.DatabaseURL)
+		if err != nil {
+			return nil, nil, err
+		}
+		return db, db.Close, nil
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, nil, fmt.Errorf("data folder: %w", err)
+	}
+	cluster, err := database.NewCluster(filepath.Join(cfg.DataDir, "postgres"), log)
+	if err != nil {
+		return nil, nil, err
+	}
+	started, err := cluster.Start(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	stopCluster := func() {
+		if started {
+			if err := cluster.Stop(context.Background()); err != nil {
+				log.Error("stopping PostgreSQL", "err", err)
+			}
+		}
+	}
+	if err := cluster.EnsureDatabase(ctx, "signoff"); err != nil {
+		stopCluster()
+		return nil, nil, err
+	}
+	db, err = database.Open(ctx, cluster.URL("signoff"))
+	if err != nil {
+		stopCluster()
+		return nil, nil, err
+	}
+	return db, func() { db.Close(); stopCluster() }, nil
+}
+
+func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*database.DB) error) int {
+	db, closeAll, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		log.Error("database", "err", err)
+		return 1
+	}
+	defer closeAll()
+	if err := fn(db); err != nil {
+		log.Error("failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func loadDemo(ctx context.Context, db *database.DB, out io.Writer) error {
+	res, err := demo.Load(ctx, db)
+	if err != nil {
+		return err
+	}
+	if res.AlreadyThere {
+		fmt.Fprintf(out, "The demo school (%s) is already loaded.\n", res.School.Name)
+	} else {
+		fmt.Fprintf(out, "Loaded the demo school: %s, %d staff, %d signatures.\n", res.School.Name, res.Staff, res.Signatures)
+	}
+	fmt.Fprintf(out, `
+Demo sign-in details (password for every demo account: %s)
+  office (admin):      %s
+  member of staff:     %s
+`, demo.Password, demo.AdminEmail, demo.StaffEmail)
+	return nil
+}
+
+func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	withDemo := fs.Bool("demo", false, "load the demo school first when the database has no school")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	db, closeAll, err := openDatabase(ctx, cfg, log)
+	if err != nil {
+		log.Error("database", "err", err)
+		return 1
+	}
+	defer closeAll()
+	if n, err := db.Migrate(ctx); err != nil {
+		log.Error("migrate", "err", err)
+		return 1
+	} else if n > 0 {
+		log.Info("migrations applied", "count", n)
+	}
+	if *withDemo {
+		var schools int
+		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM schools`).Scan(&schools); err != nil {
+			log.Error("demo", "err", err)
+			return 1
+		}
+		if schools == 0 || isDemoOnly(ctx, db) {
+			if err := loadDemo(ctx, db, stdout); err != nil {
+				log.Error("demo", "err", err)
+				return 1
+			}
+		}
+	}
+	keys, err := sessionKeys(cfg)
+	if err != nil {
+		log.Error("session keys", "err", err)
+		return 1
+	}
+	srv := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, Log: log}).Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen", "addr", cfg.Addr, "err", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "\nSignoff %s is running at %s (Ctrl-C to stop)\n", version, displayURL(ln.Addr()))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		log.Error("server", "err", err)
+		return 1
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Error("shutdown", "err", err)
+	}
+	return 0
+}
+
+// isDemoOnly reports whether the one school present is the demo school.
+func isDemoOnly(ctx context.Context, db *database.DB) bool {
+	var n int
+	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM schools WHERE slug <> $1`, demo.SchoolSlug).Scan(&n)
+	return n == 0
+}
+
+func displayURL(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	host := "localhost"
+	if !tcp.IP.IsUnspecified() {
+		host = tcp.IP.String()
+	}
+	return fmt.Sprintf("http://%s", net.JoinHostPort(host, fmt.Sprint(tcp.Port)))
+}
+
+// sessionKeys returns the cookie keys: from SIGNOFF_SESSION_KEY (64 bytes
+// as hex or base64: 32 to sign, 32 to encrypt), else from the data
+// folder's session.key, created on first start.
+func sessionKeys(cfg config) ([][]byte, error) {
+	raw := []byte(strings.TrimSpace(cfg.SessionKey))
+	if len(raw) == 0 {
+		path := filepath.Join(cfg.DataDir, "session.key")
+		data, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			key := make([]byte, 64)
+			if _, err := rand.Read(key); err != nil {
+				return nil, err
+			}
+			data = []byte(hex.EncodeToString(key))
+			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				return nil, fmt.Errorf("write %s: %w", path, err)
+			}
+		} else if err != nil {
+			return nil, err
+		}
+		raw = []byte(strings.TrimSpace(string(data)))
+	}
+	key, err := hex.DecodeString(string(raw))
+	if err != nil {
+		key, err = base64.StdEncoding.DecodeString(string(raw))
+	}
+	if err != nil || len(key) != 64 {
+		return nil, errors.New("SIGNOFF_SESSION_KEY (or data/session.key) must be 64 random bytes as hex or base64 (for example: openssl rand -hex 64)")
+	}
+	return [][]byte{key[:32], key[32:]}, nil
+}

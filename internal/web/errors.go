@@ -1,0 +1,62 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"signoff/internal/apperr"
+	"signoff/templates"
+)
+
+// statusOf maps a domain error code to an HTTP status: the one place
+// where that happens.
+func statusOf(code apperr.Code) int {
+	switch code {
+	case apperr.Invalid:
+		return http.StatusUnprocessableEntity
+	case apperr.NotFound:
+		return http.StatusNotFound
+	case apperr.Forbidden:
+		return http.StatusForbidden
+	case apperr.Conflict:
+		return http.StatusConflict
+	case apperr.Unauthenticated:
+		return http.StatusUnauthorized
+	case apperr.TooMany:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers a request that went wrong: sign-in for the anonymous, an
+// error page otherwise. Internal errors are logged, never shown.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := apperr.CodeOf(err)
+	status := statusOf(code)
+	switch code {
+	case apperr.Unauthenticated:
+		if r.Method == http.MethodGet {
+			http.Redirect(w, r, "/sign-in?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		s.renderError(w, r, status, "Sign in to continue", apperr.MessageOf(err))
+	case apperr.NotFound:
+		s.notFound(w, r)
+	case apperr.Forbidden:
+		s.renderError(w, r, status, "You cannot see this page", apperr.MessageOf(err))
+	case apperr.Internal:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.renderError(w, r, status, "Sorry, there is a problem with the service", "Try again later. What you entered has not been saved.")
+	default:
+		s.renderError(w, r, status, "This could not be done", apperr.MessageOf(err))
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusNotFound, "Page not found",
+		"If you typed the web address, check it is correct. If you followed a link, it may be one that is not yours to open.")
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	s.render(w, r, status, templates.ErrorPage(templates.ErrorView{Layout: s.layout(r, heading), Heading: heading, Message: message, Status: status}))
+}

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"signoff/internal/auth"
+	"signoff/internal/schooltime"
+	"signoff/internal/signing"
+	"signoff/templates"
+)
+
+// home is a member of staff's documents: what to sign, what is signed.
+// An admin who is not staff goes to the office overview.
+func (s *Server) home(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	if !v.account.Has(auth.Staff) {
+		if v.account.Has(auth.Admin) {
+			http.Redirect(w, r, "/admin", http.StatusSeeOther)
+			return
+		}
+		s.renderError(w, r, http.StatusOK, "Nothing to show yet", "There is nothing for your account here yet.")
+		return
+	}
+	view := templates.MyFormsView{Layout: s.layout(r, "Your documents"), Greeting: "Your documents"}
+	if v.account.PersonID == 0 {
+		view.NotLinked = true
+		s.render(w, r, http.StatusOK, templates.MyFormsPage(view))
+		return
+	}
+	p, err := s.people.Get(r.Context(), v.school.ID, v.account.PersonID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	view.Greeting = "Hello, " + p.GivenName
+	owed, err := s.signing.ToSign(r.Context(), p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.db.Now()
+	for _, o := range owed {
+		view.Owed = append(view.Owed, owedItem(o, now))
+	}
+	sigs, err := s.signing.SignaturesOf(r.Context(), v.school.ID, p.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	for _, sig := range sigs {
+		view.Signed = append(view.Signed, signedItem(sig))
+	}
+	s.render(w, r, http.StatusOK, templates.MyFormsPage(view))
+}
+
+func owedItem(o signing.Owed, now time.Time) templates.OwedItem {
+	it := templates.OwedItem{
+		Title:   o.Form.Title,
+		Href:    fmt.Sprintf("/forms/%d", o.Form.ID),
+		Version: versionLabel(o.VersionNumber, &o.PublishedAt),
+	}
+	switch o.Why {
+	case "new_version":
+		it.Why = "A new version has been published: please read it and sign again."
+	case "new_year":
+		it.Why = "Signed every academic year: please sign again for " + schooltime.AcademicYearLabel(schooltime.AcademicYear(now)) + "."
+	}
+	if o.Form.DueOn != nil {
+		it.Due = "Please sign by " + o.Form.DueOn.Format("2 January 2006")
+		it.Overdue = now.After(o.Form.DueOn.AddDate(0, 0, 1))
+		if it.Overdue {
+			it.Due = "Overdue: this was due by " + o.Form.DueOn.Format("2 January 2006")
+		}
+	}
+	return it
+}
+
+func signedItem(sig signing.Signature) templates.SignedItem {
+	return templates.SignedItem{
+		Title:    sig.FormTitle,
+		Version:  fmt.Sprintf("Version %d", sig.VersionNumber),
+		SignedAt: schooltime.DateTime(sig.SignedAt),
+		Href:     "/signatures/" + sig.Reference,
+		PDFHref:  "/signatures/" + sig.Reference + "/copy.pdf",
+	}
+}

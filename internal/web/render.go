@@ -1,0 +1,78 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+
+	"signoff/internal/apperr"
+	"signoff/internal/auth"
+	"signoff/templates"
+	"signoff/web/static"
+)
+
+// render writes a component with status. It renders to a buffer first so
+// that a failure half-way shows an error page, not half a page.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
+	var buf bytes.Buffer
+	if err := c.Render(r.Context(), &buf); err != nil {
+		s.log.Error("render failed", "path", r.URL.Path, "err", err)
+		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// layout builds the page frame for the viewer: school name and colour,
+// the menu their roles open, and who is signed in.
+func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
+	v := viewerOf(r)
+	p := templates.LayoutProps{
+		Title:    title,
+		SiteName: "Signoff",
+		CSS:      []string{static.Path("govuk-frontend.min.css"), static.Path("app.css")},
+		JS:       static.Path("app.js"),
+	}
+	school := v.school
+	if !v.signedIn {
+		// Before sign-in, a single-school installation shows that school.
+		if all, err := s.schools.List(r.Context()); err == nil && len(all) == 1 {
+			school = all[0]
+		}
+	}
+	if school.ID != 0 {
+		p.SiteName = school.Name
+		p.ThemeCSS = "/theme/" + strings.TrimPrefix(school.Colour, "#") + ".css"
+	}
+	if !v.signedIn {
+		return p
+	}
+	p.UserName = v.account.DisplayName
+	path := r.URL.Path
+	add := func(label, href string, current bool) {
+		p.Nav = append(p.Nav, templates.NavItem{Label: label, Href: href, Current: current})
+	}
+	if v.account.Has(auth.Staff) {
+		add("Your documents", "/", path == "/" || strings.HasPrefix(path, "/forms/"))
+	}
+	if v.account.Has(auth.Admin) {
+		add("Who has signed", "/admin", path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
+		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies"))
+		add("Staff", "/admin/staff", strings.HasPrefix(path, "/admin/staff"))
+	}
+	return p
+}
+
+// viewErrors converts domain field errors for the templates.
+func viewErrors(err error) templates.Errors {
+	var out templates.Errors
+	for _, f := range apperr.FieldsOf(err) {
+		out = append(out, templates.FieldError{Field: f.Field, Message: f.Message})
+	}
+	return out
+}

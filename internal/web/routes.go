@@ -1,0 +1,82 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/go-chi/chi/v5"
+
+	"signoff/internal/auth"
+	"signoff/web/static"
+)
+
+// access says who may use a route. Ownership (a signature is the
+// signer's, a form is the school's) is checked again in the handler.
+type access struct {
+	public bool        // anyone, signed in or not
+	roles  []auth.Role // any of these roles; none listed means any signed-in account
+}
+
+var (
+	anyone   = access{public: true}
+	signedIn = access{}
+	staff    = access{roles: []auth.Role{auth.Staff}}
+	admin    = access{roles: []auth.Role{auth.Admin}}
+)
+
+// route is one line of the route table.
+type route struct {
+	method  string
+	pattern string
+	access  access
+	handler http.HandlerFunc
+}
+
+// routes is the whole site, top to bottom. The authorisation test walks
+// this table for every role.
+func (s *Server) routes() []route {
+	return []route{
+		{"GET", "/healthz", anyone, s.healthz},
+		{"GET", "/readyz", anyone, s.readyz},
+		{"GET", "/theme/{colour}.css", anyone, s.themeCSS},
+
+		{"GET", "/sign-in", anyone, s.signInForm},
+		{"POST", "/sign-in", anyone, s.signIn},
+		{"POST", "/sign-out", anyone, s.signOut},
+
+		{"GET", "/", signedIn, s.home},
+		{"GET", "/forms/{formID}", staff, s.signForm},
+		{"POST", "/forms/{formID}", staff, s.sign},
+		{"GET", "/signatures/{ref}", signedIn, s.signature},
+		{"GET", "/signatures/{ref}/copy.pdf", signedIn, s.signedCopy},
+
+		{"GET", "/admin", admin, s.adminForms},
+		{"GET", "/admin/forms/{formID}", admin, s.adminForm},
+		{"GET", "/admin/policies", admin, s.policyList},
+		{"GET", "/admin/policies/new", admin, s.policyNewForm},
+		{"POST", "/admin/policies", admin, s.policyCreate},
+		{"GET", "/admin/policies/{policyID}", admin, s.policyShow},
+		{"GET", "/admin/policies/{policyID}/edit", admin, s.policyEditForm},
+		{"POST", "/admin/policies/{policyID}/edit", admin, s.policyEdit},
+		{"POST", "/admin/policies/{policyID}/publish", admin, s.policyPublish},
+		{"GET", "/admin/staff", admin, s.staffList},
+		{"GET", "/admin/staff/{personID}", admin, s.staffPerson},
+	}
+}
+
+// Handler returns the whole site with its middleware.
+func (s *Server) Handler() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.recoverPanics, s.logRequests, securityHeaders(s.secure))
+	r.Handle(static.Prefix+"*", static.Handler())
+	r.Group(func(r chi.Router) {
+		r.Use(crossOriginProtection, s.loadSession)
+		for _, rt := range s.routes() {
+			r.Method(rt.method, rt.pattern, s.guard(rt.access, rt.handler))
+		}
+		r.NotFound(func(w http.ResponseWriter, r *http.Request) { s.notFound(w, r) })
+		r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+			s.renderError(w, r, http.StatusMethodNotAllowed, "This page cannot do that", "The address was used in a way it does not support.")
+		})
+	})
+	return r
+}

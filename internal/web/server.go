@@ -1,0 +1,69 @@
+// Package web is Signoff's HTTP side: one route table, middleware, one
+// handler file per page action. Handlers parse the request, authorise it,
+// call the domain stores and render a flat view model from templates.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/sessions"
+
+	"signoff/internal/auth"
+	"signoff/internal/database"
+	"signoff/internal/people"
+	"signoff/internal/policies"
+	"signoff/internal/schools"
+	"signoff/internal/signing"
+)
+
+// Config is what the web server needs from the outside.
+type Config struct {
+	// SessionKeys sign and encrypt the session cookie: a 32- or 64-byte
+	// hash key, then a 32-byte encryption key.
+	SessionKeys [][]byte
+	// SecureCookies marks cookies Secure and sends HSTS: set when the site
+	// is served over TLS (directly or behind a proxy).
+	SecureCookies bool
+	Log           *slog.Logger
+}
+
+// Server holds the stores and settings every handler uses.
+type Server struct {
+	db       *database.DB
+	log      *slog.Logger
+	cookies  *sessions.CookieStore
+	secure   bool
+	schools  *schools.Store
+	people   *people.Store
+	accounts *auth.Store
+	policies *policies.Store
+	signing  *signing.Store
+}
+
+// New returns a Server over db.
+func New(db *database.DB, cfg Config) *Server {
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	cookies := sessions.NewCookieStore(cfg.SessionKeys...)
+	cookies.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   12 * 60 * 60,
+		HttpOnly: true,
+		Secure:   cfg.SecureCookies,
+		SameSite: http.SameSiteLaxMode,
+	}
+	return &Server{
+		db:       db,
+		log:      log,
+		cookies:  cookies,
+		secure:   cfg.SecureCookies,
+		schools:  schools.NewStore(db),
+		people:   people.NewStore(db),
+		accounts: auth.NewStore(db),
+		policies: policies.NewStore(db),
+		signing:  signing.NewStore(db),
+	}
+}

@@ -1,0 +1,120 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"signoff/internal/apperr"
+	"signoff/internal/people"
+	"signoff/internal/policies"
+	"signoff/internal/signing"
+	"signoff/templates"
+)
+
+// signPage gathers what the signing page shows: the form, the person, the
+// version to sign and any signature that already counts. A form not
+// addressed to the person is not found.
+func (s *Server) signPage(r *http.Request) (templates.SignFormView, people.Person, signing.Form, error) {
+	v := viewerOf(r)
+	formID, err := idParam(r, "formID")
+	if err != nil {
+		return templates.SignFormView{}, people.Person{}, signing.Form{}, err
+	}
+	if v.account.PersonID == 0 {
+		return templates.SignFormView{}, people.Person{}, signing.Form{}, apperr.New(apperr.NotFound, "Page not found")
+	}
+	p, err := s.people.Get(r.Context(), v.school.ID, v.account.PersonID)
+	if err != nil {
+		return templates.SignFormView{}, p, signing.Form{}, err
+	}
+	f, err := s.signing.Form(r.Context(), v.school.ID, formID)
+	if err != nil {
+		return templates.SignFormView{}, p, f, err
+	}
+	if p.Kind != people.Staff || p.LeftAt != nil || !f.InAudience(p.StaffRole) {
+		return templates.SignFormView{}, p, f, apperr.New(apperr.NotFound, "Page not found")
+	}
+	versionID, _, err := s.signing.CurrentVersion(r.Context(), f.ID)
+	if err != nil {
+		return templates.SignFormView{}, p, f, err
+	}
+	ver, err := s.policies.Version(r.Context(), v.school.ID, versionID)
+	if err != nil {
+		return templates.SignFormView{}, p, f, err
+	}
+	view := templates.SignFormView{
+		Layout:    s.layout(r, f.Title),
+		Title:     f.Title,
+		Version:   versionLabel(ver.Number, ver.PublishedAt),
+		BodyHTML:  policies.RenderHTML(ver.Body),
+		Action:    fmt.Sprintf("/forms/%d", f.ID),
+		VersionID: strconv.FormatInt(ver.ID, 10),
+		Statement: f.Statement,
+		NameHint:  "Typing your name is your signature. For example, " + p.FullName() + ".",
+	}
+	if f.DueOn != nil {
+		view.Due = "Please sign by " + f.DueOn.Format("2 January 2006")
+	}
+	sig, ok, err := s.signing.CurrentSignature(r.Context(), p, f.ID)
+	if err != nil {
+		return view, p, f, err
+	}
+	if ok {
+		item := signedItem(sig)
+		view.AlreadySigned = &item
+	}
+	return view, p, f, nil
+}
+
+// signForm shows a policy's text and the form to sign it.
+func (s *Server) signForm(w http.ResponseWriter, r *http.Request) {
+	view, _, _, err := s.signPage(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, templates.SignFormPage(view))
+}
+
+// sign records a signature, or shows the form again with what was wrong.
+func (s *Server) sign(w http.ResponseWriter, r *http.Request) {
+	view, p, f, err := s.signPage(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := viewerOf(r)
+	versionID, _ := strconv.ParseInt(r.PostFormValue("version_id"), 10, 64)
+	in := signing.SignInput{
+		SchoolID:  v.school.ID,
+		FormID:    f.ID,
+		PersonID:  p.ID,
+		VersionID: versionID,
+		Agreed:    r.PostFormValue("agree") == "yes",
+		TypedName: r.PostFormValue("typed_name"),
+		Actor:     v.account.Actor(clientIP(r)),
+		UserAgent: r.UserAgent(),
+	}
+	sig, created, err := s.signing.Sign(r.Context(), in)
+	switch apperr.CodeOf(err) {
+	case apperr.Invalid, apperr.Conflict:
+		view.Errors = viewErrors(err)
+		if apperr.CodeOf(err) == apperr.Conflict {
+			view.Message = apperr.MessageOf(err)
+		}
+		view.Agreed, view.TypedName = in.Agreed, in.TypedName
+		view.Layout.HasErrors = true
+		s.render(w, r, statusOf(apperr.CodeOf(err)), templates.SignFormPage(view))
+		return
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	target := "/signatures/" + sig.Reference
+	if created {
+		target += "?signed=1"
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+}

@@ -1,0 +1,142 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/go-chi/chi/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/auth"
+	"signoff/internal/pdf"
+	"signoff/internal/people"
+	"signoff/internal/policies"
+	"signoff/internal/schooltime"
+	"signoff/internal/signing"
+	"signoff/templates"
+)
+
+// ownSignature returns the signature named in the path when the viewer
+// may see it: their own, or any of their school's for an admin. Anything
+// else is not found, never forbidden, so references cannot be probed.
+func (s *Server) ownSignature(r *http.Request) (signing.Signature, people.Person, error) {
+	v := viewerOf(r)
+	sig, err := s.signing.ByReference(r.Context(), v.school.ID, chi.URLParam(r, "ref"))
+	if err != nil {
+		return sig, people.Person{}, err
+	}
+	if !v.account.Has(auth.Admin) && (v.account.PersonID == 0 || sig.PersonID != v.account.PersonID) {
+		return signing.Signature{}, people.Person{}, apperr.New(apperr.NotFound, "Page not found")
+	}
+	p, err := s.people.Get(r.Context(), v.school.ID, sig.PersonID)
+	return sig, p, err
+}
+
+// signature shows a signature's receipt.
+func (s *Server) signature(w http.ResponseWriter, r *http.Request) {
+	sig, p, err := s.ownSignature(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := viewerOf(r)
+	view := templates.SignedView{
+		Layout:  s.layout(r, sig.FormTitle),
+		Title:   sig.FormTitle,
+		JustNow: r.URL.Query().Get("signed") != "" && sig.PersonID == v.account.PersonID,
+		Rows: []templates.SummaryRow{
+			{Key: "Signed by", Value: p.FullName() + " (" + p.RoleLabel() + ")"},
+			{Key: "Typed signature", Value: sig.TypedName},
+			{Key: "Statement", Value: sig.Statement},
+			{Key: "Version", Value: strconv.Itoa(sig.VersionNumber)},
+			{Key: "Signed on", Value: schooltime.DateTimeZone(sig.SignedAt)},
+			{Key: "Reference", Value: sig.Reference, Mono: true},
+			{Key: "Text fingerprint (SHA-256)", Value: sig.VersionSHA256, Mono: true},
+		},
+		PDFHref:   "/signatures/" + sig.Reference + "/copy.pdf",
+		BackHref:  "/",
+		BackLabel: "Back to your documents",
+	}
+	if sig.PersonID != v.account.PersonID {
+		view.BackHref = fmt.Sprintf("/admin/staff/%d", p.ID)
+		view.BackLabel = "Back to " + p.FullName()
+	}
+	s.render(w, r, http.StatusOK, templates.SignedPage(view))
+}
+
+// signedCopy sends the signed copy as a PDF.
+func (s *Server) signedCopy(w http.ResponseWriter, r *http.Request) {
+	sig, p, err := s.ownSignature(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ver, err := s.policies.Version(r.Context(), sig.SchoolID, sig.VersionID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if policies.Hash(ver.Body) != sig.VersionSHA256 {
+		s.fail(w, r, fmt.Errorf("web: signed copy %s: the stored text of version %d no longer matches the signed hash", sig.Reference, ver.Number))
+		return
+	}
+	pol, err := s.policies.Get(r.Context(), sig.SchoolID, ver.PolicyID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	err = pdf.WriteSignedCopy(&buf, pdf.SignedCopy{
+		SchoolName:     viewerOf(r).school.Name,
+		PolicyTitle:    pol.Title,
+		VersionNumber:  ver.Number,
+		VersionDate:    *ver.PublishedAt,
+		BodyMarkdown:   ver.Body,
+		Statement:      sig.Statement,
+		SignerName:     p.FullName(),
+		SignerRole:     p.RoleLabel(),
+		TypedSignature: sig.TypedName,
+		SignedAt:       sig.SignedAt,
+		SHA256:         sig.VersionSHA256,
+		Reference:      sig.Reference,
+	})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.pdf"`, slug(pol.Title), sig.Reference))
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// slug makes a file-name-safe version of s.
+func slug(s string) string {
+	var b []byte
+	dash := false
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b = append(b, byte(r))
+			dash = false
+		case r >= 'A' && r <= 'Z':
+			b = append(b, byte(r-'A'+'a'))
+			dash = false
+		default:
+			if !dash && len(b) > 0 {
+				b = append(b, '-')
+				dash = true
+			}
+		}
+	}
+	for len(b) > 0 && b[len(b)-1] == '-' {
+		b = b[:len(b)-1]
+	}
+	if len(b) > 60 {
+		b = b[:60]
+	}
+	return string(b)
+}

@@ -1,0 +1,15 @@
+// Package templates holds Signoff's pages: a layout, components with a
+// Props struct, and one page per file with a flat view model. Templates
+// show what they are given; they never query or read settings.
+package templates
+
+import "strconv"
+
+func pluralise(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
