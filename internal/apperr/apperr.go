@@ -81,7 +81,9 @@ func FieldsOf(err error) []FieldError {
 type Validation struct{ fields []FieldError }
 
 // Add records a message for field.
-func (v *Validation) Add(field, message string) { v.fields = append(v.fields, FieldError{field, message}) }
+func (v *Validation) Add(field, message string) {
+	v.fields = append(v.fields, FieldError{field, message})
+}
 
 // Check adds the message when ok is false.
 func (v *Validation) Check(ok bool, field, message string) {

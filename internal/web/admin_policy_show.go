@@ -18,11 +18,11 @@ import (
 
 // publishForm is what the admin chose in the publish form, as typed.
 type publishForm struct {
-	versionID         int64
-	statement         string
-	roles             []people.StaffRole
-	renewal           signing.Renewal
-	day, month, year  string
+	versionID        int64
+	statement        string
+	roles            []people.StaffRole
+	renewal          signing.Renewal
+	day, month, year string
 }
 
 // policyShow shows a policy: its details, history, the draft waiting and

@@ -80,3 +80,22 @@ func (s *Server) Handler() http.Handler {
 	})
 	return r
 }
+
+// RouteInfo describes one route of the table: the permission table that
+// the authorisation tests walk.
+type RouteInfo struct {
+	Method  string
+	Pattern string
+	Public  bool
+	// Roles may use the route; empty (and not Public) means any signed-in account.
+	Roles []auth.Role
+}
+
+// Routes lists the route table.
+func (s *Server) Routes() []RouteInfo {
+	var out []RouteInfo
+	for _, rt := range s.routes() {
+		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Public: rt.access.public, Roles: rt.access.roles})
+	}
+	return out
+}

@@ -1,0 +1,50 @@
+# Signoff. `make run` serves the demo; `make test` is what CI runs.
+GO      ?= go
+BIN     := bin/signoff
+VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.version=$(VERSION)
+
+.PHONY: run build test lint generate check-generated deps test-deps bench clean
+
+## run: build and serve the demo school at http://localhost:8080
+run: deps build
+	./$(BIN) serve --demo
+
+## build: the one static binary, bin/signoff
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/signoff
+
+## test: formatting, vet, generated files, then every test against real PostgreSQL
+test: deps test-deps lint
+	$(GO) run ./internal/database/dbtest/withdb $(GO) test -race -count=1 ./...
+
+## lint: gofmt, go vet and the generated-files check
+lint: check-generated
+	@out="$$(gofmt -l cmd internal templates web migrations)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## generate: regenerate the templ files (commit the *_templ.go output)
+generate:
+	$(GO) tool templ generate
+
+## check-generated: fail when the committed *_templ.go files are stale
+check-generated:
+	@$(GO) tool templ generate >/dev/null 2>&1 || $(GO) tool templ generate
+	@if [ -d .git ] && [ -n "$$(git status --porcelain -- templates)" ]; then \
+		echo "The generated templ files are stale: run 'make generate' and commit the result."; \
+		git status --porcelain -- templates; exit 1; fi
+
+## deps: make sure the PostgreSQL server binaries are here
+deps:
+	@scripts/deps.sh postgres
+
+## test-deps: the tools the tests use (pdftotext, qpdf, chromium)
+test-deps:
+	@scripts/deps.sh test
+
+## bench: benchmarks against real PostgreSQL
+bench: deps test-deps
+	$(GO) run ./internal/database/dbtest/withdb $(GO) test -run '^$$' -bench . -benchmem ./...
+
+clean:
+	rm -rf bin

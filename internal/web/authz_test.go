@@ -1,0 +1,121 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"signoff/internal/auth"
+	"signoff/internal/demo"
+)
+
+// expected is the permission table as the product describes it: who may
+// use each route. The test checks the server's route table says the same
+// and that every role is treated accordingly.
+var expected = map[string][]string{
+	"GET /healthz":                            {"anonymous", "staff", "admin", "staff+admin"},
+	"GET /readyz":                             {"anonymous", "staff", "admin", "staff+admin"},
+	"GET /theme/{colour}.css":                 {"anonymous", "staff", "admin", "staff+admin"},
+	"GET /sign-in":                            {"anonymous", "staff", "admin", "staff+admin"},
+	"POST /sign-in":                           {"anonymous", "staff", "admin", "staff+admin"},
+	"POST /sign-out":                          {"anonymous", "staff", "admin", "staff+admin"},
+	"GET /":                                   {"staff", "admin", "staff+admin"},
+	"GET /forms/{formID}":                     {"staff", "staff+admin"},
+	"POST /forms/{formID}":                    {"staff", "staff+admin"},
+	"GET /signatures/{ref}":                   {"staff", "admin", "staff+admin"},
+	"GET /signatures/{ref}/copy.pdf":          {"staff", "admin", "staff+admin"},
+	"GET /admin":                              {"admin", "staff+admin"},
+	"GET /admin/forms/{formID}":               {"admin", "staff+admin"},
+	"GET /admin/policies":                     {"admin", "staff+admin"},
+	"GET /admin/policies/new":                 {"admin", "staff+admin"},
+	"POST /admin/policies":                    {"admin", "staff+admin"},
+	"GET /admin/policies/{policyID}":          {"admin", "staff+admin"},
+	"GET /admin/policies/{policyID}/edit":     {"admin", "staff+admin"},
+	"POST /admin/policies/{policyID}/edit":    {"admin", "staff+admin"},
+	"POST /admin/policies/{policyID}/publish": {"admin", "staff+admin"},
+	"GET /admin/staff":                        {"admin", "staff+admin"},
+	"GET /admin/staff/{personID}":             {"admin", "staff+admin"},
+}
+
+func TestAuthorisationMatrix(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+
+	// The staff member's own signature, so that ownership lets them in.
+	staff := a.signedIn(demo.StaffEmail)
+	form := a.formID(aup)
+	res := staff.post("/forms/"+itoa(form), url.Values{"version_id": {itoa(a.versionID(form))}, "agree": {"yes"}, "typed_name": {"Daniel Okafor"}})
+	ref := refRE.FindStringSubmatch(res.location)[1]
+
+	// An admin who is not staff.
+	hash := ""
+	_ = a.db.Pool.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE email = $1`, demo.AdminEmail).Scan(&hash)
+	school := a.id(`SELECT id FROM schools`)
+	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
+		VALUES ($1, 'office-only@hollybrook.example.sch.uk', 'Office Only', $2, '{admin}')`, school, hash); err != nil {
+		t.Fatal(err)
+	}
+
+	clients := map[string]func() *client{
+		"anonymous":   a.client,
+		"staff":       func() *client { return a.signedIn(demo.StaffEmail) },
+		"admin":       func() *client { return a.signedIn("office-only@hollybrook.example.sch.uk") },
+		"staff+admin": func() *client { return a.signedIn(demo.AdminEmail) },
+	}
+	params := strings.NewReplacer(
+		"{formID}", itoa(form),
+		"{ref}", ref,
+		"{policyID}", itoa(a.id(`SELECT policy_id FROM forms WHERE id = $1`, form)),
+		"{personID}", itoa(a.id(`SELECT id FROM people WHERE email = $1`, demo.StaffEmail)),
+		"{colour}", "00594f",
+	)
+
+	routes := a.srv.Routes()
+	if len(routes) != len(expected) {
+		t.Errorf("the route table has %d routes, the expected table %d", len(routes), len(expected))
+	}
+	for _, rt := range routes {
+		key := rt.Method + " " + rt.Pattern
+		want, ok := expected[key]
+		if !ok {
+			t.Errorf("route %s is not in the expected permission table: add it", key)
+			continue
+		}
+		for role, newClient := range clients {
+			allowed := slices.Contains(want, role)
+			// The table itself must agree.
+			tableAllows := rt.Public || (role != "anonymous" && (len(rt.Roles) == 0 || slices.ContainsFunc(rt.Roles, func(r auth.Role) bool {
+				return (r == auth.Staff && strings.Contains(role, "staff")) || (r == auth.Admin && strings.Contains(role, "admin"))
+			})))
+			if tableAllows != allowed {
+				t.Errorf("%s for %s: the route table allows=%v, the permission table says %v", key, role, tableAllows, allowed)
+			}
+			if key == "POST /sign-out" || key == "POST /sign-in" {
+				continue // these change the session itself; covered by their own tests
+			}
+			c := newClient()
+			path := params.Replace(rt.Pattern)
+			var got response
+			if rt.Method == "GET" {
+				got = c.get(path)
+			} else {
+				got = c.post(path, url.Values{})
+			}
+			denied := got.status == http.StatusForbidden || got.status == http.StatusUnauthorized ||
+				(got.status == http.StatusSeeOther && strings.HasPrefix(got.location, "/sign-in"))
+			if allowed && denied {
+				t.Errorf("%s %s as %s: %d %s, want allowed", rt.Method, path, role, got.status, got.location)
+			}
+			if !allowed && !denied {
+				t.Errorf("%s %s as %s: %d, want refused", rt.Method, path, role, got.status)
+			}
+			if !allowed && role != "anonymous" && got.status != http.StatusForbidden {
+				t.Errorf("%s %s as %s: %d, want 403", rt.Method, path, role, got.status)
+			}
+		}
+	}
+}

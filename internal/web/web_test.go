@@ -1,0 +1,453 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"signoff/internal/database"
+	"signoff/internal/database/dbtest"
+	"signoff/internal/demo"
+	"signoff/internal/web"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// app is a running Signoff over a fresh database holding the demo school.
+type app struct {
+	t   *testing.T
+	db  *database.DB
+	srv *web.Server
+	ts  *httptest.Server
+}
+
+var testKeys = [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("abcdef0123456789abcdef0123456789")}
+
+func newApp(t *testing.T) *app {
+	t.Helper()
+	db := dbtest.New(t)
+	if _, err := demo.Load(context.Background(), db); err != nil {
+		t.Fatalf("demo: %v", err)
+	}
+	srv := web.New(db, web.Config{SessionKeys: testKeys})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	return &app{t: t, db: db, srv: srv, ts: ts}
+}
+
+// client is one browser: a cookie jar that does not follow redirects.
+type client struct {
+	a    *app
+	http *http.Client
+}
+
+func (a *app) client() *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{a: a, http: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+// signedIn returns a client signed in as email with the demo password.
+func (a *app) signedIn(email string) *client {
+	a.t.Helper()
+	c := a.client()
+	res := c.post("/sign-in", url.Values{"email": {email}, "password": {demo.Password}})
+	if res.status != http.StatusSeeOther {
+		a.t.Fatalf("sign in as %s: status %d\n%s", email, res.status, res.body)
+	}
+	return c
+}
+
+type response struct {
+	status   int
+	location string
+	header   http.Header
+	body     string
+}
+
+func (c *client) do(req *http.Request) response {
+	c.a.t.Helper()
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.a.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	return response{status: res.StatusCode, location: res.Header.Get("Location"), header: res.Header, body: string(body)}
+}
+
+func (c *client) get(path string) response {
+	req, _ := http.NewRequest("GET", c.a.ts.URL+path, nil)
+	return c.do(req)
+}
+
+func (c *client) post(path string, form url.Values) response {
+	req, _ := http.NewRequest("POST", c.a.ts.URL+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return c.do(req)
+}
+
+// id runs a query returning one number.
+func (a *app) id(query string, args ...any) int64 {
+	a.t.Helper()
+	var id int64
+	if err := a.db.Pool.QueryRow(context.Background(), query, args...).Scan(&id); err != nil {
+		a.t.Fatalf("%s: %v", query, err)
+	}
+	return id
+}
+
+func (a *app) formID(title string) int64 {
+	return a.id(`SELECT id FROM forms WHERE title = $1`, title)
+}
+
+func (a *app) versionID(formID int64) int64 {
+	return a.id(`SELECT version_id FROM form_current WHERE form_id = $1`, formID)
+}
+
+const aup = "IT acceptable use policy (staff)"
+
+var refRE = regexp.MustCompile(`/signatures/(SG-[0-9A-Z-]+)`)
+
+func TestStaffSignsAndTheOfficeSeesIt(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	staff := a.signedIn(demo.StaffEmail)
+	form := a.formID(aup)
+	formPath := "/forms/" + itoa(form)
+
+	home := staff.get("/")
+	if home.status != 200 || !strings.Contains(home.body, aup) || !strings.Contains(home.body, `href="`+formPath+`"`) {
+		t.Fatalf("home does not list the AUP to sign: %d\n%s", home.status, home.body)
+	}
+	page := staff.get(formPath)
+	if page.status != 200 || !strings.Contains(page.body, "Lock your screen") && !strings.Contains(page.body, "<h2>") {
+		t.Fatalf("sign page: %d", page.status)
+	}
+
+	// Bad input: the page comes back with the errors and what was typed.
+	bad := staff.post(formPath, url.Values{"version_id": {itoa(a.versionID(form))}, "typed_name": {"Dan"}})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "govuk-error-summary") ||
+		!strings.Contains(bad.body, `href="#agree"`) || !strings.Contains(bad.body, `value="Dan"`) {
+		t.Fatalf("bad sign: %d\n%s", bad.status, bad.body)
+	}
+	var n int
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM signatures s JOIN people p ON p.id = s.person_id WHERE p.email = $1`, demo.StaffEmail).Scan(&n)
+	if n != 0 {
+		t.Fatalf("a refused submission stored %d signatures", n)
+	}
+
+	good := staff.post(formPath, url.Values{"version_id": {itoa(a.versionID(form))}, "agree": {"yes"}, "typed_name": {"Daniel Okafor"}})
+	if good.status != http.StatusSeeOther || !refRE.MatchString(good.location) {
+		t.Fatalf("sign: %d %q\n%s", good.status, good.location, good.body)
+	}
+	ref := refRE.FindStringSubmatch(good.location)[1]
+	receipt := staff.get(good.location)
+	if receipt.status != 200 || !strings.Contains(receipt.body, "govuk-panel--confirmation") || !strings.Contains(receipt.body, ref) {
+		t.Fatalf("receipt: %d\n%s", receipt.status, receipt.body)
+	}
+
+	// Submitting again is harmless and shows the same signature.
+	again := staff.post(formPath, url.Values{"version_id": {itoa(a.versionID(form))}, "agree": {"yes"}, "typed_name": {"Daniel Okafor"}})
+	if again.status != http.StatusSeeOther || !strings.Contains(again.location, ref) {
+		t.Fatalf("second submit: %d %q", again.status, again.location)
+	}
+	if p := staff.get(formPath); !strings.Contains(p.body, "You have signed this") {
+		t.Fatal("the sign page does not say it is signed")
+	}
+	if home := staff.get("/"); strings.Contains(home.body, `href="`+formPath+`"`) {
+		t.Fatal("the AUP is still listed to sign after signing")
+	}
+
+	// The signed copy, parsed back.
+	pdf := staff.get("/signatures/" + ref + "/copy.pdf")
+	if pdf.status != 200 || pdf.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("pdf: %d %s", pdf.status, pdf.header.Get("Content-Type"))
+	}
+	text := pdfText(t, pdf.body)
+	var sha string
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT version_sha256 FROM signatures WHERE reference = $1`, ref).Scan(&sha)
+	for _, want := range []string{"Daniel Okafor", aup, sha, ref, "Hollybrook Primary School"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("signed copy lacks %q", want)
+		}
+	}
+
+	// The office sees it: signed list has Daniel, outstanding does not.
+	office := a.signedIn(demo.AdminEmail)
+	signed := office.get("/admin/forms/" + itoa(form) + "?show=signed")
+	if signed.status != 200 || !strings.Contains(signed.body, "Okafor, Daniel") {
+		t.Fatalf("office signed list: %d lacks Daniel", signed.status)
+	}
+	outstanding := office.get("/admin/forms/" + itoa(form))
+	if strings.Contains(outstanding.body, "Okafor, Daniel") {
+		t.Fatal("office outstanding list still has Daniel")
+	}
+	person := office.get("/admin/staff/" + itoa(a.id(`SELECT id FROM people WHERE email = $1`, demo.StaffEmail)))
+	if !strings.Contains(person.body, ref) {
+		t.Fatal("the person page does not list the signature")
+	}
+	if pdf := office.get("/signatures/" + ref + "/copy.pdf"); pdf.status != 200 {
+		t.Fatalf("admin download of the signed copy: %d", pdf.status)
+	}
+}
+
+func TestOutstandingListSortsAndCounts(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	form := a.formID(aup)
+	var audience, signed int
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM people WHERE kind = 'staff' AND staff_role <> 'visitor'`).Scan(&audience)
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM signatures WHERE form_id = $1`, form).Scan(&signed)
+	page := office.get("/admin/forms/" + itoa(form))
+	if !strings.Contains(page.body, "Still to sign ("+itoa(int64(audience-signed))+")") {
+		t.Fatalf("outstanding count: want %d of %d\n%s", audience-signed, audience, page.body)
+	}
+	names := func(body string) []string {
+		re := regexp.MustCompile(`href="/admin/staff/\d+">([^<]+)</a>`)
+		var out []string
+		for _, m := range re.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	asc := names(page.body)
+	desc := names(office.get("/admin/forms/" + itoa(form) + "?sort=name&dir=desc").body)
+	if len(asc) < 2 || len(asc) != len(desc) || asc[0] != desc[len(desc)-1] || asc[0] == desc[0] {
+		t.Fatalf("sorting by name: asc %v desc %v", asc, desc)
+	}
+	if !strings.Contains(page.body, `aria-sort="ascending"`) {
+		t.Fatal("the sorted column is not announced with aria-sort")
+	}
+}
+
+func TestOwnership(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	// A signature of someone else, made by the demo.
+	var ref string
+	var owner string
+	if err := a.db.Pool.QueryRow(context.Background(), `SELECT s.reference, p.email FROM signatures s JOIN people p ON p.id = s.person_id
+		WHERE p.email <> $1 LIMIT 1`, demo.StaffEmail).Scan(&ref, &owner); err != nil {
+		t.Fatal(err)
+	}
+	staff := a.signedIn(demo.StaffEmail)
+	for _, path := range []string{"/signatures/" + ref, "/signatures/" + ref + "/copy.pdf"} {
+		if res := staff.get(path); res.status != http.StatusNotFound {
+			t.Errorf("staff opening another's %s: %d, want 404", path, res.status)
+		}
+	}
+	if res := a.signedIn(owner).get("/signatures/" + ref); res.status != 200 {
+		t.Errorf("the signer opening their own signature: %d", res.status)
+	}
+	// A governor is not asked to sign the confidentiality agreement: its page is not there for them.
+	gov := a.id(`SELECT id FROM people WHERE staff_role = 'governor' LIMIT 1`)
+	var govEmail string
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT email FROM people WHERE id = $1`, gov).Scan(&govEmail)
+	conf := a.formID("Data confidentiality agreement")
+	g := a.signedIn(govEmail)
+	if res := g.get("/forms/" + itoa(conf)); res.status != http.StatusNotFound {
+		t.Errorf("governor opening a form not addressed to them: %d", res.status)
+	}
+	if res := g.post("/forms/"+itoa(conf), url.Values{"version_id": {itoa(a.versionID(conf))}, "agree": {"yes"}, "typed_name": {"x"}}); res.status != http.StatusNotFound {
+		t.Errorf("governor signing a form not addressed to them: %d", res.status)
+	}
+	// An admin of another school sees none of this school.
+	other := a.otherSchoolAdmin()
+	for _, path := range []string{"/admin/forms/" + itoa(conf), "/signatures/" + ref, "/admin/staff/" + itoa(gov), "/admin/policies/" + itoa(a.id(`SELECT policy_id FROM forms WHERE id = $1`, conf))} {
+		if res := other.get(path); res.status != http.StatusNotFound {
+			t.Errorf("another school's admin opening %s: %d, want 404", path, res.status)
+		}
+	}
+	if res := other.get("/admin"); res.status != 200 || strings.Contains(res.body, aup) {
+		t.Errorf("another school's admin sees this school's forms")
+	}
+}
+
+// otherSchoolAdmin creates a second school with an admin and signs in.
+func (a *app) otherSchoolAdmin() *client {
+	a.t.Helper()
+	ctx := context.Background()
+	hash := ""
+	_ = a.db.Pool.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE email = $1`, demo.AdminEmail).Scan(&hash)
+	school := a.id(`INSERT INTO schools (slug, name) VALUES ('other', 'Other School') RETURNING id`)
+	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
+		VALUES ($1, 'office@other.example', 'Other Office', $2, '{admin}')`, school, hash); err != nil {
+		a.t.Fatal(err)
+	}
+	return a.signedIn("office@other.example")
+}
+
+func TestSignOutEndsTheSessionOnTheServer(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.signedIn(demo.StaffEmail)
+	u, _ := url.Parse(a.ts.URL)
+	stolen := c.http.Jar.Cookies(u)
+	if len(stolen) == 0 {
+		t.Fatal("no session cookie")
+	}
+	for _, ck := range stolen {
+		if ck.Name == "signoff_session" {
+			// The jar does not show flags; check them on a fresh sign-in below.
+			break
+		}
+	}
+	if res := c.post("/sign-out", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", res.status)
+	}
+	thief := a.client()
+	thief.http.Jar.SetCookies(u, stolen)
+	if res := thief.get("/"); res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/sign-in") {
+		t.Fatalf("a copied cookie still works after sign-out: %d %s", res.status, res.location)
+	}
+	// Cookie flags.
+	res := a.client().post("/sign-in", url.Values{"email": {demo.StaffEmail}, "password": {demo.Password}})
+	set := res.header.Get("Set-Cookie")
+	if !strings.Contains(set, "HttpOnly") || !strings.Contains(set, "SameSite=Lax") {
+		t.Fatalf("session cookie flags: %s", set)
+	}
+}
+
+func TestSignInFailuresLookTheSame(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	wrong := a.client().post("/sign-in", url.Values{"email": {demo.StaffEmail}, "password": {"not-the-password"}})
+	unknown := a.client().post("/sign-in", url.Values{"email": {"nobody@example.org"}, "password": {"not-the-password"}})
+	if wrong.status != unknown.status || wrong.status != http.StatusUnauthorized {
+		t.Fatalf("statuses differ or are not 401: %d %d", wrong.status, unknown.status)
+	}
+	msg := "The email address or password is not right"
+	if !strings.Contains(wrong.body, msg) || !strings.Contains(unknown.body, msg) {
+		t.Fatal("the failure message differs")
+	}
+	empty := a.client().post("/sign-in", url.Values{})
+	if empty.status != http.StatusUnprocessableEntity || !strings.Contains(empty.body, "Enter your email address") {
+		t.Fatalf("empty sign-in: %d", empty.status)
+	}
+	// next is followed only within the site.
+	res := a.client().post("/sign-in", url.Values{"email": {demo.StaffEmail}, "password": {demo.Password}, "next": {"//evil.example/"}})
+	if res.location != "/" {
+		t.Fatalf("open redirect: %q", res.location)
+	}
+}
+
+func TestCrossSitePostsAreRefused(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.signedIn(demo.StaffEmail)
+	form := a.formID(aup)
+	req, _ := http.NewRequest("POST", a.ts.URL+"/forms/"+itoa(form), strings.NewReader("agree=yes&typed_name=Daniel+Okafor&version_id="+itoa(a.versionID(form))))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	if res := c.do(req); res.status != http.StatusForbidden {
+		t.Fatalf("cross-site POST: %d, want 403", res.status)
+	}
+}
+
+func TestHealthAndHeaders(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.client()
+	if res := c.get("/healthz"); res.status != 200 {
+		t.Fatalf("healthz %d", res.status)
+	}
+	res := c.get("/readyz")
+	if res.status != 200 || !strings.Contains(res.body, "ready") {
+		t.Fatalf("readyz %d", res.status)
+	}
+	page := c.get("/sign-in")
+	csp := page.header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "frame-ancestors 'none'") || strings.Contains(csp, "unsafe-inline") {
+		t.Fatalf("CSP: %q", csp)
+	}
+	if page.header.Get("X-Content-Type-Options") != "nosniff" || page.header.Get("Referrer-Policy") == "" {
+		t.Fatal("security headers missing")
+	}
+	if !strings.Contains(page.body, "Hollybrook Primary School") || !strings.Contains(page.body, `<html lang="en-GB"`) {
+		t.Fatal("sign-in page lacks the school's name or language")
+	}
+	theme := c.get("/theme/00594f.css")
+	if theme.status != 200 || !strings.Contains(theme.body, "--school-colour:#00594f") || !strings.Contains(theme.body, "--school-colour-text:#ffffff") {
+		t.Fatalf("theme: %d %s", theme.status, theme.body)
+	}
+	if light := c.get("/theme/ffdd00.css"); !strings.Contains(light.body, "--school-colour-text:#0b0c0c") {
+		t.Fatalf("a light colour should get dark text: %s", light.body)
+	}
+	if bad := c.get("/theme/zzz.css"); bad.status != 404 {
+		t.Fatalf("bad theme colour: %d", bad.status)
+	}
+}
+
+func TestAdminCreatesAndPublishesAPolicy(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	// Nothing half-saved on a bad form.
+	bad := office.post("/admin/policies", url.Values{"title": {""}, "review_cycle_years": {"1"}, "body": {""}})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, `href="#title"`) || !strings.Contains(bad.body, `href="#body"`) {
+		t.Fatalf("bad policy: %d", bad.status)
+	}
+	body := "# Mobile phones\n\nKeep your phone **out of sight** in class.\n\n<script>alert(1)</script>\n"
+	res := office.post("/admin/policies", url.Values{"title": {"Mobile phone policy"}, "review_cycle_years": {"2"}, "body": {body}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", res.status, res.body)
+	}
+	page := office.get(strings.TrimSuffix(res.location, "?saved=1"))
+	if !strings.Contains(page.body, "<strong>out of sight</strong>") || strings.Contains(page.body, "<script>alert") {
+		t.Fatalf("draft preview not rendered safely:\n%s", page.body)
+	}
+	policyPath := strings.TrimSuffix(res.location, "?saved=1")
+	versionID := regexp.MustCompile(`name="version_id" value="(\d+)"`).FindStringSubmatch(page.body)
+	if versionID == nil {
+		t.Fatal("no publish form")
+	}
+	// No audience chosen: refused, nothing published.
+	refused := office.post(policyPath+"/publish", url.Values{"version_id": {versionID[1]}, "statement": {"I will comply."}, "renewal": {"each_version"},
+		"due-day": {"31"}, "due-month": {"2"}, "due-year": {"2099"}})
+	if refused.status != http.StatusUnprocessableEntity || !strings.Contains(refused.body, `href="#audience"`) || !strings.Contains(refused.body, `href="#due"`) {
+		t.Fatalf("publish without audience: %d", refused.status)
+	}
+	ok := office.post(policyPath+"/publish", url.Values{"version_id": {versionID[1]}, "statement": {"I will keep my phone away."},
+		"renewal": {"each_version"}, "audience": {"teacher", "teaching_assistant"}})
+	if ok.status != http.StatusSeeOther || !strings.HasPrefix(ok.location, "/admin/forms/") {
+		t.Fatalf("publish: %d %s\n%s", ok.status, ok.location, ok.body)
+	}
+	// A teacher now has it to sign; a governor does not.
+	if home := a.signedIn(demo.StaffEmail).get("/"); !strings.Contains(home.body, "Mobile phone policy") {
+		t.Fatal("the teacher is not asked to sign the new policy")
+	}
+	var govEmail string
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT email FROM people WHERE staff_role = 'governor' LIMIT 1`).Scan(&govEmail)
+	if home := a.signedIn(govEmail).get("/"); strings.Contains(home.body, "Mobile phone policy") {
+		t.Fatal("a governor is asked to sign a policy for teachers")
+	}
+	// The published text can no longer be edited.
+	if res := office.get(policyPath + "/edit"); res.status != http.StatusConflict {
+		t.Fatalf("editing a published policy: %d", res.status)
+	}
+}
+
+// pdfText extracts a PDF's text with pdftotext (Debian's poppler-utils).
+func pdfText(t *testing.T, pdf string) string {
+	t.Helper()
+	cmd := exec.Command("pdftotext", "-layout", "-", "-")
+	cmd.Stdin = strings.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext (install poppler-utils): %v", err)
+	}
+	return string(out)
+}
+
+func itoa[T int | int64](n T) string { return strconv.FormatInt(int64(n), 10) }
