@@ -138,6 +138,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return rc
 		}
 		return code
+	case "health":
+		return health(cfg, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "signoff", version)
 		return 0
@@ -158,6 +160,7 @@ commands:
   migrate          apply database migrations
   demo             load the demo school (does nothing if it is there already)
   audit verify     check the audit log's hash chain (exit 1 when broken)
+  health           ask the running server on SIGNOFF_ADDR whether it is ready (for container health checks)
   version          print the version
 
 settings (environment): DATABASE_URL, SIGNOFF_ADDR, SIGNOFF_DATA, SIGNOFF_SESSION_KEY,
@@ -358,4 +361,29 @@ func sessionKeys(cfg config) ([][]byte, error) {
 		return nil, errors.New("SIGNOFF_SESSION_KEY (or data/session.key) must be 64 random bytes as hex or base64 (for example: openssl rand -hex 64)")
 	}
 	return [][]byte{key[:32], key[32:]}, nil
+}
+
+// health asks the server listening on cfg.Addr for /readyz.
+func health(cfg config, stdout, stderr io.Writer) int {
+	host, port, err := net.SplitHostPort(cfg.Addr)
+	if err != nil {
+		fmt.Fprintln(stderr, "signoff health:", err)
+		return 1
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	client := &http.Client{Timeout: 3 * time.Second}
+	res, err := client.Get("http://" + net.JoinHostPort(host, port) + "/readyz")
+	if err != nil {
+		fmt.Fprintln(stderr, "signoff health:", err)
+		return 1
+	}
+	defer res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		fmt.Fprintln(stderr, "signoff health: not ready:", res.Status)
+		return 1
+	}
+	fmt.Fprintln(stdout, "ready")
+	return 0
 }

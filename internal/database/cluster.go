@@ -149,7 +149,18 @@ func (c *Cluster) Running(ctx context.Context) bool {
 	if !c.Initialised() {
 		return false
 	}
-	_, err := c.run(ctx, "pg_ctl", "status", "-D", c.Dir)
+	// pg_ctl status trusts any live process with the PID in
+	// postmaster.pid; after a crash that PID may be reused by another
+	// program, so check it is really a postgres process.
+	data, err := os.ReadFile(filepath.Join(c.Dir, "postmaster.pid"))
+	if err != nil {
+		return false
+	}
+	first, _, _ := strings.Cut(string(data), "\n")
+	if pid, err := strconv.Atoi(strings.TrimSpace(first)); err != nil || !isPostgres(pid) {
+		return false
+	}
+	_, err = c.run(ctx, "pg_ctl", "status", "-D", c.Dir)
 	return err == nil
 }
 

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"signoff/internal/database/dbtest"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+func TestConfigDefaultsAndErrors(t *testing.T) {
+	c, err := loadConfig(env(nil))
+	if err != nil || c.Addr != ":8080" || c.DataDir != "./data" || c.SecureCookies {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	if _, err := loadConfig(env(map[string]string{"SIGNOFF_SECURE_COOKIES": "maybe"})); err == nil {
+		t.Fatal("a bad SIGNOFF_SECURE_COOKIES was accepted")
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"serve"}, env(map[string]string{"SIGNOFF_LOG_LEVEL": "loud"}), &out, &errOut); code != 2 ||
+		!strings.Contains(errOut.String(), "SIGNOFF_LOG_LEVEL") {
+		t.Fatalf("bad log level: exit %d, %s", code, errOut.String())
+	}
+	if code := run([]string{"nonsense"}, env(nil), &out, &errOut); code != 2 {
+		t.Fatalf("unknown command: exit %d", code)
+	}
+	out.Reset()
+	if code := run([]string{"version"}, env(nil), &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "signoff ") {
+		t.Fatalf("version: %d %q", code, out.String())
+	}
+}
+
+func TestSessionKeys(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := sessionKeys(config{DataDir: dir})
+	if err != nil || len(k1) != 2 || len(k1[0]) != 32 || len(k1[1]) != 32 {
+		t.Fatalf("generated keys: %v", err)
+	}
+	k2, err := sessionKeys(config{DataDir: dir})
+	if err != nil || !bytes.Equal(k1[0], k2[0]) {
+		t.Fatal("the generated key is not kept in the data folder")
+	}
+	if _, err := sessionKeys(config{DataDir: dir, SessionKey: "too-short"}); err == nil {
+		t.Fatal("a short SIGNOFF_SESSION_KEY was accepted")
+	}
+}
+
+func TestDemoAndAuditVerifyCommands(t *testing.T) {
+	url := dbtest.NewURL(t)
+	vars := env(map[string]string{"DATABASE_URL": url})
+	var out, errOut bytes.Buffer
+	if code := run([]string{"demo"}, vars, &out, &errOut); code != 0 {
+		t.Fatalf("demo: exit %d\n%s", code, errOut.String())
+	}
+	if !strings.Contains(out.String(), "Loaded the demo school") || !strings.Contains(out.String(), "hollybrook-demo") {
+		t.Fatalf("demo output: %s", out.String())
+	}
+	out.Reset()
+	if code := run([]string{"demo"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "already loaded") {
+		t.Fatalf("second demo: %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "intact") {
+		t.Fatalf("audit verify: exit %d %s %s", code, out.String(), errOut.String())
+	}
+	// Break the chain as a superuser could, and the command says where.
+	db, err := openTestDB(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(context.Background(), `ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable;
+		UPDATE audit_log SET actor = 'someone else' WHERE id = (SELECT min(id) + 3 FROM audit_log);
+		ALTER TABLE audit_log ENABLE TRIGGER audit_log_immutable;`); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 1 || !strings.Contains(out.String(), "broken at entry") {
+		t.Fatalf("tampered audit verify: exit %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"migrate"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "applied 0") {
+		t.Fatalf("migrate: %d %s", code, out.String())
+	}
+}
