@@ -58,7 +58,8 @@ func (r Role) Label() string {
 type Account struct {
 	ID          int64
 	SchoolID    int64
-	PersonID    int64 // 0 when the account is no person's (a bare admin)
+	PersonID    int64 // the staff record of this account, 0 if none
+	ParentID    int64 // the parent/carer record of this account, 0 if none
 	Email       string
 	DisplayName string
 	Roles       []Role
@@ -69,7 +70,11 @@ func (a Account) Has(r Role) bool { return slices.Contains(a.Roles, r) }
 
 // Actor is the account as the audit log names it.
 func (a Account) Actor(ip string) audit.Actor {
-	return audit.Actor{AccountID: a.ID, Name: a.DisplayName + " <" + a.Email + ">", IP: ip}
+	name := a.DisplayName
+	if a.Email != "" {
+		name += " <" + a.Email + ">"
+	}
+	return audit.Actor{AccountID: a.ID, Name: name, IP: ip}
 }
 
 // MinPasswordLength is the shortest password accepted.
@@ -109,7 +114,7 @@ func (a *Account) Validate() error {
 	var v apperr.Validation
 	a.Email = strings.ToLower(strings.TrimSpace(a.Email))
 	a.DisplayName = strings.TrimSpace(a.DisplayName)
-	v.Check(strings.Contains(a.Email, "@") && len(a.Email) <= 254, "email", "Enter an email address in the right format, like name@example.org")
+	v.Check(a.Email == "" || (strings.Contains(a.Email, "@") && len(a.Email) <= 254), "email", "Enter an email address in the right format, like name@example.org")
 	v.Check(a.DisplayName != "", "display_name", "Enter a name")
 	v.Check(len(a.Roles) > 0, "roles", "Choose at least one role")
 	return v.Err()
@@ -136,27 +141,42 @@ func CreateAccountTx(ctx context.Context, tx pgx.Tx, a *Account, password string
 	for i, r := range a.Roles {
 		roles[i] = string(r)
 	}
-	var person *int64
-	if a.PersonID != 0 {
-		person = &a.PersonID
+	var email *string
+	if a.Email != "" {
+		email = &a.Email
 	}
-	err := tx.QueryRow(ctx, `INSERT INTO accounts (school_id, person_id, email, display_name, password_hash, roles)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, a.SchoolID, person, a.Email, a.DisplayName, hash, roles).Scan(&a.ID)
+	err := tx.QueryRow(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
+		VALUES ($1, $2, $3, $4, $5) RETURNING id`, a.SchoolID, email, a.DisplayName, hash, roles).Scan(&a.ID)
 	if database.IsUniqueViolation(err, "accounts_email") {
 		return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "email", Message: "An account with this email address already exists"}}}
 	}
 	if err != nil {
 		return fmt.Errorf("auth: create account: %w", err)
 	}
+	for _, id := range []int64{a.PersonID, a.ParentID} {
+		if id == 0 {
+			continue
+		}
+		tag, err := tx.Exec(ctx, `UPDATE people SET account_id = $1 WHERE school_id = $2 AND id = $3`, a.ID, a.SchoolID, id)
+		if err != nil {
+			return fmt.Errorf("auth: link account to person: %w", err)
+		}
+		if tag.RowsAffected() != 1 {
+			return fmt.Errorf("auth: link account to person %d: no such person in school %d", id, a.SchoolID)
+		}
+	}
 	return nil
 }
 
-const accountColumns = `a.id, a.school_id, coalesce(a.person_id, 0), a.email, a.display_name, a.roles::text[]`
+const accountColumns = `a.id, a.school_id,
+	coalesce((SELECT min(p.id) FROM people p WHERE p.account_id = a.id AND p.kind = 'staff'), 0),
+	coalesce((SELECT min(p.id) FROM people p WHERE p.account_id = a.id AND p.kind = 'parent'), 0),
+	coalesce(a.email, ''), a.display_name, a.roles::text[]`
 
 func scanAccount(r pgx.Row, extra ...any) (Account, error) {
 	var a Account
 	var roles []string
-	dest := append([]any{&a.ID, &a.SchoolID, &a.PersonID, &a.Email, &a.DisplayName, &roles}, extra...)
+	dest := append([]any{&a.ID, &a.SchoolID, &a.PersonID, &a.ParentID, &a.Email, &a.DisplayName, &roles}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Account{}, err
 	}

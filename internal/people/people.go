@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,6 +114,58 @@ type Person struct {
 	JobTitle   string
 	StartedOn  *time.Time
 	LeftAt     *time.Time
+
+	// Pupils.
+	PreferredName string
+	YearGroup     *YearGroup
+	RegClass      string
+	DateOfBirth   *time.Time
+	// Parents and carers.
+	Mobile string
+}
+
+// YearGroup is a pupil's year: -2 N1, -1 N2 (nursery), 0 reception, 1 to 14.
+type YearGroup int
+
+// Label is the year group as a school writes it.
+func (y YearGroup) Label() string {
+	switch {
+	case y == -2:
+		return "Nursery 1"
+	case y == -1:
+		return "Nursery"
+	case y == 0:
+		return "Reception"
+	}
+	return "Year " + strconv.Itoa(int(y))
+}
+
+// ParseYearGroup reads "Reception", "R", "Year 3", "Y3", "3", "N2", "Nursery".
+func ParseYearGroup(s string) (YearGroup, bool) {
+	k := strings.ToLower(strings.Join(strings.Fields(s), ""))
+	switch k {
+	case "n1", "nursery1":
+		return -2, true
+	case "n", "n2", "nursery", "nursery2":
+		return -1, true
+	case "r", "rec", "reception", "yr", "yearr":
+		return 0, true
+	}
+	k = strings.TrimPrefix(strings.TrimPrefix(k, "year"), "y")
+	n, err := strconv.Atoi(k)
+	if err != nil || n < 1 || n > 14 {
+		return 0, false
+	}
+	return YearGroup(n), true
+}
+
+// DisplayName is the name a pupil goes by: the preferred first name when
+// there is one.
+func (p Person) DisplayName() string {
+	if p.PreferredName != "" {
+		return strings.TrimSpace(p.PreferredName + " " + p.FamilyName)
+	}
+	return p.FullName()
 }
 
 // FullName is "Given Family".
@@ -149,7 +202,11 @@ func (p *Person) Validate() error {
 	switch p.Kind {
 	case Staff:
 		v.Check(p.StaffRole.Valid(), "staff_role", "Choose a staff role")
-	case Pupil, Parent:
+		v.Check(p.YearGroup == nil && p.RegClass == "", "year_group", "Only pupils have a year group")
+	case Pupil:
+		v.Check(p.StaffRole == "", "staff_role", "Only staff have a staff role")
+		v.Check(p.YearGroup != nil, "year_group", "Enter the pupil's year group")
+	case Parent:
 		v.Check(p.StaffRole == "", "staff_role", "Only staff have a staff role")
 	default:
 		v.Add("kind", "Choose staff, pupil or parent")
@@ -157,24 +214,41 @@ func (p *Person) Validate() error {
 	return v.Err()
 }
 
-const columns = `id, school_id, kind, coalesce(mis_id, ''), title, given_name, family_name, coalesce(email, ''),
-	coalesce(staff_role, ''), job_title, started_on, left_at`
+// Columns is the column list that Scan reads, for other packages' queries
+// (alias the table as p).
+const Columns = `p.id, p.school_id, p.kind, coalesce(p.mis_id, ''), p.title, p.given_name, p.family_name, coalesce(p.email, ''),
+	coalesce(p.staff_role, ''), p.job_title, p.started_on, p.left_at,
+	p.preferred_name, p.year_group, coalesce(p.reg_class, ''), p.date_of_birth, coalesce(p.mobile, '')`
 
-func scan(r pgx.Row) (Person, error) {
+const columns = Columns
+
+// Scan reads a row selected with Columns (and extra destinations after them).
+func Scan(r pgx.Row, extra ...any) (Person, error) {
 	var p Person
-	err := r.Scan(&p.ID, &p.SchoolID, &p.Kind, &p.MISID, &p.Title, &p.GivenName, &p.FamilyName, &p.Email,
-		&p.StaffRole, &p.JobTitle, &p.StartedOn, &p.LeftAt)
+	var year *int16
+	dest := append([]any{&p.ID, &p.SchoolID, &p.Kind, &p.MISID, &p.Title, &p.GivenName, &p.FamilyName, &p.Email,
+		&p.StaffRole, &p.JobTitle, &p.StartedOn, &p.LeftAt, &p.PreferredName, &year, &p.RegClass, &p.DateOfBirth, &p.Mobile}, extra...)
+	err := r.Scan(dest...)
+	if year != nil {
+		y := YearGroup(*year)
+		p.YearGroup = &y
+	}
 	return p, err
 }
+
+func scan(r pgx.Row) (Person, error) { return Scan(r) }
 
 // CreateTx inserts p inside tx and sets its ID.
 func CreateTx(ctx context.Context, tx pgx.Tx, p *Person) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
-	err := tx.QueryRow(ctx, `INSERT INTO people (school_id, kind, mis_id, title, given_name, family_name, email, staff_role, job_title, started_on)
-		VALUES ($1, $2, nullif($3, ''), $4, $5, $6, nullif($7, ''), nullif($8, ''), $9, $10) RETURNING id`,
-		p.SchoolID, p.Kind, p.MISID, p.Title, p.GivenName, p.FamilyName, p.Email, string(p.StaffRole), p.JobTitle, p.StartedOn).Scan(&p.ID)
+	err := tx.QueryRow(ctx, `INSERT INTO people (school_id, kind, mis_id, title, given_name, family_name, email, staff_role, job_title, started_on,
+			preferred_name, year_group, reg_class, date_of_birth, mobile)
+		VALUES ($1, $2, nullif($3, ''), $4, $5, $6, nullif($7, ''), nullif($8, ''), $9, $10, $11, $12, nullif($13, ''), $14, nullif($15, ''))
+		RETURNING id`,
+		p.SchoolID, p.Kind, p.MISID, p.Title, p.GivenName, p.FamilyName, p.Email, string(p.StaffRole), p.JobTitle, p.StartedOn,
+		p.PreferredName, p.YearGroup, p.RegClass, p.DateOfBirth, p.Mobile).Scan(&p.ID)
 	if database.IsUniqueViolation(err, "people_staff_email") {
 		return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "email", Message: "Another member of staff already has this email address"}}}
 	}
@@ -195,7 +269,7 @@ func NewStore(db *database.DB) *Store { return &Store{db: db} }
 
 // Get returns the person id of school schoolID.
 func (s *Store) Get(ctx context.Context, schoolID, id int64) (Person, error) {
-	p, err := scan(s.db.Pool.QueryRow(ctx, `SELECT `+columns+` FROM people WHERE school_id = $1 AND id = $2`, schoolID, id))
+	p, err := scan(s.db.Pool.QueryRow(ctx, `SELECT `+columns+` FROM people p WHERE p.school_id = $1 AND p.id = $2`, schoolID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Person{}, apperr.New(apperr.NotFound, "There is no such person")
 	}
@@ -214,12 +288,12 @@ type StaffFilter struct {
 
 // ListStaff returns a school's staff, by family name.
 func (s *Store) ListStaff(ctx context.Context, schoolID int64, f StaffFilter) ([]Person, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+columns+` FROM people
-		WHERE school_id = $1 AND kind = 'staff'
-		  AND ($2 = '' OR staff_role = $2)
-		  AND ($3 = '' OR (given_name || ' ' || family_name || ' ' || coalesce(email, '')) ILIKE '%' || $3 || '%')
-		  AND ($4 OR left_at IS NULL)
-		ORDER BY lower(family_name), lower(given_name), id`, schoolID, string(f.Role), likeEscape(strings.TrimSpace(f.Search)), f.WithLeavers)
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+columns+` FROM people p
+		WHERE p.school_id = $1 AND p.kind = 'staff'
+		  AND ($2 = '' OR p.staff_role = $2)
+		  AND ($3 = '' OR (p.given_name || ' ' || p.family_name || ' ' || coalesce(p.email, '')) ILIKE '%' || $3 || '%')
+		  AND ($4 OR p.left_at IS NULL)
+		ORDER BY lower(p.family_name), lower(p.given_name), p.id`, schoolID, string(f.Role), likeEscape(strings.TrimSpace(f.Search)), f.WithLeavers)
 	if err != nil {
 		return nil, fmt.Errorf("people: list staff: %w", err)
 	}

@@ -203,8 +203,7 @@ func (s *Store) People(ctx context.Context, schoolID, formID int64, signed bool,
 	if signed {
 		cond = ""
 	}
-	rows, err := s.db.Pool.Query(ctx, sqlAY(`SELECT p.id, p.school_id, p.kind, coalesce(p.mis_id, ''), p.title, p.given_name, p.family_name,
-			coalesce(p.email, ''), coalesce(p.staff_role, ''), p.job_title, p.started_on, p.left_at,
+	rows, err := s.db.Pool.Query(ctx, sqlAY(`SELECT `+people.Columns+`,
 			cur.signed_at, coalesce(cur.reference, ''), coalesce(last.number, 0)
 		FROM forms f
 		JOIN form_current fc ON fc.form_id = f.id
@@ -224,9 +223,8 @@ func (s *Store) People(ctx context.Context, schoolID, formID int64, signed bool,
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Row, error) {
 		var row Row
-		p := &row.Person
-		err := r.Scan(&p.ID, &p.SchoolID, &p.Kind, &p.MISID, &p.Title, &p.GivenName, &p.FamilyName, &p.Email,
-			&p.StaffRole, &p.JobTitle, &p.StartedOn, &p.LeftAt, &row.SignedAt, &row.Reference, &row.LastSignedVersion)
+		var err error
+		row.Person, err = people.Scan(r, &row.SignedAt, &row.Reference, &row.LastSignedVersion)
 		return row, err
 	})
 	if err != nil {
