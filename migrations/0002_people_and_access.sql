@@ -85,16 +85,21 @@ CREATE TABLE rate_limits (
     PRIMARY KEY (key, window_start)
 );
 
--- An uploaded MIS export, kept from preview to apply so that apply uses
--- exactly the file that was previewed.
-CREATE TABLE imports (
+-- Uploaded MIS exports, kept from preview to apply so that apply uses
+-- exactly the files that were previewed.
+CREATE TABLE import_batches (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     school_id   bigint NOT NULL REFERENCES schools (id),
-    kind        text NOT NULL CHECK (kind IN ('staff', 'pupils', 'contacts')),
+    created_by  bigint REFERENCES accounts (id),
+    created_at  timestamptz NOT NULL,
+    applied_at  timestamptz,
+    summary     text NOT NULL DEFAULT ''
+);
+CREATE TABLE import_files (
+    batch_id    bigint NOT NULL REFERENCES import_batches (id) ON DELETE CASCADE,
+    position    int NOT NULL,
     filename    text NOT NULL,
     content     bytea NOT NULL,
     mapping     jsonb NOT NULL DEFAULT '{}',
-    created_by  bigint REFERENCES accounts (id),
-    created_at  timestamptz NOT NULL,
-    applied_at  timestamptz
+    PRIMARY KEY (batch_id, position)
 );

@@ -11,10 +11,11 @@ import templruntime "github.com/a-h/templ/runtime"
 
 // SignInView is the sign-in page.
 type SignInView struct {
-	Layout LayoutProps
-	Email  string
-	Next   string
-	Errors Errors
+	Layout    LayoutProps
+	Email     string
+	LinkEmail string
+	Next      string
+	Errors    Errors
 	// Message is shown above the form (for example "You have signed out").
 	Message string
 }
@@ -64,7 +65,7 @@ func SignInPage(v SignInView) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(v.Message)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/sign_in.templ`, Line: 19, Col: 60}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/sign_in.templ`, Line: 20, Col: 60}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -82,7 +83,7 @@ func SignInPage(v SignInView) templ.Component {
 			var templ_7745c5c3_Var4 string
 			templ_7745c5c3_Var4, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.Next).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/sign_in.templ`, Line: 24, Col: 52}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/sign_in.templ`, Line: 25, Col: 52}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var4)
 			if templ_7745c5c3_Err != nil {
@@ -102,7 +103,16 @@ func SignInPage(v SignInView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\" class=\"govuk-button\" data-module=\"govuk-button\">Sign in</button></form><p class=\"govuk-body\">Forgotten your password? Ask your school office to reset it.</p></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "<button type=\"submit\" class=\"govuk-button\" data-module=\"govuk-button\">Sign in</button></form><h2 class=\"govuk-heading-m\" id=\"link\">Sign in with a link instead</h2><p class=\"govuk-body\">Staff and governors can sign in without a password: we'll email you a link that works once, for 20 minutes.</p><form method=\"post\" action=\"/sign-in/link\" novalidate>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = Input(InputProps{ID: "link_email", Name: "email", Label: "Your work email address", Value: v.LinkEmail, Error: v.Errors.Get("link_email"),
+				Type: "email", Autocomplete: "email", Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<button type=\"submit\" class=\"govuk-button govuk-button--secondary\" data-module=\"govuk-button\">Email me a sign-in link</button></form><h2 class=\"govuk-heading-m\">Parents and carers</h2><p class=\"govuk-body\">You don't need a password. Use the link the school sent you by email or on a letter, or <a class=\"govuk-link\" href=\"/family/code\">type the code from your letter</a>. Lost it? <a class=\"govuk-link\" href=\"/family/lost\">Get a new link</a>.</p></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

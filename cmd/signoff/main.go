@@ -20,17 +20,21 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata"
 
 	"signoff/internal/audit"
+	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/demo"
+	"signoff/internal/mail"
 	"signoff/internal/web"
 )
 
@@ -45,6 +49,8 @@ type config struct {
 	SessionKey    string // SIGNOFF_SESSION_KEY
 	SecureCookies bool   // SIGNOFF_SECURE_COOKIES
 	LogLevel      string // SIGNOFF_LOG_LEVEL
+	BaseURL       string // SIGNOFF_BASE_URL
+	Mail          mail.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -57,6 +63,33 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
+	}
+	c.BaseURL = strings.TrimRight(getenv("SIGNOFF_BASE_URL"), "/")
+	if c.BaseURL == "" {
+		c.BaseURL = "http://localhost" + portSuffix(c.Addr)
+	}
+	if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return c, errors.New("SIGNOFF_BASE_URL must be the site's address, like https://signoff.example.sch.uk")
+	}
+	c.Mail = mail.Config{
+		Host:     getenv("SIGNOFF_SMTP_HOST"),
+		Username: getenv("SIGNOFF_SMTP_USERNAME"),
+		Password: getenv("SIGNOFF_SMTP_PASSWORD"),
+		From:     getenv("SIGNOFF_SMTP_FROM"),
+		FromName: getenv("SIGNOFF_SMTP_FROM_NAME"),
+		TLS:      getenv("SIGNOFF_SMTP_TLS"),
+	}
+	for name, dst := range map[string]*int{"SIGNOFF_SMTP_PORT": &c.Mail.Port, "SIGNOFF_MAIL_PER_MINUTE": &c.Mail.PerMinute} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				return c, fmt.Errorf("%s must be a whole number", name)
+			}
+			*dst = n
+		}
+	}
+	if err := c.Mail.Validate(); err != nil {
+		return c, fmt.Errorf("mail settings: %w", err)
 	}
 	if c.DataDir == "" {
 		c.DataDir = "./data"
@@ -113,7 +146,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			if _, err := db.Migrate(ctx); err != nil {
 				return err
 			}
-			return loadDemo(ctx, db, stdout)
+			return loadDemo(ctx, db, stdout, cfg.BaseURL)
 		})
 	case "audit":
 		if len(args) < 2 || args[1] != "verify" {
@@ -138,6 +171,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return rc
 		}
 		return code
+	case "import":
+		return importCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "health":
 		return health(cfg, stdout, stderr)
 	case "version", "--version", "-v":
@@ -160,6 +195,7 @@ commands:
   migrate          apply database migrations
   demo             load the demo school (does nothing if it is there already)
   audit verify     check the audit log's hash chain (exit 1 when broken)
+  import FILE...   import MIS exports (staff, pupils, contacts CSV); --dry-run only shows the changes, --school SLUG picks the school
   health           ask the running server on SIGNOFF_ADDR whether it is ready (for container health checks)
   version          print the version
 
@@ -223,7 +259,7 @@ func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*da
 	return 0
 }
 
-func loadDemo(ctx context.Context, db *database.DB, out io.Writer) error {
+func loadDemo(ctx context.Context, db *database.DB, out io.Writer, baseURL string) error {
 	res, err := demo.Load(ctx, db)
 	if err != nil {
 		return err
@@ -231,13 +267,23 @@ func loadDemo(ctx context.Context, db *database.DB, out io.Writer) error {
 	if res.AlreadyThere {
 		fmt.Fprintf(out, "The demo school (%s) is already loaded.\n", res.School.Name)
 	} else {
-		fmt.Fprintf(out, "Loaded the demo school: %s, %d staff, %d signatures.\n", res.School.Name, res.Staff, res.Signatures)
+		fmt.Fprintf(out, "Loaded the demo school: %s, %d staff, %d pupils, %d signatures.\n", res.School.Name, res.Staff, res.Pupils, res.Signatures)
+	}
+	// A parent has no password: give the demo parent a fresh family link.
+	parentID, parentName, err := demo.Parent(ctx, db, res.School.ID)
+	if err != nil {
+		return err
+	}
+	link, err := auth.NewStore(db).IssueFamilyLink(ctx, res.School.ID, parentID, audit.System("signoff demo"), nil)
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(out, `
 Demo sign-in details (password for every demo account: %s)
   office (admin):      %s
   member of staff:     %s
-`, demo.Password, demo.AdminEmail, demo.StaffEmail)
+  parent (%s): open %s/f/%s
+`, demo.Password, demo.AdminEmail, demo.StaffEmail, parentName, baseURL, link.Token)
 	return nil
 }
 
@@ -266,11 +312,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 			return 1
 		}
 		if schools == 0 || isDemoOnly(ctx, db) {
-			if err := loadDemo(ctx, db, stdout); err != nil {
+			if err := loadDemo(ctx, db, stdout, cfg.BaseURL); err != nil {
 				log.Error("demo", "err", err)
 				return 1
 			}
 		}
+	}
+	sender := mail.NewSender(db, cfg.Mail, log)
+	mailCtx, stopMail := context.WithCancel(context.Background())
+	mailDone := make(chan struct{})
+	go func() { defer close(mailDone); sender.Run(mailCtx) }()
+	defer func() { stopMail(); <-mailDone }()
+	if !cfg.Mail.Enabled() {
+		log.Info("no SMTP server set: messages wait in the outbox (Outbox in the admin menu)")
 	}
 	keys, err := sessionKeys(cfg)
 	if err != nil {
@@ -278,8 +332,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 		return 1
 	}
 	srv := &http.Server{
-		Addr:              cfg.Addr,
-		Handler:           web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, Log: log}).Handler(),
+		Addr: cfg.Addr,
+		Handler: web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
+			MailEnabled: cfg.Mail.Enabled(), Log: log}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -386,4 +441,13 @@ func health(cfg config, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout, "ready")
 	return 0
+}
+
+// portSuffix is ":8080" for an address like ":8080" or "0.0.0.0:8080".
+func portSuffix(addr string) string {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil || port == "" || port == "80" {
+		return ""
+	}
+	return ":" + port
 }

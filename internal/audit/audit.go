@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -131,12 +132,32 @@ func Verify(ctx context.Context, db *database.DB) (broken *Broken, checked int, 
 	return nil, checked, nil
 }
 
+// Filter narrows a search of the log.
+type Filter struct {
+	Action string // an action ("policy.published") or its first part ("policy")
+	Text   string // part of the actor, subject or details
+	Before int64  // entries older than this id (paging); 0 for the newest
+	Limit  int
+}
+
 // List returns a school's latest entries, newest first.
 func List(ctx context.Context, db *database.DB, schoolID int64, limit int) ([]Entry, error) {
+	return Search(ctx, db, schoolID, Filter{Limit: limit})
+}
+
+// Search returns a school's entries matching f, newest first.
+func Search(ctx context.Context, db *database.DB, schoolID int64, f Filter) ([]Entry, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
 	rows, err := db.Pool.Query(ctx, `SELECT id, coalesce(school_id, 0), at, coalesce(actor_id, 0), actor, action, subject, detail, ip, prev_hash, hash
-		FROM audit_log WHERE school_id = $1 ORDER BY id DESC LIMIT $2`, schoolID, limit)
+		FROM audit_log WHERE school_id = $1
+		  AND ($2 = '' OR action = $2 OR action LIKE $2 || '.%')
+		  AND ($3 = '' OR (actor || ' ' || subject || ' ' || detail::text) ILIKE '%' || $3 || '%')
+		  AND ($4 = 0 OR id < $4)
+		ORDER BY id DESC LIMIT $5`, schoolID, f.Action, likeEscape(f.Text), f.Before, f.Limit)
 	if err != nil {
-		return nil, fmt.Errorf("audit: list: %w", err)
+		return nil, fmt.Errorf("audit: search: %w", err)
 	}
 	defer rows.Close()
 	var out []Entry
@@ -144,11 +165,28 @@ func List(ctx context.Context, db *database.DB, schoolID int64, limit int) ([]En
 		var e Entry
 		if err := rows.Scan(&e.ID, &e.SchoolID, &e.At, &e.Actor.AccountID, &e.Actor.Name, &e.Action, &e.Subject,
 			&e.Detail, &e.Actor.IP, &e.PrevHash, &e.Hash); err != nil {
-			return nil, fmt.Errorf("audit: list: %w", err)
+			return nil, fmt.Errorf("audit: search: %w", err)
 		}
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// Actions lists the actions a school's log holds, for a filter.
+func Actions(ctx context.Context, db *database.DB, schoolID int64) ([]string, error) {
+	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT action FROM audit_log WHERE school_id = $1 ORDER BY action`, schoolID)
+	if err != nil {
+		return nil, fmt.Errorf("audit: actions: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("audit: actions: %w", err)
+	}
+	return out, nil
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.TrimSpace(s))
 }
 
 func nullID(id int64) *int64 {

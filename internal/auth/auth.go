@@ -23,6 +23,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
+	"signoff/internal/ratelimit"
 )
 
 // Role is what an account may do.
@@ -97,7 +98,8 @@ var dummyHash, _ = argon2id.CreateHash("not a real password", argonParams)
 
 // Store reads and writes accounts and sessions.
 type Store struct {
-	db *database.DB
+	db     *database.DB
+	limits *ratelimit.Limiter
 	// IdleTimeout ends a session not used for this long.
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after sign-in, used or not.
@@ -106,7 +108,7 @@ type Store struct {
 
 // NewStore returns a Store with a 2-hour idle and a 12-hour absolute time-out.
 func NewStore(db *database.DB) *Store {
-	return &Store{db: db, IdleTimeout: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour}
+	return &Store{db: db, limits: ratelimit.New(db), IdleTimeout: 2 * time.Hour, AbsoluteTimeout: 12 * time.Hour}
 }
 
 // Validate checks an account before it is created.
@@ -201,6 +203,19 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 	if err := v.Err(); err != nil {
 		return Account{}, "", err
 	}
+	// Failed attempts count against the address and the IP; a limit
+	// reached refuses even the right password until the window passes.
+	if err := s.limits.Check(ctx, LimitSignInByAddress, email); err != nil {
+		return Account{}, "", err
+	}
+	if err := s.limits.Check(ctx, LimitSignInByIP, ip); err != nil {
+		return Account{}, "", err
+	}
+	failed := func() (Account, string, error) {
+		_ = s.limits.Hit(ctx, LimitSignInByAddress, email)
+		_ = s.limits.Hit(ctx, LimitSignInByIP, ip)
+		return Account{}, "", errBadSignIn
+	}
 	var hash *string
 	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, a.password_hash FROM accounts a
 		WHERE a.email = $1 AND a.disabled_at IS NULL`, email), &hash)
@@ -209,14 +224,14 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 	}
 	if errors.Is(err, pgx.ErrNoRows) || hash == nil {
 		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
-		return Account{}, "", errBadSignIn
+		return failed()
 	}
 	ok, err := argon2id.ComparePasswordAndHash(password, *hash)
 	if err != nil {
 		return Account{}, "", fmt.Errorf("auth: check password: %w", err)
 	}
 	if !ok {
-		return Account{}, "", errBadSignIn
+		return failed()
 	}
 	var token string
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {

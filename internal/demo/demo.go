@@ -19,6 +19,7 @@ import (
 	"signoff/internal/audit"
 	"signoff/internal/auth"
 	"signoff/internal/database"
+	"signoff/internal/mis"
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/schools"
@@ -53,6 +54,7 @@ type Result struct {
 	School       schools.School
 	AlreadyThere bool
 	Staff        int
+	Pupils       int
 	Signatures   int
 }
 
@@ -121,6 +123,26 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 	})
 	if err != nil {
 		return Result{}, err
+	}
+
+	// Pupils and their parents and carers arrive the way a school's do:
+	// through the MIS import.
+	var files []mis.File
+	for _, name := range []string{"pupils.csv", "contacts.csv"} {
+		data, err := content.ReadFile("content/" + name)
+		if err != nil {
+			return Result{}, fmt.Errorf("demo: %w", err)
+		}
+		files = append(files, mis.File{Name: name, Data: data})
+	}
+	rep, err := mis.NewStore(db).Apply(ctx, res.School.ID, actor, files)
+	if err != nil {
+		return Result{}, fmt.Errorf("demo: import pupils: %w (%v)", err, rep.BadRows())
+	}
+	for _, f := range rep.Files {
+		if f.Kind == mis.Pupils {
+			res.Pupils = f.New
+		}
 	}
 
 	// Publish both policies a month ago, then sign as staff would have
@@ -224,4 +246,17 @@ func readStaff() ([]people.Person, error) {
 		out = append(out, p)
 	}
 	return out, nil
+}
+
+// Parent returns the demo's example parent: one with two children at the
+// school and an email address.
+func Parent(ctx context.Context, db *database.DB, schoolID int64) (id int64, name string, err error) {
+	err = db.Pool.QueryRow(ctx, `SELECT p.id, p.given_name || ' ' || p.family_name FROM people p
+		JOIN guardianships g ON g.parent_id = p.id
+		WHERE p.school_id = $1 AND p.kind = 'parent' AND p.email IS NOT NULL
+		GROUP BY p.id ORDER BY count(*) DESC, p.id LIMIT 1`, schoolID).Scan(&id, &name)
+	if err != nil {
+		return 0, "", fmt.Errorf("demo: parent: %w", err)
+	}
+	return id, name, nil
 }

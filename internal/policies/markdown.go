@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/microcosm-cc/bluemonday"
 	"github.com/yuin/goldmark"
@@ -30,10 +31,17 @@ var (
 
 // RenderHTML turns policy Markdown into sanitised HTML, safe to put in a
 // page as it is. Tables are wrapped so they scroll on a narrow phone.
-func RenderHTML(markdown string) string {
+func RenderHTML(markdown string) string { return RenderBody(markdown, "") }
+
+// RenderBody is RenderHTML for a page whose own heading is the policy's
+// title: a first heading that only repeats the title is left out.
+func RenderBody(markdown, title string) string {
 	var buf bytes.Buffer
 	src := []byte(markdown)
 	doc := md.Parser().Parse(text.NewReader(src))
+	if h, ok := doc.FirstChild().(*ast.Heading); ok && title != "" && h.Level == 1 && sameWords(headingText(h, src), title) {
+		doc.RemoveChild(doc, h)
+	}
 	// The page has its own h1 (the policy's title): the text's headings
 	// start one level down, so the outline stays right for screen readers.
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -64,4 +72,29 @@ func NormaliseText(s string) string {
 func Hash(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
+}
+
+func headingText(n ast.Node, src []byte) string {
+	var b strings.Builder
+	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
+		if t, ok := c.(*ast.Text); ok && entering {
+			b.Write(t.Segment.Value(src))
+		}
+		return ast.WalkContinue, nil
+	})
+	return b.String()
+}
+
+// sameWords compares two titles ignoring case, spaces and punctuation.
+func sameWords(a, b string) bool {
+	fold := func(s string) string {
+		var out strings.Builder
+		for _, r := range strings.ToLower(s) {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				out.WriteRune(r)
+			}
+		}
+		return out.String()
+	}
+	return fold(a) == fold(b)
 }

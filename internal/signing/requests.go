@@ -238,3 +238,30 @@ func (s *Store) People(ctx context.Context, schoolID, formID int64, signed bool,
 func sqlAY(q string) string {
 	return strings.ReplaceAll(q, "$AY", "$3")
 }
+
+// OwedCounts returns, for each member of staff who owes anything, how
+// many forms they still have to sign.
+func (s *Store) OwedCounts(ctx context.Context, schoolID int64) (map[int64]int, error) {
+	ay := schooltime.AcademicYear(s.db.Now())
+	rows, err := s.db.Pool.Query(ctx, `SELECT p.id, count(*)
+		FROM forms f
+		JOIN form_current fc ON fc.form_id = f.id
+		JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
+			AND p.staff_role = ANY (f.audience_staff_roles)
+		WHERE f.school_id = $1 AND f.closed_at IS NULL AND NOT `+strings.ReplaceAll(validSignature, "$AY", "$2")+`
+		GROUP BY p.id`, schoolID, ay)
+	if err != nil {
+		return nil, fmt.Errorf("signing: owed counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("signing: owed counts: %w", err)
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}

@@ -188,7 +188,7 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 func validateSignature(in *SignInput, p people.Person, f Form) error {
 	var v apperr.Validation
 	in.TypedName = strings.Join(strings.Fields(in.TypedName), " ")
-	v.Check(in.Agreed, "agree", "Tick the box to confirm: "+f.Statement)
+	v.Check(in.Agreed, "agree", "Tick the box to confirm you have read it and agree")
 	switch {
 	case in.TypedName == "":
 		v.Add("typed_name", "Type your full name to sign")

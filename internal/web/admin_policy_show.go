@@ -161,7 +161,7 @@ func (s *Server) policyPage(w http.ResponseWriter, r *http.Request, pf *publishF
 			row.Published = schooltime.Date(*ver.PublishedAt)
 		}
 		if ver.Status == policies.Published {
-			view.CurrentHTML = policies.RenderHTML(ver.Body)
+			view.CurrentHTML = policies.RenderBody(ver.Body, p.Title)
 			view.Summary = append(view.Summary, templates.SummaryRow{Key: "Current version", Value: versionLabel(ver.Number, ver.PublishedAt)})
 		}
 		view.Versions = append(view.Versions, row)
@@ -173,7 +173,7 @@ func (s *Server) policyPage(w http.ResponseWriter, r *http.Request, pf *publishF
 	if hasDraft {
 		view.HasDraft = true
 		view.DraftNumber = strconv.Itoa(draft.Number)
-		view.DraftHTML = policies.RenderHTML(draft.Body)
+		view.DraftHTML = policies.RenderBody(draft.Body, p.Title)
 		view.EditHref = fmt.Sprintf("/admin/policies/%d/edit", id)
 		view.PublishHref = fmt.Sprintf("/admin/policies/%d/publish", id)
 		if pf == nil {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 
+	"signoff/internal/apperr"
+	"signoff/internal/auth"
 	"signoff/internal/people"
 	"signoff/templates"
 )
@@ -21,18 +23,64 @@ func (s *Server) staffList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	owed, err := s.signing.OwedCounts(r.Context(), v.school.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	view := templates.StaffListView{Layout: s.layout(r, "Staff"), Search: filter.Search}
 	for _, role := range people.StaffRoles {
 		view.Roles = append(view.Roles, templates.Option{Value: string(role), Label: role.Label(), Checked: role == filter.Role})
 	}
 	for _, p := range list {
-		view.Rows = append(view.Rows, templates.StaffRow{Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID), Role: p.RoleLabel(), Email: p.Email})
+		view.Rows = append(view.Rows, templates.StaffRow{Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID), Role: p.RoleLabel(), Email: p.Email, Owes: owed[p.ID]})
 	}
 	s.render(w, r, http.StatusOK, templates.StaffListPage(view))
 }
 
 // staffPerson shows one member of staff: what they have signed and owe.
 func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
+	notice := ""
+	if r.URL.Query().Get("saved") != "" {
+		notice = "Roles saved"
+	}
+	s.staffPersonPage(w, r, nil, notice)
+}
+
+// staffRoles gives or takes away the admin and headteacher roles.
+func (s *Server) staffRoles(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	id, err := idParam(r, "personID")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, ok, err := s.accounts.ForPerson(r.Context(), v.school.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ok {
+		s.fail(w, r, apperr.New(apperr.NotFound, "Page not found"))
+		return
+	}
+	_ = r.ParseForm()
+	var want []auth.Role
+	for _, role := range r.PostForm["roles"] {
+		want = append(want, auth.Role(role))
+	}
+	if err := s.accounts.SetRoles(r.Context(), v.school.ID, a.ID, want, v.account.Actor(clientIP(r))); err != nil {
+		if apperr.CodeOf(err) == apperr.Invalid {
+			s.staffPersonPage(w, r, err, "")
+			return
+		}
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/staff/%d?saved=1", id), http.StatusSeeOther)
+}
+
+func (s *Server) staffPersonPage(w http.ResponseWriter, r *http.Request, formErr error, notice string) {
 	v := viewerOf(r)
 	id, err := idParam(r, "personID")
 	if err != nil {
@@ -44,7 +92,7 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	view := templates.PersonView{Layout: s.layout(r, p.FullName()), Name: p.FullName(),
+	view := templates.PersonView{Layout: s.layout(r, p.FullName()), Name: p.FullName(), Errors: viewErrors(formErr), Notice: notice,
 		Summary: []templates.SummaryRow{
 			{Key: "Role", Value: p.RoleLabel()},
 			{Key: "Email", Value: orDash(p.Email)},
@@ -53,6 +101,19 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 	if p.LeftAt != nil {
 		view.Summary = append(view.Summary, templates.SummaryRow{Key: "Left", Value: p.LeftAt.Format("2 January 2006")})
 	}
+	if a, ok, err := s.accounts.ForPerson(r.Context(), v.school.ID, p.ID); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if ok {
+		view.RolesAction = fmt.Sprintf("/admin/staff/%d/roles", p.ID)
+		view.Roles = templates.ChoiceProps{ID: "roles", Name: "roles", Legend: "Roles in Signoff", Small: true,
+			Hint: "Every member of staff can read and sign what is addressed to them.", Error: view.Errors.Get("roles"),
+			Options: []templates.Option{
+				{Value: string(auth.Admin), Label: "Administrator", Hint: "Publishes policies, imports people, sees who has signed. Needs a password.", Checked: a.Has(auth.Admin)},
+				{Value: string(auth.Head), Label: "Headteacher or policy owner", Hint: "Drafts revisions and sends them to governors.", Checked: a.Has(auth.Head)},
+			}}
+	}
+	view.Layout.HasErrors = formErr != nil
 	owed, err := s.signing.ToSign(r.Context(), p)
 	if err != nil {
 		s.fail(w, r, err)
@@ -72,5 +133,9 @@ func (s *Server) staffPerson(w http.ResponseWriter, r *http.Request) {
 	for _, sig := range sigs {
 		view.Signed = append(view.Signed, signedItem(sig))
 	}
-	s.render(w, r, http.StatusOK, templates.PersonPage(view))
+	status := http.StatusOK
+	if formErr != nil {
+		status = statusOf(apperr.CodeOf(formErr))
+	}
+	s.render(w, r, status, templates.PersonPage(view))
 }

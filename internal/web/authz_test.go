@@ -8,37 +8,71 @@ import (
 	"strings"
 	"testing"
 
+	"signoff/internal/audit"
 	"signoff/internal/auth"
 	"signoff/internal/demo"
+	"signoff/internal/mis"
 )
 
 // expected is the permission table as the product describes it: who may
 // use each route. The test checks the server's route table says the same
 // and that every role is treated accordingly.
 var expected = map[string][]string{
-	"GET /healthz":                            {"anonymous", "staff", "admin", "staff+admin"},
-	"GET /readyz":                             {"anonymous", "staff", "admin", "staff+admin"},
-	"GET /theme/{colour}.css":                 {"anonymous", "staff", "admin", "staff+admin"},
-	"GET /sign-in":                            {"anonymous", "staff", "admin", "staff+admin"},
-	"POST /sign-in":                           {"anonymous", "staff", "admin", "staff+admin"},
-	"POST /sign-out":                          {"anonymous", "staff", "admin", "staff+admin"},
-	"GET /":                                   {"staff", "admin", "staff+admin"},
-	"GET /forms/{formID}":                     {"staff", "staff+admin"},
-	"POST /forms/{formID}":                    {"staff", "staff+admin"},
-	"GET /signatures/{ref}":                   {"staff", "admin", "staff+admin"},
-	"GET /signatures/{ref}/copy.pdf":          {"staff", "admin", "staff+admin"},
-	"GET /admin":                              {"admin", "staff+admin"},
-	"GET /admin/forms/{formID}":               {"admin", "staff+admin"},
-	"GET /admin/policies":                     {"admin", "staff+admin"},
-	"GET /admin/policies/new":                 {"admin", "staff+admin"},
-	"POST /admin/policies":                    {"admin", "staff+admin"},
-	"GET /admin/policies/{policyID}":          {"admin", "staff+admin"},
-	"GET /admin/policies/{policyID}/edit":     {"admin", "staff+admin"},
-	"POST /admin/policies/{policyID}/edit":    {"admin", "staff+admin"},
-	"POST /admin/policies/{policyID}/publish": {"admin", "staff+admin"},
-	"GET /admin/staff":                        {"admin", "staff+admin"},
-	"GET /admin/staff/{personID}":             {"admin", "staff+admin"},
+	"GET /healthz":                                      ALL,
+	"GET /readyz":                                       ALL,
+	"GET /theme/{colour}.css":                           ALL,
+	"GET /sign-in":                                      ALL,
+	"POST /sign-in":                                     ALL,
+	"POST /sign-in/link":                                ALL,
+	"GET /sign-in/link/{token}":                         ALL,
+	"POST /sign-in/link/{token}":                        ALL,
+	"POST /sign-out":                                    ALL,
+	"GET /f/{token}":                                    ALL,
+	"GET /family/code":                                  ALL,
+	"POST /family/code":                                 ALL,
+	"GET /family/lost":                                  ALL,
+	"POST /family/lost":                                 ALL,
+	"GET /":                                             {"staff", "admin", "staff+admin", "parent"},
+	"GET /account":                                      {"staff", "admin", "staff+admin"},
+	"POST /account/password":                            {"staff", "admin", "staff+admin"},
+	"GET /family":                                       {"parent"},
+	"GET /family/children/{pupilID}":                    {"parent"},
+	"GET /forms/{formID}":                               {"staff", "staff+admin"},
+	"POST /forms/{formID}":                              {"staff", "staff+admin"},
+	"GET /signatures/{ref}":                             {"staff", "admin", "staff+admin", "parent"},
+	"GET /signatures/{ref}/copy.pdf":                    {"staff", "admin", "staff+admin", "parent"},
+	"GET /admin":                                        ADMIN,
+	"GET /admin/forms/{formID}":                         ADMIN,
+	"GET /admin/policies":                               ADMIN,
+	"GET /admin/policies/new":                           ADMIN,
+	"POST /admin/policies":                              ADMIN,
+	"GET /admin/policies/{policyID}":                    ADMIN,
+	"GET /admin/policies/{policyID}/edit":               ADMIN,
+	"POST /admin/policies/{policyID}/edit":              ADMIN,
+	"POST /admin/policies/{policyID}/publish":           ADMIN,
+	"GET /admin/staff":                                  ADMIN,
+	"GET /admin/staff/{personID}":                       ADMIN,
+	"POST /admin/staff/{personID}/roles":                ADMIN,
+	"GET /admin/pupils":                                 ADMIN,
+	"GET /admin/pupils/{pupilID}":                       ADMIN,
+	"GET /admin/parents/{parentID}":                     ADMIN,
+	"POST /admin/parents/{parentID}/family-link/email":  ADMIN,
+	"POST /admin/parents/{parentID}/family-link/print":  ADMIN,
+	"POST /admin/parents/{parentID}/family-link/revoke": ADMIN,
+	"GET /admin/import":                                 ADMIN,
+	"POST /admin/import":                                ADMIN,
+	"GET /admin/import/{importID}":                      ADMIN,
+	"POST /admin/import/{importID}/mapping":             ADMIN,
+	"POST /admin/import/{importID}/apply":               ADMIN,
+	"GET /admin/outbox":                                 ADMIN,
+	"GET /admin/outbox/{messageID}":                     ADMIN,
+	"GET /admin/audit":                                  ADMIN,
 }
+
+var (
+	ALL   = []string{"anonymous", "staff", "admin", "staff+admin", "parent"}
+	ADMIN = []string{"admin", "staff+admin"}
+)
 
 func TestAuthorisationMatrix(t *testing.T) {
 	t.Parallel()
@@ -60,18 +94,34 @@ func TestAuthorisationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	parentID, _, err := demo.Parent(ctx, a.db, school)
+	if err != nil {
+		t.Fatal(err)
+	}
 	clients := map[string]func() *client{
 		"anonymous":   a.client,
 		"staff":       func() *client { return a.signedIn(demo.StaffEmail) },
 		"admin":       func() *client { return a.signedIn("office-only@hollybrook.example.sch.uk") },
 		"staff+admin": func() *client { return a.signedIn(demo.AdminEmail) },
+		"parent":      func() *client { return a.parent(parentID) },
 	}
+	batch, err := mis.NewStore(a.db).SaveBatch(ctx, school, audit.System("test"), []mis.File{{Name: "staff.csv", Data: []byte("Staff Code,Forename,Surname,Work Email,Role\nXX99,Bad,Row,,Teacher\n")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	message := a.id(`INSERT INTO outbox (school_id, to_address, subject, body_text, created_at, next_attempt_at)
+		VALUES ($1, 'x@example.org', 'Hello', 'Body', now(), now()) RETURNING id`, school)
 	params := strings.NewReplacer(
 		"{formID}", itoa(form),
 		"{ref}", ref,
 		"{policyID}", itoa(a.id(`SELECT policy_id FROM forms WHERE id = $1`, form)),
 		"{personID}", itoa(a.id(`SELECT id FROM people WHERE email = $1`, demo.StaffEmail)),
 		"{colour}", "00594f",
+		"{token}", "not-a-real-token",
+		"{pupilID}", itoa(a.id(`SELECT min(pupil_id) FROM guardianships WHERE parent_id = $1`, parentID)),
+		"{parentID}", itoa(parentID),
+		"{importID}", itoa(batch),
+		"{messageID}", itoa(message),
 	)
 
 	routes := a.srv.Routes()
@@ -89,7 +139,8 @@ func TestAuthorisationMatrix(t *testing.T) {
 			allowed := slices.Contains(want, role)
 			// The table itself must agree.
 			tableAllows := rt.Public || (role != "anonymous" && (len(rt.Roles) == 0 || slices.ContainsFunc(rt.Roles, func(r auth.Role) bool {
-				return (r == auth.Staff && strings.Contains(role, "staff")) || (r == auth.Admin && strings.Contains(role, "admin"))
+				return (r == auth.Staff && strings.Contains(role, "staff")) || (r == auth.Admin && strings.Contains(role, "admin")) ||
+					(r == auth.Parent && role == "parent")
 			})))
 			if tableAllows != allowed {
 				t.Errorf("%s for %s: the route table allows=%v, the permission table says %v", key, role, tableAllows, allowed)
@@ -105,8 +156,8 @@ func TestAuthorisationMatrix(t *testing.T) {
 			} else {
 				got = c.post(path, url.Values{})
 			}
-			denied := got.status == http.StatusForbidden || got.status == http.StatusUnauthorized ||
-				(got.status == http.StatusSeeOther && strings.HasPrefix(got.location, "/sign-in"))
+			denied := got.status == http.StatusForbidden || (got.status == http.StatusUnauthorized && !rt.Public) ||
+				(got.status == http.StatusSeeOther && strings.HasPrefix(got.location, "/sign-in") && !rt.Public)
 			if allowed && denied {
 				t.Errorf("%s %s as %s: %d %s, want allowed", rt.Method, path, role, got.status, got.location)
 			}

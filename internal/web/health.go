@@ -45,8 +45,8 @@ func (s *Server) themeCSS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	text := "#ffffff"
-	if contrast(c, "ffffff") < contrast(c, "0b0c0c") {
-		text = "#0b0c0c"
+	if contrast(c, "ffffff") < contrast(c, "000000") {
+		text = "#000000"
 	}
 	w.Header().Set("Content-Type", "text/css; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")

@@ -16,8 +16,12 @@ import (
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	if !v.account.Has(auth.Staff) {
-		if v.account.Has(auth.Admin) {
+		switch {
+		case v.account.Has(auth.Admin):
 			http.Redirect(w, r, "/admin", http.StatusSeeOther)
+			return
+		case v.account.Has(auth.Parent):
+			http.Redirect(w, r, "/family", http.StatusSeeOther)
 			return
 		}
 		s.renderError(w, r, http.StatusOK, "Nothing to show yet", "There is nothing for your account here yet.")

@@ -60,10 +60,20 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	if v.account.Has(auth.Staff) {
 		add("Your documents", "/", path == "/" || strings.HasPrefix(path, "/forms/"))
 	}
+	if v.account.Has(auth.Parent) {
+		add("Your children", "/family", strings.HasPrefix(path, "/family"))
+	}
 	if v.account.Has(auth.Admin) {
 		add("Who has signed", "/admin", path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
 		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies"))
 		add("Staff", "/admin/staff", strings.HasPrefix(path, "/admin/staff"))
+		add("Pupils", "/admin/pupils", strings.HasPrefix(path, "/admin/pupils") || strings.HasPrefix(path, "/admin/parents"))
+		add("Import", "/admin/import", strings.HasPrefix(path, "/admin/import"))
+		add("Outbox", "/admin/outbox", strings.HasPrefix(path, "/admin/outbox"))
+		add("Audit log", "/admin/audit", strings.HasPrefix(path, "/admin/audit"))
+	}
+	if v.account.Has(auth.Staff) || v.account.Has(auth.Admin) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
+		add("Your account", "/account", path == "/account")
 	}
 	return p
 }

@@ -21,6 +21,9 @@ var (
 	signedIn = access{}
 	staff    = access{roles: []auth.Role{auth.Staff}}
 	admin    = access{roles: []auth.Role{auth.Admin}}
+	parent   = access{roles: []auth.Role{auth.Parent}}
+	// people who sign in with an email address rather than a family link
+	member = access{roles: []auth.Role{auth.Admin, auth.Head, auth.Governor, auth.Staff}}
 )
 
 // route is one line of the route table.
@@ -41,9 +44,21 @@ func (s *Server) routes() []route {
 
 		{"GET", "/sign-in", anyone, s.signInForm},
 		{"POST", "/sign-in", anyone, s.signIn},
+		{"POST", "/sign-in/link", anyone, s.requestSignInLink},
+		{"GET", "/sign-in/link/{token}", anyone, s.signInLinkPage},
+		{"POST", "/sign-in/link/{token}", anyone, s.useSignInLink},
 		{"POST", "/sign-out", anyone, s.signOut},
+		{"GET", "/f/{token}", anyone, s.familyLink},
+		{"GET", "/family/code", anyone, s.familyCodeForm},
+		{"POST", "/family/code", anyone, s.familyCode},
+		{"GET", "/family/lost", anyone, s.familyLostForm},
+		{"POST", "/family/lost", anyone, s.familyLost},
 
 		{"GET", "/", signedIn, s.home},
+		{"GET", "/account", member, s.account},
+		{"POST", "/account/password", member, s.accountPassword},
+		{"GET", "/family", parent, s.familyHome},
+		{"GET", "/family/children/{pupilID}", parent, s.familyChild},
 		{"GET", "/forms/{formID}", staff, s.signForm},
 		{"POST", "/forms/{formID}", staff, s.sign},
 		{"GET", "/signatures/{ref}", signedIn, s.signature},
@@ -60,6 +75,21 @@ func (s *Server) routes() []route {
 		{"POST", "/admin/policies/{policyID}/publish", admin, s.policyPublish},
 		{"GET", "/admin/staff", admin, s.staffList},
 		{"GET", "/admin/staff/{personID}", admin, s.staffPerson},
+		{"POST", "/admin/staff/{personID}/roles", admin, s.staffRoles},
+		{"GET", "/admin/pupils", admin, s.pupilList},
+		{"GET", "/admin/pupils/{pupilID}", admin, s.pupilShow},
+		{"GET", "/admin/parents/{parentID}", admin, s.parentShow},
+		{"POST", "/admin/parents/{parentID}/family-link/email", admin, s.parentEmailLink},
+		{"POST", "/admin/parents/{parentID}/family-link/print", admin, s.parentPrintLink},
+		{"POST", "/admin/parents/{parentID}/family-link/revoke", admin, s.parentRevokeLink},
+		{"GET", "/admin/import", admin, s.importForm},
+		{"POST", "/admin/import", admin, s.importUpload},
+		{"GET", "/admin/import/{importID}", admin, s.importPreview},
+		{"POST", "/admin/import/{importID}/mapping", admin, s.importMapping},
+		{"POST", "/admin/import/{importID}/apply", admin, s.importApply},
+		{"GET", "/admin/outbox", admin, s.outboxList},
+		{"GET", "/admin/outbox/{messageID}", admin, s.outboxMessage},
+		{"GET", "/admin/audit", admin, s.auditLog},
 	}
 }
 

@@ -6,13 +6,17 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/sessions"
 
 	"signoff/internal/auth"
 	"signoff/internal/database"
+	"signoff/internal/mail"
+	"signoff/internal/mis"
 	"signoff/internal/people"
 	"signoff/internal/policies"
+	"signoff/internal/ratelimit"
 	"signoff/internal/schools"
 	"signoff/internal/signing"
 )
@@ -25,7 +29,13 @@ type Config struct {
 	// SecureCookies marks cookies Secure and sends HSTS: set when the site
 	// is served over TLS (directly or behind a proxy).
 	SecureCookies bool
-	Log           *slog.Logger
+	// BaseURL is the site's public address, for links in emails and
+	// letters, e.g. "https://signoff.example.sch.uk" (no trailing slash).
+	BaseURL string
+	// MailEnabled says an SMTP server is configured (else mail waits in
+	// the outbox for the office).
+	MailEnabled bool
+	Log         *slog.Logger
 }
 
 // Server holds the stores and settings every handler uses.
@@ -34,6 +44,11 @@ type Server struct {
 	log      *slog.Logger
 	cookies  *sessions.CookieStore
 	secure   bool
+	baseURL  string
+	mailOn   bool
+	limits   *ratelimit.Limiter
+	mail     *mail.Store
+	mis      *mis.Store
 	schools  *schools.Store
 	people   *people.Store
 	accounts *auth.Store
@@ -60,6 +75,11 @@ func New(db *database.DB, cfg Config) *Server {
 		log:      log,
 		cookies:  cookies,
 		secure:   cfg.SecureCookies,
+		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
+		mailOn:   cfg.MailEnabled,
+		limits:   ratelimit.New(db),
+		mail:     mail.NewStore(db),
+		mis:      mis.NewStore(db),
 		schools:  schools.NewStore(db),
 		people:   people.NewStore(db),
 		accounts: auth.NewStore(db),

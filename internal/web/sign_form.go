@@ -47,7 +47,7 @@ func (s *Server) signPage(r *http.Request) (templates.SignFormView, people.Perso
 		Layout:    s.layout(r, f.Title),
 		Title:     f.Title,
 		Version:   versionLabel(ver.Number, ver.PublishedAt),
-		BodyHTML:  policies.RenderHTML(ver.Body),
+		BodyHTML:  policies.RenderBody(ver.Body, f.Title),
 		Action:    fmt.Sprintf("/forms/%d", f.ID),
 		VersionID: strconv.FormatInt(ver.ID, 10),
 		Statement: f.Statement,
@@ -55,6 +55,9 @@ func (s *Server) signPage(r *http.Request) (templates.SignFormView, people.Perso
 	}
 	if f.DueOn != nil {
 		view.Due = "Please sign by " + f.DueOn.Format("2 January 2006")
+		if s.db.Now().After(f.DueOn.AddDate(0, 0, 1)) {
+			view.Due = "Overdue: this was due by " + f.DueOn.Format("2 January 2006")
+		}
 	}
 	sig, ok, err := s.signing.CurrentSignature(r.Context(), p, f.ID)
 	if err != nil {

@@ -36,6 +36,12 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, statusOf(code), templates.SignInPage(templates.SignInView{Layout: l, Email: email, Next: next, Errors: viewErrors(err)}))
 		return
 	}
+	s.startSession(w, r, token, safeNext(next))
+}
+
+// startSession ends any session the browser had, puts the new session's
+// token in a new cookie, and redirects to next.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, token, next string) {
 	if old := viewerOf(r); old.signedIn {
 		_ = s.accounts.SignOut(r.Context(), old.token, clientIP(r))
 	}
@@ -45,7 +51,7 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)
+	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 // signOut ends the session on the server and removes the cookie.

@@ -43,9 +43,10 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request) {
 	}
 	v := viewerOf(r)
 	view := templates.SignedView{
-		Layout:  s.layout(r, sig.FormTitle),
-		Title:   sig.FormTitle,
-		JustNow: r.URL.Query().Get("signed") != "" && sig.PersonID == v.account.PersonID,
+		Layout:    s.layout(r, sig.FormTitle),
+		Title:     sig.FormTitle,
+		Reference: sig.Reference,
+		JustNow:   r.URL.Query().Get("signed") != "" && sig.PersonID == v.account.PersonID,
 		Rows: []templates.SummaryRow{
 			{Key: "Signed by", Value: p.FullName() + " (" + p.RoleLabel() + ")"},
 			{Key: "Typed signature", Value: sig.TypedName},

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 
+	"signoff/internal/audit"
+	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
@@ -63,6 +65,21 @@ func (a *app) signedIn(email string) *client {
 	res := c.post("/sign-in", url.Values{"email": {email}, "password": {demo.Password}})
 	if res.status != http.StatusSeeOther {
 		a.t.Fatalf("sign in as %s: status %d\n%s", email, res.status, res.body)
+	}
+	return c
+}
+
+// parent returns a client signed in through a new family link of parent id.
+func (a *app) parent(id int64) *client {
+	a.t.Helper()
+	school := a.id(`SELECT school_id FROM people WHERE id = $1`, id)
+	link, err := auth.NewStore(a.db).IssueFamilyLink(context.Background(), school, id, audit.System("test"), nil)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	c := a.client()
+	if res := c.get("/f/" + link.Token); res.status != http.StatusSeeOther || res.location != "/family" {
+		a.t.Fatalf("family link: %d %s\n%s", res.status, res.location, res.body)
 	}
 	return c
 }
@@ -381,7 +398,7 @@ func TestHealthAndHeaders(t *testing.T) {
 	if theme.status != 200 || !strings.Contains(theme.body, "--school-colour:#00594f") || !strings.Contains(theme.body, "--school-colour-text:#ffffff") {
 		t.Fatalf("theme: %d %s", theme.status, theme.body)
 	}
-	if light := c.get("/theme/ffdd00.css"); !strings.Contains(light.body, "--school-colour-text:#0b0c0c") {
+	if light := c.get("/theme/ffdd00.css"); !strings.Contains(light.body, "--school-colour-text:#000000") {
 		t.Fatalf("a light colour should get dark text: %s", light.body)
 	}
 	if bad := c.get("/theme/zzz.css"); bad.status != 404 {

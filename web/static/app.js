@@ -1,6 +1,12 @@
 // Signoff progressive enhancement.
-// The site must work fully without JavaScript: nothing here is required.
-// Nothing is needed yet; add small, optional enhancements inside this IIFE.
+// The site works fully without JavaScript: nothing here is required.
 (function () {
   "use strict";
+
+  // Move focus to the error summary when a form comes back with errors,
+  // so screen reader and keyboard users hear what went wrong first.
+  var summary = document.querySelector(".govuk-error-summary");
+  if (summary) {
+    summary.focus();
+  }
 })();
