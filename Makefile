@@ -38,9 +38,10 @@ check-generated:
 deps:
 	@scripts/deps.sh postgres
 
-## test-deps: the tools the tests use (pdftotext, qpdf, chromium)
+## test-deps: the tools the tests use (pdftotext, qpdf, chromium; Mailpit built from go.mod's tool line)
 test-deps:
 	@scripts/deps.sh test
+	@$(GO) tool -n mailpit >/dev/null
 
 ## bench: benchmarks against real PostgreSQL
 bench: deps test-deps

@@ -88,6 +88,9 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 				return fmt.Errorf("demo: %s: %w", p.FullName(), err)
 			}
 			roles := []auth.Role{auth.Staff}
+			if p.StaffRole == people.Governor {
+				roles = append(roles, auth.Governor)
+			}
 			if p.Email == AdminEmail {
 				roles = append(roles, auth.Admin)
 			}

@@ -102,22 +102,24 @@ func (s *Store) ApplyBatch(ctx context.Context, schoolID, id int64, actor audit.
 	if b.AppliedAt != nil {
 		return Report{}, apperr.New(apperr.Conflict, "This import has been applied already")
 	}
-	var claimed bool
-	err = s.db.Pool.QueryRow(ctx, `UPDATE import_batches SET applied_at = $3 WHERE school_id = $1 AND id = $2 AND applied_at IS NULL RETURNING true`,
-		schoolID, id, s.db.Now()).Scan(&claimed)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Report{}, apperr.New(apperr.Conflict, "This import has been applied already")
-	}
+	rep, err := s.apply(ctx, schoolID, actor, b.Files, func(tx pgx.Tx) error {
+		var claimed bool
+		err := tx.QueryRow(ctx, `UPDATE import_batches SET applied_at = $3 WHERE school_id = $1 AND id = $2 AND applied_at IS NULL RETURNING true`,
+			schoolID, id, s.db.Now()).Scan(&claimed)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.Conflict, "This import has been applied already")
+		}
+		if err != nil {
+			return fmt.Errorf("mis: claim batch: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
-		return Report{}, fmt.Errorf("mis: claim batch: %w", err)
-	}
-	rep, err := s.Apply(ctx, schoolID, actor, b.Files)
-	if err != nil {
-		// Nothing was imported: let the batch be applied again later.
-		_, _ = s.db.Pool.Exec(context.WithoutCancel(ctx), `UPDATE import_batches SET applied_at = NULL WHERE id = $1`, id)
 		return rep, err
 	}
-	_, _ = s.db.Pool.Exec(ctx, `UPDATE import_batches SET summary = $2 WHERE id = $1`, id, rep.Summary())
+	if _, err := s.db.Pool.Exec(ctx, `UPDATE import_batches SET summary = $2 WHERE id = $1`, id, rep.Summary()); err != nil {
+		return rep, fmt.Errorf("mis: batch summary: %w", err)
+	}
 	return rep, nil
 }
 

@@ -168,6 +168,12 @@ func (s *Store) Preview(ctx context.Context, schoolID int64, files []File) (Repo
 // nothing when any row is bad (an Invalid error, with the report saying
 // why). One audit entry ("import.applied") is recorded per file.
 func (s *Store) Apply(ctx context.Context, schoolID int64, actor audit.Actor, files []File) (Report, error) {
+	return s.apply(ctx, schoolID, actor, files, nil)
+}
+
+// apply is Apply with an optional step run first in the same transaction
+// (ApplyBatch marks its batch applied there, so both happen or neither).
+func (s *Store) apply(ctx context.Context, schoolID int64, actor audit.Actor, files []File, first func(pgx.Tx) error) (Report, error) {
 	if len(files) == 0 {
 		return Report{}, apperr.New(apperr.Invalid, "Choose at least one file to import")
 	}
@@ -175,6 +181,11 @@ func (s *Store) Apply(ctx context.Context, schoolID int64, actor audit.Actor, fi
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(lockSpace), int32(schoolID)); err != nil {
 			return fmt.Errorf("mis: lock: %w", err)
+		}
+		if first != nil {
+			if err := first(tx); err != nil {
+				return err
+			}
 		}
 		now := s.db.Now()
 		p, err := makePlan(ctx, tx, schoolID, files, now)

@@ -39,7 +39,7 @@ func newApp(t *testing.T) *app {
 	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	srv := web.New(db, web.Config{SessionKeys: testKeys})
+	srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test"})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &app{t: t, db: db, srv: srv, ts: ts}
