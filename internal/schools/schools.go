@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/audit"
 	"signoff/internal/database"
 )
 
@@ -20,6 +21,8 @@ type School struct {
 	Slug   string
 	Name   string
 	Colour string // "#1d70b8"
+	// FamilyLinkDays is how long a parent's family link works.
+	FamilyLinkDays int
 }
 
 var (
@@ -37,7 +40,11 @@ func (s *School) Validate() error {
 	}
 	v.Check(s.Name != "", "name", "Enter the school's name")
 	v.Check(slugRE.MatchString(s.Slug), "slug", "The short name must be 2 to 63 lower-case letters, digits or hyphens")
-	v.Check(colourRE.MatchString(s.Colour), "colour", "The colour must look like #1d70b8")
+	v.Check(colourRE.MatchString(s.Colour), "colour", "Enter the colour as # and six letters or digits, like #1d70b8")
+	if s.FamilyLinkDays == 0 {
+		s.FamilyLinkDays = 90
+	}
+	v.Check(s.FamilyLinkDays >= 1 && s.FamilyLinkDays <= 400, "family_link_days", "Family links must last between 1 and 400 days")
 	return v.Err()
 }
 
@@ -52,8 +59,8 @@ func CreateTx(ctx context.Context, tx pgx.Tx, s *School) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	err := tx.QueryRow(ctx, `INSERT INTO schools (slug, name, colour) VALUES ($1, $2, $3) RETURNING id`,
-		s.Slug, s.Name, s.Colour).Scan(&s.ID)
+	err := tx.QueryRow(ctx, `INSERT INTO schools (slug, name, colour, family_link_days) VALUES ($1, $2, $3, $4) RETURNING id`,
+		s.Slug, s.Name, s.Colour, s.FamilyLinkDays).Scan(&s.ID)
 	if database.IsUniqueViolation(err, "") {
 		return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "slug", Message: "A school with that short name already exists"}}}
 	}
@@ -75,8 +82,8 @@ func (s *Store) BySlug(ctx context.Context, slug string) (School, error) {
 
 func (s *Store) one(ctx context.Context, where string, arg any) (School, error) {
 	var sc School
-	err := s.db.Pool.QueryRow(ctx, `SELECT id, slug, name, colour FROM schools `+where, arg).
-		Scan(&sc.ID, &sc.Slug, &sc.Name, &sc.Colour)
+	err := s.db.Pool.QueryRow(ctx, `SELECT id, slug, name, colour, family_link_days FROM schools `+where, arg).
+		Scan(&sc.ID, &sc.Slug, &sc.Name, &sc.Colour, &sc.FamilyLinkDays)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return School{}, apperr.New(apperr.NotFound, "There is no such school")
 	}
@@ -88,16 +95,42 @@ func (s *Store) one(ctx context.Context, where string, arg any) (School, error) 
 
 // List returns every school, by name.
 func (s *Store) List(ctx context.Context) ([]School, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, slug, name, colour FROM schools ORDER BY name`)
+	rows, err := s.db.Pool.Query(ctx, `SELECT id, slug, name, colour, family_link_days FROM schools ORDER BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("schools: list: %w", err)
 	}
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (School, error) {
 		var sc School
-		return sc, r.Scan(&sc.ID, &sc.Slug, &sc.Name, &sc.Colour)
+		return sc, r.Scan(&sc.ID, &sc.Slug, &sc.Name, &sc.Colour, &sc.FamilyLinkDays)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("schools: list: %w", err)
 	}
 	return out, nil
+}
+
+// Update saves a school's name, colour and family-link period.
+func (s *Store) Update(ctx context.Context, sc School, actor audit.Actor) error {
+	if err := sc.Validate(); err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx pgx.Tx) error {
+		var old School
+		err := tx.QueryRow(ctx, `SELECT name, colour, family_link_days FROM schools WHERE id = $1 FOR UPDATE`, sc.ID).
+			Scan(&old.Name, &old.Colour, &old.FamilyLinkDays)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "There is no such school")
+		}
+		if err != nil {
+			return fmt.Errorf("schools: update: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE schools SET name = $2, colour = $3, family_link_days = $4 WHERE id = $1`,
+			sc.ID, sc.Name, sc.Colour, sc.FamilyLinkDays); err != nil {
+			return fmt.Errorf("schools: update: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: sc.ID, At: s.db.Now(), Actor: actor, Action: "school.settings_changed",
+			Subject: "school " + sc.Slug, Detail: map[string]string{
+				"name": old.Name + " → " + sc.Name, "colour": old.Colour + " → " + sc.Colour,
+				"family_link_days": fmt.Sprintf("%d → %d", old.FamilyLinkDays, sc.FamilyLinkDays)}})
+	})
 }

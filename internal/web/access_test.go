@@ -304,3 +304,31 @@ func TestOutboxShowsWaitingMail(t *testing.T) {
 		t.Fatalf("another school's admin reading the message: %d", res.status)
 	}
 }
+
+func TestSchoolSettings(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	bad := office.post("/admin/school", url.Values{"name": {""}, "colour": {"green"}, "family_link_days": {"1000"}})
+	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, `href="#name"`) ||
+		!strings.Contains(bad.body, `href="#colour"`) || !strings.Contains(bad.body, `href="#family_link_days"`) {
+		t.Fatalf("bad settings: %d", bad.status)
+	}
+	ok := office.post("/admin/school", url.Values{"name": {"Hollybrook Primary School"}, "colour": {"7A1F5C"}, "family_link_days": {"30"}})
+	if ok.status != http.StatusSeeOther {
+		t.Fatalf("settings: %d\n%s", ok.status, ok.body)
+	}
+	if page := office.get("/"); !strings.Contains(page.body, "/theme/7a1f5c.css") {
+		t.Fatal("the new colour is not used")
+	}
+	ctx := context.Background()
+	school := a.id(`SELECT id FROM schools`)
+	parentID, _, _ := demo.Parent(ctx, a.db, school)
+	link, err := auth.NewStore(a.db).IssueFamilyLink(ctx, school, parentID, audit.System("test"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if days := link.ExpiresAt.Sub(link.CreatedAt).Hours() / 24; days != 30 {
+		t.Fatalf("a new family link lasts %.0f days, want 30", days)
+	}
+}

@@ -67,6 +67,8 @@ var expected = map[string][]string{
 	"GET /admin/outbox":                                 ADMIN,
 	"GET /admin/outbox/{messageID}":                     ADMIN,
 	"GET /admin/audit":                                  ADMIN,
+	"GET /admin/school":                                 ADMIN,
+	"POST /admin/school":                                ADMIN,
 }
 
 var (

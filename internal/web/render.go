@@ -71,6 +71,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("Import", "/admin/import", strings.HasPrefix(path, "/admin/import"))
 		add("Outbox", "/admin/outbox", strings.HasPrefix(path, "/admin/outbox"))
 		add("Audit log", "/admin/audit", strings.HasPrefix(path, "/admin/audit"))
+		add("Settings", "/admin/school", path == "/admin/school")
 	}
 	if v.account.Has(auth.Staff) || v.account.Has(auth.Admin) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
 		add("Your account", "/account", path == "/account")

@@ -90,6 +90,8 @@ func (s *Server) routes() []route {
 		{"GET", "/admin/outbox", admin, s.outboxList},
 		{"GET", "/admin/outbox/{messageID}", admin, s.outboxMessage},
 		{"GET", "/admin/audit", admin, s.auditLog},
+		{"GET", "/admin/school", admin, s.schoolSettings},
+		{"POST", "/admin/school", admin, s.schoolSettingsSave},
 	}
 }
 
