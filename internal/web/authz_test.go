@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,8 @@ import (
 // expected is the permission table as the product describes it: who may
 // use each route. The test checks the server's route table says the same
 // and that every role is treated accordingly.
+// expected holds the core routes; the other areas' routes are added by
+// init functions in authz_*_test.go files.
 var expected = map[string][]string{
 	"GET /healthz":                                      ALL,
 	"GET /readyz":                                       ALL,
@@ -75,6 +78,8 @@ var (
 	ALL   = []string{"anonymous", "staff", "admin", "staff+admin", "parent"}
 	ADMIN = []string{"admin", "staff+admin"}
 )
+
+var anyParam = regexp.MustCompile(`\{[a-zA-Z]+\}`)
 
 func TestAuthorisationMatrix(t *testing.T) {
 	t.Parallel()
@@ -152,6 +157,9 @@ func TestAuthorisationMatrix(t *testing.T) {
 			}
 			c := newClient()
 			path := params.Replace(rt.Pattern)
+			// Any id not named above: a number. The guard refuses before
+			// the handler looks at it, so it serves the denied cases.
+			path = anyParam.ReplaceAllString(path, "1")
 			var got response
 			if rt.Method == "GET" {
 				got = c.get(path)

@@ -34,9 +34,20 @@ type route struct {
 	handler http.HandlerFunc
 }
 
-// routes is the whole site, top to bottom. The authorisation test walks
-// this table for every role.
+// routes is the whole site: the core table below, then the tables of the
+// policy lifecycle (routes_policies.go), families and consent
+// (routes_families.go) and tracking (routes_tracking.go), each read top
+// to bottom. The authorisation test walks all of it for every role.
 func (s *Server) routes() []route {
+	all := s.coreRoutes()
+	all = append(all, s.policyRoutes()...)
+	all = append(all, s.familyRoutes()...)
+	all = append(all, s.trackingRoutes()...)
+	return all
+}
+
+// coreRoutes are sign-in, staff signing and the office's basic pages.
+func (s *Server) coreRoutes() []route {
 	return []route{
 		{"GET", "/healthz", anyone, s.healthz},
 		{"GET", "/readyz", anyone, s.readyz},
