@@ -54,6 +54,10 @@ type SignedCopy struct {
 	SignedAt       time.Time
 	SHA256         string // hex SHA-256 of the version text
 	Reference      string // signature reference, e.g. "SG-7Q2K-9XHM"
+
+	// Certificate, when set, adds a final page recording how the
+	// signature was given (see certificate.go).
+	Certificate *Certificate
 }
 
 // WriteSignedCopy writes the PDF to w.
@@ -297,6 +301,11 @@ func render(w io.Writer, c *SignedCopy) error {
 		return err
 	}
 	r.signatureBox()
+	if c.Certificate != nil {
+		if err := r.certificate(); err != nil {
+			return err
+		}
+	}
 
 	if err := p.Error(); err != nil {
 		return fmt.Errorf("pdf: rendering signed copy: %w", err)

@@ -56,6 +56,12 @@ type Policy struct {
 	Category         string
 	ReviewCycleYears int
 	CreatedAt        time.Time
+	// The lifecycle (see lifecycle.go).
+	OwnerAccountID int64
+	OwnerName      string
+	Statutory      bool
+	ApprovalLevel  ApprovalLevel
+	NextReviewOn   *time.Time // a date (midnight UTC); nil until first published
 }
 
 // Version is one text of a policy.
@@ -70,6 +76,18 @@ type Version struct {
 	Major       bool
 	CreatedAt   time.Time
 	PublishedAt *time.Time
+	// Approval (see lifecycle.go).
+	CreatedBy       int64
+	AuthorName      string
+	ChangeNote      string
+	Round           int
+	SubmittedAt     *time.Time
+	ApprovedAt      *time.Time
+	ApprovedOn      *time.Time // the date of the decision (a meeting's date)
+	ApprovedByBody  string
+	ApprovalMeeting string
+	MinuteRef       string
+	ApprovalMethod  string // "approvers", "meeting" or ""
 }
 
 // Summary is a policy with its current and latest versions, for lists.
@@ -251,16 +269,23 @@ func PublishVersionTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, v
 	}
 	v.Status = Published
 	v.PublishedAt = &now
+	if err := recordPublishedTx(ctx, tx, now, v, actor); err != nil {
+		return Version{}, err
+	}
 	err = audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "policy.published",
 		Subject: fmt.Sprintf("policy %d", v.PolicyID), Detail: map[string]string{"version": fmt.Sprint(v.Number), "sha256": v.SHA256}})
 	return v, err
 }
 
-const versionColumns = `id, school_id, policy_id, number, body_md, sha256, status, major, created_at, published_at`
+const versionColumns = `id, school_id, policy_id, number, body_md, sha256, status, major, created_at, published_at,
+	coalesce(created_by, 0), coalesce((SELECT display_name FROM accounts a WHERE a.id = policy_versions.created_by), ''),
+	change_note, round, submitted_at, approved_at, approved_on, approved_by_body, approval_meeting, minute_ref, coalesce(approval_method, '')`
 
 func scanVersion(r pgx.Row) (Version, error) {
 	var v Version
-	err := r.Scan(&v.ID, &v.SchoolID, &v.PolicyID, &v.Number, &v.Body, &v.SHA256, &v.Status, &v.Major, &v.CreatedAt, &v.PublishedAt)
+	err := r.Scan(&v.ID, &v.SchoolID, &v.PolicyID, &v.Number, &v.Body, &v.SHA256, &v.Status, &v.Major, &v.CreatedAt, &v.PublishedAt,
+		&v.CreatedBy, &v.AuthorName, &v.ChangeNote, &v.Round, &v.SubmittedAt, &v.ApprovedAt, &v.ApprovedOn, &v.ApprovedByBody,
+		&v.ApprovalMeeting, &v.MinuteRef, &v.ApprovalMethod)
 	return v, err
 }
 
@@ -282,9 +307,8 @@ func versionTx(ctx context.Context, tx pgx.Tx, schoolID, versionID int64, forUpd
 // Get returns a policy of the school.
 func (s *Store) Get(ctx context.Context, schoolID, id int64) (Policy, error) {
 	var p Policy
-	err := s.db.Pool.QueryRow(ctx, `SELECT id, school_id, title, category, review_cycle_years, created_at
-		FROM policies WHERE school_id = $1 AND id = $2`, schoolID, id).
-		Scan(&p.ID, &p.SchoolID, &p.Title, &p.Category, &p.ReviewCycleYears, &p.CreatedAt)
+	err := s.db.Pool.QueryRow(ctx, `SELECT `+policyColumns+` FROM policies p WHERE p.school_id = $1 AND p.id = $2`, schoolID, id).
+		Scan(policyDest(&p)...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Policy{}, apperr.New(apperr.NotFound, "There is no such policy")
 	}

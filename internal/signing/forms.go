@@ -38,6 +38,26 @@ const (
 	EachVersion    Renewal = "each_version"    // on every major new version
 	EachYear       Renewal = "each_year"       // every academic year, and on every major new version
 	UntilWithdrawn Renewal = "until_withdrawn" // stands until withdrawn
+	EachKeyStage   Renewal = "each_key_stage"  // consents: again when the child moves to a new key stage
+)
+
+// Audience is who a form is addressed to.
+type Audience string
+
+// The audiences.
+const (
+	StaffAudience   Audience = "staff"   // members of staff in chosen roles
+	ParentsAudience Audience = "parents" // the parents of pupils in chosen year groups or classes
+)
+
+// Signer says who signs a parents' form for each child.
+type Signer string
+
+// The signers.
+const (
+	ByPerson   Signer = "person"      // staff forms: the person themselves
+	OneParent  Signer = "one_parent"  // one parent with parental responsibility, for each child
+	EachParent Signer = "each_parent" // each parent with parental responsibility, for each child
 )
 
 // Label describes the renewal to an admin.
@@ -49,6 +69,8 @@ func (r Renewal) Label() string {
 		return "Every academic year, and again when a new version is published"
 	case UntilWithdrawn:
 		return "Once, until withdrawn"
+	case EachKeyStage:
+		return "Again when the child moves to a new key stage, or when withdrawn"
 	}
 	return string(r)
 }
@@ -66,6 +88,17 @@ type Form struct {
 	DueOn         *time.Time
 	CreatedAt     time.Time
 	ClosedAt      *time.Time
+
+	// Parents' forms.
+	Audience     Audience
+	YearGroups   []people.YearGroup
+	Classes      []string
+	Signer       Signer
+	IntroMD      string
+	SchoolPartMD string // the home-school agreement's three parts
+	ParentPartMD string
+	ChildPartMD  string
+	TextSHA256   string
 }
 
 // InAudience reports whether a member of staff with role r is asked to sign.
@@ -167,21 +200,33 @@ func upsertPolicyFormTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID,
 	return f, err
 }
 
-const formColumns = `f.id, f.school_id, coalesce(f.policy_id, 0), f.kind, f.title, f.statement, f.audience_staff_roles::text[],
-	f.renewal, f.due_on, f.created_at, f.closed_at`
+// FormColumns is the column list ScanForm reads (alias the table as f).
+const FormColumns = `f.id, f.school_id, coalesce(f.policy_id, 0), f.kind, f.title, f.statement, f.audience_staff_roles::text[],
+	f.renewal, f.due_on, f.created_at, f.closed_at, f.audience, f.audience_year_groups, f.audience_classes, f.signer,
+	f.intro_md, f.school_part_md, f.parent_part_md, f.child_part_md, coalesce(f.text_sha256, '')`
 
-func scanForm(r pgx.Row, extra ...any) (Form, error) {
+const formColumns = FormColumns
+
+// ScanForm reads a row selected with FormColumns, then extra destinations.
+func ScanForm(r pgx.Row, extra ...any) (Form, error) {
 	var f Form
 	var roles []string
-	dest := append([]any{&f.ID, &f.SchoolID, &f.PolicyID, &f.Kind, &f.Title, &f.Statement, &roles, &f.Renewal, &f.DueOn, &f.CreatedAt, &f.ClosedAt}, extra...)
+	var years []int16
+	dest := append([]any{&f.ID, &f.SchoolID, &f.PolicyID, &f.Kind, &f.Title, &f.Statement, &roles, &f.Renewal, &f.DueOn, &f.CreatedAt, &f.ClosedAt,
+		&f.Audience, &years, &f.Classes, &f.Signer, &f.IntroMD, &f.SchoolPartMD, &f.ParentPartMD, &f.ChildPartMD, &f.TextSHA256}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Form{}, err
 	}
 	for _, r := range roles {
 		f.AudienceRoles = append(f.AudienceRoles, people.StaffRole(r))
 	}
+	for _, y := range years {
+		f.YearGroups = append(f.YearGroups, people.YearGroup(y))
+	}
 	return f, nil
 }
+
+func scanForm(r pgx.Row, extra ...any) (Form, error) { return ScanForm(r, extra...) }
 
 // Form returns a form of the school.
 func (s *Store) Form(ctx context.Context, schoolID, id int64) (Form, error) {

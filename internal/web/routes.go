@@ -68,8 +68,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET", "/", signedIn, s.home},
 		{"GET", "/account", member, s.account},
 		{"POST", "/account/password", member, s.accountPassword},
-		{"GET", "/family", parent, s.familyHome},
-		{"GET", "/family/children/{pupilID}", parent, s.familyChild},
 		{"GET", "/forms/{formID}", staff, s.signForm},
 		{"POST", "/forms/{formID}", staff, s.sign},
 		{"GET", "/signatures/{ref}", signedIn, s.signature},

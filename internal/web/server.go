@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"signoff/internal/auth"
+	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/mail"
 	"signoff/internal/mis"
@@ -49,6 +50,7 @@ type Server struct {
 	limits   *ratelimit.Limiter
 	mail     *mail.Store
 	mis      *mis.Store
+	consent  *consent.Store
 	schools  *schools.Store
 	people   *people.Store
 	accounts *auth.Store
@@ -80,6 +82,7 @@ func New(db *database.DB, cfg Config) *Server {
 		limits:   ratelimit.New(db),
 		mail:     mail.NewStore(db),
 		mis:      mis.NewStore(db),
+		consent:  consent.NewStore(db),
 		schools:  schools.NewStore(db),
 		people:   people.NewStore(db),
 		accounts: auth.NewStore(db),

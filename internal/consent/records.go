@@ -1,0 +1,611 @@
+package consent
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/audit"
+	"signoff/internal/people"
+	"signoff/internal/schooltime"
+	"signoff/internal/signing"
+)
+
+// Parts of a home-school agreement (a consent form's records have none).
+const (
+	PartSchool = "school"
+	PartParent = "parent"
+	PartChild  = "child"
+)
+
+// Record is one signing of a parents' form: given, changed or withdrawn.
+// Nothing is overwritten: a change is a new record superseding the old.
+type Record struct {
+	ID           int64
+	Reference    string
+	FormID       int64
+	PupilID      int64
+	PersonID     int64
+	PersonName   string
+	Part         string
+	Answers      map[int64]bool // consent item → yes or no; acknowledgements → true
+	TypedName    string
+	Method       signing.Method
+	SignedAt     time.Time
+	AcademicYear int
+	KeyStage     int
+	SupersedesID int64
+	Superseded   bool
+	WitnessName  string
+	RecordedBy   string
+	PaperDate    *time.Time
+	HasScan      bool
+	HasDrawing   bool
+	TextSHA256   string
+	IP           string
+	UserAgent    string
+	Language     string
+}
+
+const recordColumns = `s.id, s.reference, s.form_id, coalesce(s.pupil_id, 0), s.person_id, p.given_name || ' ' || p.family_name, s.part,
+	s.answers, s.typed_name, s.method, s.signed_at, s.academic_year, coalesce(s.key_stage, -1), coalesce(s.supersedes_id, 0),
+	EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id),
+	coalesce((SELECT w.given_name || ' ' || w.family_name FROM people w WHERE w.id = s.witness_id), ''),
+	coalesce((SELECT a.display_name FROM accounts a WHERE a.id = s.recorded_by), ''),
+	s.paper_date, EXISTS (SELECT 1 FROM signature_scans sc WHERE sc.signature_id = s.id), s.drawn_signature IS NOT NULL,
+	coalesce(s.version_sha256, ''), s.ip, s.user_agent, s.language`
+
+const recordFrom = ` FROM signatures s JOIN people p ON p.id = s.person_id `
+
+func scanRecord(r pgx.Row) (Record, error) {
+	var rec Record
+	var answers []byte
+	err := r.Scan(&rec.ID, &rec.Reference, &rec.FormID, &rec.PupilID, &rec.PersonID, &rec.PersonName, &rec.Part, &answers, &rec.TypedName,
+		&rec.Method, &rec.SignedAt, &rec.AcademicYear, &rec.KeyStage, &rec.SupersedesID, &rec.Superseded, &rec.WitnessName, &rec.RecordedBy,
+		&rec.PaperDate, &rec.HasScan, &rec.HasDrawing, &rec.TextSHA256, &rec.IP, &rec.UserAgent, &rec.Language)
+	if err != nil {
+		return rec, err
+	}
+	rec.Answers, err = decodeAnswers(answers)
+	return rec, err
+}
+
+func decodeAnswers(data []byte) (map[int64]bool, error) {
+	raw := map[string]bool{}
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, fmt.Errorf("consent: answers: %w", err)
+	}
+	out := make(map[int64]bool, len(raw))
+	for k, v := range raw {
+		id, err := strconv.ParseInt(k, 10, 64)
+		if err != nil {
+			continue
+		}
+		out[id] = v
+	}
+	return out, nil
+}
+
+func encodeAnswers(a map[int64]bool) []byte {
+	raw := make(map[string]bool, len(a))
+	for k, v := range a {
+		raw[strconv.FormatInt(k, 10)] = v
+	}
+	data, _ := json.Marshal(raw)
+	return data
+}
+
+// counts reports whether a current record still counts for the form's
+// renewal rule now: this academic year, this key stage, or until withdrawn.
+func counts(f signing.Form, rec Record, pupil people.Person, now time.Time) bool {
+	if rec.Superseded {
+		return false
+	}
+	switch f.Renewal {
+	case signing.EachYear:
+		return rec.AcademicYear == schooltime.AcademicYear(now)
+	case signing.EachKeyStage:
+		return pupil.YearGroup != nil && rec.KeyStage == KeyStage(*pupil.YearGroup)
+	}
+	return true
+}
+
+// Scan is the scan of a paper form.
+type Scan struct {
+	Filename    string
+	ContentType string
+	Data        []byte
+}
+
+// MaxScan is the largest scan accepted.
+const MaxScan = 10 << 20
+
+// checkScan looks at a scan's first bytes: only PDF, JPEG and PNG.
+func checkScan(sc *Scan) string {
+	switch {
+	case len(sc.Data) == 0:
+		return "Choose the scan of the paper form"
+	case len(sc.Data) > MaxScan:
+		return "The scan must be smaller than 10 MB"
+	case bytes.HasPrefix(sc.Data, []byte("%PDF-")):
+		sc.ContentType = "application/pdf"
+	case bytes.HasPrefix(sc.Data, []byte{0xFF, 0xD8, 0xFF}):
+		sc.ContentType = "image/jpeg"
+	case bytes.HasPrefix(sc.Data, []byte("\x89PNG\r\n\x1a\n")):
+		sc.ContentType = "image/png"
+	default:
+		return "The scan must be a PDF, JPEG or PNG file"
+	}
+	return ""
+}
+
+// MaxDrawing is the largest drawn signature accepted (a PNG).
+const MaxDrawing = 300 << 10
+
+// Submission is a parent's answers for one child, given on the web or
+// recorded by the office from a paper form.
+type Submission struct {
+	SchoolID  int64
+	FormID    int64
+	PupilID   int64
+	ParentID  int64
+	Answers   map[int64]bool // consent items: yes or no
+	Acks      map[int64]bool // acknowledgements ticked
+	Agreed    bool           // agreement: the parent's part ticked
+	TypedName string
+	Drawn     []byte // optional drawn signature, PNG
+	// Paper forms: who recorded it, the date on the form and its scan.
+	Paper     bool
+	PaperDate *time.Time
+	Scan      *Scan
+	Actor     audit.Actor
+	UserAgent string
+	Language  string
+	// Deliver, when set, queues the receipt inside the same transaction.
+	Deliver func(ctx context.Context, tx pgx.Tx, rec Record) error
+}
+
+// Submit records a parent's answers for one child. A parent who has
+// answered before supersedes their own earlier record: nothing is lost.
+func (s *Store) Submit(ctx context.Context, in Submission) (Record, error) {
+	now := s.db.Now()
+	var rec Record
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		f, items, pupil, parent, err := s.loadForParent(ctx, tx, in.SchoolID, in.FormID, in.PupilID, in.ParentID)
+		if err != nil {
+			return err
+		}
+		if err := validateSubmission(&in, f, items, parent, now); err != nil {
+			return err
+		}
+		prev, _, err := s.ownCurrent(ctx, tx, f, in.PupilID, in.ParentID)
+		if err != nil {
+			return err
+		}
+		part := ""
+		if f.Kind == signing.Agreement {
+			part = PartParent
+		}
+		answers := map[int64]bool{}
+		for _, it := range items {
+			if it.Kind == ConsentItem {
+				answers[it.ID] = in.Answers[it.ID]
+			} else {
+				answers[it.ID] = true
+			}
+		}
+		method := signing.Web
+		if in.Paper {
+			method = signing.Paper
+		}
+		rec, err = s.insert(ctx, tx, now, f, insertArgs{pupil: pupil, person: parent, part: part, answers: answers, typed: in.TypedName,
+			drawn: in.Drawn, method: method, supersedes: prev.ID, actor: in.Actor, ua: in.UserAgent, lang: in.Language,
+			paperDate: in.PaperDate, scan: in.Scan})
+		if err != nil {
+			return err
+		}
+		action := "consent.given"
+		if prev.ID != 0 {
+			action = "consent.changed"
+		}
+		if err := audit.Record(ctx, tx, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: action,
+			Subject: "signature " + rec.Reference, Detail: map[string]string{"form": fmt.Sprint(f.ID), "pupil": fmt.Sprint(pupil.ID),
+				"parent": fmt.Sprint(parent.ID), "method": string(method), "answers": describeAnswers(items, answers)}}); err != nil {
+			return err
+		}
+		if in.Deliver != nil {
+			return in.Deliver(ctx, tx, rec)
+		}
+		return nil
+	})
+	return rec, err
+}
+
+func validateSubmission(in *Submission, f signing.Form, items []Item, parent people.Person, now time.Time) error {
+	var v apperr.Validation
+	for _, it := range items {
+		field := fmt.Sprintf("item-%d", it.ID)
+		switch it.Kind {
+		case ConsentItem:
+			if _, ok := in.Answers[it.ID]; !ok {
+				v.Add(field, "Choose yes or no for: "+it.Label)
+			}
+		case AckItem:
+			v.Check(in.Acks[it.ID], field, "Tick to confirm: "+it.Label)
+		}
+	}
+	if f.Kind == signing.Agreement {
+		v.Check(in.Agreed, "agree", "Tick the box to agree to the parent's part")
+	}
+	in.TypedName = strings.Join(strings.Fields(in.TypedName), " ")
+	switch {
+	case in.TypedName == "":
+		if in.Paper {
+			v.Add("typed_name", "Enter the name written on the paper form")
+		} else {
+			v.Add("typed_name", "Type your full name to sign")
+		}
+	case len([]rune(in.TypedName)) > 200:
+		v.Add("typed_name", "The name must be 200 characters or fewer")
+	}
+	if len(in.Drawn) > 0 {
+		v.Check(len(in.Drawn) <= MaxDrawing && bytes.HasPrefix(in.Drawn, []byte("\x89PNG\r\n\x1a\n")), "drawn",
+			"The drawn signature could not be read: clear it and draw it again, or leave it out")
+	}
+	if in.Paper {
+		switch {
+		case in.PaperDate == nil:
+			v.Add("paper_date", "Enter the date written on the paper form")
+		case in.PaperDate.After(now):
+			v.Add("paper_date", "The date on the paper form must be today or in the past")
+		}
+		if in.Scan == nil {
+			v.Add("scan", "Choose the scan of the paper form")
+		} else if msg := checkScan(in.Scan); msg != "" {
+			v.Add("scan", msg)
+		}
+	}
+	_ = parent
+	return v.Err()
+}
+
+// describeAnswers writes answers for the audit log: "Website: yes; Press: no".
+func describeAnswers(items []Item, answers map[int64]bool) string {
+	var parts []string
+	for _, it := range items {
+		if it.Kind != ConsentItem {
+			continue
+		}
+		a := "no"
+		if answers[it.ID] {
+			a = "yes"
+		}
+		parts = append(parts, it.Label+": "+a)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// loadForParent locks the child's records and checks that parent is a
+// current parent of pupil with parental responsibility and that the form
+// is addressed to the pupil's parents.
+func (s *Store) loadForParent(ctx context.Context, tx pgx.Tx, schoolID, formID, pupilID, parentID int64) (signing.Form, []Item, people.Person, people.Person, error) {
+	var none people.Person
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(formID), int32(pupilID)); err != nil {
+		return signing.Form{}, nil, none, none, fmt.Errorf("consent: lock: %w", err)
+	}
+	f, err := signing.ScanForm(tx.QueryRow(ctx, `SELECT `+signing.FormColumns+` FROM forms f WHERE f.school_id = $1 AND f.id = $2 AND f.audience = 'parents'`, schoolID, formID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, nil, none, none, apperr.New(apperr.NotFound, "There is no such form")
+	}
+	if err != nil {
+		return f, nil, none, none, fmt.Errorf("consent: form: %w", err)
+	}
+	pupil, err := people.Scan(tx.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.school_id = $1 AND p.id = $2 AND p.kind = 'pupil'`, schoolID, pupilID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, nil, none, none, apperr.New(apperr.NotFound, "Page not found")
+	}
+	if err != nil {
+		return f, nil, none, none, fmt.Errorf("consent: pupil: %w", err)
+	}
+	var pr bool
+	parent, err := people.Scan(tx.QueryRow(ctx, `SELECT `+people.Columns+`, g.parental_responsibility FROM people p JOIN guardianships g ON g.parent_id = p.id
+		WHERE p.school_id = $1 AND p.id = $2 AND g.pupil_id = $3 AND p.left_at IS NULL`, schoolID, parentID, pupilID), &pr)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return f, nil, none, none, apperr.New(apperr.NotFound, "Page not found")
+	}
+	if err != nil {
+		return f, nil, none, none, fmt.Errorf("consent: parent: %w", err)
+	}
+	if !ForPupil(f, pupil) {
+		return f, nil, none, none, apperr.New(apperr.NotFound, "Page not found")
+	}
+	if !pr {
+		return f, nil, none, none, apperr.New(apperr.Forbidden, "Only a parent or carer with parental responsibility can complete this form. Please contact the school office.")
+	}
+	if f.ClosedAt != nil {
+		return f, nil, none, none, apperr.New(apperr.Conflict, "This form is closed")
+	}
+	items, err := s.itemsTx(ctx, tx, formID)
+	return f, items, pupil, parent, err
+}
+
+func (s *Store) itemsTx(ctx context.Context, tx pgx.Tx, formID int64) ([]Item, error) {
+	rows, err := tx.Query(ctx, `SELECT id, position, kind, label, explanation, photo FROM form_items WHERE form_id = $1 ORDER BY position`, formID)
+	if err != nil {
+		return nil, fmt.Errorf("consent: items: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Item, error) {
+		var it Item
+		return it, r.Scan(&it.ID, &it.Position, &it.Kind, &it.Label, &it.Explanation, &it.Photo)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consent: items: %w", err)
+	}
+	return out, nil
+}
+
+// ownCurrent returns a person's current (not superseded) record of a form
+// for a pupil, whether or not it still counts.
+func (s *Store) ownCurrent(ctx context.Context, tx pgx.Tx, f signing.Form, pupilID, personID int64) (Record, bool, error) {
+	rec, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
+		WHERE s.form_id = $1 AND s.pupil_id = $2 AND s.person_id = $3 AND s.part IN ('', 'parent', 'child')
+		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
+		ORDER BY s.signed_at DESC, s.id DESC LIMIT 1`, f.ID, pupilID, personID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, false, nil
+	}
+	if err != nil {
+		return Record{}, false, fmt.Errorf("consent: current record: %w", err)
+	}
+	return rec, true, nil
+}
+
+type insertArgs struct {
+	pupil      people.Person
+	person     people.Person
+	part       string
+	answers    map[int64]bool
+	typed      string
+	drawn      []byte
+	method     signing.Method
+	supersedes int64
+	witness    int64
+	actor      audit.Actor
+	ua         string
+	lang       string
+	paperDate  *time.Time
+	scan       *Scan
+}
+
+func (s *Store) insert(ctx context.Context, tx pgx.Tx, now time.Time, f signing.Form, a insertArgs) (Record, error) {
+	ref, err := newReference()
+	if err != nil {
+		return Record{}, err
+	}
+	if len(a.ua) > 500 {
+		a.ua = a.ua[:500]
+	}
+	if a.lang == "" {
+		a.lang = "en"
+	}
+	var pupilID *int64
+	keyStage := -1
+	if a.pupil.ID != 0 {
+		pupilID = &a.pupil.ID
+		if a.pupil.YearGroup != nil {
+			keyStage = KeyStage(*a.pupil.YearGroup)
+		}
+	}
+	var ks *int
+	if keyStage >= 0 {
+		ks = &keyStage
+	}
+	var recordedBy *int64
+	if a.method == signing.Paper {
+		recordedBy = &a.actor.AccountID
+	}
+	var drawn []byte
+	if len(a.drawn) > 0 {
+		drawn = a.drawn
+	}
+	rec := Record{Reference: ref, FormID: f.ID, PupilID: a.pupil.ID, PersonID: a.person.ID, PersonName: a.person.FullName(), Part: a.part,
+		Answers: a.answers, TypedName: a.typed, Method: a.method, SignedAt: now, AcademicYear: schooltime.AcademicYear(now), KeyStage: keyStage,
+		SupersedesID: a.supersedes, PaperDate: a.paperDate, HasScan: a.scan != nil, HasDrawing: drawn != nil, TextSHA256: f.TextSHA256,
+		IP: a.actor.IP, UserAgent: a.ua, Language: a.lang}
+	err = tx.QueryRow(ctx, `INSERT INTO signatures (school_id, form_id, person_id, pupil_id, version_sha256, statement, typed_name, drawn_signature,
+			answers, academic_year, method, account_id, ip, user_agent, reference, supersedes_id, signed_at, part, witness_id, recorded_by,
+			paper_date, key_stage, language)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
+		f.SchoolID, f.ID, a.person.ID, pupilID, f.TextSHA256, f.Statement, a.typed, drawn, encodeAnswers(a.answers), rec.AcademicYear,
+		a.method, nullID(a.actor.AccountID), a.actor.IP, a.ua, ref, nullID(a.supersedes), now, a.part, nullID(a.witness), recordedBy,
+		a.paperDate, ks, a.lang).Scan(&rec.ID)
+	if err != nil {
+		return Record{}, fmt.Errorf("consent: record: %w", err)
+	}
+	if a.scan != nil {
+		sum := sha256.Sum256(a.scan.Data)
+		if _, err := tx.Exec(ctx, `INSERT INTO signature_scans (signature_id, school_id, filename, content_type, data, sha256, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, rec.ID, f.SchoolID, a.scan.Filename, a.scan.ContentType, a.scan.Data,
+			hex.EncodeToString(sum[:]), now); err != nil {
+			return Record{}, fmt.Errorf("consent: scan: %w", err)
+		}
+	}
+	return rec, nil
+}
+
+const referenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+func newReference() (string, error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", fmt.Errorf("consent: reference: %w", err)
+	}
+	out := []byte("SG-")
+	for i, c := range b {
+		if i > 0 && i%4 == 0 {
+			out = append(out, '-')
+		}
+		out = append(out, referenceAlphabet[int(c)%32])
+	}
+	return string(out), nil
+}
+
+// Change sets one consent item to yes or no for a child, at once, as a
+// new record superseding the parent's current one (or, when only the
+// other parent has answered, starting from their answers).
+func (s *Store) Change(ctx context.Context, schoolID, formID, pupilID, parentID, itemID int64, value bool, actor audit.Actor, userAgent, lang string) (Record, error) {
+	now := s.db.Now()
+	var rec Record
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		f, items, pupil, parent, err := s.loadForParent(ctx, tx, schoolID, formID, pupilID, parentID)
+		if err != nil {
+			return err
+		}
+		var item *Item
+		for i := range items {
+			if items[i].ID == itemID && items[i].Kind == ConsentItem {
+				item = &items[i]
+			}
+		}
+		if item == nil {
+			return apperr.New(apperr.NotFound, "There is no such question on this form")
+		}
+		base, ok, err := s.ownCurrent(ctx, tx, f, pupilID, parentID)
+		if err != nil {
+			return err
+		}
+		if !ok || !counts(f, base, pupil, now) {
+			others, err := s.currentForPupil(ctx, tx, f, pupilID)
+			if err != nil {
+				return err
+			}
+			var from *Record
+			for i := range others {
+				if counts(f, others[i], pupil, now) && others[i].Part != PartChild {
+					from = &others[i]
+					break
+				}
+			}
+			if from == nil {
+				return apperr.New(apperr.Conflict, "Complete the form first: there are no answers to change yet")
+			}
+			b := *from
+			if ok {
+				b.ID = base.ID
+			} else {
+				b.ID = 0
+			}
+			base = b
+		}
+		answers := map[int64]bool{}
+		for k, v := range base.Answers {
+			answers[k] = v
+		}
+		if old, had := answers[itemID]; had && old == value {
+			rec = base
+			return nil
+		}
+		answers[itemID] = value
+		part := ""
+		if f.Kind == signing.Agreement {
+			part = PartParent
+		}
+		rec, err = s.insert(ctx, tx, now, f, insertArgs{pupil: pupil, person: parent, part: part, answers: answers, typed: parent.FullName(),
+			method: signing.Web, supersedes: base.ID, actor: actor, ua: userAgent, lang: lang})
+		if err != nil {
+			return err
+		}
+		action := "consent.given"
+		if !value {
+			action = "consent.withdrawn"
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: action, Subject: "signature " + rec.Reference,
+			Detail: map[string]string{"form": fmt.Sprint(formID), "pupil": fmt.Sprint(pupilID), "parent": fmt.Sprint(parentID),
+				"item": item.Label, "now": map[bool]string{true: "yes", false: "no"}[value]}})
+	})
+	return rec, err
+}
+
+// currentForPupil returns every current (not superseded) record of a
+// form for a pupil: each parent's, the child's part and paper records.
+func (s *Store) currentForPupil(ctx context.Context, q querier, f signing.Form, pupilID int64) ([]Record, error) {
+	rows, err := q.Query(ctx, `SELECT `+recordColumns+recordFrom+`
+		WHERE s.form_id = $1 AND s.pupil_id = $2 AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
+		ORDER BY s.signed_at DESC, s.id DESC`, f.ID, pupilID)
+	if err != nil {
+		return nil, fmt.Errorf("consent: records: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Record, error) { return scanRecord(r) })
+	if err != nil {
+		return nil, fmt.Errorf("consent: records: %w", err)
+	}
+	return out, nil
+}
+
+type querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// History returns every record of a form for a pupil, newest first: who
+// gave, changed or withdrew what, and when.
+func (s *Store) History(ctx context.Context, schoolID, formID, pupilID int64) ([]Record, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
+		WHERE s.school_id = $1 AND s.form_id = $2 AND s.pupil_id = $3 ORDER BY s.signed_at DESC, s.id DESC`, schoolID, formID, pupilID)
+	if err != nil {
+		return nil, fmt.Errorf("consent: history: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Record, error) { return scanRecord(r) })
+	if err != nil {
+		return nil, fmt.Errorf("consent: history: %w", err)
+	}
+	return out, nil
+}
+
+// RecordByReference returns a parents' form record of the school.
+func (s *Store) RecordByReference(ctx context.Context, schoolID int64, ref string) (Record, error) {
+	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
+		JOIN forms f ON f.id = s.form_id
+		WHERE s.school_id = $1 AND s.reference = $2 AND f.audience = 'parents'`, schoolID, strings.ToUpper(strings.TrimSpace(ref))))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, apperr.New(apperr.NotFound, "There is no such record")
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("consent: record: %w", err)
+	}
+	return rec, nil
+}
+
+// ScanOf returns the scan of a paper record.
+func (s *Store) ScanOf(ctx context.Context, schoolID, signatureID int64) (Scan, error) {
+	var sc Scan
+	err := s.db.Pool.QueryRow(ctx, `SELECT filename, content_type, data FROM signature_scans WHERE school_id = $1 AND signature_id = $2`,
+		schoolID, signatureID).Scan(&sc.Filename, &sc.ContentType, &sc.Data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Scan{}, apperr.New(apperr.NotFound, "There is no scan")
+	}
+	if err != nil {
+		return Scan{}, fmt.Errorf("consent: scan: %w", err)
+	}
+	return sc, nil
+}
+
+// Drawing returns a record's drawn signature (PNG), if any.
+func (s *Store) Drawing(ctx context.Context, schoolID, signatureID int64) ([]byte, error) {
+	var png []byte
+	err := s.db.Pool.QueryRow(ctx, `SELECT drawn_signature FROM signatures WHERE school_id = $1 AND id = $2`, schoolID, signatureID).Scan(&png)
+	if err != nil {
+		return nil, fmt.Errorf("consent: drawing: %w", err)
+	}
+	return png, nil
+}

@@ -1,0 +1,384 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/audit"
+	"signoff/internal/people"
+	"signoff/internal/schooltime"
+	"signoff/internal/signing"
+)
+
+// State is what a child may do for one consent item now.
+type State int
+
+// The states. NotReturned counts as no: nothing is assumed.
+const (
+	NotReturned State = iota
+	Given
+	Refused
+)
+
+// ChildConsent is one child's current consent on a form.
+type ChildConsent struct {
+	Pupil    people.Person
+	Items    map[int64]State
+	Conflict map[int64]bool // parents' current answers disagree (the "no" applies)
+	Returned bool
+	Records  []Record // the current records that count
+	// ChildSigned and SchoolSigned are for agreements.
+	ChildSigned bool
+}
+
+// NoPhotos reports whether no photo use is allowed (or nothing returned).
+func (c ChildConsent) NoPhotos(items []Item) bool {
+	for _, it := range items {
+		if it.Photo && c.Items[it.ID] == Given {
+			return false
+		}
+	}
+	return true
+}
+
+// Restricted reports whether any consent item is not given.
+func (c ChildConsent) Restricted(items []Item) bool {
+	for _, it := range items {
+		if it.Kind == ConsentItem && c.Items[it.ID] != Given {
+			return true
+		}
+	}
+	return false
+}
+
+// HasConflict reports whether parents disagree on any item.
+func (c ChildConsent) HasConflict() bool {
+	for _, v := range c.Conflict {
+		if v {
+			return true
+		}
+	}
+	return false
+}
+
+// effective works out a child's state from the current records that
+// count: an item is given only when every parent who answered said yes.
+func effective(f signing.Form, items []Item, pupil people.Person, recs []Record, now time.Time) ChildConsent {
+	c := ChildConsent{Pupil: pupil, Items: map[int64]State{}, Conflict: map[int64]bool{}}
+	for _, rec := range recs {
+		if !counts(f, rec, pupil, now) {
+			continue
+		}
+		if rec.Part == PartChild {
+			c.ChildSigned = true
+			continue
+		}
+		if rec.Part == PartSchool {
+			continue
+		}
+		c.Returned = true
+		c.Records = append(c.Records, rec)
+		for _, it := range items {
+			if it.Kind != ConsentItem {
+				continue
+			}
+			yes, ok := rec.Answers[it.ID]
+			if !ok {
+				continue
+			}
+			switch {
+			case !yes && c.Items[it.ID] == Given:
+				c.Conflict[it.ID] = true
+				c.Items[it.ID] = Refused
+			case !yes:
+				c.Items[it.ID] = Refused
+			case yes && c.Items[it.ID] == Refused:
+				c.Conflict[it.ID] = true
+			case yes:
+				c.Items[it.ID] = Given
+			}
+		}
+	}
+	return c
+}
+
+// Consents returns the current consent of every pupil the form is
+// addressed to in one class (or all classes when class is ""), those
+// with restrictions first, then by name.
+func (s *Store) Consents(ctx context.Context, schoolID, formID int64, class string) (signing.Form, []Item, []ChildConsent, error) {
+	f, items, err := s.Form(ctx, schoolID, formID)
+	if err != nil {
+		return f, nil, nil, err
+	}
+	now := s.db.Now()
+	pupils, err := people.NewStore(s.db).ListPupils(ctx, schoolID, people.PupilFilter{RegClass: class})
+	if err != nil {
+		return f, nil, nil, err
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
+		WHERE s.school_id = $1 AND s.form_id = $2 AND s.pupil_id IS NOT NULL
+		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
+		  AND (s.part = 'child' OR EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id
+		      AND g.parental_responsibility))`, schoolID, formID)
+	if err != nil {
+		return f, nil, nil, fmt.Errorf("consent: class records: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Record, error) { return scanRecord(r) })
+	if err != nil {
+		return f, nil, nil, fmt.Errorf("consent: class records: %w", err)
+	}
+	byPupil := map[int64][]Record{}
+	for _, rec := range all {
+		byPupil[rec.PupilID] = append(byPupil[rec.PupilID], rec)
+	}
+	var out []ChildConsent
+	for _, p := range pupils {
+		if !ForPupil(f, p) {
+			continue
+		}
+		out = append(out, effective(f, items, p, byPupil[p.ID], now))
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		ri, rj := rank(out[i], items), rank(out[j], items)
+		if ri != rj {
+			return ri < rj
+		}
+		return strings.ToLower(out[i].Pupil.FamilyName+" "+out[i].Pupil.GivenName) < strings.ToLower(out[j].Pupil.FamilyName+" "+out[j].Pupil.GivenName)
+	})
+	return f, items, out, nil
+}
+
+// rank puts "do not photograph" first, then any restriction, then the rest.
+func rank(c ChildConsent, items []Item) int {
+	switch {
+	case c.NoPhotos(items) && hasPhotoItems(items):
+		return 0
+	case c.Restricted(items):
+		return 1
+	}
+	return 2
+}
+
+func hasPhotoItems(items []Item) bool {
+	for _, it := range items {
+		if it.Photo {
+			return true
+		}
+	}
+	return false
+}
+
+// ChildForm is one form as a parent sees it for one child.
+type ChildForm struct {
+	Form    signing.Form
+	Items   []Item
+	Owed    bool         // this parent is asked to complete it now
+	Mine    *Record      // this parent's record that counts, if any
+	Others  []Record     // other parents' records that count
+	State   ChildConsent // what the child may do now
+	CanSign bool         // this parent has parental responsibility
+}
+
+// ChildForms is a parent's view of one child.
+type ChildForms struct {
+	Link  people.Link
+	Forms []ChildForm
+}
+
+// ForParent returns, for each of a parent's current children, the forms
+// addressed to them: what is owed and what has been given.
+func (s *Store) ForParent(ctx context.Context, schoolID, parentID int64) ([]ChildForms, error) {
+	children, err := people.NewStore(s.db).ChildrenOf(ctx, schoolID, parentID)
+	if err != nil {
+		return nil, err
+	}
+	forms, err := s.Forms(ctx, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.db.Now()
+	var out []ChildForms
+	for _, link := range children {
+		cf := ChildForms{Link: link}
+		for _, f := range forms {
+			if !ForPupil(f, link.Person) {
+				continue
+			}
+			item, err := s.childForm(ctx, f, link, parentID, now)
+			if err != nil {
+				return nil, err
+			}
+			cf.Forms = append(cf.Forms, item)
+		}
+		out = append(out, cf)
+	}
+	return out, nil
+}
+
+// ChildForm returns one form for one of the parent's children; another
+// family's child, or a form not addressed to the child, is not found.
+func (s *Store) ChildForm(ctx context.Context, schoolID, parentID, pupilID, formID int64) (people.Link, ChildForm, error) {
+	link, err := people.NewStore(s.db).ChildOf(ctx, schoolID, parentID, pupilID)
+	if err != nil {
+		return link, ChildForm{}, err
+	}
+	f, _, err := s.Form(ctx, schoolID, formID)
+	if err != nil || !ForPupil(f, link.Person) {
+		return link, ChildForm{}, apperr.New(apperr.NotFound, "Page not found")
+	}
+	cf, err := s.childForm(ctx, f, link, parentID, s.db.Now())
+	return link, cf, err
+}
+
+func (s *Store) childForm(ctx context.Context, f signing.Form, link people.Link, parentID int64, now time.Time) (ChildForm, error) {
+	items, err := s.items(ctx, f.ID)
+	if err != nil {
+		return ChildForm{}, err
+	}
+	recs, err := s.currentForPupil(ctx, s.db.Pool, f, link.Person.ID)
+	if err != nil {
+		return ChildForm{}, err
+	}
+	cf := ChildForm{Form: f, Items: items, CanSign: link.ParentalResponsibility}
+	var counting []Record
+	for _, rec := range recs {
+		if !counts(f, rec, link.Person, now) || rec.Part == PartChild || rec.Part == PartSchool {
+			continue
+		}
+		counting = append(counting, rec)
+		if rec.PersonID == parentID {
+			r := rec
+			cf.Mine = &r
+		} else {
+			cf.Others = append(cf.Others, rec)
+		}
+	}
+	cf.State = effective(f, items, link.Person, recs, now)
+	switch f.Signer {
+	case signing.EachParent:
+		cf.Owed = cf.CanSign && cf.Mine == nil
+	default:
+		cf.Owed = cf.CanSign && len(counting) == 0
+	}
+	return cf, nil
+}
+
+// ChildInput is a child signing their part of an agreement in class.
+type ChildInput struct {
+	SchoolID  int64
+	FormID    int64
+	PupilID   int64
+	Agreed    bool
+	TypedName string
+	Drawn     []byte
+	Witness   people.Person // the teacher whose screen it is
+	Actor     audit.Actor
+	UserAgent string
+}
+
+// SignChild records a child's part, signed in class with the teacher as
+// witness. Once a year: signing again this year returns the record.
+func (s *Store) SignChild(ctx context.Context, in ChildInput) (Record, error) {
+	now := s.db.Now()
+	var rec Record
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(in.FormID), int32(in.PupilID)); err != nil {
+			return fmt.Errorf("consent: lock: %w", err)
+		}
+		f, err := signing.ScanForm(tx.QueryRow(ctx, `SELECT `+signing.FormColumns+` FROM forms f WHERE f.school_id = $1 AND f.id = $2 AND f.kind = 'agreement'`,
+			in.SchoolID, in.FormID))
+		if err != nil {
+			return apperr.New(apperr.NotFound, "There is no such agreement")
+		}
+		pupil, err := people.Scan(tx.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.school_id = $1 AND p.id = $2 AND p.kind = 'pupil'`,
+			in.SchoolID, in.PupilID))
+		if err != nil || !ForPupil(f, pupil) {
+			return apperr.New(apperr.NotFound, "Page not found")
+		}
+		if in.Witness.Kind != people.Staff || in.Witness.LeftAt != nil {
+			return apperr.New(apperr.Forbidden, "Only a member of staff can open class mode")
+		}
+		prev, ok, err := s.ownCurrent(ctx, tx, f, pupil.ID, pupil.ID)
+		if err != nil {
+			return err
+		}
+		if ok && counts(f, prev, pupil, now) {
+			rec = prev
+			return nil
+		}
+		var v apperr.Validation
+		v.Check(in.Agreed, "agree", "Tick the box to say you agree")
+		in.TypedName = strings.Join(strings.Fields(in.TypedName), " ")
+		v.Check(in.TypedName != "" || len(in.Drawn) > 0, "typed_name", "Write your name")
+		if len(in.Drawn) > 0 && len(in.Drawn) > MaxDrawing {
+			v.Add("typed_name", "The drawing is too big: clear it and try again")
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+		if in.TypedName == "" {
+			in.TypedName = pupil.DisplayName()
+		}
+		rec, err = s.insert(ctx, tx, now, f, insertArgs{pupil: pupil, person: pupil, part: PartChild, answers: map[int64]bool{},
+			typed: in.TypedName, drawn: in.Drawn, method: signing.Class, supersedes: prev.ID, witness: in.Witness.ID, actor: in.Actor, ua: in.UserAgent})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "agreement.child_signed",
+			Subject: "signature " + rec.Reference, Detail: map[string]string{"form": fmt.Sprint(f.ID), "pupil": fmt.Sprint(pupil.ID),
+				"witness": in.Witness.FullName()}})
+	})
+	return rec, err
+}
+
+// SignSchool records the school's part of an agreement, signed once a
+// year on the school's behalf (by the headteacher).
+func (s *Store) SignSchool(ctx context.Context, schoolID, formID int64, signer people.Person, typedName string, actor audit.Actor) (Record, error) {
+	now := s.db.Now()
+	var rec Record
+	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		f, err := signing.ScanForm(tx.QueryRow(ctx, `SELECT `+signing.FormColumns+` FROM forms f WHERE f.school_id = $1 AND f.id = $2 AND f.kind = 'agreement' FOR UPDATE`,
+			schoolID, formID))
+		if err != nil {
+			return apperr.New(apperr.NotFound, "There is no such agreement")
+		}
+		typedName = strings.Join(strings.Fields(typedName), " ")
+		if typedName == "" {
+			return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "typed_name", Message: "Type your full name to sign on the school's behalf"}}}
+		}
+		existing, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
+			WHERE s.form_id = $1 AND s.part = 'school' AND s.academic_year = $2 ORDER BY s.id DESC LIMIT 1`, f.ID, schooltime.AcademicYear(now)))
+		if err == nil {
+			rec = existing
+			return nil
+		}
+		rec, err = s.insert(ctx, tx, now, f, insertArgs{person: signer, part: PartSchool, answers: map[int64]bool{}, typed: typedName,
+			method: signing.Web, actor: actor})
+		if err != nil {
+			return err
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "agreement.school_signed",
+			Subject: "signature " + rec.Reference, Detail: map[string]string{"form": fmt.Sprint(f.ID)}})
+	})
+	return rec, err
+}
+
+// SchoolSignature returns this year's school part of an agreement, if signed.
+func (s *Store) SchoolSignature(ctx context.Context, schoolID, formID int64) (Record, bool, error) {
+	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
+		WHERE s.school_id = $1 AND s.form_id = $2 AND s.part = 'school' AND s.academic_year = $3 ORDER BY s.id DESC LIMIT 1`,
+		schoolID, formID, schooltime.AcademicYear(s.db.Now())))
+	if err == pgx.ErrNoRows {
+		return Record{}, false, nil
+	}
+	if err != nil {
+		return Record{}, false, fmt.Errorf("consent: school part: %w", err)
+	}
+	return rec, true, nil
+}

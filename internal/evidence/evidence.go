@@ -1,0 +1,382 @@
+// Package evidence makes signed copies that prove themselves and checks
+// them: the certificate page of a signed copy (who signed, how they were
+// identified, each answer, server time, IP address, browser, the
+// version's SHA-256, the reference, a verification link and QR code), and
+// verification of a reference or of an uploaded PDF against the stored
+// record.
+//
+// What verification checks, precisely:
+//
+//  1. The reference names a stored signature (references are random, 60
+//     bits, unique across every school).
+//  2. The stored text of the version signed still hashes to the SHA-256
+//     recorded on the signature ("the text signed is intact").
+//  3. For an uploaded PDF: the reference is read from the file's
+//     Keywords, and the SHA-256 of the exact bytes uploaded must equal the
+//     SHA-256 of a copy Signoff issued for that signature (every issued
+//     copy's hash is kept in signed_copies) or of the copy Signoff renders
+//     for it now (rendering is deterministic). Any changed byte, page,
+//     text or metadata field, a missing or unknown reference, or a text
+//     whose hash no longer matches, does not verify.
+package evidence
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/database"
+	"signoff/internal/pdf"
+	"signoff/internal/people"
+	"signoff/internal/policies"
+	"signoff/internal/schooltime"
+)
+
+// Store builds and checks signed copies.
+type Store struct {
+	db *database.DB
+	// BaseURL is the site's public address, for the verification link.
+	BaseURL string
+}
+
+// NewStore returns a Store.
+func NewStore(db *database.DB, baseURL string) *Store {
+	return &Store{db: db, BaseURL: strings.TrimRight(baseURL, "/")}
+}
+
+// NormalizeReference tidies a typed reference: upper case, no spaces,
+// the look-alike letters O, I and L read as 0, 1 and 1.
+func NormalizeReference(s string) string {
+	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
+	s = strings.NewReplacer("O", "0", "I", "1", "L", "1", "–", "-", "—", "-").Replace(s)
+	if !strings.HasPrefix(s, "SG") {
+		return s
+	}
+	body := strings.ReplaceAll(strings.TrimPrefix(s, "SG"), "-", "")
+	var b strings.Builder
+	b.WriteString("SG")
+	for i, r := range body {
+		if i%4 == 0 {
+			b.WriteByte('-')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// Record is a stored signature as a signed copy prints it.
+type Record struct {
+	SignatureID int64
+	SchoolID    int64
+	Reference   string
+	Copy        pdf.SignedCopy
+	// TextIntact is true when the stored version text still hashes to the
+	// signature's SHA-256.
+	TextIntact bool
+	FormTitle  string
+	VersionID  int64
+	PersonID   int64
+}
+
+// VerifyURL is the public page that checks a reference.
+func (s *Store) VerifyURL(ref string) string { return s.BaseURL + "/verify/" + ref }
+
+// Load reads the signature with reference ref (of any school when
+// schoolID is 0) and everything its signed copy prints.
+func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, error) {
+	ref = NormalizeReference(ref)
+	var rec Record
+	var raw []byte
+	var (
+		schoolName, body, statement, typed, ip, ua, method, title string
+		sha, versionSHA                                           string
+		number, accountID                                         int64
+		pupilID                                                   int64
+		publishedAt                                               *time.Time
+		signedAt                                                  time.Time
+		drawn                                                     []byte
+		answers                                                   []byte
+	)
+	err := s.db.Pool.QueryRow(ctx, `SELECT s.id, s.school_id, s.reference, sc.name, coalesce(pol.title, f.title), coalesce(v.number, 0),
+			v.published_at, coalesce(v.body_md, ''), coalesce(v.sha256, ''), coalesce(s.version_sha256, ''), s.statement, s.typed_name,
+			s.ip, s.user_agent, s.method, coalesce(s.account_id, 0), coalesce(s.pupil_id, 0), s.signed_at, s.drawn_signature, s.answers,
+			s.person_id, coalesce(s.version_id, 0), f.title, to_jsonb(s) - 'drawn_signature' - 'answers'
+		FROM signatures s
+		JOIN schools sc ON sc.id = s.school_id
+		JOIN forms f ON f.id = s.form_id
+		LEFT JOIN policy_versions v ON v.id = s.version_id
+		LEFT JOIN policies pol ON pol.id = v.policy_id
+		WHERE s.reference = $1 AND ($2::bigint = 0 OR s.school_id = $2)`, ref, schoolID).
+		Scan(&rec.SignatureID, &rec.SchoolID, &rec.Reference, &schoolName, &title, &number, &publishedAt, &body, &sha, &versionSHA,
+			&statement, &typed, &ip, &ua, &method, &accountID, &pupilID, &signedAt, &drawn, &answers, &rec.PersonID, &rec.VersionID, &rec.FormTitle, &raw)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Record{}, apperr.New(apperr.NotFound, "There is no signature with that reference")
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("evidence: load %s: %w", ref, err)
+	}
+	var extra map[string]any
+	_ = json.Unmarshal(raw, &extra)
+
+	person, err := people.Scan(s.db.Pool.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, rec.PersonID))
+	if err != nil {
+		return Record{}, fmt.Errorf("evidence: signer: %w", err)
+	}
+	rec.TextIntact = versionSHA != "" && policies.Hash(body) == versionSHA
+	c := pdf.SignedCopy{
+		SchoolName:     schoolName,
+		PolicyTitle:    title,
+		VersionNumber:  int(number),
+		BodyMarkdown:   body,
+		Statement:      statement,
+		SignerName:     person.FullName(),
+		SignerRole:     signerRole(person),
+		TypedSignature: typed,
+		SignedAt:       signedAt,
+		SHA256:         versionSHA,
+		Reference:      rec.Reference,
+	}
+	if publishedAt != nil {
+		c.VersionDate = *publishedAt
+	}
+	cert := &pdf.Certificate{IP: ip, UserAgent: ua, VerifyURL: s.VerifyURL(rec.Reference), DrawnSignature: drawn}
+	if pupilID != 0 {
+		pupil, err := people.Scan(s.db.Pool.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, pupilID))
+		if err == nil {
+			cert.ForChild = pupil.FullName()
+			if pupil.YearGroup != nil {
+				cert.ForChild += ", " + pupil.YearGroup.Label()
+			}
+			if pupil.RegClass != "" {
+				cert.ForChild += " (" + pupil.RegClass + ")"
+			}
+		}
+	}
+	cert.Answers = decodeAnswers(answers)
+	cert.IdentifiedBy, cert.Method, err = s.howIdentified(ctx, rec.SchoolID, accountID, signedAt, method, extra)
+	if err != nil {
+		return Record{}, err
+	}
+	c.Certificate = cert
+	rec.Copy = c
+	return rec, nil
+}
+
+func signerRole(p people.Person) string {
+	switch p.Kind {
+	case people.Parent:
+		return "Parent or carer"
+	case people.Pupil:
+		return "Pupil"
+	}
+	return p.RoleLabel()
+}
+
+// decodeAnswers reads the answers jsonb: {"item": "yes"|"no"|true|false}.
+//
+// ISSUE 5: when answers are keyed by form_items ids, map them to the
+// items' labels here (in position order).
+func decodeAnswers(b []byte) []pdf.Answer {
+	var m map[string]any
+	if len(b) == 0 || json.Unmarshal(b, &m) != nil {
+		return nil
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []pdf.Answer
+	for _, k := range keys {
+		v := fmt.Sprint(m[k])
+		switch strings.ToLower(v) {
+		case "yes", "true":
+			v = "Yes"
+		case "no", "false":
+			v = "No"
+		}
+		out = append(out, pdf.Answer{Item: k, Value: v})
+	}
+	return out
+}
+
+// howIdentified says how the signer was identified and how they signed.
+// For a signature given online it is the way the signing account last
+// signed in before signing (the audit log's account.signed_in "method");
+// in class, the witnessing member of staff; on paper, who recorded it.
+// Optional columns (witness_id, recorded_by, paper_date: issue 5) are read
+// from the row as JSON so this works before and after they exist.
+func (s *Store) howIdentified(ctx context.Context, schoolID, accountID int64, signedAt time.Time, method string, extra map[string]any) (identified, how string, err error) {
+	num := func(k string) int64 {
+		if f, ok := extra[k].(float64); ok {
+			return int64(f)
+		}
+		return 0
+	}
+	switch method {
+	case "class":
+		how = "In class, on the school's device"
+		if w := num("witness_id"); w != 0 {
+			var name string
+			if s.db.Pool.QueryRow(ctx, `SELECT given_name || ' ' || family_name FROM people WHERE id = $1`, w).Scan(&name) == nil {
+				how = "In class, witnessed by " + name
+			}
+		}
+		return "Witnessed in person by a member of staff", how, nil
+	case "paper":
+		how = "On a paper form"
+		if by := num("recorded_by"); by != 0 {
+			var name string
+			if s.db.Pool.QueryRow(ctx, `SELECT display_name FROM accounts WHERE id = $1`, by).Scan(&name) == nil {
+				how = "On a paper form, recorded by " + name
+			}
+		}
+		if d, ok := extra["paper_date"].(string); ok && d != "" {
+			if t, err := time.Parse("2006-01-02", d); err == nil {
+				how += " (form dated " + t.Format("2 January 2006") + ")"
+			}
+		}
+		return "Signed by hand on paper; the office keeps the form", how, nil
+	}
+	how = "Online, in Signoff"
+	if accountID == 0 {
+		return "Not recorded", how, nil
+	}
+	var m, email string
+	err = s.db.Pool.QueryRow(ctx, `SELECT coalesce(l.detail->>'method', ''), coalesce(a.email, '')
+		FROM accounts a
+		LEFT JOIN LATERAL (SELECT detail FROM audit_log
+			WHERE school_id = $1 AND actor_id = a.id AND action = 'account.signed_in' AND at <= $3
+			ORDER BY id DESC LIMIT 1) l ON true
+		WHERE a.id = $2`, schoolID, accountID, signedAt).Scan(&m, &email)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "Not recorded", how, nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("evidence: sign-in method: %w", err)
+	}
+	switch m {
+	case "password":
+		identified = "Signed in with their password"
+	case "sign-in link to their address":
+		identified = "Signed in with a single-use link emailed to their address"
+	case "family link":
+		identified = "Opened their family link, sent to them by the school"
+	case "":
+		identified = "Signed in to their account"
+	default:
+		identified = "Signed in by " + m
+	}
+	if email != "" && m != "family link" {
+		identified += " (" + email + ")"
+	}
+	return identified, how, nil
+}
+
+// Render writes the signed copy of rec to w and records the SHA-256 of
+// the bytes issued, so that the copy verifies later even if the layout of
+// signed copies changes.
+func (s *Store) Render(ctx context.Context, w io.Writer, rec Record) (int, error) {
+	if !rec.TextIntact {
+		return 0, fmt.Errorf("evidence: %s: the stored text no longer matches the signed hash", rec.Reference)
+	}
+	var buf bytes.Buffer
+	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
+		return 0, err
+	}
+	sum := sha256.Sum256(buf.Bytes())
+	if _, err := s.db.Pool.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, rec.SignatureID, hex.EncodeToString(sum[:]), s.db.Now()); err != nil {
+		return 0, fmt.Errorf("evidence: record issued copy: %w", err)
+	}
+	return w.Write(buf.Bytes())
+}
+
+// Result is what the public verification page may show: no more than the
+// signed copy itself shows on its face.
+type Result struct {
+	Found      bool
+	Reference  string
+	SchoolName string
+	Title      string
+	Version    int
+	SignerName string
+	SignedAt   string // UK time
+	SHA256     string
+	TextIntact bool
+	// For an uploaded file: whether it is, byte for byte, a copy Signoff issued.
+	FileChecked bool
+	FileMatches bool
+	FileSHA256  string
+}
+
+// Verified is the overall answer.
+func (r Result) Verified() bool {
+	return r.Found && r.TextIntact && (!r.FileChecked || r.FileMatches)
+}
+
+func result(rec Record) Result {
+	return Result{Found: true, Reference: rec.Reference, SchoolName: rec.Copy.SchoolName, Title: rec.Copy.PolicyTitle,
+		Version: rec.Copy.VersionNumber, SignerName: rec.Copy.SignerName, SignedAt: schooltime.DateTimeZone(rec.Copy.SignedAt),
+		SHA256: rec.Copy.SHA256, TextIntact: rec.TextIntact}
+}
+
+// VerifyReference checks a reference.
+func (s *Store) VerifyReference(ctx context.Context, ref string) (Result, error) {
+	rec, err := s.Load(ctx, 0, ref)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return Result{Reference: NormalizeReference(ref)}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return result(rec), nil
+}
+
+// MaxUpload is the largest PDF the verification page reads.
+const MaxUpload = 20 << 20
+
+// VerifyPDF checks an uploaded signed copy (see the package comment).
+func (s *Store) VerifyPDF(ctx context.Context, data []byte) (Result, error) {
+	sum := sha256.Sum256(data)
+	fileSHA := hex.EncodeToString(sum[:])
+	ref := pdf.ReferenceOf(data)
+	if ref == "" {
+		return Result{FileChecked: true, FileSHA256: fileSHA}, nil
+	}
+	rec, err := s.Load(ctx, 0, ref)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return Result{Reference: ref, FileChecked: true, FileSHA256: fileSHA}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	res := result(rec)
+	res.FileChecked, res.FileSHA256 = true, fileSHA
+	var issued bool
+	if err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signed_copies WHERE signature_id = $1 AND sha256 = $2)`,
+		rec.SignatureID, fileSHA).Scan(&issued); err != nil {
+		return Result{}, fmt.Errorf("evidence: issued copies: %w", err)
+	}
+	if !issued && rec.TextIntact {
+		var buf bytes.Buffer
+		if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
+			return Result{}, err
+		}
+		now := sha256.Sum256(buf.Bytes())
+		issued = bytes.Equal(now[:], sum[:])
+	}
+	res.FileMatches = issued
+	return res, nil
+}

@@ -1,0 +1,4 @@
+package i18n
+
+// arabic holds the Arabic translations of the parent pages.
+var arabic = map[string]string{}

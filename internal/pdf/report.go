@@ -1,0 +1,220 @@
+package pdf
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"codeberg.org/go-pdf/fpdf"
+)
+
+// Report is the compliance report for a governors' meeting.
+type Report struct {
+	SchoolName string
+	Produced   time.Time
+	Forms      []ReportForm
+	// Reviews are the policies due for review; ReviewsKnown false means
+	// the school records no review dates yet (the section says so).
+	Reviews      []ReportReview
+	ReviewsKnown bool
+}
+
+// ReportForm is one form's figures.
+type ReportForm struct {
+	Title    string
+	Version  int
+	Due      string // "" or "1 October 2026"
+	Audience int
+	Signed   int
+	// Withdrawn consents (0 for acknowledgements).
+	Withdrawn int
+}
+
+// ReportReview is a policy due (or overdue) for review.
+type ReportReview struct {
+	Title string
+	Due   string
+	Late  bool
+}
+
+// WriteComplianceReport writes the report as a PDF to w: per form the
+// figures and a bar of the share signed, the policies due for review, and
+// the date and time it was produced. Rendered in memory first.
+func WriteComplianceReport(w io.Writer, rep Report) (err error) {
+	if w == nil {
+		return errors.New("pdf: nil writer")
+	}
+	if strings.TrimSpace(rep.SchoolName) == "" || rep.Produced.IsZero() {
+		return errors.New("pdf: compliance report needs a school name and the time produced")
+	}
+	if err := loadFaces(); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("pdf: rendering compliance report panicked: %v", p)
+		}
+	}()
+	p := fpdf.New("P", "mm", "A4", "")
+	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: rep.SchoolName}, added: map[string]bool{}}
+	p.AliasNbPages("{nb}")
+	p.SetCatalogSort(true)
+	p.SetCreationDate(rep.Produced.UTC())
+	p.SetModificationDate(rep.Produced.UTC())
+	p.SetCompression(true)
+	p.SetLang("en-GB")
+	p.SetTitle("Compliance report — "+clean(rep.SchoolName), true)
+	p.SetAuthor(clean(rep.SchoolName), true)
+	p.SetSubject("Signatures and reviews, produced "+formatDateTime(rep.Produced), true)
+	p.SetCreator("Signoff", true)
+	p.SetProducer("Signoff", true)
+	p.SetKeywords("compliance report", true)
+	p.SetMargins(pageMarginX, pageMarginTop, pageMarginX)
+	p.SetAutoPageBreak(true, pageBreakGap)
+	p.SetCellMargin(0)
+	r.left, r.right = pageMarginX, pageMarginX
+	r.useFont(famSans, "", bodySize)
+	p.SetFooterFunc(func() {
+		r.useFont(famSans, "", smallSize)
+		_, h := p.GetPageSize()
+		r.setTextColor(colMuted)
+		p.SetXY(pageMarginX, h+footerY)
+		p.CellFormat(r.contentWidth(), 4, r.printable(clean(rep.SchoolName), famSans, "")+" · Compliance report · produced "+
+			formatDateTime(rep.Produced)+" · Page "+strconv.Itoa(p.PageNo())+" of {nb}", "", 0, "C", false, 0, "")
+	})
+	p.AddPage()
+	width := r.contentWidth()
+
+	r.useFont(famSans, "B", 10.5)
+	r.setTextColor(colMuted)
+	p.SetXY(pageMarginX, pageMarginTop)
+	r.wrapLines(r.printable(clean(rep.SchoolName), famSans, "B"), width, 5)
+	r.useFont(famSans, "B", 20)
+	r.setTextColor(colHeading)
+	r.wrapLines("Compliance report", width, 9)
+	r.useFont(famSans, "", 10)
+	r.setTextColor(colMuted)
+	r.wrapLines("Produced "+formatDateTime(rep.Produced)+" for the governing board", width, 5)
+	y := p.GetY() + 3
+	r.setDrawColor(colAccent)
+	p.SetLineWidth(0.5)
+	p.Line(pageMarginX, y, pageMarginX+width, y)
+	p.SetLineWidth(0.2)
+	p.SetY(y + 5)
+
+	// Summary.
+	total, signed := 0, 0
+	done := 0
+	for _, f := range rep.Forms {
+		total += f.Audience
+		signed += f.Signed
+		if f.Signed+f.Withdrawn >= f.Audience {
+			done++
+		}
+	}
+	r.useFont(famSans, "", 10.5)
+	r.setTextColor(colText)
+	summary := "No forms are open for signature."
+	if len(rep.Forms) > 0 {
+		summary = fmt.Sprintf("%d of %d open forms are fully signed. Across all forms, %d of %d signatures asked for have been given (%d%%).",
+			done, len(rep.Forms), signed, total, pct(signed, total))
+	}
+	r.wrapLines(summary, width, 5.3)
+	p.SetY(p.GetY() + 4)
+
+	r.sectionHeading("Signatures by form")
+	const barW = 60.0
+	for _, f := range rep.Forms {
+		outstanding := max(f.Audience-f.Signed-f.Withdrawn, 0)
+		r.useFont(famSans, "B", 10.5)
+		titleLines := p.SplitText(r.printable(clean(f.Title), famSans, "B"), width-barW-8)
+		h := float64(len(titleLines))*5.2 + 5.2 + 5
+		r.ensureSpace(h)
+		y := p.GetY()
+		r.setTextColor(colText)
+		for i, l := range titleLines {
+			p.SetXY(pageMarginX, y+float64(i)*5.2)
+			p.CellFormat(width-barW-8, 5.2, l, "", 0, "L", false, 0, "")
+		}
+		r.useFont(famSans, "", 9)
+		r.setTextColor(colMuted)
+		detail := fmt.Sprintf("Version %d · %d signed, %d still to sign", f.Version, f.Signed, outstanding)
+		if f.Withdrawn > 0 {
+			detail += fmt.Sprintf(", %d withdrawn", f.Withdrawn)
+		}
+		if f.Due != "" {
+			detail += " · due " + f.Due
+		}
+		p.SetXY(pageMarginX, y+float64(len(titleLines))*5.2)
+		p.CellFormat(width-barW-8, 5.2, detail, "", 0, "L", false, 0, "")
+		// The bar: the share signed, with the figure beside it.
+		bx := pageMarginX + width - barW
+		r.setFillColor(colBoxFill)
+		p.Rect(bx, y+1, barW-14, 5, "F")
+		share := pct(f.Signed, f.Audience)
+		if share > 0 {
+			r.setFillColor(colAccent)
+			p.Rect(bx, y+1, (barW-14)*float64(share)/100, 5, "F")
+		}
+		r.useFont(famSans, "B", 10)
+		r.setTextColor(colText)
+		p.SetXY(bx+barW-13, y+1)
+		p.CellFormat(13, 5, strconv.Itoa(share)+"%", "", 0, "R", false, 0, "")
+		p.SetY(y + h)
+	}
+	if len(rep.Forms) == 0 {
+		r.useFont(famSans, "", 10.5)
+		r.setTextColor(colText)
+		r.wrapLines("Nothing has been published yet.", width, 5.3)
+	}
+
+	p.SetY(p.GetY() + 4)
+	r.sectionHeading("Policies due for review")
+	r.useFont(famSans, "", 10.5)
+	r.setTextColor(colText)
+	switch {
+	case !rep.ReviewsKnown:
+		r.wrapLines("Review dates are not recorded in Signoff yet.", width, 5.3)
+	case len(rep.Reviews) == 0:
+		r.wrapLines("No policy is due for review in the next three months.", width, 5.3)
+	default:
+		for _, rv := range rep.Reviews {
+			r.ensureSpace(5.3)
+			line := clean(rv.Title) + " — review due " + rv.Due
+			if rv.Late {
+				line += " (overdue)"
+			}
+			p.SetX(pageMarginX)
+			r.wrapLines(r.printable(line, famSans, ""), width, 5.3)
+		}
+	}
+	if err := p.Error(); err != nil {
+		return fmt.Errorf("pdf: rendering compliance report: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := p.Output(&buf); err != nil {
+		return fmt.Errorf("pdf: writing compliance report: %w", err)
+	}
+	_, err = w.Write(buf.Bytes())
+	return err
+}
+
+func (r *renderer) sectionHeading(s string) {
+	r.ensureSpace(20)
+	r.useFont(famSans, "B", 14)
+	r.setTextColor(colHeading)
+	r.pdf.SetX(pageMarginX)
+	r.wrapLines(s, r.contentWidth(), 7)
+	r.pdf.SetY(r.pdf.GetY() + 2)
+}
+
+func pct(n, of int) int {
+	if of == 0 {
+		return 100
+	}
+	return n * 100 / of
+}

@@ -1,0 +1,462 @@
+// Package tracking answers the office's question "who hasn't signed, and
+// have we chased them?" and the trust's "are we compliant?": figures per
+// form and per school, the trend since publication, the lists of who has
+// and hasn't signed with the last reminder to each, reminders sent by the
+// office or on the school's schedule, and exports.
+//
+// Everything is built on one query, requestsSQL: one row per request (a
+// person, and for parents' forms a child, who is asked to sign an open
+// form) with the signature that counts now, if any. Parents' forms (issue
+// 5) are added there, and every figure, list and export follows.
+package tracking
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/database"
+	"signoff/internal/people"
+	"signoff/internal/schooltime"
+)
+
+// requestsSQL yields one row per request of the open forms of the schools
+// in $1 (bigint[]), of form $2 only unless it is 0, for academic year $3:
+//
+//	school_id, form_id, person_id, pupil_id (NULL for staff forms),
+//	grp (the staff role; for parents' forms the child's year group/class),
+//	signed_at, reference (NULL when outstanding), withdrawn (consents)
+//
+// A signature counts exactly as signing.validSignature says: of a version
+// no older than the last major one, and in this academic year for yearly
+// forms.
+//
+// ISSUE 5 (parents' forms): add a UNION ALL branch here for forms with
+// audience 'parents': one row per (parent with parental responsibility,
+// pupil in the audience's year groups/classes), pupil_id set, grp the
+// pupil's year group label or class, the latest non-superseded signature
+// for that pupil, and withdrawn = true when that latest record withdraws
+// consent. Nothing else in this package needs to change.
+const requestsSQL = `
+	SELECT f.school_id, f.id AS form_id, p.id AS person_id, NULL::bigint AS pupil_id,
+		p.staff_role AS grp, cur.signed_at, cur.reference, false AS withdrawn
+	FROM forms f
+	JOIN form_current fc ON fc.form_id = f.id
+	JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
+		AND p.staff_role = ANY (f.audience_staff_roles)
+	LEFT JOIN LATERAL (SELECT s.signed_at, s.reference FROM signatures s JOIN policy_versions sv ON sv.id = s.version_id
+		WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL AND sv.number >= fc.floor_number
+		  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
+		ORDER BY s.signed_at DESC LIMIT 1) cur ON true
+	WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL`
+
+// Store reads the figures and sends reminders.
+type Store struct{ db *database.DB }
+
+// NewStore returns a Store.
+func NewStore(db *database.DB) *Store { return &Store{db: db} }
+
+// FormFigures are one open form's figures now.
+type FormFigures struct {
+	FormID        int64
+	SchoolID      int64
+	SchoolName    string
+	Title         string
+	Kind          string
+	VersionNumber int
+	PublishedAt   time.Time
+	DueOn         *time.Time
+	Audience      int
+	Signed        int
+	Withdrawn     int // consents withdrawn (0 until parents' consent forms exist)
+	LastReminder  *time.Time
+}
+
+// Outstanding is how many still have to sign.
+func (f FormFigures) Outstanding() int { return f.Audience - f.Signed - f.Withdrawn }
+
+// Percent is the share signed, rounded down (100 only when all have signed).
+func (f FormFigures) Percent() int { return percent(f.Signed, f.Audience) }
+
+func percent(n, of int) int {
+	if of == 0 {
+		return 100
+	}
+	return n * 100 / of
+}
+
+// Forms returns the figures of every open form of the schools (one form
+// when formID is not 0), by school then title.
+func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
+	ay := schooltime.AcademicYear(s.db.Now())
+	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
+		SELECT f.id, f.school_id, sc.name, f.title, f.kind, fc.number, fc.published_at, f.due_on,
+			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
+			(SELECT max(r.created_at) FROM reminders r WHERE r.form_id = f.id)
+		FROM forms f
+		JOIN schools sc ON sc.id = f.school_id
+		JOIN form_current fc ON fc.form_id = f.id
+		LEFT JOIN (SELECT form_id, count(*) AS audience, count(*) FILTER (WHERE signed_at IS NOT NULL AND NOT withdrawn) AS signed,
+				count(*) FILTER (WHERE withdrawn) AS withdrawn
+			FROM req GROUP BY form_id) c ON c.form_id = f.id
+		WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL
+		ORDER BY lower(sc.name), f.due_on NULLS LAST, lower(f.title)`, schoolIDs, formID, ay)
+	if err != nil {
+		return nil, fmt.Errorf("tracking: forms: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FormFigures, error) {
+		var f FormFigures
+		err := r.Scan(&f.FormID, &f.SchoolID, &f.SchoolName, &f.Title, &f.Kind, &f.VersionNumber, &f.PublishedAt, &f.DueOn,
+			&f.Audience, &f.Signed, &f.Withdrawn, &f.LastReminder)
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tracking: forms: %w", err)
+	}
+	return out, nil
+}
+
+// Form returns one open form's figures; another school's form, or a closed
+// one, is not found.
+func (s *Store) Form(ctx context.Context, schoolID, formID int64) (FormFigures, error) {
+	all, err := s.Forms(ctx, []int64{schoolID}, formID)
+	if err != nil {
+		return FormFigures{}, err
+	}
+	if len(all) == 0 {
+		return FormFigures{}, apperr.New(apperr.NotFound, "There is no such form")
+	}
+	return all[0], nil
+}
+
+// GroupFigures are the figures of one group of a form's audience: a staff
+// role (for parents' forms, a year group or class).
+type GroupFigures struct {
+	Group    string // the stored value, e.g. "teaching_assistant"
+	Label    string // "Teaching assistant"
+	Audience int
+	Signed   int
+}
+
+// Outstanding is how many in the group still have to sign.
+func (g GroupFigures) Outstanding() int { return g.Audience - g.Signed }
+
+// Percent is the share of the group signed.
+func (g GroupFigures) Percent() int { return percent(g.Signed, g.Audience) }
+
+// Groups returns a form's figures by group, lowest share signed first.
+func (s *Store) Groups(ctx context.Context, schoolID, formID int64) ([]GroupFigures, error) {
+	ay := schooltime.AcademicYear(s.db.Now())
+	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
+		SELECT grp, count(*), count(*) FILTER (WHERE signed_at IS NOT NULL AND NOT withdrawn)
+		FROM req GROUP BY grp`, []int64{schoolID}, formID, ay)
+	if err != nil {
+		return nil, fmt.Errorf("tracking: groups: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (GroupFigures, error) {
+		var g GroupFigures
+		err := r.Scan(&g.Group, &g.Audience, &g.Signed)
+		g.Label = GroupLabel(g.Group)
+		return g, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("tracking: groups: %w", err)
+	}
+	// In the order staff roles are listed everywhere else.
+	order := map[string]int{}
+	for i, r := range people.StaffRoles {
+		order[string(r)] = i
+	}
+	sortFunc(out, func(a, b GroupFigures) bool {
+		oa, okA := order[a.Group]
+		ob, okB := order[b.Group]
+		if okA && okB {
+			return oa < ob
+		}
+		return a.Label < b.Label
+	})
+	return out, nil
+}
+
+// GroupLabel is a group as people read it.
+func GroupLabel(g string) string {
+	if r := people.StaffRole(g); r.Valid() {
+		return r.Label()
+	}
+	return g
+}
+
+// Point is one day (or week) of the trend since publication.
+type Point struct {
+	Day        time.Time // the first day of the bucket, midnight UTC of the London date
+	New        int       // signatures that count, given in the bucket
+	Cumulative int
+}
+
+// Trend returns the cumulative signatures that count now, per day from
+// the form's publication to today, or per week when that is more than 31
+// days.
+func (s *Store) Trend(ctx context.Context, f FormFigures) (points []Point, weekly bool, err error) {
+	now := s.db.Now()
+	ay := schooltime.AcademicYear(now)
+	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
+		SELECT (signed_at AT TIME ZONE 'Europe/London')::date, count(*)
+		FROM req WHERE signed_at IS NOT NULL AND NOT withdrawn GROUP BY 1 ORDER BY 1`, []int64{f.SchoolID}, f.FormID, ay)
+	if err != nil {
+		return nil, false, fmt.Errorf("tracking: trend: %w", err)
+	}
+	perDay := map[time.Time]int{}
+	var first time.Time
+	for rows.Next() {
+		var d time.Time
+		var n int
+		if err := rows.Scan(&d, &n); err != nil {
+			rows.Close()
+			return nil, false, fmt.Errorf("tracking: trend: %w", err)
+		}
+		perDay[d] = n
+		if first.IsZero() || d.Before(first) {
+			first = d
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, false, fmt.Errorf("tracking: trend: %w", err)
+	}
+	start := londonDate(f.PublishedAt)
+	if !first.IsZero() && first.Before(start) {
+		// Signatures of an earlier version that still count.
+		start = first
+	}
+	today := londonDate(now)
+	if today.Before(start) {
+		today = start
+	}
+	days := int(today.Sub(start).Hours()/24) + 1
+	step := 1
+	if days > 31 {
+		step, weekly = 7, true
+		// Start weeks on a Monday.
+		for start.Weekday() != time.Monday {
+			start = start.AddDate(0, 0, -1)
+		}
+	}
+	total := 0
+	for d := start; !d.After(today); d = d.AddDate(0, 0, step) {
+		n := 0
+		for i := range step {
+			n += perDay[d.AddDate(0, 0, i)]
+		}
+		total += n
+		points = append(points, Point{Day: d, New: n, Cumulative: total})
+	}
+	return points, weekly, nil
+}
+
+// londonDate is t's calendar date in London, as midnight UTC.
+func londonDate(t time.Time) time.Time {
+	y, m, d := t.In(schooltime.London).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+}
+
+// ListQuery chooses, sorts and pages a form's list.
+type ListQuery struct {
+	SchoolID int64
+	FormID   int64
+	Signed   bool   // the signed list; else the outstanding list
+	Group    string // only this group (staff role); "" all
+	Search   string // name or email contains
+	Sort     string // "name", "group", "email", "reminded", "signed"
+	Desc     bool
+	Page     int // from 1
+	PerPage  int // 0: 50; -1: all (exports, chase lists)
+	// PersonIDs, when not empty, keeps only these people.
+	PersonIDs []int64
+}
+
+// Row is one person in a list.
+type Row struct {
+	Person        people.Person
+	PupilID       int64
+	PupilName     string
+	Group         string
+	SignedAt      *time.Time
+	Reference     string
+	LastReminder  *time.Time
+	Reminders     int
+	LastSignedVer int // for the outstanding: the latest version they signed before, 0 never
+}
+
+func (q ListQuery) orderBy() string {
+	dir := " ASC"
+	if q.Desc {
+		dir = " DESC"
+	}
+	name := "lower(p.family_name)" + dir + ", lower(p.given_name)" + dir + ", p.id" + dir
+	switch q.Sort {
+	case "group":
+		return "req.grp" + dir + ", " + name
+	case "email":
+		return "p.email" + dir + " NULLS LAST, p.id"
+	case "reminded":
+		return "rem.last" + dir + " NULLS FIRST, " + name
+	case "signed":
+		return "req.signed_at" + dir + " NULLS LAST, p.id"
+	}
+	return name
+}
+
+// List returns one page of a form's signed or outstanding list and how
+// many match in all.
+func (s *Store) List(ctx context.Context, q ListQuery) ([]Row, int, error) {
+	ay := schooltime.AcademicYear(s.db.Now())
+	per := q.PerPage
+	if per == 0 {
+		per = 50
+	}
+	page := max(q.Page, 1)
+	limit, offset := any(nil), 0
+	if per > 0 {
+		limit, offset = per, (page-1)*per
+	}
+	cond := "req.signed_at IS NULL AND NOT req.withdrawn"
+	if q.Signed {
+		cond = "req.signed_at IS NOT NULL"
+	}
+	search := strings.TrimSpace(q.Search)
+	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(search)) + "%"
+	sql := `WITH req AS (` + requestsSQL + `)
+		SELECT ` + people.Columns + `, coalesce(req.pupil_id, 0), coalesce(pu.given_name || ' ' || pu.family_name, ''), req.grp,
+			req.signed_at, coalesce(req.reference, ''), rem.last, coalesce(rem.n, 0),
+			coalesce((SELECT max(sv.number) FROM signatures s2 JOIN policy_versions sv ON sv.id = s2.version_id
+				WHERE s2.form_id = req.form_id AND s2.person_id = req.person_id AND s2.pupil_id IS NOT DISTINCT FROM req.pupil_id), 0),
+			count(*) OVER ()
+		FROM req
+		JOIN people p ON p.id = req.person_id
+		LEFT JOIN people pu ON pu.id = req.pupil_id
+		LEFT JOIN LATERAL (SELECT max(r.created_at) AS last, count(*) AS n FROM reminders r
+			WHERE r.form_id = req.form_id AND r.person_id = req.person_id
+			  AND coalesce(r.pupil_id, 0) = coalesce(req.pupil_id, 0)) rem ON true
+		WHERE ` + cond + `
+		  AND ($4 = '' OR req.grp = $4)
+		  AND ($5 = '' OR lower(p.given_name || ' ' || p.family_name) LIKE $6 OR lower(p.family_name || ', ' || p.given_name) LIKE $6
+		       OR coalesce(p.email, '') LIKE $6)
+		  AND (cardinality($7::bigint[]) = 0 OR req.person_id = ANY ($7))
+		ORDER BY ` + q.orderBy() + `
+		LIMIT $8 OFFSET $9`
+	ids := q.PersonIDs
+	if ids == nil {
+		ids = []int64{}
+	}
+	rows, err := s.db.Pool.Query(ctx, sql, []int64{q.SchoolID}, q.FormID, ay, q.Group, search, like, ids, limit, offset)
+	if err != nil {
+		return nil, 0, fmt.Errorf("tracking: list: %w", err)
+	}
+	total := 0
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Row, error) {
+		var row Row
+		var err error
+		row.Person, err = people.Scan(r, &row.PupilID, &row.PupilName, &row.Group, &row.SignedAt, &row.Reference,
+			&row.LastReminder, &row.Reminders, &row.LastSignedVer, &total)
+		return row, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("tracking: list: %w", err)
+	}
+	if len(out) == 0 && page > 1 {
+		// Past the end: count without the page.
+		_, total, err = s.List(ctx, ListQuery{SchoolID: q.SchoolID, FormID: q.FormID, Signed: q.Signed, Group: q.Group, Search: q.Search, PerPage: 1, PersonIDs: q.PersonIDs})
+		return nil, total, err
+	}
+	return out, total, nil
+}
+
+// SchoolFigures are one school's compliance for the trust view.
+type SchoolFigures struct {
+	SchoolID    int64
+	Name        string
+	Forms       int
+	FormsDone   int // forms everyone has signed
+	Audience    int // requests in all
+	Signed      int
+	Outstanding int
+	Lowest      string // the form with the lowest share signed
+	LowestPct   int
+}
+
+// Percent is the share of all requests signed.
+func (f SchoolFigures) Percent() int { return percent(f.Signed, f.Audience) }
+
+// TrustSchools returns the schools of the trust of school schoolID (just
+// that school when it belongs to no trust).
+func (s *Store) TrustSchools(ctx context.Context, schoolID int64) (trustName string, ids []int64, names map[int64]string, err error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT sc.id, sc.name, coalesce(t.name, '')
+		FROM schools me
+		JOIN schools sc ON sc.id = me.id OR (me.trust_id IS NOT NULL AND sc.trust_id = me.trust_id)
+		LEFT JOIN trusts t ON t.id = me.trust_id
+		WHERE me.id = $1 ORDER BY lower(sc.name)`, schoolID)
+	if err != nil {
+		return "", nil, nil, fmt.Errorf("tracking: trust schools: %w", err)
+	}
+	defer rows.Close()
+	names = map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var name string
+		if err := rows.Scan(&id, &name, &trustName); err != nil {
+			return "", nil, nil, fmt.Errorf("tracking: trust schools: %w", err)
+		}
+		ids = append(ids, id)
+		names[id] = name
+	}
+	return trustName, ids, names, rows.Err()
+}
+
+// Trust returns every school of the trust side by side, and each school's forms.
+func (s *Store) Trust(ctx context.Context, schoolID int64) (trustName string, schools []SchoolFigures, forms []FormFigures, err error) {
+	trustName, ids, names, err := s.TrustSchools(ctx, schoolID)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	forms, err = s.Forms(ctx, ids, 0)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	by := map[int64]*SchoolFigures{}
+	for _, id := range ids {
+		schools = append(schools, SchoolFigures{SchoolID: id, Name: names[id], LowestPct: 101})
+	}
+	for i := range schools {
+		by[schools[i].SchoolID] = &schools[i]
+	}
+	for _, f := range forms {
+		sf := by[f.SchoolID]
+		sf.Forms++
+		sf.Audience += f.Audience
+		sf.Signed += f.Signed
+		sf.Outstanding += f.Outstanding()
+		if f.Outstanding() == 0 {
+			sf.FormsDone++
+		}
+		if f.Percent() < sf.LowestPct {
+			sf.Lowest, sf.LowestPct = f.Title, f.Percent()
+		}
+	}
+	for i := range schools {
+		if schools[i].LowestPct > 100 {
+			schools[i].LowestPct = 100
+		}
+	}
+	return trustName, schools, forms, nil
+}
+
+func sortFunc[T any](s []T, less func(a, b T) bool) {
+	for i := 1; i < len(s); i++ {
+		for j := i; j > 0 && less(s[j], s[j-1]); j-- {
+			s[j], s[j-1] = s[j-1], s[j]
+		}
+	}
+}
