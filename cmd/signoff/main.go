@@ -173,6 +173,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return code
 	case "import":
 		return importCommand(ctx, cfg, log, args[1:], stdout, stderr)
+	case "reviews":
+		return reviewsCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "health":
 		return health(cfg, stdout, stderr)
 	case "version", "--version", "-v":
@@ -196,6 +198,7 @@ commands:
   demo             load the demo school (does nothing if it is there already)
   audit verify     check the audit log's hash chain (exit 1 when broken)
   import FILE...   import MIS exports (staff, pupils, contacts CSV); --dry-run only shows the changes, --school SLUG picks the school
+  reviews [--at YYYY-MM-DD]  list policies due for review soon or overdue on that day (default today)
   health           ask the running server on SIGNOFF_ADDR whether it is ready (for container health checks)
   version          print the version
 

@@ -18,6 +18,7 @@ import (
 
 	"signoff/internal/audit"
 	"signoff/internal/auth"
+	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/mis"
 	"signoff/internal/people"
@@ -148,6 +149,10 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 		}
 	}
 
+	if err := loadConsent(ctx, db, res.School.ID, actor); err != nil {
+		return Result{}, err
+	}
+
 	// Publish both policies a month ago, then sign as staff would have
 	// done over the weeks since, each at their own time.
 	// Keep it all inside the current academic year, so that yearly forms
@@ -262,4 +267,99 @@ func Parent(ctx context.Context, db *database.DB, schoolID int64) (id int64, nam
 		return 0, "", fmt.Errorf("demo: parent: %w", err)
 	}
 	return id, name, nil
+}
+
+// loadConsent publishes a photo consent form and the home-school
+// agreement to parents, and answers them for about two families in three
+// (with a few "no"s and one disagreement), leaving the demo parent's
+// children to do.
+func loadConsent(ctx context.Context, db *database.DB, schoolID int64, actor audit.Actor) error {
+	store := consent.NewStore(db)
+	photo, err := store.Create(ctx, schoolID, actor, consent.NewForm{
+		Kind: signing.Consent, Title: "Photo consent", Signer: signing.OneParent, Renewal: signing.UntilWithdrawn,
+		Intro: "We like to celebrate what our children do. Please tell us where we may use photos of your child. You can change your answers at any time, and we will stop at once.",
+		Items: []consent.Item{
+			{Label: "Photos in class and corridor displays", Explanation: "Seen only by people in school.", Photo: true},
+			{Label: "Photos on the school website", Explanation: "Anyone can see the website. We never put a child's full name next to a photo.", Photo: true},
+			{Label: "Photos in the newsletter and prospectus", Photo: true},
+			{Label: "Photos on the school's social media", Photo: true},
+			{Label: "Photos in local newspapers", Explanation: "Newspapers may print first names.", Photo: true},
+			{Label: "I have read the school's privacy notice", Kind: consent.AckItem},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("demo: photo consent: %w", err)
+	}
+	agreement, err := store.Create(ctx, schoolID, actor, consent.NewForm{
+		Kind: signing.Agreement, Title: "Home-school agreement", Signer: signing.OneParent, Renewal: signing.EachYear,
+		Intro:      "Children do best when home and school work together. This agreement says what each of us will do.",
+		SchoolPart: "The school will:\n\n- care for your child's safety and happiness\n- teach a broad curriculum and help your child do their best\n- tell you how your child is getting on, and listen to you",
+		ParentPart: "I will:\n\n- make sure my child comes to school every day, on time\n- read with my child and support their homework\n- tell the school about anything that might affect my child",
+		ChildPart:  "I will:\n\n- be kind and helpful\n- listen and try my best\n- look after our school",
+	})
+	if err != nil {
+		return fmt.Errorf("demo: agreement: %w", err)
+	}
+	demoParent, _, err := Parent(ctx, db, schoolID)
+	if err != nil {
+		return err
+	}
+	_, items, err := store.Form(ctx, schoolID, photo.ID)
+	if err != nil {
+		return err
+	}
+	rows, err := db.Pool.Query(ctx, `SELECT g.pupil_id, g.parent_id, p.given_name || ' ' || p.family_name, row_number() OVER (ORDER BY g.pupil_id)
+		FROM guardianships g JOIN people p ON p.id = g.parent_id
+		WHERE g.school_id = $1 AND g.parental_responsibility AND g.priority = 1
+		  AND g.pupil_id NOT IN (SELECT pupil_id FROM guardianships WHERE parent_id = $2)
+		ORDER BY g.pupil_id`, schoolID, demoParent)
+	if err != nil {
+		return fmt.Errorf("demo: families: %w", err)
+	}
+	type pair struct {
+		pupil, parent int64
+		name          string
+		n             int
+	}
+	pairs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pair, error) {
+		var p pair
+		return p, r.Scan(&p.pupil, &p.parent, &p.name, &p.n)
+	})
+	if err != nil {
+		return fmt.Errorf("demo: families: %w", err)
+	}
+	for _, p := range pairs {
+		if p.n%3 == 0 {
+			continue // not returned yet
+		}
+		answers, acks := map[int64]bool{}, map[int64]bool{}
+		for i, it := range items {
+			if it.Kind == consent.AckItem {
+				acks[it.ID] = true
+				continue
+			}
+			// Most say yes; some refuse the press or social media; a few refuse everything.
+			answers[it.ID] = !(p.n%11 == 1 || (p.n%4 == 1 && i >= 3) || (p.n%7 == 2 && i == 1))
+		}
+		if _, err := store.Submit(ctx, consent.Submission{SchoolID: schoolID, FormID: photo.ID, PupilID: p.pupil, ParentID: p.parent,
+			Answers: answers, Acks: acks, TypedName: p.name, Actor: audit.Actor{Name: p.name + " (demo)", IP: "192.0.2.20"}}); err != nil {
+			return fmt.Errorf("demo: photo consent for pupil %d: %w", p.pupil, err)
+		}
+		if p.n%2 == 0 {
+			if _, err := store.Submit(ctx, consent.Submission{SchoolID: schoolID, FormID: agreement.ID, PupilID: p.pupil, ParentID: p.parent,
+				Agreed: true, TypedName: p.name, Actor: audit.Actor{Name: p.name + " (demo)", IP: "192.0.2.20"}}); err != nil {
+				return fmt.Errorf("demo: agreement for pupil %d: %w", p.pupil, err)
+			}
+		}
+	}
+	var headID int64
+	var headName string
+	if err := db.Pool.QueryRow(ctx, `SELECT id, given_name || ' ' || family_name FROM people WHERE school_id = $1 AND mis_id = $2`,
+		schoolID, HeadStaffCode).Scan(&headID, &headName); err == nil {
+		head := people.Person{ID: headID, GivenName: headName}
+		if _, err := store.SignSchool(ctx, schoolID, agreement.ID, head, headName, audit.Actor{Name: headName + " (demo)"}); err != nil {
+			return fmt.Errorf("demo: school part: %w", err)
+		}
+	}
+	return nil
 }

@@ -72,12 +72,12 @@ func loadFaces() error {
 const (
 	marginX          = 20.0
 	marginTop        = 15.0
-	bottomMargin     = 20.0 // content ends this far above the page's bottom edge
-	footerFromBottom = 13.0
+	bottomMargin     = 16.0 // content ends this far above the page's bottom edge
+	footerFromBottom = 11.0
 
 	bodySize = 11.0 // pt
-	bodyLine = 5.4
-	paraGap  = 3.2
+	bodyLine = 5.2
+	paraGap  = 3.0
 	ptToMM   = 25.4 / 72
 	monoAdv  = 0.6 // Go Mono advance width, in em
 
@@ -409,7 +409,8 @@ func (r *renderer) need(h float64) bool {
 }
 
 // para prints a paragraph of rich text across the content width, breaking
-// pages between lines if it must (but never leaving one line alone).
+// pages between lines if it must (never leaving its first line alone at
+// the bottom of a page).
 func (r *renderer) para(spans []span, size, lineH, after float64, col [3]int) {
 	width := r.contentWidth()
 	lines := r.wrap(spans, size, width)
@@ -460,10 +461,10 @@ func (r *renderer) header(first bool) {
 	p.SetLineWidth(0.6)
 	p.Line(marginX, y, marginX+width, y)
 	p.SetLineWidth(0.2)
-	p.SetY(y + 7)
+	p.SetY(y + 6)
 
 	if first {
-		r.para([]span{bold("Your children’s school forms")}, 14, 7, 4, colAccent)
+		r.para([]span{bold("Your children’s school forms")}, 14, 7, 3, colAccent)
 	} else {
 		r.para([]span{sans("Letter to " + r.l.ParentName + ", continued from the previous page")}, 10, 5, 4, colMuted)
 	}
@@ -552,11 +553,11 @@ func (r *renderer) letter(l *Letter, qr [][]bool) {
 	keep = append(keep, sans("Please keep this letter private: the link and the code open "+children+" forms."))
 	r.para(keep, bodySize, bodyLine, paraGap, colText)
 	r.para([]span{sans("If you need this letter in another language or format, or have no phone or internet, please contact the school office.")},
-		bodySize, bodyLine, paraGap+1.5, colText)
+		bodySize, bodyLine, paraGap+1, colText)
 
 	// The sign-off stays together.
 	r.need(3 * bodyLine)
-	r.para([]span{sans("Thank you for your help,")}, bodySize, bodyLine, 2.5, colText)
+	r.para([]span{sans("Thank you for your help,")}, bodySize, bodyLine, 2, colText)
 	r.para([]span{bold("The school office")}, bodySize, bodyLine, 0, colText)
 	r.para([]span{sans(r.b.SchoolName)}, bodySize, bodyLine, 0, colMuted)
 
@@ -570,9 +571,9 @@ func (r *renderer) childTable(children []Child) {
 	width := r.contentWidth()
 	const (
 		size   = 10.5
-		lineH  = 5.0
+		lineH  = 4.8
 		padX   = 2.5
-		padY   = 1.8
+		padY   = 1.6
 		headH  = 7.0
 		bullet = 4.0
 	)
@@ -684,8 +685,8 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 	p := r.pdf
 	x0, width := marginX, r.contentWidth()
 	const (
-		pad   = 6.0
-		bandH = 10.0
+		pad   = 5.5
+		bandH = 9.5
 	)
 	inner := width - 2*pad
 
@@ -755,7 +756,7 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 		}
 		y += b.after
 	}
-	y = max(y, qy+size+quiet+1) + 1
+	y = max(y, qy+size+quiet+1)
 
 	// The link, written out as large as fits.
 	if draw {
@@ -763,7 +764,7 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 		p.SetLineWidth(0.2)
 		p.Line(x0+pad, y, x0+width-pad, y)
 	}
-	y += 4.5
+	y += 4
 	for _, ln := range r.wrap([]span{sans("Or type this link into your phone’s web browser:")}, bodySize, inner) {
 		if draw {
 			r.setTextColor(colText)

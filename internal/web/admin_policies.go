@@ -10,29 +10,6 @@ import (
 	"signoff/templates"
 )
 
-// policyList lists the school's policies.
-func (s *Server) policyList(w http.ResponseWriter, r *http.Request) {
-	v := viewerOf(r)
-	list, err := s.policies.List(r.Context(), v.school.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	view := templates.PolicyListView{Layout: s.layout(r, "Policies")}
-	for _, p := range list {
-		row := templates.PolicyRow{Title: p.Title, Href: fmt.Sprintf("/admin/policies/%d", p.ID), Category: p.Category,
-			Current: "Not published yet", Status: p.Latest.Status.Label(), Draft: p.Latest.Status != policies.Published}
-		if p.Current != nil {
-			row.Current = versionLabel(p.Current.Number, p.Current.PublishedAt)
-		}
-		if p.Latest.Status == policies.Draft {
-			row.Status = fmt.Sprintf("Draft of version %d", p.Latest.Number)
-		}
-		view.Policies = append(view.Policies, row)
-	}
-	s.render(w, r, http.StatusOK, templates.PolicyListPage(view))
-}
-
 // draftInput reads the policy form.
 func draftInput(r *http.Request) policies.DraftInput {
 	cycle, _ := strconv.Atoi(r.PostFormValue("review_cycle_years"))

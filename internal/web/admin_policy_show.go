@@ -72,6 +72,10 @@ func (s *Server) policyPublish(w http.ResponseWriter, r *http.Request) {
 		s.policyPage(w, r, &pf, apperr.New(apperr.Conflict, "The draft has changed since this page was opened. Check it and publish again."))
 		return
 	}
+	if err := policies.CheckPublishable(draft); err != nil {
+		s.policyPage(w, r, &pf, err)
+		return
+	}
 	f, err := s.signing.Publish(r.Context(), v.school.ID, draft.ID, v.account.Actor(clientIP(r)), in)
 	if err != nil {
 		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Conflict {
@@ -169,6 +173,12 @@ func (s *Server) policyPage(w http.ResponseWriter, r *http.Request, pf *publishF
 	if hasForm {
 		view.FormHref = fmt.Sprintf("/admin/forms/%d", form.ID)
 		view.Summary = append(view.Summary, templates.SummaryRow{Key: "Who signs", Value: audienceLabel(form.AudienceRoles)})
+	}
+	view.LifecycleHref = fmt.Sprintf("/policies/%d", id)
+	if hasDraft && draft.Number > 1 {
+		// A revision goes through approval on the policy's page.
+		view.RevisionNumber = strconv.Itoa(draft.Number)
+		hasDraft = false
 	}
 	if hasDraft {
 		view.HasDraft = true

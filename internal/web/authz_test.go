@@ -38,8 +38,6 @@ var expected = map[string][]string{
 	"GET /":                                             {"staff", "admin", "staff+admin", "parent"},
 	"GET /account":                                      {"staff", "admin", "staff+admin"},
 	"POST /account/password":                            {"staff", "admin", "staff+admin"},
-	"GET /family":                                       {"parent"},
-	"GET /family/children/{pupilID}":                    {"parent"},
 	"GET /forms/{formID}":                               {"staff", "staff+admin"},
 	"POST /forms/{formID}":                              {"staff", "staff+admin"},
 	"GET /signatures/{ref}":                             {"staff", "admin", "staff+admin", "parent"},

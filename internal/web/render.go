@@ -9,6 +9,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
+	"signoff/internal/people"
 	"signoff/templates"
 	"signoff/web/static"
 )
@@ -60,6 +61,11 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	if v.account.Has(auth.Staff) {
 		add("Your documents", "/", path == "/" || strings.HasPrefix(path, "/forms/"))
 	}
+	if s.isClassroomStaff(r) {
+		add("Class lists", "/classes/photos", strings.HasPrefix(path, "/classes"))
+		add("Check a child", "/check", path == "/check")
+		add("Class mode", "/class-mode", strings.HasPrefix(path, "/class-mode"))
+	}
 	if v.account.Has(auth.Parent) {
 		add("Your children", "/family", strings.HasPrefix(path, "/family"))
 	}
@@ -67,6 +73,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("Who has signed", "/admin", path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
 		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies"))
 		add("Staff", "/admin/staff", strings.HasPrefix(path, "/admin/staff"))
+		add("Parents' forms", "/admin/consents", strings.HasPrefix(path, "/admin/consents"))
 		add("Pupils", "/admin/pupils", strings.HasPrefix(path, "/admin/pupils") || strings.HasPrefix(path, "/admin/parents"))
 		add("Import", "/admin/import", strings.HasPrefix(path, "/admin/import"))
 		add("Outbox", "/admin/outbox", strings.HasPrefix(path, "/admin/outbox"))
@@ -86,4 +93,26 @@ func viewErrors(err error) templates.Errors {
 		out = append(out, templates.FieldError{Field: f.Field, Message: f.Message})
 	}
 	return out
+}
+
+// isClassroomStaff reports whether the viewer may see class lists: the
+// office, and teaching and support staff (not governors, volunteers or
+// contractors).
+func (s *Server) isClassroomStaff(r *http.Request) bool {
+	v := viewerOf(r)
+	if v.account.Has(auth.Admin) {
+		return true
+	}
+	if !v.account.Has(auth.Staff) || v.account.PersonID == 0 {
+		return false
+	}
+	p, err := s.people.Get(r.Context(), v.school.ID, v.account.PersonID)
+	if err != nil || p.LeftAt != nil {
+		return false
+	}
+	switch p.StaffRole {
+	case people.Teacher, people.TeachingAssistant, people.Support:
+		return true
+	}
+	return false
 }

@@ -1,6 +1,32 @@
 package web
 
+import "signoff/internal/auth"
+
+// TrustAdmin is the role of a trust's administrators: they see every
+// school of their account's school's trust side by side.
+// (Lead: move to internal/auth beside the other roles, with Label
+// "Trust administrator".)
+const TrustAdmin auth.Role = "trust_admin"
+
+var trustAdmin = access{roles: []auth.Role{TrustAdmin}}
+
 // trackingRoutes are the routes of tracking, chasing and evidence.
 func (s *Server) trackingRoutes() []route {
-	return []route{}
+	return []route{
+		{"GET", "/admin/tracking", admin, s.trackSchool},
+		{"GET", "/admin/tracking/export", admin, s.trackExport},
+		{"GET", "/admin/tracking/report.pdf", admin, s.trackReport},
+		{"GET", "/admin/tracking/schedule", admin, s.trackSchedule},
+		{"POST", "/admin/tracking/schedule", admin, s.trackScheduleSave},
+		{"GET", "/admin/tracking/forms/{formID}", admin, s.trackForm},
+		{"POST", "/admin/tracking/forms/{formID}/reminders", admin, s.trackRemind},
+		{"GET", "/admin/tracking/forms/{formID}/chase", admin, s.trackChase},
+		{"GET", "/admin/tracking/forms/{formID}/export", admin, s.trackExport},
+		{"GET", "/admin/tracking/forms/{formID}/copies.zip", admin, s.trackZip},
+		{"GET", "/trust", trustAdmin, s.trackTrust},
+
+		{"GET", "/verify", anyone, s.verifyForm},
+		{"POST", "/verify", anyone, s.verifyUpload},
+		{"GET", "/verify/{ref}", anyone, s.verifyLink},
+	}
 }

@@ -1,0 +1,72 @@
+package tracking_test
+
+import (
+	"context"
+	"testing"
+
+	"signoff/internal/audit"
+	"signoff/internal/database/dbtest"
+	"signoff/internal/tracking"
+	"signoff/internal/tracking/benchdata"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+// TestSmallTrust is the benchmark's generator in miniature, with the
+// figures checked against plain counts.
+func TestSmallTrust(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	cfg := benchdata.Config{Schools: 2, StaffPerSchool: 12, PupilsPerSch: 10, ParentsPerSch: 15, FormsPerSchool: 3, SignedShare: 0.5,
+		BigFormSigned: 5, Password: "small-trust-pw", Seed: 7}
+	res, err := benchdata.Generate(ctx, db, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := tracking.NewStore(db)
+	forms, err := st.Forms(ctx, append(res.SchoolIDs, res.BigSchoolID), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(forms) != 2*3+1 {
+		t.Fatalf("%d forms, want 7", len(forms))
+	}
+	audience, signed := 0, 0
+	for _, f := range forms {
+		audience += f.Audience
+		signed += f.Signed
+		rows, total, err := st.List(ctx, tracking.ListQuery{SchoolID: f.SchoolID, FormID: f.FormID, PerPage: 2, Page: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if total != f.Outstanding() || len(rows) != min(2, total) {
+			t.Fatalf("%s: list of %d (page %d), want %d", f.Title, total, len(rows), f.Outstanding())
+		}
+	}
+	if audience != res.Requests || signed != res.Signatures {
+		t.Fatalf("figures %d/%d, generated %d/%d", signed, audience, res.Signatures, res.Requests)
+	}
+	_, schools, _, err := st.Trust(ctx, res.SchoolIDs[0])
+	if err != nil || len(schools) != 3 {
+		t.Fatalf("trust: %d schools, %v", len(schools), err)
+	}
+	// Reminders: once a day, however often.
+	f := forms[0]
+	first, err := st.Remind(ctx, tracking.RemindInput{SchoolID: f.SchoolID, FormID: f.FormID, Actor: audit.System("test"), Origin: tracking.ByOffice, BaseURL: "http://x"})
+	if err != nil || first.Queued != f.Outstanding() {
+		t.Fatalf("remind: %+v %v (want %d)", first, err, f.Outstanding())
+	}
+	again, err := st.Remind(ctx, tracking.RemindInput{SchoolID: f.SchoolID, FormID: f.FormID, Actor: audit.System("test"), Origin: tracking.ByOffice, BaseURL: "http://x"})
+	if err != nil || again.Queued != 0 || again.AlreadyToday != f.Outstanding() {
+		t.Fatalf("remind again: %+v %v", again, err)
+	}
+}
+
+func TestSafeCell(t *testing.T) {
+	for in, want := range map[string]string{"=1+1": "'=1+1", "+44 20": "'+44 20", "-3": "'-3", "@SUM(A1)": "'@SUM(A1)", "Zoë": "Zoë", "": ""} {
+		if got := tracking.SafeCell(in); got != want {
+			t.Errorf("SafeCell(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"signoff/internal/demo"
+)
+
+// TestParentCompletesBothChildrenAndWithdraws is the parents' journey
+// without JavaScript: a parent of two children completes both children's
+// photo consent, withdraws one use, and the class list changes at once.
+func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	school := a.id(`SELECT id FROM schools`)
+	parentID, _, err := demo.Parent(ctx, a.db, school)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
+	p := a.parent(parentID)
+	home := p.get("/family")
+	if home.status != 200 || strings.Count(home.body, "To complete") < 4 {
+		t.Fatalf("family home should list two forms to complete for each of two children: %d\n%s", home.status, home.body)
+	}
+	kids := regexp.MustCompile(`/family/children/(\d+)/forms/` + itoa(photo)).FindAllStringSubmatch(home.body, -1)
+	seen := map[string]bool{}
+	var children []string
+	for _, k := range kids {
+		if !seen[k[1]] {
+			seen[k[1]] = true
+			children = append(children, k[1])
+		}
+	}
+	if len(children) != 2 {
+		t.Fatalf("children with the photo form: %v", children)
+	}
+	items := regexp.MustCompile(`name="(item-\d+)" type="radio" value="yes"`)
+	acks := regexp.MustCompile(`name="(item-\d+)" type="checkbox"`)
+	var refs []string
+	for _, child := range children {
+		path := "/family/children/" + child + "/forms/" + itoa(photo)
+		form := p.get(path)
+		if form.status != 200 || !strings.Contains(form.body, "Photos on the school website") {
+			t.Fatalf("form page: %d", form.status)
+		}
+		// Without answers: every question is named in the error summary, nothing saved.
+		bad := p.post(path, url.Values{"typed_name": {""}})
+		if bad.status != http.StatusUnprocessableEntity || strings.Count(bad.body, `<a href="#item-`) < 6 {
+			t.Fatalf("empty submission: %d\n%s", bad.status, bad.body)
+		}
+		vals := url.Values{"typed_name": {"Samira Walsh"}}
+		for _, m := range items.FindAllStringSubmatch(form.body, -1) {
+			vals.Set(m[1], "yes")
+		}
+		for _, m := range acks.FindAllStringSubmatch(form.body, -1) {
+			vals.Set(m[1], "yes")
+		}
+		res := p.post(path, vals)
+		if res.status != http.StatusSeeOther || !strings.HasPrefix(res.location, "/family/records/SG-") {
+			t.Fatalf("submit: %d %s\n%s", res.status, res.location, res.body)
+		}
+		page := p.get(res.location)
+		if page.status != 200 || !strings.Contains(page.body, "govuk-panel--confirmation") {
+			t.Fatalf("confirmation: %d", page.status)
+		}
+		refs = append(refs, strings.TrimSuffix(strings.TrimPrefix(res.location, "/family/records/"), "?done=1"))
+	}
+	// The copy, parsed back, names the child and the answers.
+	pdf := p.get("/family/records/" + refs[0] + "/copy.pdf")
+	if pdf.status != 200 {
+		t.Fatalf("copy: %d", pdf.status)
+	}
+	text := pdfText(t, pdf.body)
+	for _, want := range []string{"Photo consent", "Photos on the school website", refs[0]} {
+		if !strings.Contains(text, want) {
+			t.Errorf("copy lacks %q", want)
+		}
+	}
+	var receipts int
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = 'consent_receipt'`).Scan(&receipts)
+	if receipts != 2 {
+		t.Fatalf("receipts queued: %d, want 2", receipts)
+	}
+
+	// The teacher's class list shows the first child may appear on the website...
+	first := children[0]
+	var class, family string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT reg_class, family_name FROM people WHERE id = $1`, first).Scan(&class, &family)
+	teacher := a.signedIn(demo.StaffEmail)
+	listPath := "/classes/photos?" + url.Values{"class": {class}, "form": {itoa(photo)}}.Encode()
+	row := func() string {
+		list := teacher.get(listPath)
+		if list.status != 200 {
+			t.Fatalf("class list: %d", list.status)
+		}
+		re := regexp.MustCompile(`(?s)<tr[^>]*>\s*<th scope="row"[^>]*>\s*` + regexp.QuoteMeta(family) + `,.*?</tr>`)
+		return re.FindString(list.body)
+	}
+	before := row()
+	if before == "" || strings.Contains(before, "Do not photograph") || strings.Count(before, "app-consent-cell--yes") != 5 {
+		t.Fatalf("class list row before withdrawal:\n%s", before)
+	}
+	// ...then the parent withdraws the website, with one tap and a confirmation.
+	formPath := "/family/children/" + first + "/forms/" + itoa(photo)
+	formPage := p.get(formPath)
+	change := regexp.MustCompile(`href="(` + regexp.QuoteMeta(formPath) + `/change\?item=\d+&amp;to=no)"`).FindAllStringSubmatch(formPage.body, -1)
+	if len(change) < 2 {
+		t.Fatalf("no withdraw links:\n%s", formPage.body)
+	}
+	confirmPath := strings.ReplaceAll(change[1][1], "&amp;", "&")
+	confirm := p.get(confirmPath)
+	if confirm.status != 200 || !strings.Contains(confirm.body, "Withdraw consent?") {
+		t.Fatalf("confirm page: %d", confirm.status)
+	}
+	u, _ := url.Parse(confirmPath)
+	done := p.post(formPath+"/change", url.Values{"item": {u.Query().Get("item")}, "value": {"no"}})
+	if done.status != http.StatusSeeOther {
+		t.Fatalf("withdraw: %d", done.status)
+	}
+	after := row()
+	if strings.Count(after, "app-consent-cell--yes") != 4 || strings.Count(after, "app-consent-cell--no") != 1 {
+		t.Fatalf("class list row after withdrawal:\n%s", after)
+	}
+
+	// Another family's child and record are never reachable.
+	other := a.id(`SELECT min(pupil_id) FROM guardianships WHERE pupil_id NOT IN (SELECT pupil_id FROM guardianships WHERE parent_id = $1)`, parentID)
+	for _, path := range []string{"/family/children/" + itoa(other) + "/forms/" + itoa(photo), "/family/children/" + itoa(other)} {
+		if res := p.get(path); res.status != http.StatusNotFound {
+			t.Errorf("another family's %s: %d", path, res.status)
+		}
+	}
+	if res := p.post("/family/children/"+itoa(other)+"/forms/"+itoa(photo), url.Values{"typed_name": {"x"}}); res.status != http.StatusNotFound {
+		t.Errorf("posting for another family's child: %d", res.status)
+	}
+	var otherRef string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT reference FROM signatures WHERE pupil_id = $1 LIMIT 1`, other).Scan(&otherRef)
+	if otherRef != "" {
+		if res := p.get("/family/records/" + otherRef); res.status != http.StatusNotFound {
+			t.Errorf("another family's record: %d", res.status)
+		}
+	}
+}
+
+func TestClassModeAndPaperForms(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	agreement := a.id(`SELECT id FROM forms WHERE title = 'Home-school agreement'`)
+	teacher := a.signedIn(demo.StaffEmail)
+	class := "H3"
+	list := teacher.get("/class-mode?" + url.Values{"class": {class}, "form": {itoa(agreement)}}.Encode())
+	links := regexp.MustCompile(`href="(/class-mode/\d+/pupils/(\d+)\?class=H3)"`).FindAllStringSubmatch(list.body, -1)
+	if list.status != 200 || len(links) == 0 {
+		t.Fatalf("class mode list: %d\n%s", list.status, list.body)
+	}
+	childPath := strings.ReplaceAll(links[0][1], "&amp;", "&")
+	page := teacher.get(childPath)
+	if page.status != 200 || !strings.Contains(page.body, "be kind and helpful") {
+		t.Fatalf("child's page: %d", page.status)
+	}
+	if bad := teacher.post(childPath, url.Values{}); bad.status != http.StatusUnprocessableEntity {
+		t.Fatalf("child signing without ticking: %d", bad.status)
+	}
+	res := teacher.post(childPath, url.Values{"agree": {"yes"}, "typed_name": {"Ivy"}})
+	if res.status != http.StatusSeeOther || !strings.Contains(res.location, "done=") {
+		t.Fatalf("child signs: %d %s", res.status, res.location)
+	}
+	var method, witness string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT s.method, w.email FROM signatures s JOIN people w ON w.id = s.witness_id
+		WHERE s.form_id = $1 AND s.pupil_id = $2 AND s.part = 'child'`, agreement, links[0][2]).Scan(&method, &witness)
+	if method != "class" || witness != demo.StaffEmail {
+		t.Fatalf("child's record: method %q witness %q", method, witness)
+	}
+	if again := teacher.get("/class-mode?" + url.Values{"class": {class}, "form": {itoa(agreement)}}.Encode()); !strings.Contains(again.body, "✓ done") {
+		t.Fatal("the class mode list does not show the child as done")
+	}
+
+	// A governor never sees class lists or consent details.
+	var gov string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT email FROM people WHERE staff_role = 'governor' LIMIT 1`).Scan(&gov)
+	g := a.signedIn(gov)
+	for _, path := range []string{"/classes/photos", "/check?q=a", "/class-mode"} {
+		if res := g.get(path); res.status != http.StatusForbidden {
+			t.Errorf("governor opening %s: %d", path, res.status)
+		}
+	}
+
+	// The office records a paper form with its scan.
+	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
+	pupil := a.id(`SELECT min(g.pupil_id) FROM guardianships g WHERE g.parental_responsibility
+		AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.pupil_id = g.pupil_id AND s.form_id = $1)`, photo)
+	parent := a.id(`SELECT min(parent_id) FROM guardianships WHERE pupil_id = $1 AND parental_responsibility`, pupil)
+	office := a.signedIn(demo.AdminEmail)
+	step := office.get("/admin/consents/" + itoa(photo) + "/paper?pupil=" + itoa(pupil))
+	if step.status != 200 || !strings.Contains(step.body, "Scan of the form") {
+		t.Fatalf("paper form page: %d", step.status)
+	}
+	upload := func(scan []byte, name string) response {
+		var body bytes.Buffer
+		w := multipart.NewWriter(&body)
+		_ = w.WriteField("pupil", itoa(pupil))
+		_ = w.WriteField("parent", itoa(parent))
+		for _, m := range regexp.MustCompile(`name="(item-\d+)" type="radio" value="yes"`).FindAllStringSubmatch(step.body, -1) {
+			_ = w.WriteField(m[1], "no")
+		}
+		for _, m := range regexp.MustCompile(`name="(item-\d+)" type="checkbox"`).FindAllStringSubmatch(step.body, -1) {
+			_ = w.WriteField(m[1], "yes")
+		}
+		_ = w.WriteField("typed_name", "J Parent")
+		_ = w.WriteField("paper_date-day", "3")
+		_ = w.WriteField("paper_date-month", "10")
+		_ = w.WriteField("paper_date-year", "2026")
+		part, _ := w.CreateFormFile("scan", name)
+		_, _ = part.Write(scan)
+		_ = w.Close()
+		req, _ := http.NewRequest("POST", a.ts.URL+"/admin/consents/"+itoa(photo)+"/paper", &body)
+		req.Header.Set("Content-Type", w.FormDataContentType())
+		return office.do(req)
+	}
+	if bad := upload([]byte("not an image"), "form.txt"); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, "must be a PDF, JPEG or PNG") {
+		t.Fatalf("bad scan: %d", bad.status)
+	}
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
+	if ok := upload(png, "form.png"); ok.status != http.StatusSeeOther {
+		t.Fatalf("paper form: %d\n%s", ok.status, ok.body)
+	}
+	var ref string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT reference FROM signatures WHERE pupil_id = $1 AND form_id = $2 AND method = 'paper'`, pupil, photo).Scan(&ref)
+	scan := office.get("/admin/records/" + ref + "/scan")
+	if scan.status != 200 || scan.header.Get("Content-Type") != "image/png" || !bytes.Equal([]byte(scan.body), png) {
+		t.Fatalf("scan download: %d %s", scan.status, scan.header.Get("Content-Type"))
+	}
+}

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/evidence"
+	"signoff/internal/pdf"
+	"signoff/internal/schooltime"
+	"signoff/internal/tracking"
+)
+
+func (s *Server) evidence() *evidence.Store { return evidence.NewStore(s.db, s.baseURL) }
+
+// trackExport sends a form's (or, without a form, every open form's)
+// signed or outstanding list as CSV or XLSX: ?list=signed|outstanding&format=csv|xlsx.
+func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	var formID int64
+	name := "all-forms"
+	if chi.URLParam(r, "formID") != "" {
+		id, err := idParam(r, "formID")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		f, err := s.tracking().Form(r.Context(), v.school.ID, id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		formID, name = id, slug(f.Title)
+	}
+	q := r.URL.Query()
+	signed := q.Get("list") == "signed"
+	format := q.Get("format")
+	if format != "xlsx" {
+		format = "csv"
+	}
+	t, err := s.tracking().ExportList(r.Context(), v.school.ID, formID, signed)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list := "still-to-sign"
+	if signed {
+		list = "signatures"
+	}
+	file := fmt.Sprintf("%s-%s-%s-%s.%s", slug(v.school.Name), name, list, s.db.Now().In(schooltime.London).Format("2006-01-02"), format)
+	var buf bytes.Buffer
+	ctype := "text/csv; charset=utf-8"
+	if format == "xlsx" {
+		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		err = tracking.WriteXLSX(&buf, t)
+	} else {
+		err = tracking.WriteCSV(&buf, t)
+	}
+	if err != nil {
+		s.fail(w, r, fmt.Errorf("web: export: %w", err))
+		return
+	}
+	w.Header().Set("Content-Type", ctype)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// trackZip streams a ZIP of every signed copy of a form: one PDF is
+// rendered at a time and written straight into the archive on the wire,
+// so a thousand copies never sit in memory together.
+func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	formID, err := idParam(r, "formID")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := s.tracking()
+	f, err := st.Form(r.Context(), v.school.ID, formID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows, _, err := st.List(r.Context(), tracking.ListQuery{SchoolID: v.school.ID, FormID: formID, Signed: true, Sort: "name", PerPage: -1})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(rows) == 0 {
+		s.fail(w, r, apperr.New(apperr.NotFound, "Nobody has signed this form yet"))
+		return
+	}
+	ev := s.evidence()
+	// Load the first before any byte is sent, so an error is still a page.
+	first, err := ev.Load(r.Context(), v.school.ID, rows[0].Reference)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/zip")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-signed-copies.zip"`, slug(f.Title)))
+	w.Header().Set("Cache-Control", "private, no-store")
+	zw := zip.NewWriter(w)
+	var buf bytes.Buffer
+	for i, row := range rows {
+		rec := first
+		if i > 0 {
+			if rec, err = ev.Load(r.Context(), v.school.ID, row.Reference); err != nil {
+				s.log.Error("zip of signed copies: load", "reference", row.Reference, "err", err)
+				panic(http.ErrAbortHandler) // the client sees a broken download, never a partial archive that looks whole
+			}
+		}
+		buf.Reset()
+		if _, err := ev.Render(r.Context(), &buf, rec); err != nil {
+			s.log.Error("zip of signed copies: render", "reference", row.Reference, "err", err)
+			panic(http.ErrAbortHandler)
+		}
+		name := slug(row.Person.FamilyName+" "+row.Person.GivenName) + "-" + row.Reference
+		hdr := &zip.FileHeader{Name: name + ".pdf", Method: zip.Store, Modified: rec.Copy.SignedAt.In(schooltime.London)}
+		fw, err := zw.CreateHeader(hdr)
+		if err != nil {
+			return // the client went away
+		}
+		if _, err := fw.Write(buf.Bytes()); err != nil {
+			return
+		}
+	}
+	_ = zw.Close()
+}
+
+// trackReport is the compliance report PDF for the governors' meeting.
+func (s *Server) trackReport(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	forms, err := s.tracking().Forms(r.Context(), []int64{v.school.ID}, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.db.Now()
+	rep := pdf.Report{SchoolName: v.school.Name, Produced: now}
+	for _, f := range forms {
+		rf := pdf.ReportForm{Title: f.Title, Version: f.VersionNumber, Audience: f.Audience, Signed: f.Signed, Withdrawn: f.Withdrawn}
+		if f.DueOn != nil {
+			rf.Due = f.DueOn.Format("2 January 2006")
+		}
+		rep.Forms = append(rep.Forms, rf)
+	}
+	rep.Reviews, rep.ReviewsKnown, err = s.reviewsDue(r.Context(), v.school.ID, now)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if err := pdf.WriteComplianceReport(&buf, rep); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-compliance-report-%s.pdf"`, slug(v.school.Name), now.In(schooltime.London).Format("2006-01-02")))
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = w.Write(buf.Bytes())
+}
+
+// reviewsDue lists the policies due for review in the next three months
+// (or overdue): policies.next_review_on when the policy lifecycle records
+// it, else the last publication plus the policy's review cycle. Read as
+// JSON so it works before and after that column exists.
+func (s *Server) reviewsDue(ctx context.Context, schoolID int64, now time.Time) ([]pdf.ReportReview, bool, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT title, due FROM (
+			SELECT p.title, coalesce((to_jsonb(p)->>'next_review_on')::date,
+				((SELECT max(v.published_at) FROM policy_versions v WHERE v.policy_id = p.id) AT TIME ZONE 'Europe/London')::date
+					+ make_interval(years => p.review_cycle_years)) AS due
+			FROM policies p WHERE p.school_id = $1) x
+		WHERE due IS NOT NULL AND due <= ($2::date + 92) ORDER BY due, lower(title)`, schoolID, now)
+	if err != nil {
+		return nil, false, fmt.Errorf("web: reviews due: %w", err)
+	}
+	defer rows.Close()
+	today := now.In(schooltime.London).Format("2006-01-02")
+	var out []pdf.ReportReview
+	for rows.Next() {
+		var title string
+		var due time.Time
+		if err := rows.Scan(&title, &due); err != nil {
+			return nil, false, fmt.Errorf("web: reviews due: %w", err)
+		}
+		out = append(out, pdf.ReportReview{Title: title, Due: due.Format("2 January 2006"), Late: due.Format("2006-01-02") < today})
+	}
+	return out, true, rows.Err()
+}

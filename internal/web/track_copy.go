@@ -1,0 +1,37 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+)
+
+// writeSignedCopyWithCertificate sends the signed copy of the signature
+// with reference ref (of the viewer's school) with its certificate page,
+// recording the hash of the bytes issued so that the copy verifies.
+//
+// Lead: signedCopy (signature.go) can call this after its ownership check
+// in place of building pdf.SignedCopy itself:
+//
+//	s.writeSignedCopyWithCertificate(w, r, sig.Reference)
+func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.Request, ref string) {
+	ev := s.evidence()
+	rec, err := ev.Load(r.Context(), viewerOf(r).school.ID, ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	if _, err := ev.Render(r.Context(), &buf, rec); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.pdf"`, slug(rec.Copy.PolicyTitle), rec.Reference))
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
+	_, _ = w.Write(buf.Bytes())
+}
+
+var _ = (*Server).writeSignedCopyWithCertificate

@@ -1,0 +1,147 @@
+package web
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"signoff/internal/evidence"
+	"signoff/internal/ratelimit"
+	"signoff/templates"
+)
+
+// LimitVerifyByIP limits the public verification page: 60 checks per IP
+// address in 15 minutes, so references cannot be guessed in bulk.
+var LimitVerifyByIP = ratelimit.Rule{Name: "verify-ip", Max: 60, Window: 15 * time.Minute}
+
+// verifyForm is the public page: type a reference (?ref=) or upload a PDF.
+func (s *Server) verifyForm(w http.ResponseWriter, r *http.Request) {
+	ref := strings.TrimSpace(r.URL.Query().Get("ref"))
+	if ref == "" {
+		s.render(w, r, http.StatusOK, templates.VerifyPage(templates.VerifyView{Layout: s.trackLayout(r, "Check a signed copy")}))
+		return
+	}
+	s.verifyReference(w, r, ref)
+}
+
+// verifyLink is the link printed (and in the QR code) on a signed copy.
+func (s *Server) verifyLink(w http.ResponseWriter, r *http.Request) {
+	s.verifyReference(w, r, chi.URLParam(r, "ref"))
+}
+
+func (s *Server) verifyReference(w http.ResponseWriter, r *http.Request, ref string) {
+	if len(ref) > 40 {
+		ref = ref[:40]
+	}
+	if err := s.limits.Allow(r.Context(), LimitVerifyByIP, clientIP(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res, err := s.evidence().VerifyReference(r.Context(), ref)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderVerify(w, r, res, ref)
+}
+
+// verifyUpload checks an uploaded signed copy.
+func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
+	if err := s.limits.Allow(r.Context(), LimitVerifyByIP, clientIP(r)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	bad := func(msg string) {
+		view := templates.VerifyView{Layout: s.trackLayout(r, "Check a signed copy"), Errors: templates.Errors{{Field: "file", Message: msg}}}
+		view.Layout.HasErrors = true
+		s.render(w, r, http.StatusUnprocessableEntity, templates.VerifyPage(view))
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, evidence.MaxUpload+1<<20)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			bad("The file must be smaller than 20 MB")
+			return
+		}
+		bad("Choose the signed copy (a PDF file) to upload")
+		return
+	}
+	defer func() { _ = r.MultipartForm.RemoveAll() }()
+	file, _, err := r.FormFile("file")
+	if err != nil {
+		bad("Choose the signed copy (a PDF file) to upload")
+		return
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, evidence.MaxUpload+1))
+	if err != nil {
+		bad("The file could not be read: try again")
+		return
+	}
+	if len(data) > evidence.MaxUpload {
+		bad("The file must be smaller than 20 MB")
+		return
+	}
+	if len(data) == 0 || !strings.HasPrefix(string(data[:min(len(data), 1024)]), "%PDF-") && !strings.Contains(string(data[:min(len(data), 1024)]), "%PDF-") {
+		bad("The file must be a PDF: the signed copy you downloaded from Signoff")
+		return
+	}
+	res, err := s.evidence().VerifyPDF(r.Context(), data)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.renderVerify(w, r, res, res.Reference)
+}
+
+// renderVerify shows a result: only what the signed copy itself shows on
+// its face (never the IP address, browser or anything of anyone else).
+func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res evidence.Result, typed string) {
+	view := templates.VerifyView{Layout: s.trackLayout(r, "Check a signed copy"), Reference: typed, Checked: true, Verified: res.Verified(),
+		Found: res.Found, FileChecked: res.FileChecked, FileMatches: res.FileMatches, TextIntact: res.TextIntact}
+	switch {
+	case res.FileChecked && res.Reference == "":
+		view.Heading = "This file is not a signed copy from Signoff"
+		view.Reason = "It has no signature reference in it. Check the file is the signed copy as it was downloaded."
+	case !res.Found:
+		view.Heading = "There is no signature with this reference"
+		view.Reason = "Check the reference is typed exactly as printed, for example SG-7Q2K-9XHM-4D1P. A copy with a reference Signoff does not hold is not genuine."
+	case !res.TextIntact:
+		view.Heading = "The stored text no longer matches its fingerprint"
+		view.Reason = "Contact the school: the text held for this signature does not match the SHA-256 recorded when it was signed."
+	case res.FileChecked && !res.FileMatches:
+		view.Heading = "This file does not match the signed copy Signoff issued"
+		view.Reason = "The reference is genuine, but the file has been changed since it was issued (its text, pages or details). Ask the school for a fresh copy, or compare with the record below."
+	case res.FileChecked:
+		view.Heading = "This signed copy is genuine"
+		view.Reason = "The file is exactly the copy Signoff issued, and matches the stored record and the text signed."
+	default:
+		view.Heading = "This signature is on record"
+		view.Reason = "The reference matches a stored signature, and the text signed is intact. Upload the PDF to check the file itself."
+	}
+	if res.Found {
+		view.Reference = res.Reference
+		view.Rows = []templates.SummaryRow{
+			{Key: "School", Value: res.SchoolName},
+			{Key: "Document", Value: res.Title + ", version " + strconv.Itoa(res.Version)},
+			{Key: "Signed by", Value: res.SignerName},
+			{Key: "Signed on", Value: res.SignedAt},
+			{Key: "Reference", Value: res.Reference, Mono: true},
+			{Key: "SHA-256 of the text signed", Value: res.SHA256, Mono: true},
+		}
+		if res.FileChecked {
+			view.Rows = append(view.Rows, templates.SummaryRow{Key: "SHA-256 of the file checked", Value: res.FileSHA256, Mono: true})
+		}
+	}
+	status := http.StatusOK
+	if !res.Found {
+		status = http.StatusNotFound
+	}
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.render(w, r, status, templates.VerifyPage(view))
+}
