@@ -43,9 +43,9 @@ test-deps:
 	@scripts/deps.sh test
 	@$(GO) tool -n mailpit >/dev/null
 
-## bench: benchmarks against real PostgreSQL
-bench: deps test-deps
-	$(GO) run ./internal/database/dbtest/withdb $(GO) test -run '^$$' -bench . -benchmem ./...
+## bench: the trust-scale benchmark against real PostgreSQL (about 5 minutes); writes BENCHMARKS.md
+bench: deps
+	$(GO) run ./internal/tracking/bench -out BENCHMARKS.md
 
 clean:
 	rm -rf bin

@@ -87,3 +87,13 @@ CREATE TABLE signature_scans (
 );
 CREATE TRIGGER signature_scans_immutable BEFORE UPDATE OR DELETE ON signature_scans
     FOR EACH ROW EXECUTE FUNCTION refuse_change();
+
+-- Files sent with an email (a parent's receipt carries their signed copy).
+CREATE TABLE outbox_attachments (
+    outbox_id    bigint NOT NULL REFERENCES outbox (id),
+    position     int NOT NULL,
+    filename     text NOT NULL,
+    content_type text NOT NULL,
+    data         bytea NOT NULL,
+    PRIMARY KEY (outbox_id, position)
+);

@@ -17,12 +17,14 @@ import (
 // Message is one email to one person. The body is plain text; an HTML
 // alternative would be a new field (and a body_html column) beside Text.
 type Message struct {
-	SchoolID int64  // the school it belongs to; 0 for mail that belongs to no school (not shown to any school's office)
-	To       string // a bare address: "name@example.org"
-	ToName   string // shown beside the address: "Daniel Okafor"
-	Subject  string
-	Text     string // plain text, UTF-8; may hold sign-in links, so it is never logged
-	Kind     string // what it is for, e.g. "sign_in", "family_link", "reminder"
+	// Attachments are sent with the message (a PDF receipt, say).
+	Attachments []Attachment
+	SchoolID    int64  // the school it belongs to; 0 for mail that belongs to no school (not shown to any school's office)
+	To          string // a bare address: "name@example.org"
+	ToName      string // shown beside the address: "Daniel Okafor"
+	Subject     string
+	Text        string // plain text, UTF-8; may hold sign-in links, so it is never logged
+	Kind        string // what it is for, e.g. "sign_in", "family_link", "reminder"
 	// DedupeKey, when set, makes Enqueue harmless twice: a second message
 	// with the same key is not queued. Keys are unique across the whole
 	// outbox, so include the school and the purpose:
@@ -76,6 +78,12 @@ func (m Message) Validate() error {
 	}
 	v.Check(!hasControl(m.Kind) && len(m.Kind) <= maxKind && utf8.ValidString(m.Kind), "kind", "The kind must be a short word")
 	v.Check(!hasControl(m.DedupeKey) && len(m.DedupeKey) <= maxDedupeKey && utf8.ValidString(m.DedupeKey), "dedupe_key", "The dedupe key must be one short line")
+	total := 0
+	for _, a := range m.Attachments {
+		total += len(a.Data)
+		v.Check(a.Filename != "" && !hasControl(a.Filename) && a.ContentType != "" && len(a.Data) > 0, "attachments", "an attachment needs a name, a type and content")
+	}
+	v.Check(total <= MaxAttachments, "attachments", "the attachments are too large")
 	return v.Err()
 }
 
@@ -96,6 +104,12 @@ func Enqueue(ctx context.Context, tx pgx.Tx, now time.Time, m Message) (id int64
 		RETURNING id`,
 		nullID(m.SchoolID), m.To, m.ToName, m.Subject, m.Text, m.Kind, nullString(m.DedupeKey), now.UTC()).Scan(&id)
 	if err == nil {
+		for i, a := range m.Attachments {
+			if _, err := tx.Exec(ctx, `INSERT INTO outbox_attachments (outbox_id, position, filename, content_type, data) VALUES ($1, $2, $3, $4, $5)`,
+				id, i, a.Filename, a.ContentType, a.Data); err != nil {
+				return 0, false, fmt.Errorf("mail: attachment: %w", err)
+			}
+		}
 		return id, true, nil
 	}
 	if !errors.Is(err, pgx.ErrNoRows) {
@@ -128,3 +142,13 @@ func nullString(s string) any {
 	}
 	return s
 }
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	Filename    string // "photo-consent-SG-XXXX.pdf"
+	ContentType string // "application/pdf"
+	Data        []byte
+}
+
+// MaxAttachments is the most the attachments of one message may hold.
+const MaxAttachments = 5 << 20

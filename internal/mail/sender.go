@@ -1,6 +1,7 @@
 package mail
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"fmt"
@@ -158,6 +159,7 @@ type outgoing struct {
 	kind      string
 	createdAt time.Time
 	attempts  int
+	files     []Attachment
 }
 
 type batchResult struct {
@@ -205,6 +207,21 @@ func (s *Sender) sendBatch(ctx context.Context) (res batchResult, err error) {
 	res.claimed = len(batch)
 	if len(batch) == 0 {
 		return res, nil
+	}
+	for i := range batch {
+		arows, err := tx.Query(dbctx, `SELECT filename, content_type, data FROM outbox_attachments WHERE outbox_id = $1 ORDER BY position`, batch[i].id)
+		if err != nil {
+			return res, fmt.Errorf("mail: attachments: %w", err)
+		}
+		for arows.Next() {
+			var a Attachment
+			if err := arows.Scan(&a.Filename, &a.ContentType, &a.Data); err != nil {
+				arows.Close()
+				return res, fmt.Errorf("mail: attachments: %w", err)
+			}
+			batch[i].files = append(batch[i].files, a)
+		}
+		arows.Close()
 	}
 
 	client, err := s.newClient()
@@ -348,6 +365,11 @@ func (s *Sender) build(o outgoing) (*gomail.Msg, error) {
 	m.SetMessageIDWithValue(messageID(o, s.cfg.From))
 	m.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
 	m.SetBodyString(gomail.TypeTextPlain, o.text)
+	for _, a := range o.files {
+		if err := m.AttachReader(a.Filename, bytes.NewReader(a.Data), gomail.WithFileContentType(gomail.ContentType(a.ContentType))); err != nil {
+			return nil, fmt.Errorf("attachment %s: %w", a.Filename, err)
+		}
+	}
 	return m, nil
 }
 

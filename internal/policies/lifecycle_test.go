@@ -160,7 +160,9 @@ func TestRevisionThroughGovernorApproval(t *testing.T) {
 		t.Fatalf("a non-approver approving: %v, want forbidden", err)
 	}
 	// A rejection needs a comment, and returns the revision to draft.
-	gov := func(i int) (int64, audit.Actor) { return approvers[i].AccountID, audit.Actor{AccountID: approvers[i].AccountID, Name: approvers[i].Name} }
+	gov := func(i int) (int64, audit.Actor) {
+		return approvers[i].AccountID, audit.Actor{AccountID: approvers[i].AccountID, Name: approvers[i].Name}
+	}
 	id0, a0 := gov(0)
 	if _, err := f.pol.Decide(ctx, f.school, v2.ID, id0, a0, policies.DecisionInput{Reject: true}, ""); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("rejecting without a comment: %v", err)

@@ -90,6 +90,12 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 	if receipts != 2 {
 		t.Fatalf("receipts queued: %d, want 2", receipts)
 	}
+	var attached int
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox_attachments x JOIN outbox o ON o.id = x.outbox_id
+		WHERE o.kind = 'consent_receipt' AND x.content_type = 'application/pdf' AND substring(x.data from 1 for 5) = '%PDF-'`).Scan(&attached)
+	if attached != 2 {
+		t.Fatalf("receipts with the signed copy attached: %d, want 2", attached)
+	}
 
 	// The teacher's class list shows the first child may appear on the website...
 	first := children[0]

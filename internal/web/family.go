@@ -41,6 +41,11 @@ func (s *Server) familyLayout(w http.ResponseWriter, r *http.Request, title func
 	lang := i18n.FromRequest(w, r, s.secure)
 	l := s.layout(r, title(lang))
 	l.Lang, l.Dir = lang.Code, lang.Dir()
+	l.SkipLink, l.SignOut = lang.T("Skip to main content"), lang.T("Sign out")
+	l.Footer = lang.T("Signoff · forms for %s", l.SiteName)
+	for i := range l.Nav {
+		l.Nav[i].Label = lang.T(l.Nav[i].Label)
+	}
 	var choices []templates.LanguageChoice
 	for _, other := range i18n.Languages {
 		q := r.URL.Query()
@@ -286,7 +291,7 @@ func (s *Server) parentFormSubmit(w http.ResponseWriter, r *http.Request) {
 	_ = r.ParseForm()
 	in := consent.Submission{SchoolID: v.school.ID, FormID: cf.Form.ID, PupilID: cf.State.Pupil.ID, ParentID: parent.ID,
 		Answers: map[int64]bool{}, Acks: map[int64]bool{}, Agreed: r.PostFormValue("agree") == "yes", TypedName: r.PostFormValue("typed_name"),
-		Actor: v.account.Actor(clientIP(r)), UserAgent: r.UserAgent(), Language: lang.Code, Deliver: s.receipt(r, parent, cf)}
+		Actor: v.account.Actor(clientIP(r)), UserAgent: r.UserAgent(), Language: lang.Code}
 	if d := r.PostFormValue("drawn"); d != "" {
 		in.Drawn = decodeDataURL(d)
 		if in.Drawn == nil {
@@ -302,11 +307,12 @@ func (s *Server) parentFormSubmit(w http.ResponseWriter, r *http.Request) {
 			in.Answers[it.ID] = false
 		}
 	}
+	in.Deliver = s.receipt(r, parent, cf, in.Drawn)
 	rec, err := s.consent.Submit(r.Context(), in)
 	if apperr.CodeOf(err) == apperr.Invalid {
 		view.Errors = viewErrors(err)
 		for i := range view.Errors {
-			view.Errors[i].Message = lang.T(view.Errors[i].Message)
+			view.Errors[i].Message = translateFieldError(lang, view.Errors[i], cf.Items)
 		}
 		view.Layout.HasErrors = true
 		view.Complete = true
@@ -381,4 +387,18 @@ func (s *Server) parentChange(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, parentFormPath(cf.State.Pupil.ID, cf.Form.ID)+"?changed=1", http.StatusSeeOther)
+}
+
+// translateFieldError gives a form error in the parent's language.
+func translateFieldError(lang i18n.Lang, e templates.FieldError, items []consent.Item) string {
+	for _, it := range items {
+		if e.Field != fmt.Sprintf("item-%d", it.ID) {
+			continue
+		}
+		if it.Kind == consent.AckItem {
+			return lang.T("Tick to confirm: %s", it.Label)
+		}
+		return lang.T("Choose yes or no for: %s", it.Label)
+	}
+	return lang.T(e.Message)
 }

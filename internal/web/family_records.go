@@ -73,6 +73,19 @@ func formMarkdown(f signing.Form, items []consent.Item, rec consent.Record) stri
 
 // recordCopy renders the copy of a parents' form record as a PDF.
 func (s *Server) recordCopy(r *http.Request, schoolName string, f signing.Form, items []consent.Item, rec consent.Record, child people.Person) ([]byte, error) {
+	var drawn []byte
+	if rec.HasDrawing {
+		d, err := s.consent.Drawing(r.Context(), f.SchoolID, rec.ID)
+		if err == nil {
+			drawn = d
+		}
+	}
+	return s.renderRecordCopy(schoolName, f, items, rec, child, drawn)
+}
+
+// renderRecordCopy renders a record's copy from what is at hand (inside
+// the transaction that records it, for the receipt).
+func (s *Server) renderRecordCopy(schoolName string, f signing.Form, items []consent.Item, rec consent.Record, child people.Person, drawn []byte) ([]byte, error) {
 	var answers []pdf.Answer
 	for _, it := range items {
 		if it.Kind != consent.ConsentItem {
@@ -96,13 +109,6 @@ func (s *Server) recordCopy(r *http.Request, schoolName string, f signing.Form, 
 	case signing.Class:
 		method = "In class, witnessed by " + rec.WitnessName
 		identified = "In person, by their teacher"
-	}
-	var drawn []byte
-	if rec.HasDrawing {
-		d, err := s.consent.Drawing(r.Context(), f.SchoolID, rec.ID)
-		if err == nil {
-			drawn = d
-		}
 	}
 	statement := f.Statement
 	var buf bytes.Buffer
@@ -192,7 +198,7 @@ func sendPDF(w http.ResponseWriter, name string, data []byte) {
 
 // receipt returns the function that queues a parent's receipt email in
 // the transaction that records their answers.
-func (s *Server) receipt(r *http.Request, parent people.Person, cf consent.ChildForm) func(context.Context, pgx.Tx, consent.Record) error {
+func (s *Server) receipt(r *http.Request, parent people.Person, cf consent.ChildForm, drawn []byte) func(context.Context, pgx.Tx, consent.Record) error {
 	v := viewerOf(r)
 	return func(ctx context.Context, tx pgx.Tx, rec consent.Record) error {
 		if parent.Email == "" {
@@ -218,15 +224,20 @@ Thank you. %s has received your %s for %s.
 Reference: %s
 Date: %s
 
-You can see your answers, download a signed copy (PDF) or change an answer at any time with your family link:
+Your signed copy is attached. You can see your answers or change one at any time with your family link:
 %s
 
 %s
 `, parent.GivenName, v.school.Name, cf.Form.Title, cf.State.Pupil.DisplayName(), strings.Join(lines, "\n"), rec.Reference,
 			schooltime.DateTimeZone(rec.SignedAt), s.link("/family/records/"+rec.Reference), v.school.Name)
-		_, _, err := mail.Enqueue(ctx, tx, s.db.Now(), mail.Message{SchoolID: v.school.ID, To: parent.Email, ToName: parent.FullName(),
+		copyPDF, err := s.renderRecordCopy(v.school.Name, cf.Form, cf.Items, rec, cf.State.Pupil, drawn)
+		if err != nil {
+			return err
+		}
+		_, _, err = mail.Enqueue(ctx, tx, s.db.Now(), mail.Message{SchoolID: v.school.ID, To: parent.Email, ToName: parent.FullName(),
 			Subject: "Receipt: " + cf.Form.Title + " for " + cf.State.Pupil.DisplayName(), Text: body, Kind: "consent_receipt",
-			DedupeKey: "receipt:" + rec.Reference})
+			DedupeKey:   "receipt:" + rec.Reference,
+			Attachments: []mail.Attachment{{Filename: slug(cf.Form.Title) + "-" + rec.Reference + ".pdf", ContentType: "application/pdf", Data: copyPDF}}})
 		return err
 	}
 }

@@ -75,6 +75,15 @@ type Message struct {
 	Text      string // the plain-text body, decoded, with LF line endings
 	Date      time.Time
 	Headers   map[string][]string
+	// Attachments are the attached files' names and content types.
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to a message that arrived.
+type Attachment struct {
+	FileName    string
+	ContentType string
+	Size        int
 }
 
 // Start runs a plain SMTP server (no TLS, no authentication).
@@ -318,18 +327,20 @@ func (s *Server) messages() ([]Message, error) {
 	out := make([]Message, 0, len(list.Messages))
 	for _, summary := range list.Messages {
 		var m struct {
-			ID        string
-			MessageID string
-			From      *apiAddress
-			To        []apiAddress
-			Subject   string
-			Text      string
-			Date      time.Time
+			ID          string
+			MessageID   string
+			From        *apiAddress
+			To          []apiAddress
+			Subject     string
+			Text        string
+			Date        time.Time
+			Attachments []Attachment
 		}
 		if err := s.getJSON("/api/v1/message/"+summary.ID, &m); err != nil {
 			return nil, err
 		}
-		msg := Message{ID: m.ID, MessageID: m.MessageID, Subject: m.Subject, Text: strings.ReplaceAll(m.Text, "\r\n", "\n"), Date: m.Date}
+		msg := Message{ID: m.ID, MessageID: m.MessageID, Subject: m.Subject, Text: strings.ReplaceAll(m.Text, "\r\n", "\n"), Date: m.Date,
+			Attachments: m.Attachments}
 		if m.From != nil {
 			msg.From, msg.FromName = m.From.Address, m.From.Name
 		}
