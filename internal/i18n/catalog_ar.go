@@ -1,4 +1,102 @@
 package i18n
 
 // arabic holds the Arabic translations of the parent pages.
-var arabic = map[string]string{}
+var arabic = map[string]string{
+	// The page frame and menu (internal/web/family.go, render.go).
+	"Skip to main content":   "الانتقال إلى المحتوى الرئيسي",
+	"Sign out":               "تسجيل الخروج",
+	"Signoff · forms for %s": "Signoff · نماذج %s",
+	"Language":               "اللغة",
+	"Your children":          "أطفالك",
+	"Your account":           "حسابك",
+	"Your documents":         "مستنداتك",
+	"Class lists":            "قوائم الصفوف",
+	"Check a child":          "التحقق من طفل",
+	"Class mode":             "وضع الصف",
+	"Who has signed":         "من وقّع",
+	"Policies":               "السياسات",
+	"Staff":                  "الموظفون",
+	"Parents' forms":         "نماذج الوالدين",
+	"Pupils":                 "التلاميذ",
+	"Import":                 "استيراد",
+	"Outbox":                 "صندوق الصادر",
+	"Audit log":              "سجل التدقيق",
+	"Settings":               "الإعدادات",
+
+	// Your children.
+	"Hello, %s": "مرحبًا، %s",
+	"Here are the forms the school is asking you to complete for each of your children.":                          "هذه هي النماذج التي تطلب منك المدرسة إكمالها لكل طفل من أطفالك.",
+	"The school has no children linked to you at the moment. If this is wrong, please contact the school office.": "لا يوجد لدى المدرسة الآن أي أطفال مرتبطين بك. إذا كان هذا خطأً، يُرجى التواصل مع مكتب المدرسة.",
+	"Nothing to complete at the moment.":                 "لا يوجد شيء لإكماله الآن.",
+	"To complete":                                        "بانتظار الإكمال",
+	"Complete the form":                                  "أكمل النموذج",
+	"Completed by you on %s":                             "أكملته أنت بتاريخ %s",
+	"View or change your answers":                        "عرض إجاباتك أو تغييرها",
+	"Completed by %s on %s":                              "تم إكماله من قِبل %s بتاريخ %s",
+	"View the answers":                                   "عرض الإجابات",
+	"Completed by a parent with parental responsibility": "أكمله أحد الوالدين ممن لديهم المسؤولية الأبوية",
+	"View": "عرض",
+
+	// One child.
+	"Class":         "الصف",
+	"You are their": "صلتك بالطفل",
+	"There are no forms for %s at the moment.": "لا توجد الآن نماذج للطفل %s.",
+
+	// A form.
+	"For %s":                              "للطفل: %s",
+	"Yes":                                 "نعم",
+	"No":                                  "لا",
+	"Your full name":                      "اسمك الكامل",
+	"Typing your name is your signature.": "كتابة اسمك هنا تُعدّ توقيعًا منك.",
+	"Draw your signature (optional)":      "ارسم توقيعك (اختياري)",
+	"Use your finger or mouse. You can leave this blank.": "استخدم إصبعك أو الفأرة. يمكنك ترك هذا فارغًا.",
+	"Clear":              "مسح",
+	"Send":               "إرسال",
+	"Your answers now":   "إجاباتك الحالية",
+	"History of changes": "سجل التغييرات",
+	"When":               "متى",
+	"Who":                "من",
+	"What":               "ماذا",
+	"The school's part":  "الجزء الخاص بالمدرسة",
+	"Your part":          "الجزء الخاص بك",
+	"Your child's part":  "الجزء الخاص بطفلك",
+	"Your child signs their part at school, with their teacher.": "يوقّع طفلك على الجزء الخاص به في المدرسة، مع معلّمه.",
+	"I agree to my part of this agreement":                       "أوافق على الجزء الخاص بي من هذه الاتفاقية",
+	"Only a parent or carer with parental responsibility can complete this form. Please contact the school office if this is wrong.": "لا يمكن إكمال هذا النموذج إلا لأحد الوالدين أو لمقدّم رعاية لديه المسؤولية الأبوية. إذا كان هذا خطأً، يُرجى التواصل مع مكتب المدرسة.",
+	"Download a copy (PDF)":                       "تنزيل نسخة (PDF)",
+	"Signed on behalf of the school by %s on %s.": "وُقّع نيابةً عن المدرسة من قِبل %s بتاريخ %s.",
+	"%s completed this form on %s. You can change any answer: your answer will then count too, and if you and another parent disagree, the school follows the “no”.": "تم إكمال هذا النموذج من قِبل %s بتاريخ %s. يمكنك تغيير أي إجابة: عندها تُحسب إجابتك أيضًا، وإذا اختلفت إجابتك عن إجابة الوالد الآخر، تأخذ المدرسة بالإجابة «لا».",
+	"Give consent":     "إعطاء الموافقة",
+	"Withdraw consent": "سحب الموافقة",
+	"Parents disagree: the school follows the “no”.": "إجابات الوالدين مختلفة: تأخذ المدرسة بالإجابة «لا».",
+	"Completed the form":                       "إكمال النموذج",
+	"Changed an answer":                        "تغيير إجابة",
+	"Paper form recorded by the school office": "نموذج ورقي سجّله مكتب المدرسة",
+
+	// Changing one answer.
+	"Give consent?":     "هل تريد إعطاء الموافقة؟",
+	"Yes, give consent": "نعم، أوافق",
+	"“%s” for %s will change to yes straight away.": "ستتغير إجابة «%s» للطفل %s إلى «نعم» فورًا.",
+	"Withdraw consent?":     "هل تريد سحب الموافقة؟",
+	"Yes, withdraw consent": "نعم، أسحب موافقتي",
+	"“%s” for %s will change to no straight away. The school is told at once.": "ستتغير إجابة «%s» للطفل %s إلى «لا» فورًا، وستعرف المدرسة بذلك في الحال.",
+	"Cancel": "إلغاء",
+
+	// Errors on the form (internal/web/family.go translateFieldError, and
+	// the messages of internal/consent validateSubmission).
+	"Tick to confirm: %s":                      "ضع علامة للتأكيد: %s",
+	"Choose yes or no for: %s":                 "اختر نعم أو لا للسؤال: %s",
+	"Type your full name to sign":              "اكتب اسمك الكامل للتوقيع",
+	"The name must be 200 characters or fewer": "يجب ألا يزيد الاسم على 200 حرف",
+	"The drawn signature could not be read: clear it and draw it again, or leave it out": "تعذّرت قراءة التوقيع المرسوم: امسحه وارسمه مرة أخرى، أو اتركه",
+	"Tick the box to agree to the parent's part":                                         "ضع علامة في المربع للموافقة على الجزء الخاص بالوالدين",
+
+	// The record of what was given.
+	"Child":                                 "الطفل",
+	"Completed by":                          "من أكمله",
+	"Reference":                             "الرقم المرجعي",
+	"Back to the form, to change an answer": "العودة إلى النموذج لتغيير إجابة",
+	"Thank you":                             "شكرًا لك",
+	"Your answers have been recorded. We have emailed you a receipt with a copy.": "تم حفظ إجاباتك. أرسلنا إليك إيصالًا مع نسخة عبر البريد الإلكتروني.",
+	"Your reference": "الرقم المرجعي الخاص بك",
+}

@@ -169,7 +169,9 @@ func (s *Server) familyRecordPage(w http.ResponseWriter, r *http.Request) {
 	rows = append(rows, templates.SummaryRow{Key: lang.T("Reference"), Value: rec.Reference, Mono: true})
 	view := templates.SignedView{Layout: l, Title: f.Title, Reference: rec.Reference, JustNow: r.URL.Query().Get("done") != "",
 		Rows: rows, PDFHref: "/family/records/" + rec.Reference + "/copy.pdf",
-		BackHref: parentFormPath(child.ID, f.ID), BackLabel: lang.T("Back to the form, to change an answer")}
+		BackHref: parentFormPath(child.ID, f.ID), BackLabel: lang.T("Back to the form, to change an answer"),
+		PanelTitle: lang.T("Thank you"), Lead: lang.T("Your answers have been recorded. We have emailed you a receipt with a copy."),
+		DownloadText: lang.T("Download a copy (PDF)"), RefText: lang.T("Your reference")}
 	s.render(w, r, http.StatusOK, templates.SignedPage(view))
 }
 
