@@ -153,7 +153,7 @@ func TestFamilyLinkOpensOnlyThatFamily(t *testing.T) {
 		t.Fatalf("the demo parent has %d children, want 2", len(children))
 	}
 	for _, id := range children {
-		if !strings.Contains(home.body, `href="/family/children/`+itoa(id)+`"`) {
+		if !strings.Contains(home.body, `href="/family/children/`+itoa(id)+`/forms/`) {
 			t.Errorf("family page lacks child %d", id)
 		}
 		if res := c.get("/family/children/" + itoa(id)); res.status != 200 {

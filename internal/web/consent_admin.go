@@ -251,7 +251,8 @@ func (s *Server) consentSignSchool(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.account.PersonID == 0 {
-		s.fail(w, r, apperr.New(apperr.Forbidden, "Only a member of staff can sign on the school's behalf"))
+		s.consentShowPage(w, r, &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "typed_name",
+			Message: "Your account is not a member of staff's: the headteacher, or an administrator who is on the staff, signs for the school"}}})
 		return
 	}
 	signer, err := s.people.Get(r.Context(), v.school.ID, v.account.PersonID)
