@@ -35,6 +35,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/demo"
 	"signoff/internal/mail"
+	"signoff/internal/reviews"
 	"signoff/internal/web"
 )
 
@@ -329,6 +330,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	if !cfg.Mail.Enabled() {
 		log.Info("no SMTP server set: messages wait in the outbox (Outbox in the admin menu)")
 	}
+	sched := &reviews.Scheduler{DB: db, Log: log.With("component", "reviews"), BaseURL: cfg.BaseURL}
+	schedCtx, stopSched := context.WithCancel(context.Background())
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); sched.Run(schedCtx) }()
+	defer func() { stopSched(); <-schedDone }()
 	keys, err := sessionKeys(cfg)
 	if err != nil {
 		log.Error("session keys", "err", err)

@@ -92,6 +92,9 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 			if p.StaffRole == people.Governor {
 				roles = append(roles, auth.Governor)
 			}
+			if p.MISID == HeadStaffCode {
+				roles = append(roles, auth.Head)
+			}
 			if p.Email == AdminEmail {
 				roles = append(roles, auth.Admin)
 			}

@@ -31,7 +31,7 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 	if home.status != 200 || strings.Count(home.body, "To complete") < 4 {
 		t.Fatalf("family home should list two forms to complete for each of two children: %d\n%s", home.status, home.body)
 	}
-	kids := regexp.MustCompile(`/family/children/(\d+)/forms/` + itoa(photo)).FindAllStringSubmatch(home.body, -1)
+	kids := regexp.MustCompile(`/family/children/(\d+)/forms/`+itoa(photo)).FindAllStringSubmatch(home.body, -1)
 	seen := map[string]bool{}
 	var children []string
 	for _, k := range kids {
@@ -118,7 +118,7 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 	// ...then the parent withdraws the website, with one tap and a confirmation.
 	formPath := "/family/children/" + first + "/forms/" + itoa(photo)
 	formPage := p.get(formPath)
-	change := regexp.MustCompile(`href="(` + regexp.QuoteMeta(formPath) + `/change\?item=\d+&amp;to=no)"`).FindAllStringSubmatch(formPage.body, -1)
+	change := regexp.MustCompile(`href="(`+regexp.QuoteMeta(formPath)+`/change\?item=\d+&amp;to=no)"`).FindAllStringSubmatch(formPage.body, -1)
 	if len(change) < 2 {
 		t.Fatalf("no withdraw links:\n%s", formPage.body)
 	}

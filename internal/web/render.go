@@ -69,9 +69,12 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	if v.account.Has(auth.Parent) {
 		add("Your children", "/family", strings.HasPrefix(path, "/family"))
 	}
+	if !v.account.Has(auth.Admin) && (v.account.Has(auth.Governor) || v.account.Has(auth.Head)) {
+		add("Policies", "/policies", strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
+	}
 	if v.account.Has(auth.Admin) {
 		add("Who has signed", "/admin", path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
-		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies"))
+		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies") || strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
 		add("Staff", "/admin/staff", strings.HasPrefix(path, "/admin/staff"))
 		add("Parents' forms", "/admin/consents", strings.HasPrefix(path, "/admin/consents"))
 		add("Pupils", "/admin/pupils", strings.HasPrefix(path, "/admin/pupils") || strings.HasPrefix(path, "/admin/parents"))
