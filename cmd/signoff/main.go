@@ -36,6 +36,7 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/mail"
 	"signoff/internal/reviews"
+	"signoff/internal/tracking"
 	"signoff/internal/web"
 )
 
@@ -335,6 +336,11 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	schedDone := make(chan struct{})
 	go func() { defer close(schedDone); sched.Run(schedCtx) }()
 	defer func() { stopSched(); <-schedDone }()
+	chaser := &tracking.Scheduler{Store: tracking.NewStore(db), BaseURL: cfg.BaseURL, Log: log.With("component", "reminders")}
+	chaseCtx, stopChase := context.WithCancel(context.Background())
+	chaseDone := make(chan struct{})
+	go func() { defer close(chaseDone); chaser.Run(chaseCtx) }()
+	defer func() { stopChase(); <-chaseDone }()
 	keys, err := sessionKeys(cfg)
 	if err != nil {
 		log.Error("session keys", "err", err)

@@ -36,6 +36,8 @@ const (
 	Governor Role = "governor" // approves policy revisions
 	Staff    Role = "staff"    // signs staff agreements
 	Parent   Role = "parent"   // signs for their children
+	// TrustAdmin sees every school of the trust side by side.
+	TrustAdmin Role = "trust_admin"
 )
 
 // Label is the role as shown to people.
@@ -51,6 +53,8 @@ func (r Role) Label() string {
 		return "Staff"
 	case Parent:
 		return "Parent or carer"
+	case TrustAdmin:
+		return "Trust administrator"
 	}
 	return string(r)
 }

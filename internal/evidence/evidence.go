@@ -30,17 +30,20 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/pdf"
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/schooltime"
+	"signoff/internal/signing"
 )
 
 // Store builds and checks signed copies.
@@ -101,7 +104,7 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 	var (
 		schoolName, body, statement, typed, ip, ua, method, title string
 		sha, versionSHA                                           string
-		number, accountID                                         int64
+		number, accountID, formID                                 int64
 		pupilID                                                   int64
 		publishedAt                                               *time.Time
 		signedAt                                                  time.Time
@@ -111,7 +114,7 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 	err := s.db.Pool.QueryRow(ctx, `SELECT s.id, s.school_id, s.reference, sc.name, coalesce(pol.title, f.title), coalesce(v.number, 0),
 			v.published_at, coalesce(v.body_md, ''), coalesce(v.sha256, ''), coalesce(s.version_sha256, ''), s.statement, s.typed_name,
 			s.ip, s.user_agent, s.method, coalesce(s.account_id, 0), coalesce(s.pupil_id, 0), s.signed_at, s.drawn_signature, s.answers,
-			s.person_id, coalesce(s.version_id, 0), f.title, to_jsonb(s) - 'drawn_signature' - 'answers'
+			s.person_id, coalesce(s.version_id, 0), f.title, to_jsonb(s) - 'drawn_signature' - 'answers', s.form_id
 		FROM signatures s
 		JOIN schools sc ON sc.id = s.school_id
 		JOIN forms f ON f.id = s.form_id
@@ -119,7 +122,7 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 		LEFT JOIN policies pol ON pol.id = v.policy_id
 		WHERE s.reference = $1 AND ($2::bigint = 0 OR s.school_id = $2)`, ref, schoolID).
 		Scan(&rec.SignatureID, &rec.SchoolID, &rec.Reference, &schoolName, &title, &number, &publishedAt, &body, &sha, &versionSHA,
-			&statement, &typed, &ip, &ua, &method, &accountID, &pupilID, &signedAt, &drawn, &answers, &rec.PersonID, &rec.VersionID, &rec.FormTitle, &raw)
+			&statement, &typed, &ip, &ua, &method, &accountID, &pupilID, &signedAt, &drawn, &answers, &rec.PersonID, &rec.VersionID, &rec.FormTitle, &raw, &formID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, apperr.New(apperr.NotFound, "There is no signature with that reference")
 	}
@@ -164,6 +167,35 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 		}
 	}
 	cert.Answers = decodeAnswers(answers)
+	if rec.VersionID == 0 {
+		// A parents' form: its text is the form and its questions, hashed
+		// when it was published (see consent.TextHash).
+		f, items, err := consent.NewStore(s.db).FormOf(ctx, formID)
+		if err == nil && f.Audience == signing.ParentsAudience {
+			given := map[int64]bool{}
+			raw := map[string]bool{}
+			_ = json.Unmarshal(answers, &raw)
+			for k, v := range raw {
+				if id, err := strconv.ParseInt(k, 10, 64); err == nil {
+					given[id] = v
+				}
+			}
+			c.PolicyTitle, c.VersionNumber, c.VersionDate = f.Title, 1, f.CreatedAt
+			c.BodyMarkdown = consent.CopyMarkdown(f, items, given)
+			rec.TextIntact = versionSHA != "" && consent.TextHash(f, items) == versionSHA
+			cert.Answers = nil
+			for _, it := range items {
+				if it.Kind != consent.ConsentItem {
+					continue
+				}
+				v := "No"
+				if given[it.ID] {
+					v = "Yes"
+				}
+				cert.Answers = append(cert.Answers, pdf.Answer{Item: it.Label, Value: v})
+			}
+		}
+	}
 	cert.IdentifiedBy, cert.Method, err = s.howIdentified(ctx, rec.SchoolID, accountID, signedAt, method, extra)
 	if err != nil {
 		return Record{}, err

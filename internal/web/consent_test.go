@@ -85,6 +85,18 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 			t.Errorf("copy lacks %q", want)
 		}
 	}
+	// The copy verifies: by its reference, and uploaded as it was downloaded.
+	if res := a.client().get("/verify/" + refs[0]); res.status != 200 || strings.Contains(res.body, "Not verified") {
+		t.Fatalf("verify by reference: %d\n%s", res.status, res.body)
+	}
+	if res := a.client().uploadField("/verify", "file", "copy.pdf", []byte(pdf.body)); res.status != 200 || strings.Contains(res.body, "Not verified") {
+		t.Fatalf("verify the downloaded copy: %d\n%s", res.status, res.body)
+	}
+	tampered := []byte(pdf.body)
+	tampered[len(tampered)/2] ^= 0x20 // one changed byte inside the document
+	if res := a.client().uploadField("/verify", "file", "copy.pdf", tampered); !strings.Contains(res.body, "Not verified") {
+		t.Fatalf("a tampered copy verified: %d", res.status)
+	}
 	var receipts int
 	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = 'consent_receipt'`).Scan(&receipts)
 	if receipts != 2 {
@@ -154,6 +166,18 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 			t.Errorf("another family's record: %d", res.status)
 		}
 	}
+}
+
+// uploadField posts one file as a multipart form.
+func (c *client) uploadField(path, field, name string, data []byte) response {
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	part, _ := w.CreateFormFile(field, name)
+	_, _ = part.Write(data)
+	_ = w.Close()
+	req, _ := http.NewRequest("POST", c.a.ts.URL+path, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return c.do(req)
 }
 
 func TestClassModeAndPaperForms(t *testing.T) {

@@ -2,6 +2,8 @@ package web
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -43,32 +45,6 @@ func decodeDataURL(s string) []byte {
 		return nil
 	}
 	return b
-}
-
-// formMarkdown writes a parents' form and one record's answers as the
-// text of its copy.
-func formMarkdown(f signing.Form, items []consent.Item, rec consent.Record) string {
-	var b strings.Builder
-	if f.IntroMD != "" {
-		b.WriteString(f.IntroMD + "\n\n")
-	}
-	if f.Kind == signing.Agreement {
-		fmt.Fprintf(&b, "## The school's part\n\n%s\n\n## The parent's part\n\n%s\n\n## The child's part\n\n%s\n\n", f.SchoolPartMD, f.ParentPartMD, f.ChildPartMD)
-	}
-	if len(items) > 0 {
-		b.WriteString("## Answers\n\n")
-		for _, it := range items {
-			ans := "No"
-			if rec.Answers[it.ID] {
-				ans = "Yes"
-			}
-			if it.Kind == consent.AckItem {
-				ans = "Confirmed"
-			}
-			fmt.Fprintf(&b, "- %s: **%s**\n", it.Label, ans)
-		}
-	}
-	return b.String()
 }
 
 // recordCopy renders the copy of a parents' form record as a PDF.
@@ -114,7 +90,7 @@ func (s *Server) renderRecordCopy(schoolName string, f signing.Form, items []con
 	var buf bytes.Buffer
 	err := pdf.WriteSignedCopy(&buf, pdf.SignedCopy{
 		SchoolName: schoolName, PolicyTitle: f.Title, VersionNumber: 1, VersionDate: f.CreatedAt,
-		BodyMarkdown: formMarkdown(f, items, rec), Statement: statement, SignerName: rec.PersonName,
+		BodyMarkdown: consent.CopyMarkdown(f, items, rec.Answers), Statement: statement, SignerName: rec.PersonName,
 		SignerRole: "Parent or carer of " + child.DisplayName(), TypedSignature: rec.TypedName, SignedAt: rec.SignedAt,
 		SHA256: rec.TextSHA256, Reference: rec.Reference,
 		Certificate: &pdf.Certificate{ForChild: child.DisplayName() + ", " + classLabel(child), IdentifiedBy: identified, Method: method,
@@ -177,17 +153,12 @@ func (s *Server) familyRecordPage(w http.ResponseWriter, r *http.Request) {
 
 // familyRecordPDF sends the copy of a record as a PDF.
 func (s *Server) familyRecordPDF(w http.ResponseWriter, r *http.Request) {
-	rec, f, items, child, err := s.familyRecord(r)
+	rec, _, _, _, err := s.familyRecord(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	data, err := s.recordCopy(r, viewerOf(r).school.Name, f, items, rec, child)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	sendPDF(w, slug(f.Title)+"-"+rec.Reference+".pdf", data)
+	s.writeSignedCopyWithCertificate(w, r, rec.Reference)
 }
 
 func sendPDF(w http.ResponseWriter, name string, data []byte) {
@@ -235,6 +206,13 @@ Your signed copy is attached. You can see your answers or change one at any time
 		copyPDF, err := s.renderRecordCopy(v.school.Name, cf.Form, cf.Items, rec, cf.State.Pupil, drawn)
 		if err != nil {
 			return err
+		}
+		// The attached copy verifies by upload too: record the hash of
+		// the exact bytes sent.
+		sum := sha256.Sum256(copyPDF)
+		if _, err := tx.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+			rec.ID, hex.EncodeToString(sum[:]), s.db.Now()); err != nil {
+			return fmt.Errorf("web: record receipt copy: %w", err)
 		}
 		_, _, err = mail.Enqueue(ctx, tx, s.db.Now(), mail.Message{SchoolID: v.school.ID, To: parent.Email, ToName: parent.FullName(),
 			Subject: "Receipt: " + cf.Form.Title + " for " + cf.State.Pupil.DisplayName(), Text: body, Kind: "consent_receipt",

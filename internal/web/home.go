@@ -23,6 +23,12 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		case v.account.Has(auth.Parent):
 			http.Redirect(w, r, "/family", http.StatusSeeOther)
 			return
+		case v.account.Has(auth.TrustAdmin):
+			http.Redirect(w, r, "/trust", http.StatusSeeOther)
+			return
+		case v.account.Has(auth.Governor) || v.account.Has(auth.Head):
+			http.Redirect(w, r, "/policies", http.StatusSeeOther)
+			return
 		}
 		s.renderError(w, r, http.StatusOK, "Nothing to show yet", "There is nothing for your account here yet.")
 		return

@@ -73,6 +73,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("Policies", "/policies", strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
 	}
 	if v.account.Has(auth.Admin) {
+		add("Dashboard", "/admin/tracking", strings.HasPrefix(path, "/admin/tracking"))
 		add("Who has signed", "/admin", path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
 		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies") || strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
 		add("Staff", "/admin/staff", strings.HasPrefix(path, "/admin/staff"))
@@ -82,6 +83,9 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("Outbox", "/admin/outbox", strings.HasPrefix(path, "/admin/outbox"))
 		add("Audit log", "/admin/audit", strings.HasPrefix(path, "/admin/audit"))
 		add("Settings", "/admin/school", path == "/admin/school")
+	}
+	if v.account.Has(auth.TrustAdmin) {
+		add("Schools compared", "/trust", path == "/trust")
 	}
 	if v.account.Has(auth.Staff) || v.account.Has(auth.Admin) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
 		add("Your account", "/account", path == "/account")

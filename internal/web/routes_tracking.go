@@ -2,13 +2,8 @@ package web
 
 import "signoff/internal/auth"
 
-// TrustAdmin is the role of a trust's administrators: they see every
-// school of their account's school's trust side by side.
-// (Lead: move to internal/auth beside the other roles, with Label
-// "Trust administrator".)
-const TrustAdmin auth.Role = "trust_admin"
-
-var trustAdmin = access{roles: []auth.Role{TrustAdmin}}
+// trustAdmin is a trust's administrators: every school of the trust side by side.
+var trustAdmin = access{roles: []auth.Role{auth.TrustAdmin}}
 
 // trackingRoutes are the routes of tracking, chasing and evidence.
 func (s *Server) trackingRoutes() []route {

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -10,9 +9,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
-	"signoff/internal/pdf"
 	"signoff/internal/people"
-	"signoff/internal/policies"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 	"signoff/templates"
@@ -69,49 +66,12 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request) {
 
 // signedCopy sends the signed copy as a PDF.
 func (s *Server) signedCopy(w http.ResponseWriter, r *http.Request) {
-	sig, p, err := s.ownSignature(r)
+	sig, _, err := s.ownSignature(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	ver, err := s.policies.Version(r.Context(), sig.SchoolID, sig.VersionID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if policies.Hash(ver.Body) != sig.VersionSHA256 {
-		s.fail(w, r, fmt.Errorf("web: signed copy %s: the stored text of version %d no longer matches the signed hash", sig.Reference, ver.Number))
-		return
-	}
-	pol, err := s.policies.Get(r.Context(), sig.SchoolID, ver.PolicyID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	var buf bytes.Buffer
-	err = pdf.WriteSignedCopy(&buf, pdf.SignedCopy{
-		SchoolName:     viewerOf(r).school.Name,
-		PolicyTitle:    pol.Title,
-		VersionNumber:  ver.Number,
-		VersionDate:    *ver.PublishedAt,
-		BodyMarkdown:   ver.Body,
-		Statement:      sig.Statement,
-		SignerName:     p.FullName(),
-		SignerRole:     p.RoleLabel(),
-		TypedSignature: sig.TypedName,
-		SignedAt:       sig.SignedAt,
-		SHA256:         sig.VersionSHA256,
-		Reference:      sig.Reference,
-	})
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.pdf"`, slug(pol.Title), sig.Reference))
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	_, _ = w.Write(buf.Bytes())
+	s.writeSignedCopyWithCertificate(w, r, sig.Reference)
 }
 
 // slug makes a file-name-safe version of s.

@@ -34,4 +34,3 @@ func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.R
 	_, _ = w.Write(buf.Bytes())
 }
 
-var _ = (*Server).writeSignedCopyWithCertificate
