@@ -33,4 +33,3 @@ func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.R
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	_, _ = w.Write(buf.Bytes())
 }
-
