@@ -67,9 +67,10 @@ func (s *Store) remindTx(ctx context.Context, tx pgx.Tx, in RemindInput) (Remind
 	var school, title string
 	var version int
 	var due *time.Time
-	err := tx.QueryRow(ctx, `SELECT sc.name, f.title, fc.number, f.due_on FROM forms f
-		JOIN schools sc ON sc.id = f.school_id JOIN form_current fc ON fc.form_id = f.id
-		WHERE f.school_id = $1 AND f.id = $2 AND f.closed_at IS NULL FOR SHARE OF f`, in.SchoolID, in.FormID).Scan(&school, &title, &version, &due)
+	var parents bool
+	err := tx.QueryRow(ctx, `SELECT sc.name, f.title, coalesce(fc.number, 1), f.due_on, f.audience = 'parents' FROM forms f
+		JOIN schools sc ON sc.id = f.school_id LEFT JOIN form_current fc ON fc.form_id = f.id
+		WHERE f.school_id = $1 AND f.id = $2 AND f.closed_at IS NULL FOR SHARE OF f`, in.SchoolID, in.FormID).Scan(&school, &title, &version, &due, &parents)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return res, apperr.New(apperr.NotFound, "There is no such form")
 	}
@@ -102,6 +103,9 @@ func (s *Store) remindTx(ctx context.Context, tx pgx.Tx, in RemindInput) (Remind
 	}
 	day := londonDate(now)
 	link := strings.TrimRight(in.BaseURL, "/") + fmt.Sprintf("/forms/%d", in.FormID)
+	if parents {
+		link = strings.TrimRight(in.BaseURL, "/") + "/family"
+	}
 	for _, t := range targets {
 		if t.mail == "" {
 			res.NoEmail++
@@ -120,6 +124,9 @@ func (s *Store) remindTx(ctx context.Context, tx pgx.Tx, in RemindInput) (Remind
 			return res, fmt.Errorf("tracking: remind: record: %w", err)
 		}
 		m := reminderMessage(in.SchoolID, school, title, version, due, t.given+" "+t.family, t.given, t.mail, link)
+		if parents {
+			m = parentReminder(in.SchoolID, school, title, due, t.given+" "+t.family, t.given, t.mail, strings.TrimSuffix(link, "/family"))
+		}
 		m.DedupeKey = fmt.Sprintf("school:%d:reminder:form:%d:person:%d:pupil:%d:%s", in.SchoolID, in.FormID, t.person, t.pupil, day.Format("2006-01-02"))
 		outboxID, queued, err := mail.Enqueue(ctx, tx, now, m)
 		if err != nil {
@@ -153,6 +160,23 @@ func reminderMessage(schoolID int64, school, title string, version int, due *tim
 	b.WriteString("If you have signed it since this email was sent, thank you: there is nothing more to do.\n\n")
 	b.WriteString(school + "\n")
 	return mail.Message{SchoolID: schoolID, To: to, ToName: name, Subject: "Please sign: " + title, Text: b.String(), Kind: "reminder"}
+}
+
+// parentReminder asks a parent to complete a form for their child: they
+// use their family link (never sent again here: a new one replaces the
+// old), or ask for a new one.
+func parentReminder(schoolID int64, school, title string, due *time.Time, name, given, to, site string) mail.Message {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Dear %s,\n\n", given)
+	fmt.Fprintf(&b, "%s asks you to complete \"%s\" for your child.", school, title)
+	if due != nil {
+		fmt.Fprintf(&b, " Please do it by %s.", due.Format("Monday 2 January 2006"))
+	}
+	fmt.Fprintf(&b, "\n\nUse the link the school sent you by email or on a letter. No password is needed.\n")
+	fmt.Fprintf(&b, "Lost it? Ask for a new one here:\n%s/family/lost\n\n", site)
+	b.WriteString("If you have completed it since this email was sent, thank you: there is nothing more to do.\n\n")
+	b.WriteString(school + "\n")
+	return mail.Message{SchoolID: schoolID, To: to, ToName: name, Subject: "Please complete: " + title, Text: b.String(), Kind: "reminder"}
 }
 
 func nullID(id int64) *int64 {
@@ -347,12 +371,12 @@ func (sch *Scheduler) RunOnce(ctx context.Context) (rounds, queued int, err erro
 		due       *time.Time
 		sc        Schedule
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT f.school_id, f.id, fc.published_at, f.renewal, f.due_on,
+	rows, err := db.Pool.Query(ctx, `SELECT f.school_id, f.id, coalesce(fc.published_at, f.created_at), f.renewal, f.due_on,
 			rs.days_after, rs.then_weekly, rs.weeks_max
 		FROM reminder_schedules rs
 		JOIN forms f ON f.school_id = rs.school_id AND f.closed_at IS NULL
-		JOIN form_current fc ON fc.form_id = f.id
-		WHERE rs.enabled ORDER BY f.id`)
+		LEFT JOIN form_current fc ON fc.form_id = f.id
+		WHERE rs.enabled AND (fc.form_id IS NOT NULL OR f.audience = 'parents') ORDER BY f.id`)
 	if err != nil {
 		return 0, 0, fmt.Errorf("tracking: scheduler: forms: %w", err)
 	}

@@ -52,7 +52,32 @@ const requestsSQL = `
 		WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL AND sv.number >= fc.floor_number
 		  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
 		ORDER BY s.signed_at DESC LIMIT 1) cur ON true
-	WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL`
+	WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL
+	UNION ALL
+	-- Parents' forms: one request per child (one parent signs: the request
+	-- is chased with the first parent with parental responsibility), or
+	-- per child and parent (each parent signs). A record counts by the
+	-- form's renewal rule; a changed record with a "no" is a withdrawal.
+	SELECT f.school_id, f.id, g.parent_id, c.id, c.reg_class, cur.signed_at, cur.reference,
+		coalesce(cur.withdrawn, false)
+	FROM forms f
+	JOIN people c ON c.school_id = f.school_id AND c.kind = 'pupil' AND c.left_at IS NULL
+		AND (cardinality(f.audience_year_groups) = 0 OR c.year_group = ANY (f.audience_year_groups))
+		AND (cardinality(f.audience_classes) = 0 OR c.reg_class = ANY (f.audience_classes))
+	JOIN LATERAL (SELECT gg.parent_id FROM guardianships gg JOIN people pp ON pp.id = gg.parent_id AND pp.left_at IS NULL
+		WHERE gg.pupil_id = c.id AND gg.parental_responsibility
+		ORDER BY gg.priority, gg.parent_id LIMIT CASE WHEN f.signer = 'each_parent' THEN NULL ELSE 1 END) g ON true
+	LEFT JOIN LATERAL (SELECT s.signed_at, s.reference,
+			(s.supersedes_id IS NOT NULL AND EXISTS (SELECT 1 FROM jsonb_each(s.answers) a WHERE a.value = 'false'::jsonb)) AS withdrawn
+		FROM signatures s
+		WHERE s.form_id = f.id AND s.pupil_id = c.id AND s.part IN ('', 'parent')
+		  AND (f.signer <> 'each_parent' OR s.person_id = g.parent_id)
+		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
+		  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
+		  AND (f.renewal <> 'each_key_stage' OR s.key_stage = CASE WHEN c.year_group <= 0 THEN 0 WHEN c.year_group <= 2 THEN 1
+		       WHEN c.year_group <= 6 THEN 2 WHEN c.year_group <= 9 THEN 3 WHEN c.year_group <= 11 THEN 4 ELSE 5 END)
+		ORDER BY s.signed_at DESC LIMIT 1) cur ON true
+	WHERE f.audience = 'parents' AND f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL`
 
 // Store reads the figures and sends reminders.
 type Store struct{ db *database.DB }
@@ -94,16 +119,17 @@ func percent(n, of int) int {
 func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
 	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
-		SELECT f.id, f.school_id, sc.name, f.title, f.kind, fc.number, fc.published_at, f.due_on,
+		SELECT f.id, f.school_id, sc.name, f.title, f.kind, coalesce(fc.number, 1), coalesce(fc.published_at, f.created_at), f.due_on,
 			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
 			(SELECT max(r.created_at) FROM reminders r WHERE r.form_id = f.id)
 		FROM forms f
 		JOIN schools sc ON sc.id = f.school_id
-		JOIN form_current fc ON fc.form_id = f.id
+		LEFT JOIN form_current fc ON fc.form_id = f.id
 		LEFT JOIN (SELECT form_id, count(*) AS audience, count(*) FILTER (WHERE signed_at IS NOT NULL AND NOT withdrawn) AS signed,
 				count(*) FILTER (WHERE withdrawn) AS withdrawn
 			FROM req GROUP BY form_id) c ON c.form_id = f.id
 		WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL
+		  AND (fc.form_id IS NOT NULL OR f.audience = 'parents')
 		ORDER BY lower(sc.name), f.due_on NULLS LAST, lower(f.title)`, schoolIDs, formID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: forms: %w", err)

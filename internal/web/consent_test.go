@@ -270,3 +270,39 @@ func TestClassModeAndPaperForms(t *testing.T) {
 		t.Fatalf("scan download: %d %s", scan.status, scan.header.Get("Content-Type"))
 	}
 }
+
+func TestDashboardAndRemindersForParentsForms(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
+	office := a.signedIn(demo.AdminEmail)
+	dash := office.get("/admin/tracking")
+	if dash.status != 200 || !strings.Contains(dash.body, "Photo consent") || !strings.Contains(dash.body, "Home-school agreement") {
+		t.Fatalf("dashboard lacks the parents' forms: %d", dash.status)
+	}
+	var children, returned int
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM people WHERE kind = 'pupil' AND left_at IS NULL`).Scan(&children)
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(DISTINCT pupil_id) FROM signatures WHERE form_id = $1`, photo).Scan(&returned)
+	form := office.get("/admin/tracking/forms/" + itoa(photo))
+	if form.status != 200 || !strings.Contains(form.body, itoa(int64(children-returned))) {
+		t.Fatalf("form dashboard: %d (want %d outstanding)", form.status, children-returned)
+	}
+	res := office.post("/admin/tracking/forms/"+itoa(photo)+"/reminders", url.Values{"who": {"all"}})
+	if res.status != http.StatusSeeOther && res.status != http.StatusOK {
+		t.Fatalf("remind: %d", res.status)
+	}
+	var queued int
+	var body string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*), min(body_text) FROM outbox WHERE kind = 'reminder' AND subject = 'Please complete: Photo consent'`).Scan(&queued, &body)
+	if queued == 0 || !strings.Contains(body, "/family/lost") {
+		t.Fatalf("parents' reminders: %d queued\n%s", queued, body)
+	}
+	again := office.post("/admin/tracking/forms/"+itoa(photo)+"/reminders", url.Values{"who": {"all"}})
+	_ = again
+	var after int
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = 'reminder'`).Scan(&after)
+	if after != queued {
+		t.Fatalf("pressing the button twice sent again: %d then %d", queued, after)
+	}
+}
