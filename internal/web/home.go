@@ -18,7 +18,7 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 	if !v.account.Has(auth.Staff) {
 		switch {
 		case v.account.Has(auth.Admin):
-			http.Redirect(w, r, "/admin", http.StatusSeeOther)
+			http.Redirect(w, r, "/admin/tracking", http.StatusSeeOther)
 			return
 		case v.account.Has(auth.Parent):
 			http.Redirect(w, r, "/family", http.StatusSeeOther)

@@ -73,8 +73,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("Policies", "/policies", strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
 	}
 	if v.account.Has(auth.Admin) {
-		add("Dashboard", "/admin/tracking", strings.HasPrefix(path, "/admin/tracking"))
-		add("Who has signed", "/admin", path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
+		add("Dashboard", "/admin/tracking", strings.HasPrefix(path, "/admin/tracking") || path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
 		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies") || strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
 		add("Staff", "/admin/staff", strings.HasPrefix(path, "/admin/staff"))
 		add("Parents' forms", "/admin/consents", strings.HasPrefix(path, "/admin/consents"))
