@@ -13,7 +13,6 @@ var arabic = map[string]string{
 	"Class lists":            "قوائم الصفوف",
 	"Check a child":          "التحقق من طفل",
 	"Class mode":             "وضع الصف",
-	"Who has signed":         "من وقّع",
 	"Policies":               "السياسات",
 	"Staff":                  "الموظفون",
 	"Parents' forms":         "نماذج الوالدين",
@@ -98,5 +97,8 @@ var arabic = map[string]string{
 	"Back to the form, to change an answer": "العودة إلى النموذج لتغيير إجابة",
 	"Thank you":                             "شكرًا لك",
 	"Your answers have been recorded. We have emailed you a receipt with a copy.": "تم حفظ إجاباتك. أرسلنا إليك إيصالًا مع نسخة عبر البريد الإلكتروني.",
-	"Your reference": "الرقم المرجعي الخاص بك",
+	"Your reference":     "الرقم المرجعي الخاص بك",
+	"There is a problem": "حدثت مشكلة",
+	"Dashboard":          "لوحة المتابعة",
+	"Schools compared":   "مقارنة المدارس",
 }

@@ -13,7 +13,6 @@ var polish = map[string]string{
 	"Class lists":            "Listy klas",
 	"Check a child":          "Sprawdź dziecko",
 	"Class mode":             "Tryb klasowy",
-	"Who has signed":         "Kto podpisał",
 	"Policies":               "Regulaminy",
 	"Staff":                  "Pracownicy",
 	"Parents' forms":         "Formularze rodziców",
@@ -98,5 +97,8 @@ var polish = map[string]string{
 	"Back to the form, to change an answer": "Wróć do formularza, aby zmienić odpowiedź",
 	"Thank you":                             "Dziękujemy",
 	"Your answers have been recorded. We have emailed you a receipt with a copy.": "Twoje odpowiedzi zostały zapisane. Wysłaliśmy Ci e-mailem potwierdzenie z kopią.",
-	"Your reference": "Twój numer referencyjny",
+	"Your reference":     "Twój numer referencyjny",
+	"There is a problem": "Wystąpił problem",
+	"Dashboard":          "Pulpit",
+	"Schools compared":   "Porównanie szkół",
 }

@@ -196,7 +196,7 @@ func safeCell(s string) string {
 func (s *Server) quickCheck(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	view := templates.QuickCheckView{Layout: s.layout(r, "Check a child"), Query: q}
+	view := templates.QuickCheckView{Layout: s.layout(r, "Check a child"), Query: q, TooShort: q != "" && len([]rune(q)) < 2}
 	if len([]rune(q)) >= 2 {
 		view.Searched = true
 		pupils, err := s.people.ListPupils(r.Context(), v.school.ID, people.PupilFilter{Search: q})

@@ -168,7 +168,7 @@ func parentFormPath(pupilID, formID int64) string {
 
 func (s *Server) parentFormText(lang i18n.Lang, child string) templates.ParentFormText {
 	return templates.ParentFormText{
-		Back: lang.T("Your children"), ForChild: lang.T("For %s", child), Yes: lang.T("Yes"), No: lang.T("No"),
+		ErrorTitle: lang.T("There is a problem"), Back: lang.T("Your children"), ForChild: lang.T("For %s", child), Yes: lang.T("Yes"), No: lang.T("No"),
 		YourName: lang.T("Your full name"), YourNameHint: lang.T("Typing your name is your signature."),
 		DrawLabel: lang.T("Draw your signature (optional)"), DrawHint: lang.T("Use your finger or mouse. You can leave this blank."),
 		Clear: lang.T("Clear"), Submit: lang.T("Send"), CurrentTitle: lang.T("Your answers now"),
