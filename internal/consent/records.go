@@ -3,7 +3,6 @@ package consent
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -389,7 +388,7 @@ type insertArgs struct {
 }
 
 func (s *Store) insert(ctx context.Context, tx pgx.Tx, now time.Time, f signing.Form, a insertArgs) (Record, error) {
-	ref, err := newReference()
+	ref, err := signing.NewReference()
 	if err != nil {
 		return Record{}, err
 	}
@@ -442,23 +441,6 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, now time.Time, f signing.
 		}
 	}
 	return rec, nil
-}
-
-const referenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
-func newReference() (string, error) {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", fmt.Errorf("consent: reference: %w", err)
-	}
-	out := []byte("SG-")
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			out = append(out, '-')
-		}
-		out = append(out, referenceAlphabet[int(c)%32])
-	}
-	return string(out), nil
 }
 
 // Change sets one consent item to yes or no for a child, at once, as a

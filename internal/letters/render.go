@@ -4,19 +4,14 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"signoff/internal/pdf/fonts"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/skip2/go-qrcode"
-	"golang.org/x/image/font/gofont/gobold"
-	"golang.org/x/image/font/gofont/goitalic"
-	"golang.org/x/image/font/gofont/gomono"
-	"golang.org/x/image/font/gofont/gomonobold"
-	"golang.org/x/image/font/gofont/goregular"
 	"golang.org/x/image/font/sfnt"
 	"golang.org/x/text/unicode/norm"
 
@@ -27,43 +22,18 @@ import (
 // Fonts
 
 const (
-	famSans = "gosans"
-	famMono = "gomono"
+	famSans = fonts.Sans
+	famMono = fonts.Mono
 )
 
-type fontFace struct {
-	family, style string
-	ttf           []byte
-	parsed        *sfnt.Font
-}
+type fontFace = fonts.Face
 
-var (
-	facesOnce sync.Once
-	facesErr  error
-	faces     map[string]*fontFace // key: family+style
-)
+var faces map[string]*fontFace // key: family+style
 
 func loadFaces() error {
-	facesOnce.Do(func() {
-		list := []*fontFace{
-			{family: famSans, style: "", ttf: goregular.TTF},
-			{family: famSans, style: "B", ttf: gobold.TTF},
-			{family: famSans, style: "I", ttf: goitalic.TTF},
-			{family: famMono, style: "", ttf: gomono.TTF},
-			{family: famMono, style: "B", ttf: gomonobold.TTF},
-		}
-		faces = make(map[string]*fontFace, len(list))
-		for _, f := range list {
-			p, err := sfnt.Parse(f.ttf)
-			if err != nil {
-				facesErr = fmt.Errorf("letters: parsing embedded font %s%s: %w", f.family, f.style, err)
-				return
-			}
-			f.parsed = p
-			faces[f.family+f.style] = f
-		}
-	})
-	return facesErr
+	var err error
+	faces, err = fonts.Load()
+	return err
 }
 
 // ---------------------------------------------------------------------------
@@ -170,7 +140,7 @@ func (r *renderer) useFont(family, style string, size float64) {
 		// corrupt the shared gofont globals, race between concurrent
 		// renders and make output differ between the first and later runs.
 		// Give it a private copy.
-		r.pdf.AddUTF8FontFromBytes(f.family, f.style, bytes.Clone(f.ttf))
+		r.pdf.AddUTF8FontFromBytes(f.Family, f.Style, bytes.Clone(f.TTF))
 		r.added[key] = true
 	}
 	r.pdf.SetFont(family, style, size)
@@ -211,7 +181,7 @@ func (r *renderer) printable(s, family, style string) string {
 			continue
 		}
 		if ch <= 0xFFFF {
-			if gi, err := face.parsed.GlyphIndex(&r.buf, ch); err == nil && gi != 0 {
+			if gi, err := face.Parsed.GlyphIndex(&r.buf, ch); err == nil && gi != 0 {
 				b.WriteRune(ch)
 				continue
 			}

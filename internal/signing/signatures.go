@@ -140,7 +140,7 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 		if err := validateSignature(&in, p, f); err != nil {
 			return err
 		}
-		ref, err := newReference()
+		ref, err := NewReference()
 		if err != nil {
 			return err
 		}
@@ -223,8 +223,8 @@ func foldName(s string) string {
 // referenceAlphabet is Crockford's base 32: no I, L, O or U to misread.
 const referenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
-// newReference returns a signature reference like "SG-7Q2K-9XHM-4D1P".
-func newReference() (string, error) {
+// NewReference returns a signature reference like "SG-7Q2K-9XHM-4D1P".
+func NewReference() (string, error) {
 	var b [12]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("signing: reference: %w", err)
