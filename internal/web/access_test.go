@@ -332,3 +332,21 @@ func TestSchoolSettings(t *testing.T) {
 		t.Fatalf("a new family link lasts %.0f days, want 30", days)
 	}
 }
+
+func TestParentPagesInTheParentsLanguage(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	c := a.client()
+	ar := c.get("/family/code?lang=ar")
+	if ar.status != 200 || !strings.Contains(ar.body, `lang="ar"`) || !strings.Contains(ar.body, `dir="rtl"`) || !strings.Contains(ar.body, "اكتب الرمز") {
+		t.Fatalf("Arabic code page: %d", ar.status)
+	}
+	// The choice is remembered for the next page.
+	if lost := c.get("/family/lost"); !strings.Contains(lost.body, `dir="rtl"`) {
+		t.Fatal("the language choice was not remembered")
+	}
+	pl := a.client().post("/family/code?lang=pl", url.Values{"code": {"short"}})
+	if pl.status != http.StatusUnprocessableEntity || !strings.Contains(pl.body, "Wpisz 16 liter") || !strings.Contains(pl.body, "Wystąpił problem") {
+		t.Fatalf("Polish error: %d\n%s", pl.status, pl.body)
+	}
+}
