@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/gorilla/sessions"
 
@@ -41,21 +42,24 @@ type Config struct {
 
 // Server holds the stores and settings every handler uses.
 type Server struct {
-	db       *database.DB
-	log      *slog.Logger
-	cookies  *sessions.CookieStore
-	secure   bool
-	baseURL  string
-	mailOn   bool
-	limits   *ratelimit.Limiter
-	mail     *mail.Store
-	mis      *mis.Store
-	consent  *consent.Store
-	schools  *schools.Store
-	people   *people.Store
-	accounts *auth.Store
-	policies *policies.Store
-	signing  *signing.Store
+	db      *database.DB
+	log     *slog.Logger
+	cookies *sessions.CookieStore
+	secure  bool
+	baseURL string
+	mailOn  bool
+	limits  *ratelimit.Limiter
+	mail    *mail.Store
+	mis     *mis.Store
+	consent *consent.Store
+
+	trustMu    sync.Mutex
+	trustCache map[int64]trustEntry
+	schools    *schools.Store
+	people     *people.Store
+	accounts   *auth.Store
+	policies   *policies.Store
+	signing    *signing.Store
 }
 
 // New returns a Server over db.

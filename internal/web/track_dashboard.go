@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"signoff/internal/apperr"
 	"signoff/internal/people"
@@ -465,7 +466,7 @@ func (s *Server) trackScheduleSave(w http.ResponseWriter, r *http.Request) {
 // trackTrust is every school of the trust side by side, for trust admins.
 func (s *Server) trackTrust(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	trust, schools, forms, err := s.tracking().Trust(r.Context(), v.school.ID)
+	trust, schools, forms, err := s.trustFigures(r, v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -486,4 +487,38 @@ func (s *Server) trackTrust(w http.ResponseWriter, r *http.Request) {
 		view.Forms = append(view.Forms, trackFormRow(f, ""))
 	}
 	s.render(w, r, http.StatusOK, templates.TrackTrustPage(view))
+}
+
+// trustTTL is how old the trust view's figures may be: working them out
+// for every form of twenty schools takes a quarter of a second, so a
+// trust refreshing the page (or many admins at once) reuse them briefly.
+const trustTTL = 30 * time.Second
+
+type trustEntry struct {
+	at      time.Time
+	trust   string
+	schools []tracking.SchoolFigures
+	forms   []tracking.FormFigures
+}
+
+// trustFigures returns the trust view's figures, computed at most once
+// every trustTTL for each trust.
+func (s *Server) trustFigures(r *http.Request, schoolID int64) (string, []tracking.SchoolFigures, []tracking.FormFigures, error) {
+	s.trustMu.Lock()
+	e, ok := s.trustCache[schoolID]
+	s.trustMu.Unlock()
+	if ok && time.Since(e.at) < trustTTL {
+		return e.trust, e.schools, e.forms, nil
+	}
+	trust, schools, forms, err := s.tracking().Trust(r.Context(), schoolID)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	s.trustMu.Lock()
+	if s.trustCache == nil {
+		s.trustCache = map[int64]trustEntry{}
+	}
+	s.trustCache[schoolID] = trustEntry{at: time.Now(), trust: trust, schools: schools, forms: forms}
+	s.trustMu.Unlock()
+	return trust, schools, forms, nil
 }
