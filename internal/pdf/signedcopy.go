@@ -157,12 +157,15 @@ const (
 
 type fontFace = fonts.Face
 
-var faces map[string]*fontFace // key: family+style
+var (
+	facesOnce sync.Once
+	facesErr  error
+	faces     map[string]*fontFace // key: family+style
+)
 
 func loadFaces() error {
-	var err error
-	faces, err = fonts.Load()
-	return err
+	facesOnce.Do(func() { faces, facesErr = fonts.Load() })
+	return facesErr
 }
 
 // ---------------------------------------------------------------------------
