@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/gorilla/sessions"
+	"golang.org/x/sync/singleflight"
 
 	"signoff/internal/auth"
 	"signoff/internal/consent"
@@ -53,13 +54,14 @@ type Server struct {
 	mis     *mis.Store
 	consent *consent.Store
 
-	trustMu    sync.Mutex
-	trustCache map[int64]trustEntry
-	schools    *schools.Store
-	people     *people.Store
-	accounts   *auth.Store
-	policies   *policies.Store
-	signing    *signing.Store
+	trustMu     sync.Mutex
+	trustCache  map[int64]trustEntry
+	trustFlight singleflight.Group
+	schools     *schools.Store
+	people      *people.Store
+	accounts    *auth.Store
+	policies    *policies.Store
+	signing     *signing.Store
 }
 
 // New returns a Server over db.

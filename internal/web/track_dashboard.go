@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -510,15 +511,25 @@ func (s *Server) trustFigures(r *http.Request, schoolID int64) (string, []tracki
 	if ok && time.Since(e.at) < trustTTL {
 		return e.trust, e.schools, e.forms, nil
 	}
-	trust, schools, forms, err := s.tracking().Trust(r.Context(), schoolID)
+	// Requests arriving together while the figures are worked out share
+	// the one computation.
+	v, err, _ := s.trustFlight.Do(fmt.Sprint(schoolID), func() (any, error) {
+		trust, schools, forms, err := s.tracking().Trust(context.WithoutCancel(r.Context()), schoolID)
+		if err != nil {
+			return nil, err
+		}
+		e := trustEntry{at: time.Now(), trust: trust, schools: schools, forms: forms}
+		s.trustMu.Lock()
+		if s.trustCache == nil {
+			s.trustCache = map[int64]trustEntry{}
+		}
+		s.trustCache[schoolID] = e
+		s.trustMu.Unlock()
+		return e, nil
+	})
 	if err != nil {
 		return "", nil, nil, err
 	}
-	s.trustMu.Lock()
-	if s.trustCache == nil {
-		s.trustCache = map[int64]trustEntry{}
-	}
-	s.trustCache[schoolID] = trustEntry{at: time.Now(), trust: trust, schools: schools, forms: forms}
-	s.trustMu.Unlock()
-	return trust, schools, forms, nil
+	e = v.(trustEntry)
+	return e.trust, e.schools, e.forms, nil
 }
