@@ -27,12 +27,14 @@ lint: check-generated
 generate:
 	$(GO) tool templ generate
 
-## check-generated: fail when the committed *_templ.go files are stale
+## check-generated: fail when a committed *_templ.go file differs from what its .templ makes
 check-generated:
-	@$(GO) tool templ generate >/dev/null 2>&1 || $(GO) tool templ generate
-	@if [ -d .git ] && [ -n "$$(git status --porcelain -- templates)" ]; then \
-		echo "The generated templ files are stale: run 'make generate' and commit the result."; \
-		git status --porcelain -- templates; exit 1; fi
+	@templ=$$($(GO) tool -n templ) && tmp=$$(mktemp -d) && mkdir "$$tmp/templates" && \
+	cp go.mod "$$tmp/" && cp templates/*.templ "$$tmp/templates/" && (cd "$$tmp" && "$$templ" generate >/dev/null 2>&1) && \
+	for f in "$$tmp"/templates/*_templ.go; do \
+		if ! cmp -s "$$f" "templates/$$(basename "$$f")"; then \
+			echo "templates/$$(basename "$$f") is stale: run 'make generate' and commit the result."; rm -rf "$$tmp"; exit 1; fi; \
+	done; rm -rf "$$tmp"
 
 ## deps: make sure the PostgreSQL server binaries are here
 deps:

@@ -60,7 +60,7 @@ func Record(ctx context.Context, tx pgx.Tx, e Entry) error {
 		return fmt.Errorf("audit: lock chain: %w", err)
 	}
 	err := tx.QueryRow(ctx, `SELECT hash FROM audit_log WHERE school_id IS NOT DISTINCT FROM $1 ORDER BY id DESC LIMIT 1`,
-		nullID(e.SchoolID)).Scan(&e.PrevHash)
+		database.NullID(e.SchoolID)).Scan(&e.PrevHash)
 	if err == pgx.ErrNoRows {
 		e.PrevHash = Genesis
 	} else if err != nil {
@@ -70,7 +70,7 @@ func Record(ctx context.Context, tx pgx.Tx, e Entry) error {
 	detail, _ := json.Marshal(e.Detail)
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log (school_id, at, actor_id, actor, action, subject, detail, ip, prev_hash, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		nullID(e.SchoolID), e.At, nullID(e.Actor.AccountID), e.Actor.Name, e.Action, e.Subject, detail, e.Actor.IP, e.PrevHash, e.Hash)
+		database.NullID(e.SchoolID), e.At, database.NullID(e.Actor.AccountID), e.Actor.Name, e.Action, e.Subject, detail, e.Actor.IP, e.PrevHash, e.Hash)
 	if err != nil {
 		return fmt.Errorf("audit: append %s: %w", e.Action, err)
 	}
@@ -155,7 +155,7 @@ func Search(ctx context.Context, db *database.DB, schoolID int64, f Filter) ([]E
 		  AND ($2 = '' OR action = $2 OR action LIKE $2 || '.%')
 		  AND ($3 = '' OR (actor || ' ' || subject || ' ' || detail::text) ILIKE '%' || $3 || '%')
 		  AND ($4 = 0 OR id < $4)
-		ORDER BY id DESC LIMIT $5`, schoolID, f.Action, likeEscape(f.Text), f.Before, f.Limit)
+		ORDER BY id DESC LIMIT $5`, schoolID, f.Action, database.LikeEscape(strings.TrimSpace(f.Text)), f.Before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("audit: search: %w", err)
 	}
@@ -183,15 +183,4 @@ func Actions(ctx context.Context, db *database.DB, schoolID int64) ([]string, er
 		return nil, fmt.Errorf("audit: actions: %w", err)
 	}
 	return out, nil
-}
-
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.TrimSpace(s))
-}
-
-func nullID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }

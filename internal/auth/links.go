@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"signoff/internal/database"
 	"strings"
 	"time"
 
@@ -239,7 +240,7 @@ func (s *Store) IssueFamilyLink(ctx context.Context, schoolID, parentID int64, a
 			return fmt.Errorf("auth: replace family link: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO access_links (token_hash, school_id, account_id, purpose, created_at, expires_at, created_by)
-			VALUES ($1, $2, $3, 'family', $4, $5, $6)`, hashToken(token), schoolID, a.ID, now, link.ExpiresAt, nullID(actor.AccountID)); err != nil {
+			VALUES ($1, $2, $3, 'family', $4, $5, $6)`, hashToken(token), schoolID, a.ID, now, link.ExpiresAt, database.NullID(actor.AccountID)); err != nil {
 			return fmt.Errorf("auth: create family link: %w", err)
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "family_link.issued",
@@ -394,11 +395,4 @@ func (s *Store) RequestFamilyLink(ctx context.Context, email, ip string, deliver
 		}
 	}
 	return nil
-}
-
-func nullID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }

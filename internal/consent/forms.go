@@ -177,7 +177,7 @@ func (s *Store) Create(ctx context.Context, schoolID int64, actor audit.Actor, i
 		err := tx.QueryRow(ctx, `INSERT INTO forms (school_id, kind, title, statement, renewal, due_on, created_by, created_at,
 				audience, audience_year_groups, audience_classes, signer, intro_md, school_part_md, parent_part_md, child_part_md, text_sha256)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'parents', $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
-			schoolID, f.Kind, f.Title, f.Statement, f.Renewal, f.DueOn, nullID(actor.AccountID), now,
+			schoolID, f.Kind, f.Title, f.Statement, f.Renewal, f.DueOn, database.NullID(actor.AccountID), now,
 			years, classes, f.Signer, f.IntroMD, f.SchoolPartMD, f.ParentPartMD, f.ChildPartMD, f.TextSHA256).Scan(&f.ID)
 		if err != nil {
 			return fmt.Errorf("consent: create form: %w", err)
@@ -271,11 +271,4 @@ func KeyStage(y people.YearGroup) int {
 		return 4
 	}
 	return 5
-}
-
-func nullID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"signoff/internal/database"
 	"strconv"
 	"strings"
 	"time"
@@ -427,7 +428,7 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, now time.Time, f signing.
 			paper_date, key_stage, language)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
 		f.SchoolID, f.ID, a.person.ID, pupilID, f.TextSHA256, f.Statement, a.typed, drawn, encodeAnswers(a.answers), rec.AcademicYear,
-		a.method, nullID(a.actor.AccountID), a.actor.IP, a.ua, ref, nullID(a.supersedes), now, a.part, nullID(a.witness), recordedBy,
+		a.method, database.NullID(a.actor.AccountID), a.actor.IP, a.ua, ref, database.NullID(a.supersedes), now, a.part, database.NullID(a.witness), recordedBy,
 		a.paperDate, ks, a.lang).Scan(&rec.ID)
 	if err != nil {
 		return Record{}, fmt.Errorf("consent: record: %w", err)

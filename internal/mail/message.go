@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"signoff/internal/database"
 	"strings"
 	"time"
 	"unicode"
@@ -102,7 +103,7 @@ func Enqueue(ctx context.Context, tx pgx.Tx, now time.Time, m Message) (id int64
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
 		ON CONFLICT (dedupe_key) DO NOTHING
 		RETURNING id`,
-		nullID(m.SchoolID), m.To, m.ToName, m.Subject, m.Text, m.Kind, nullString(m.DedupeKey), now.UTC()).Scan(&id)
+		database.NullID(m.SchoolID), m.To, m.ToName, m.Subject, m.Text, m.Kind, nullString(m.DedupeKey), now.UTC()).Scan(&id)
 	if err == nil {
 		for i, a := range m.Attachments {
 			if _, err := tx.Exec(ctx, `INSERT INTO outbox_attachments (outbox_id, position, filename, content_type, data) VALUES ($1, $2, $3, $4, $5)`,
@@ -127,13 +128,6 @@ func Enqueue(ctx context.Context, tx pgx.Tx, now time.Time, m Message) (id int64
 // NUL, ...): header fields must be one line.
 func hasControl(s string) bool {
 	return strings.IndexFunc(s, unicode.IsControl) >= 0
-}
-
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
 }
 
 func nullString(s string) any {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"signoff/internal/database"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,7 +36,7 @@ func (s *Store) SaveBatch(ctx context.Context, schoolID int64, actor audit.Actor
 	var id int64
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `INSERT INTO import_batches (school_id, created_by, created_at) VALUES ($1, $2, $3) RETURNING id`,
-			schoolID, nullID(actor.AccountID), s.db.Now()).Scan(&id); err != nil {
+			schoolID, database.NullID(actor.AccountID), s.db.Now()).Scan(&id); err != nil {
 			return fmt.Errorf("mis: save batch: %w", err)
 		}
 		for i, f := range files {
@@ -121,11 +122,4 @@ func (s *Store) ApplyBatch(ctx context.Context, schoolID, id int64, actor audit.
 		return rep, fmt.Errorf("mis: batch summary: %w", err)
 	}
 	return rep, nil
-}
-
-func nullID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/database"
 )
 
 // Link is one parent–pupil link, seen from either side.
@@ -87,7 +88,7 @@ func (s *Store) ListPupils(ctx context.Context, schoolID int64, f PupilFilter) (
 		  AND ($3 = '' OR p.reg_class = $3)
 		  AND ($4 = '' OR (p.given_name || ' ' || p.preferred_name || ' ' || p.family_name || ' ' || coalesce(p.mis_id, '')) ILIKE '%' || $4 || '%')
 		ORDER BY p.year_group, p.reg_class, lower(p.family_name), lower(p.given_name)`,
-		schoolID, year, strings.TrimSpace(f.RegClass), likeEscape(strings.TrimSpace(f.Search)))
+		schoolID, year, strings.TrimSpace(f.RegClass), database.LikeEscape(strings.TrimSpace(f.Search)))
 	if err != nil {
 		return nil, fmt.Errorf("people: list pupils: %w", err)
 	}

@@ -159,13 +159,18 @@ func ParseYearGroup(s string) (YearGroup, bool) {
 	return YearGroup(n), true
 }
 
-// DisplayName is the name a pupil goes by: the preferred first name when
-// there is one.
-func (p Person) DisplayName() string {
+// FirstName is the first name a person goes by: the preferred one when
+// the MIS has it.
+func (p Person) FirstName() string {
 	if p.PreferredName != "" {
-		return strings.TrimSpace(p.PreferredName + " " + p.FamilyName)
+		return p.PreferredName
 	}
-	return p.FullName()
+	return p.GivenName
+}
+
+// DisplayName is the name a pupil goes by: "FirstName FamilyName".
+func (p Person) DisplayName() string {
+	return strings.TrimSpace(p.FirstName() + " " + p.FamilyName)
 }
 
 // FullName is "Given Family".
@@ -293,7 +298,7 @@ func (s *Store) ListStaff(ctx context.Context, schoolID int64, f StaffFilter) ([
 		  AND ($2 = '' OR p.staff_role = $2)
 		  AND ($3 = '' OR (p.given_name || ' ' || p.family_name || ' ' || coalesce(p.email, '')) ILIKE '%' || $3 || '%')
 		  AND ($4 OR p.left_at IS NULL)
-		ORDER BY lower(p.family_name), lower(p.given_name), p.id`, schoolID, string(f.Role), likeEscape(strings.TrimSpace(f.Search)), f.WithLeavers)
+		ORDER BY lower(p.family_name), lower(p.given_name), p.id`, schoolID, string(f.Role), database.LikeEscape(strings.TrimSpace(f.Search)), f.WithLeavers)
 	if err != nil {
 		return nil, fmt.Errorf("people: list staff: %w", err)
 	}
@@ -302,9 +307,4 @@ func (s *Store) ListStaff(ctx context.Context, schoolID int64, f StaffFilter) ([
 		return nil, fmt.Errorf("people: list staff: %w", err)
 	}
 	return out, nil
-}
-
-// likeEscape makes s match itself literally inside a LIKE pattern.
-func likeEscape(s string) string {
-	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }

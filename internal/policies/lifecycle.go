@@ -297,7 +297,7 @@ func (s *Store) SaveSettings(ctx context.Context, schoolID, policyID int64, acto
 		tag, err := tx.Exec(ctx, `UPDATE policies SET title = $3, category = $4, review_cycle_years = $5, owner_account_id = $6,
 				statutory = $7, approval_level = $8, next_review_on = $9
 			WHERE school_id = $1 AND id = $2`,
-			schoolID, policyID, in.Title, in.Category, in.ReviewCycleYears, nullID(in.OwnerAccountID), in.Statutory, in.ApprovalLevel, in.NextReviewOn)
+			schoolID, policyID, in.Title, in.Category, in.ReviewCycleYears, database.NullID(in.OwnerAccountID), in.Statutory, in.ApprovalLevel, in.NextReviewOn)
 		if database.IsUniqueViolation(err, "policies_title") {
 			return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "title", Message: "There is already a policy with this title"}}}
 		}
@@ -522,12 +522,12 @@ func (s *Store) Submit(ctx context.Context, schoolID, versionID int64, actor aud
 			SELECT $1, $2, $3, a.id, NOT ($4 = ANY (a.roles)) FROM accounts a
 			WHERE a.school_id = $1 AND a.disabled_at IS NULL AND a.id <> coalesce($5, 0) AND a.id <> coalesce($7, 0)
 			  AND ($4 = ANY (a.roles) OR (a.id = ANY ($6) AND a.roles && ARRAY['admin', 'head', 'governor', 'staff']))`,
-			schoolID, v.ID, round, role, nullID(v.CreatedBy), named, nullID(actor.AccountID))
+			schoolID, v.ID, round, role, database.NullID(v.CreatedBy), named, database.NullID(actor.AccountID))
 		if err != nil {
 			return fmt.Errorf("policies: approvers: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE policy_versions SET status = 'awaiting_approval', round = $2, submitted_at = $3, submitted_by = $4 WHERE id = $1`,
-			v.ID, round, now, nullID(actor.AccountID)); err != nil {
+			v.ID, round, now, database.NullID(actor.AccountID)); err != nil {
 			return fmt.Errorf("policies: submit: %w", err)
 		}
 		rows, err := tx.Query(ctx, `SELECT a.id, a.display_name, coalesce(a.email, '') FROM policy_approvers pa JOIN accounts a ON a.id = pa.account_id
@@ -687,7 +687,7 @@ func (s *Store) Decide(ctx context.Context, schoolID, versionID, accountID int64
 		}
 		var title, author, authorEmail string
 		if err := tx.QueryRow(ctx, `SELECT p.title, coalesce(a.display_name, ''), coalesce(a.email, '') FROM policies p
-			LEFT JOIN accounts a ON a.id = $2 WHERE p.id = $1`, ver.PolicyID, nullID(ver.CreatedBy)).Scan(&title, &author, &authorEmail); err != nil {
+			LEFT JOIN accounts a ON a.id = $2 WHERE p.id = $1`, ver.PolicyID, database.NullID(ver.CreatedBy)).Scan(&title, &author, &authorEmail); err != nil {
 			return fmt.Errorf("policies: decide: %w", err)
 		}
 		tell := func(subject, text string) error {
@@ -839,7 +839,7 @@ func recordPublishedTx(ctx context.Context, tx pgx.Tx, now time.Time, v Version,
 	_, err := tx.Exec(ctx, `INSERT INTO policy_reviews (school_id, policy_id, version_id, outcome, reviewed_on, approved_by_body, meeting, minute_ref,
 			note, next_review_on, recorded_by, recorded_at)
 		VALUES ($1, $2, $3, 'new_version', $4, $5, $6, $7, $8, $9, $10, $11)`,
-		v.SchoolID, v.PolicyID, v.ID, reviewed, v.ApprovedByBody, v.ApprovalMeeting, v.MinuteRef, v.ChangeNote, next, nullID(actor.AccountID), now)
+		v.SchoolID, v.PolicyID, v.ID, reviewed, v.ApprovedByBody, v.ApprovalMeeting, v.MinuteRef, v.ChangeNote, next, database.NullID(actor.AccountID), now)
 	if err != nil {
 		return fmt.Errorf("policies: publish review: %w", err)
 	}
@@ -884,7 +884,7 @@ func (s *Store) RecordNoChangeReview(ctx context.Context, schoolID, policyID int
 		if _, err := tx.Exec(ctx, `INSERT INTO policy_reviews (school_id, policy_id, version_id, outcome, reviewed_on, approved_by_body, meeting, minute_ref,
 				note, next_review_on, recorded_by, recorded_at)
 			VALUES ($1, $2, $3, 'no_changes', $4, $5, $6, $7, $8, $9, $10, $11)`,
-			schoolID, policyID, *current, *in.Date, in.Body, in.Meeting, in.MinuteRef, in.Note, next, nullID(actor.AccountID), now); err != nil {
+			schoolID, policyID, *current, *in.Date, in.Body, in.Meeting, in.MinuteRef, in.Note, next, database.NullID(actor.AccountID), now); err != nil {
 			return fmt.Errorf("policies: review: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE policies SET next_review_on = $2 WHERE id = $1`, policyID, next); err != nil {

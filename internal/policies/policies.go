@@ -90,13 +90,6 @@ type Version struct {
 	ApprovalMethod  string // "approvers", "meeting" or ""
 }
 
-// Summary is a policy with its current and latest versions, for lists.
-type Summary struct {
-	Policy
-	Current *Version // the published version, if any
-	Latest  Version  // the newest version, whatever its status
-}
-
 // Limits on what a policy holds.
 const (
 	MaxTitle = 200
@@ -154,7 +147,7 @@ func CreateDraftTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID int64
 	p := Policy{SchoolID: schoolID, Title: in.Title, Category: in.Category, ReviewCycleYears: in.ReviewCycleYears, CreatedAt: now}
 	err := tx.QueryRow(ctx, `INSERT INTO policies (school_id, title, category, review_cycle_years, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		schoolID, p.Title, p.Category, p.ReviewCycleYears, nullID(actor.AccountID), now).Scan(&p.ID)
+		schoolID, p.Title, p.Category, p.ReviewCycleYears, database.NullID(actor.AccountID), now).Scan(&p.ID)
 	if database.IsUniqueViolation(err, "policies_title") {
 		return Policy{}, Version{}, &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "title", Message: "There is already a policy with this title"}}}
 	}
@@ -165,7 +158,7 @@ func CreateDraftTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID int64
 	v := Version{SchoolID: schoolID, PolicyID: p.ID, Number: 1, Body: body, SHA256: Hash(body), Status: Draft, Major: true, CreatedAt: now}
 	err = tx.QueryRow(ctx, `INSERT INTO policy_versions (school_id, policy_id, number, body_md, sha256, status, major, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, 'draft', true, $6, $7) RETURNING id`,
-		schoolID, p.ID, v.Number, v.Body, v.SHA256, nullID(actor.AccountID), now).Scan(&v.ID)
+		schoolID, p.ID, v.Number, v.Body, v.SHA256, database.NullID(actor.AccountID), now).Scan(&v.ID)
 	if err != nil {
 		return Policy{}, Version{}, fmt.Errorf("policies: create version: %w", err)
 	}
@@ -232,7 +225,7 @@ func (s *Store) CreateRevision(ctx context.Context, schoolID, policyID int64, ac
 		v.Number++
 		err = tx.QueryRow(ctx, `INSERT INTO policy_versions (school_id, policy_id, number, body_md, sha256, status, major, created_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7, $8) RETURNING id`,
-			schoolID, policyID, v.Number, v.Body, v.SHA256, major, nullID(actor.AccountID), now).Scan(&v.ID)
+			schoolID, policyID, v.Number, v.Body, v.SHA256, major, database.NullID(actor.AccountID), now).Scan(&v.ID)
 		if err != nil {
 			return fmt.Errorf("policies: revision: %w", err)
 		}
@@ -264,7 +257,7 @@ func PublishVersionTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, v
 		return Version{}, fmt.Errorf("policies: supersede: %w", err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE policy_versions SET status = 'published', published_at = $2, published_by = $3 WHERE id = $1`,
-		v.ID, now, nullID(actor.AccountID)); err != nil {
+		v.ID, now, database.NullID(actor.AccountID)); err != nil {
 		return Version{}, fmt.Errorf("policies: publish: %w", err)
 	}
 	v.Status = Published
@@ -342,49 +335,4 @@ func (s *Store) Versions(ctx context.Context, schoolID, policyID int64) ([]Versi
 		return nil, fmt.Errorf("policies: versions: %w", err)
 	}
 	return out, nil
-}
-
-// List returns the school's policies by title, each with its current
-// (published) and latest versions.
-func (s *Store) List(ctx context.Context, schoolID int64) ([]Summary, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT p.id, p.school_id, p.title, p.category, p.review_cycle_years, p.created_at,
-			l.id, l.school_id, l.policy_id, l.number, '', l.sha256, l.status, l.major, l.created_at, l.published_at,
-			c.id, c.number, c.sha256, c.major, c.created_at, c.published_at
-		FROM policies p
-		JOIN LATERAL (SELECT * FROM policy_versions v WHERE v.policy_id = p.id ORDER BY number DESC LIMIT 1) l ON true
-		LEFT JOIN policy_versions c ON c.policy_id = p.id AND c.status = 'published'
-		WHERE p.school_id = $1
-		ORDER BY lower(p.title)`, schoolID)
-	if err != nil {
-		return nil, fmt.Errorf("policies: list: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Summary, error) {
-		var s Summary
-		var cID *int64
-		var cNumber *int
-		var cSHA *string
-		var cMajor *bool
-		var cCreated *time.Time
-		var cPublished *time.Time
-		err := r.Scan(&s.ID, &s.SchoolID, &s.Title, &s.Category, &s.ReviewCycleYears, &s.Policy.CreatedAt,
-			&s.Latest.ID, &s.Latest.SchoolID, &s.Latest.PolicyID, &s.Latest.Number, &s.Latest.Body, &s.Latest.SHA256,
-			&s.Latest.Status, &s.Latest.Major, &s.Latest.CreatedAt, &s.Latest.PublishedAt,
-			&cID, &cNumber, &cSHA, &cMajor, &cCreated, &cPublished)
-		if cID != nil {
-			s.Current = &Version{ID: *cID, SchoolID: s.SchoolID, PolicyID: s.ID, Number: *cNumber, SHA256: *cSHA,
-				Status: Published, Major: *cMajor, CreatedAt: *cCreated, PublishedAt: cPublished}
-		}
-		return s, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("policies: list: %w", err)
-	}
-	return out, nil
-}
-
-func nullID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }

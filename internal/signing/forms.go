@@ -190,7 +190,7 @@ func upsertPolicyFormTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID,
 		action = "form.published"
 		err = tx.QueryRow(ctx, `INSERT INTO forms (school_id, policy_id, kind, title, statement, audience_staff_roles, renewal, due_on, created_by, created_at)
 			VALUES ($1, $2, 'acknowledgement', $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-			schoolID, policyID, title, in.Statement, roles, in.Renewal, in.DueOn, nullID(actor.AccountID), now).Scan(&f.ID)
+			schoolID, policyID, title, in.Statement, roles, in.Renewal, in.DueOn, database.NullID(actor.AccountID), now).Scan(&f.ID)
 	}
 	if err != nil {
 		return Form{}, fmt.Errorf("signing: save form: %w", err)
@@ -251,11 +251,4 @@ func (s *Store) PolicyForm(ctx context.Context, schoolID, policyID int64) (Form,
 		return Form{}, false, fmt.Errorf("signing: policy form: %w", err)
 	}
 	return f, true, nil
-}
-
-func nullID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"signoff/internal/database"
 	"strings"
 	"time"
 	"unicode"
@@ -153,7 +154,7 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13)
 			ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
 			RETURNING id`,
-			in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay, nullID(in.Actor.AccountID),
+			in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay, database.NullID(in.Actor.AccountID),
 			in.Actor.IP, ua, ref, now).Scan(&sig.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// A second submit raced this one and won: show its signature.

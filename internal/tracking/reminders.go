@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"signoff/internal/database"
 	"strings"
 	"time"
 
@@ -115,7 +116,7 @@ func (s *Store) remindTx(ctx context.Context, tx pgx.Tx, in RemindInput) (Remind
 		err := tx.QueryRow(ctx, `INSERT INTO reminders (school_id, form_id, person_id, pupil_id, sent_on, origin, sent_by, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (form_id, person_id, coalesce(pupil_id, 0), sent_on) DO NOTHING RETURNING id`,
-			in.SchoolID, in.FormID, t.person, nullID(t.pupil), day, string(in.Origin), nullID(in.Actor.AccountID), now).Scan(&id)
+			in.SchoolID, in.FormID, t.person, database.NullID(t.pupil), day, string(in.Origin), database.NullID(in.Actor.AccountID), now).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
 			res.AlreadyToday++
 			continue
@@ -179,13 +180,6 @@ func parentReminder(schoolID int64, school, title string, due *time.Time, name, 
 	return mail.Message{SchoolID: schoolID, To: to, ToName: name, Subject: "Please complete: " + title, Text: b.String(), Kind: "reminder"}
 }
 
-func nullID(id int64) *int64 {
-	if id == 0 {
-		return nil
-	}
-	return &id
-}
-
 // Schedule is a school's automatic reminders: DaysAfter publication, then
 // (ThenWeekly) every week until the due date, or for WeeksMax weeks when
 // the form has no due date.
@@ -245,7 +239,7 @@ func (s *Store) SetSchedule(ctx context.Context, schoolID int64, sc Schedule, ac
 		_, err := tx.Exec(ctx, `INSERT INTO reminder_schedules (school_id, enabled, days_after, then_weekly, weeks_max, updated_at, updated_by)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)
 			ON CONFLICT (school_id) DO UPDATE SET enabled = $2, days_after = $3, then_weekly = $4, weeks_max = $5, updated_at = $6, updated_by = $7`,
-			schoolID, sc.Enabled, sc.DaysAfter, sc.ThenWeekly, sc.WeeksMax, now, nullID(actor.AccountID))
+			schoolID, sc.Enabled, sc.DaysAfter, sc.ThenWeekly, sc.WeeksMax, now, database.NullID(actor.AccountID))
 		if err != nil {
 			return fmt.Errorf("tracking: set schedule: %w", err)
 		}

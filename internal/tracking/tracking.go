@@ -353,7 +353,7 @@ func (s *Store) List(ctx context.Context, q ListQuery) ([]Row, int, error) {
 		cond = "req.signed_at IS NOT NULL"
 	}
 	search := strings.TrimSpace(q.Search)
-	like := "%" + strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(strings.ToLower(search)) + "%"
+	like := "%" + database.LikeEscape(strings.ToLower(search)) + "%"
 	sql := `WITH req AS (` + requestsSQL + `)
 		SELECT ` + people.Columns + `, coalesce(req.pupil_id, 0), coalesce(pu.given_name || ' ' || pu.family_name, ''), req.grp,
 			req.signed_at, coalesce(req.reference, ''), rem.last, coalesce(rem.n, 0),

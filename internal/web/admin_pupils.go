@@ -31,20 +31,13 @@ func (s *Server) pupilList(w http.ResponseWriter, r *http.Request) {
 		view.Classes = append(view.Classes, templates.Option{Value: c.Name, Label: c.Name + " (" + c.YearGroup.Label() + ")", Checked: c.Name == f.RegClass})
 	}
 	for _, p := range list {
-		row := templates.PupilRow{Name: p.FamilyName + ", " + firstName(p), Href: fmt.Sprintf("/admin/pupils/%d", p.ID), Class: p.RegClass, UPN: p.MISID}
+		row := templates.PupilRow{Name: p.FamilyName + ", " + p.FirstName(), Href: fmt.Sprintf("/admin/pupils/%d", p.ID), Class: p.RegClass, UPN: p.MISID}
 		if p.YearGroup != nil {
 			row.Year = p.YearGroup.Label()
 		}
 		view.Rows = append(view.Rows, row)
 	}
 	s.render(w, r, http.StatusOK, templates.PupilListPage(view))
-}
-
-func firstName(p people.Person) string {
-	if p.PreferredName != "" {
-		return p.PreferredName
-	}
-	return p.GivenName
 }
 
 // pupilShow shows a pupil and their parents and carers.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -206,7 +207,7 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 	}
 	classes := map[string]bool{}
 	for _, c := range children {
-		row := templates.ConsentRow{Name: c.Pupil.FamilyName + ", " + firstName(c.Pupil) + " (" + c.Pupil.RegClass + ")", Href: fmt.Sprintf("/admin/pupils/%d", c.Pupil.ID)}
+		row := templates.ConsentRow{Name: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")", Href: fmt.Sprintf("/admin/pupils/%d", c.Pupil.ID)}
 		if c.Returned {
 			view.Returned++
 		} else {
@@ -225,21 +226,13 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 		}
 	}
 	_ = items
-	sortNav(view.ClassLinks)
+	slices.SortFunc(view.ClassLinks, func(a, b templates.NavItem) int { return strings.Compare(a.Label, b.Label) })
 	view.Outstanding = view.Children - view.Returned
 	status := http.StatusOK
 	if formErr != nil {
 		status = statusOf(apperr.CodeOf(formErr))
 	}
 	s.render(w, r, status, templates.ParentFormAdminPage(view))
-}
-
-func sortNav(n []templates.NavItem) {
-	for i := 1; i < len(n); i++ {
-		for j := i; j > 0 && n[j].Label < n[j-1].Label; j-- {
-			n[j], n[j-1] = n[j-1], n[j]
-		}
-	}
 }
 
 // consentSignSchool signs the school's part of an agreement.
@@ -295,7 +288,7 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 	pupilID, _ := strconv.ParseInt(r.FormValue("pupil"), 10, 64)
 	var pupil *people.Person
 	for _, c := range children {
-		view.Pupils = append(view.Pupils, templates.Option{Value: fmt.Sprint(c.Pupil.ID), Label: c.Pupil.FamilyName + ", " + firstName(c.Pupil) + " (" + c.Pupil.RegClass + ")"})
+		view.Pupils = append(view.Pupils, templates.Option{Value: fmt.Sprint(c.Pupil.ID), Label: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")"})
 		if c.Pupil.ID == pupilID {
 			p := c.Pupil
 			pupil = &p
@@ -303,7 +296,9 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 	}
 	if pupil == nil {
 		view.Choose = true
-		sortOptions(view.Pupils)
+		slices.SortFunc(view.Pupils, func(a, b templates.Option) int {
+			return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
+		})
 		s.render(w, r, http.StatusOK, templates.PaperFormPage(view))
 		return
 	}
@@ -340,14 +335,6 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 		status = statusOf(apperr.CodeOf(formErr))
 	}
 	s.render(w, r, status, templates.PaperFormPage(view))
-}
-
-func sortOptions(o []templates.Option) {
-	for i := 1; i < len(o); i++ {
-		for j := i; j > 0 && strings.ToLower(o[j].Label) < strings.ToLower(o[j-1].Label); j-- {
-			o[j], o[j-1] = o[j-1], o[j]
-		}
-	}
 }
 
 // paperSubmit records the paper form with its scan, all or nothing.

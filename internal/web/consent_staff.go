@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -107,7 +108,7 @@ func (s *Server) classList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, c := range children {
-		row := templates.ConsentRow{Name: c.Pupil.FamilyName + ", " + firstName(c.Pupil), NoPhotos: c.NoPhotos(items) && hasPhoto(items),
+		row := templates.ConsentRow{Name: c.Pupil.FamilyName + ", " + c.Pupil.FirstName(), NoPhotos: c.NoPhotos(items) && hasPhoto(items),
 			Restricted: c.Restricted(items), Conflict: c.HasConflict()}
 		if row.NoPhotos {
 			view.NoPhotoCnt++
@@ -173,7 +174,7 @@ func (s *Server) classListCSV(w http.ResponseWriter, r *http.Request) {
 		if c.NoPhotos(items) && hasPhoto(items) {
 			no = "DO NOT PHOTOGRAPH"
 		}
-		rec := []string{safeCell(c.Pupil.FamilyName), safeCell(firstName(c.Pupil)), safeCell(c.Pupil.RegClass), no}
+		rec := []string{safeCell(c.Pupil.FamilyName), safeCell(c.Pupil.FirstName()), safeCell(c.Pupil.RegClass), no}
 		for _, it := range items {
 			if it.Kind == consent.ConsentItem {
 				rec = append(rec, cell(c.Items[it.ID], false).Text)
@@ -277,22 +278,16 @@ func (s *Server) classMode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	for _, c := range children {
-		view.Children = append(view.Children, templates.ClassModeChild{Name: firstName(c.Pupil) + " " + c.Pupil.FamilyName,
+		view.Children = append(view.Children, templates.ClassModeChild{Name: c.Pupil.FirstName() + " " + c.Pupil.FamilyName,
 			Href: fmt.Sprintf("/class-mode/%d/pupils/%d?class=%s", f.ID, c.Pupil.ID, url.QueryEscape(class)), Signed: c.ChildSigned})
 	}
-	sortChildren(view.Children)
+	slices.SortFunc(view.Children, func(a, b templates.ClassModeChild) int {
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
 	if len(view.Children) == 0 {
 		view.Empty = "This agreement is not for this class."
 	}
 	s.render(w, r, http.StatusOK, templates.ClassModeListPage(view))
-}
-
-func sortChildren(c []templates.ClassModeChild) {
-	for i := 1; i < len(c); i++ {
-		for j := i; j > 0 && strings.ToLower(c[j].Name) < strings.ToLower(c[j-1].Name); j-- {
-			c[j], c[j-1] = c[j-1], c[j]
-		}
-	}
 }
 
 func (s *Server) classModeChild(r *http.Request) (signing.Form, people.Person, string, error) {
@@ -325,7 +320,7 @@ func (s *Server) classModeSign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.render(w, r, http.StatusOK, templates.ClassModeSignPage(templates.ClassModeSignView{Layout: s.layout(r, "Class mode"),
-		Name: firstName(p), PartHTML: renderMarkdown(f.ChildPartMD), Action: r.URL.Path, BackHref: back}))
+		Name: p.FirstName(), PartHTML: renderMarkdown(f.ChildPartMD), Action: r.URL.Path, BackHref: back}))
 }
 
 // classModeSubmit records the child's part, witnessed by the teacher.
@@ -355,14 +350,14 @@ func (s *Server) classModeSubmit(w http.ResponseWriter, r *http.Request) {
 			l := s.layout(r, "Class mode")
 			l.HasErrors = true
 			s.render(w, r, http.StatusUnprocessableEntity, templates.ClassModeSignPage(templates.ClassModeSignView{Layout: l,
-				Name: firstName(p), PartHTML: renderMarkdown(f.ChildPartMD), Action: r.URL.Path, BackHref: back,
+				Name: p.FirstName(), PartHTML: renderMarkdown(f.ChildPartMD), Action: r.URL.Path, BackHref: back,
 				Errors: viewErrors(err), Agreed: in.Agreed, TypedName: in.TypedName}))
 			return
 		}
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, back+"&done="+url.QueryEscape(firstName(p)), http.StatusSeeOther)
+	http.Redirect(w, r, back+"&done="+url.QueryEscape(p.FirstName()), http.StatusSeeOther)
 }
 
 // classroomStaff lets teachers, teaching assistants, support staff and
