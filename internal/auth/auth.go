@@ -63,8 +63,9 @@ func (r Role) Label() string {
 type Account struct {
 	ID          int64
 	SchoolID    int64
-	PersonID    int64 // the staff record of this account, 0 if none
-	ParentID    int64 // the parent/carer record of this account, 0 if none
+	PersonID    int64  // the staff record of this account, 0 if none
+	ParentID    int64  // the parent/carer record of this account, 0 if none
+	StaffRole   string // the staff record's role while they have not left ("teacher"), else ""
 	Email       string
 	DisplayName string
 	Roles       []Role
@@ -177,12 +178,13 @@ func CreateAccountTx(ctx context.Context, tx pgx.Tx, a *Account, password string
 const accountColumns = `a.id, a.school_id,
 	coalesce((SELECT min(p.id) FROM people p WHERE p.account_id = a.id AND p.kind = 'staff'), 0),
 	coalesce((SELECT min(p.id) FROM people p WHERE p.account_id = a.id AND p.kind = 'parent'), 0),
+	coalesce((SELECT p.staff_role FROM people p WHERE p.account_id = a.id AND p.kind = 'staff' AND p.left_at IS NULL ORDER BY p.id LIMIT 1), ''),
 	coalesce(a.email, ''), a.display_name, a.roles::text[]`
 
 func scanAccount(r pgx.Row, extra ...any) (Account, error) {
 	var a Account
 	var roles []string
-	dest := append([]any{&a.ID, &a.SchoolID, &a.PersonID, &a.ParentID, &a.Email, &a.DisplayName, &roles}, extra...)
+	dest := append([]any{&a.ID, &a.SchoolID, &a.PersonID, &a.ParentID, &a.StaffRole, &a.Email, &a.DisplayName, &roles}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Account{}, err
 	}

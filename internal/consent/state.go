@@ -3,6 +3,7 @@ package consent
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -203,6 +204,7 @@ func (s *Store) ForParent(ctx context.Context, schoolID, parentID int64) ([]Chil
 		return nil, err
 	}
 	now := s.db.Now()
+	items := map[int64][]Item{} // each form's questions, read once
 	var out []ChildForms
 	for _, link := range children {
 		cf := ChildForms{Link: link}
@@ -210,7 +212,12 @@ func (s *Store) ForParent(ctx context.Context, schoolID, parentID int64) ([]Chil
 			if !ForPupil(f, link.Person) {
 				continue
 			}
-			item, err := s.childForm(ctx, f, link, parentID, now)
+			if _, ok := items[f.ID]; !ok {
+				if items[f.ID], err = s.items(ctx, f.ID); err != nil {
+					return nil, err
+				}
+			}
+			item, err := s.childForm(ctx, f, items[f.ID], link, parentID, now)
 			if err != nil {
 				return nil, err
 			}
@@ -232,15 +239,15 @@ func (s *Store) ChildForm(ctx context.Context, schoolID, parentID, pupilID, form
 	if err != nil || !ForPupil(f, link.Person) {
 		return link, ChildForm{}, apperr.New(apperr.NotFound, "Page not found")
 	}
-	cf, err := s.childForm(ctx, f, link, parentID, s.db.Now())
+	items, err := s.items(ctx, f.ID)
+	if err != nil {
+		return link, ChildForm{}, err
+	}
+	cf, err := s.childForm(ctx, f, items, link, parentID, s.db.Now())
 	return link, cf, err
 }
 
-func (s *Store) childForm(ctx context.Context, f signing.Form, link people.Link, parentID int64, now time.Time) (ChildForm, error) {
-	items, err := s.items(ctx, f.ID)
-	if err != nil {
-		return ChildForm{}, err
-	}
+func (s *Store) childForm(ctx context.Context, f signing.Form, items []Item, link people.Link, parentID int64, now time.Time) (ChildForm, error) {
 	recs, err := s.currentForPupil(ctx, s.db.Pool, f, link.Person.ID)
 	if err != nil {
 		return ChildForm{}, err
@@ -381,4 +388,83 @@ func (s *Store) SchoolSignature(ctx context.Context, schoolID, formID int64) (Re
 		return Record{}, false, fmt.Errorf("consent: school part: %w", err)
 	}
 	return rec, true, nil
+}
+
+// PupilConsent is a pupil's current consent on one form.
+type PupilConsent struct {
+	Form  signing.Form
+	Items []Item
+	State ChildConsent
+}
+
+// ConsentsOf returns, for each pupil, their current consent on every
+// open consent form addressed to their parents: three queries whatever
+// the number of pupils and forms.
+func (s *Store) ConsentsOf(ctx context.Context, schoolID int64, pupils []people.Person) (map[int64][]PupilConsent, error) {
+	out := map[int64][]PupilConsent{}
+	if len(pupils) == 0 {
+		return out, nil
+	}
+	forms, err := s.Forms(ctx, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	forms = slices.DeleteFunc(forms, func(f signing.Form) bool { return f.Kind != signing.Consent })
+	if len(forms) == 0 {
+		return out, nil
+	}
+	formIDs := make([]int64, len(forms))
+	for i, f := range forms {
+		formIDs[i] = f.ID
+	}
+	rows, err := s.db.Pool.Query(ctx, `SELECT form_id, id, position, kind, label, explanation, photo FROM form_items
+		WHERE form_id = ANY ($1) ORDER BY form_id, position`, formIDs)
+	if err != nil {
+		return nil, fmt.Errorf("consent: items: %w", err)
+	}
+	items := map[int64][]Item{}
+	for rows.Next() {
+		var formID int64
+		var it Item
+		if err := rows.Scan(&formID, &it.ID, &it.Position, &it.Kind, &it.Label, &it.Explanation, &it.Photo); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("consent: items: %w", err)
+		}
+		items[formID] = append(items[formID], it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("consent: items: %w", err)
+	}
+	pupilIDs := make([]int64, len(pupils))
+	for i, p := range pupils {
+		pupilIDs[i] = p.ID
+	}
+	rows, err = s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
+		WHERE s.school_id = $1 AND s.form_id = ANY ($2) AND s.pupil_id = ANY ($3)
+		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
+		  AND (s.part = 'child' OR EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id
+		      AND g.parental_responsibility))`, schoolID, formIDs, pupilIDs)
+	if err != nil {
+		return nil, fmt.Errorf("consent: records: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Record, error) { return scanRecord(r) })
+	if err != nil {
+		return nil, fmt.Errorf("consent: records: %w", err)
+	}
+	type key struct{ form, pupil int64 }
+	recs := map[key][]Record{}
+	for _, rec := range all {
+		k := key{rec.FormID, rec.PupilID}
+		recs[k] = append(recs[k], rec)
+	}
+	now := s.db.Now()
+	for _, p := range pupils {
+		for _, f := range forms {
+			if ForPupil(f, p) {
+				out[p.ID] = append(out[p.ID], PupilConsent{Form: f, Items: items[f.ID], State: effective(f, items[f.ID], p, recs[key{f.ID, p.ID}], now)})
+			}
+		}
+	}
+	return out, nil
 }

@@ -35,6 +35,29 @@ func (s *Store) GuardiansOf(ctx context.Context, schoolID, pupilID int64) ([]Lin
 		ORDER BY g.priority, lower(p.family_name)`, schoolID, pupilID)
 }
 
+// GuardiansOfPupils returns the parents and carers of many pupils at
+// once, by pupil, each by priority.
+func (s *Store) GuardiansOfPupils(ctx context.Context, schoolID int64, pupilIDs []int64) (map[int64][]Link, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+Columns+`, g.relationship, g.parental_responsibility, g.priority, g.pupil_id
+		FROM guardianships g JOIN people p ON p.id = g.parent_id
+		WHERE g.school_id = $1 AND g.pupil_id = ANY ($2) AND p.left_at IS NULL
+		ORDER BY g.pupil_id, g.priority, lower(p.family_name)`, schoolID, pupilIDs)
+	if err != nil {
+		return nil, fmt.Errorf("people: guardians: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]Link{}
+	for rows.Next() {
+		var l Link
+		var pupil int64
+		if l.Person, err = Scan(rows, &l.Relationship, &l.ParentalResponsibility, &l.Priority, &pupil); err != nil {
+			return nil, fmt.Errorf("people: guardians: %w", err)
+		}
+		out[pupil] = append(out[pupil], l)
+	}
+	return out, rows.Err()
+}
+
 func (s *Store) links(ctx context.Context, q string, args ...any) ([]Link, error) {
 	rows, err := s.db.Pool.Query(ctx, q, args...)
 	if err != nil {

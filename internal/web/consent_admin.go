@@ -481,18 +481,23 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 		parent   people.Person
 		children []letters.Child
 	}
-	var order []int64
+	var order, waiting []int64
+	for _, c := range children {
+		if !c.Returned {
+			waiting = append(waiting, c.Pupil.ID)
+		}
+	}
+	guardians, err := s.people.GuardiansOfPupils(r.Context(), v.school.ID, waiting)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	families := map[int64]*family{}
 	for _, c := range children {
 		if c.Returned {
 			continue
 		}
-		guardians, err := s.people.GuardiansOf(r.Context(), v.school.ID, c.Pupil.ID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		for _, g := range guardians {
+		for _, g := range guardians[c.Pupil.ID] {
 			if !g.ParentalResponsibility || g.Person.Email != "" {
 				continue
 			}

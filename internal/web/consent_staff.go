@@ -208,40 +208,22 @@ func (s *Server) quickCheck(w http.ResponseWriter, r *http.Request) {
 		if len(pupils) > 30 {
 			pupils = pupils[:30]
 		}
-		forms, err := s.consent.Forms(r.Context(), v.school.ID)
+		consents, err := s.consent.ConsentsOf(r.Context(), v.school.ID, pupils)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		for _, p := range pupils {
 			res := templates.QuickCheckResult{Name: p.DisplayName(), Class: classLabel(p)}
-			anyPhoto := false
-			for _, f := range forms {
-				if f.Kind != signing.Consent || !consent.ForPupil(f, p) {
-					continue
+			for _, pc := range consents[p.ID] {
+				if hasPhoto(pc.Items) {
+					res.NoPhotos = res.NoPhotos || pc.State.NoPhotos(pc.Items)
 				}
-				_, items, children, err := s.consent.Consents(r.Context(), v.school.ID, f.ID, p.RegClass)
-				if err != nil {
-					s.fail(w, r, err)
-					return
-				}
-				for _, c := range children {
-					if c.Pupil.ID != p.ID {
-						continue
-					}
-					if hasPhoto(items) {
-						anyPhoto = true
-						res.NoPhotos = res.NoPhotos || c.NoPhotos(items)
-					}
-					for _, it := range items {
-						if it.Kind == consent.ConsentItem {
-							res.Lines = append(res.Lines, f.Title+": "+it.Label+": "+strings.ToLower(cell(c.Items[it.ID], false).Text))
-						}
+				for _, it := range pc.Items {
+					if it.Kind == consent.ConsentItem {
+						res.Lines = append(res.Lines, pc.Form.Title+": "+it.Label+": "+strings.ToLower(cell(pc.State.Items[it.ID], false).Text))
 					}
 				}
-			}
-			if !anyPhoto {
-				res.NoPhotos = false
 			}
 			view.Results = append(view.Results, res)
 		}

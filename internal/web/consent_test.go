@@ -306,3 +306,44 @@ func TestDashboardAndRemindersForParentsForms(t *testing.T) {
 		t.Fatalf("pressing the button twice sent again: %d then %d", queued, after)
 	}
 }
+
+func TestQuickCheckAndLetters(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
+	teacher := a.signedIn(demo.StaffEmail)
+
+	// A child whose parent said no to every use: the quick check says so.
+	var family, given string
+	if err := a.db.Pool.QueryRow(ctx, `SELECT c.family_name, c.given_name FROM signatures s JOIN people c ON c.id = s.pupil_id
+		WHERE s.form_id = $1 AND NOT EXISTS (SELECT 1 FROM jsonb_each(s.answers) x WHERE x.value = 'true'::jsonb AND x.key IN
+			(SELECT id::text FROM form_items WHERE form_id = $1 AND kind = 'consent'))
+		LIMIT 1`, photo).Scan(&family, &given); err != nil {
+		t.Fatalf("no child refused everything in the demo: %v", err)
+	}
+	check := teacher.get("/check?" + url.Values{"q": {given + " " + family}}.Encode())
+	if check.status != 200 || !strings.Contains(check.body, "Do not photograph") || !strings.Contains(check.body, "Photos on the school website: no") {
+		t.Fatalf("quick check for %s %s: %d\n%s", given, family, check.status, check.body)
+	}
+
+	// Letters go to the families still to answer who have no email address.
+	var parentID int64
+	var parentName string
+	if err := a.db.Pool.QueryRow(ctx, `SELECT p.id, p.family_name FROM guardianships g JOIN people p ON p.id = g.parent_id
+		WHERE g.parental_responsibility AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = $1 AND s.pupil_id = g.pupil_id)
+		ORDER BY p.id LIMIT 1`, photo).Scan(&parentID, &parentName); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.db.Pool.Exec(ctx, `UPDATE people SET email = NULL WHERE id = $1`, parentID); err != nil {
+		t.Fatal(err)
+	}
+	office := a.signedIn(demo.AdminEmail)
+	res := office.post("/admin/consents/"+itoa(photo)+"/letters", nil)
+	if res.status != 200 || res.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("letters: %d %s", res.status, res.header.Get("Content-Type"))
+	}
+	if text := pdfText(t, res.body); !strings.Contains(text, parentName) || !strings.Contains(text, "/family/code") {
+		t.Fatalf("the letters do not address %s", parentName)
+	}
+}
