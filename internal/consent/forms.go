@@ -272,3 +272,23 @@ func KeyStage(y people.YearGroup) int {
 	}
 	return 5
 }
+
+// Close stops a parents' form asking anyone: it leaves the parents'
+// pages and the class lists, and its records stay. A form whose wording
+// must change is closed and a new one created.
+func (s *Store) Close(ctx context.Context, schoolID, formID int64, actor audit.Actor) error {
+	now := s.db.Now()
+	return s.db.InTx(ctx, func(tx pgx.Tx) error {
+		var title string
+		err := tx.QueryRow(ctx, `UPDATE forms SET closed_at = $3 WHERE school_id = $1 AND id = $2 AND audience = 'parents' AND closed_at IS NULL
+			RETURNING title`, schoolID, formID, now).Scan(&title)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "There is no such open form")
+		}
+		if err != nil {
+			return fmt.Errorf("consent: close: %w", err)
+		}
+		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "form.closed",
+			Subject: fmt.Sprintf("form %d", formID), Detail: map[string]string{"title": title}})
+	})
+}

@@ -103,10 +103,7 @@ func (s *Store) remindTx(ctx context.Context, tx pgx.Tx, in RemindInput) (Remind
 		return res, fmt.Errorf("tracking: remind: outstanding: %w", err)
 	}
 	day := londonDate(now)
-	link := strings.TrimRight(in.BaseURL, "/") + fmt.Sprintf("/forms/%d", in.FormID)
-	if parents {
-		link = strings.TrimRight(in.BaseURL, "/") + "/family"
-	}
+	site := strings.TrimRight(in.BaseURL, "/")
 	for _, t := range targets {
 		if t.mail == "" {
 			res.NoEmail++
@@ -124,9 +121,11 @@ func (s *Store) remindTx(ctx context.Context, tx pgx.Tx, in RemindInput) (Remind
 		if err != nil {
 			return res, fmt.Errorf("tracking: remind: record: %w", err)
 		}
-		m := reminderMessage(in.SchoolID, school, title, version, due, t.given+" "+t.family, t.given, t.mail, link)
+		var m mail.Message
 		if parents {
-			m = parentReminder(in.SchoolID, school, title, due, t.given+" "+t.family, t.given, t.mail, strings.TrimSuffix(link, "/family"))
+			m = parentReminder(in.SchoolID, school, title, due, t.given+" "+t.family, t.given, t.mail, site)
+		} else {
+			m = reminderMessage(in.SchoolID, school, title, version, due, t.given+" "+t.family, t.given, t.mail, fmt.Sprintf("%s/forms/%d", site, in.FormID))
 		}
 		m.DedupeKey = fmt.Sprintf("school:%d:reminder:form:%d:person:%d:pupil:%d:%s", in.SchoolID, in.FormID, t.person, t.pupil, day.Format("2006-01-02"))
 		outboxID, queued, err := mail.Enqueue(ctx, tx, now, m)

@@ -350,3 +350,21 @@ func TestParentPagesInTheParentsLanguage(t *testing.T) {
 		t.Fatalf("Polish error: %d\n%s", pl.status, pl.body)
 	}
 }
+
+func TestPupilListPages(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	rows := regexp.MustCompile(`href="/admin/pupils/\d+"`)
+	first := office.get("/admin/pupils")
+	if n := len(rows.FindAllString(first.body, -1)); n != 100 || !strings.Contains(first.body, "140 pupils") || !strings.Contains(first.body, `href="/admin/pupils?page=2"`) {
+		t.Fatalf("first page: %d rows", n)
+	}
+	second := office.get("/admin/pupils?page=2")
+	if n := len(rows.FindAllString(second.body, -1)); n != 40 || strings.Contains(second.body, "page=3") || !strings.Contains(second.body, "Previous page") {
+		t.Fatalf("second page: %d rows", n)
+	}
+	if class := office.get("/admin/pupils?class=H3"); len(rows.FindAllString(class.body, -1)) != 20 || strings.Contains(class.body, "Next page") {
+		t.Fatal("one class is not one page")
+	}
+}

@@ -33,12 +33,15 @@ func (s *Server) outboxList(w http.ResponseWriter, r *http.Request) {
 	default:
 		status = "all"
 	}
-	entries, _, err := s.mail.List(r.Context(), v.school.ID, mail.Filter{Status: status, Limit: 200})
+	entries, total, err := s.mail.List(r.Context(), v.school.ID, mail.Filter{Status: status, Limit: 200})
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	view := templates.OutboxView{Layout: s.layout(r, "Outbox"), MailEnabled: s.mailOn}
+	if total > len(entries) {
+		view.More = fmt.Sprintf("Showing the newest %d of %d messages.", len(entries), total)
+	}
 	for _, f := range []struct{ key, label string }{{"all", "All"}, {"waiting", "Not sent"}, {"sent", "Sent"}, {"failed", "Failed"}} {
 		href := "/admin/outbox"
 		if f.key != "all" {

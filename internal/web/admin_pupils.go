@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 
 	"signoff/internal/apperr"
@@ -10,6 +12,9 @@ import (
 	"signoff/internal/schooltime"
 	"signoff/templates"
 )
+
+// pupilsPerPage is how many pupils one page of the list shows.
+const pupilsPerPage = 100
 
 // pupilList lists pupils, filtered by class or a name.
 func (s *Server) pupilList(w http.ResponseWriter, r *http.Request) {
@@ -26,7 +31,36 @@ func (s *Server) pupilList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	view := templates.PupilListView{Layout: s.layout(r, "Pupils"), Search: f.Search}
+	// One page at a time: a secondary school has well over a thousand pupils.
+	page, _ := strconv.Atoi(q.Get("page"))
+	page = max(page, 1)
+	view := templates.PupilListView{Layout: s.layout(r, "Pupils"), Search: f.Search, Total: len(list)}
+	pageLink := func(n int) string {
+		qs := url.Values{"page": {strconv.Itoa(n)}}
+		if f.Search != "" {
+			qs.Set("q", f.Search)
+		}
+		if f.RegClass != "" {
+			qs.Set("class", f.RegClass)
+		}
+		return "/admin/pupils?" + qs.Encode()
+	}
+	from := (page - 1) * pupilsPerPage
+	if from >= len(list) {
+		from = 0
+		page = 1
+	}
+	to := min(from+pupilsPerPage, len(list))
+	if len(list) > pupilsPerPage {
+		view.Showing = fmt.Sprintf("(showing %d to %d)", from+1, to)
+	}
+	if page > 1 {
+		view.PrevHref = pageLink(page - 1)
+	}
+	if to < len(list) {
+		view.NextHref = pageLink(page + 1)
+	}
+	list = list[from:to]
 	for _, c := range classes {
 		view.Classes = append(view.Classes, templates.Option{Value: c.Name, Label: c.Name + " (" + c.YearGroup.Label() + ")", Checked: c.Name == f.RegClass})
 	}

@@ -25,6 +25,7 @@ func init() {
 		"POST /admin/consents":                                  ADMIN,
 		"GET /admin/consents/{formID}":                          ADMIN,
 		"POST /admin/consents/{formID}/school":                  ADMIN,
+		"POST /admin/consents/{formID}/close":                   ADMIN,
 		"GET /admin/consents/{formID}/paper":                    ADMIN,
 		"POST /admin/consents/{formID}/paper":                   ADMIN,
 		"POST /admin/consents/{formID}/letters":                 ADMIN,

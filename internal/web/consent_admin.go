@@ -55,6 +55,9 @@ func (s *Server) consentList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := templates.ParentFormsView{Layout: s.layout(r, "Parents' forms")}
+	if r.URL.Query().Get("closed") != "" {
+		view.Notice = "The form is closed. Its answers stay on record"
+	}
 	for _, f := range forms {
 		_, _, children, err := s.consent.Consents(r.Context(), v.school.ID, f.ID, "")
 		if err != nil {
@@ -184,6 +187,7 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 	base := fmt.Sprintf("/admin/consents/%d", f.ID)
 	view := templates.ParentFormAdminView{Layout: s.layout(r, f.Title), Title: f.Title, Children: len(children), Errors: viewErrors(formErr),
 		PaperHref: base + "/paper", LettersHref: base + "/letters", Agreement: f.Kind == signing.Agreement, SchoolAction: base + "/school",
+		CloseAction:   base + "/close",
 		CanSignSchool: v.account.PersonID != 0 && (v.account.Has(auth.Head) || v.account.Has(auth.Admin)),
 		Summary: []templates.SummaryRow{
 			{Key: "Kind", Value: kindLabelForm(f)},
@@ -193,6 +197,9 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 			{Key: "Text fingerprint (SHA-256)", Value: f.TextSHA256, Mono: true},
 		}}
 	view.Layout.HasErrors = formErr != nil
+	if f.ClosedAt != nil {
+		view.Closed = "Closed on " + schooltime.Date(*f.ClosedAt)
+	}
 	if r.URL.Query().Get("created") != "" {
 		view.Notice = "Published: parents see it with their family link now"
 	}
@@ -533,4 +540,19 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	sendPDF(w, "letters-"+slug(f.Title)+".pdf", buf.Bytes())
+}
+
+// consentClose closes a parents' form.
+func (s *Server) consentClose(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	id, err := idParam(r, "formID")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.consent.Close(r.Context(), v.school.ID, id, v.account.Actor(clientIP(r))); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/consents?closed=1", http.StatusSeeOther)
 }

@@ -346,4 +346,24 @@ func TestQuickCheckAndLetters(t *testing.T) {
 	if text := pdfText(t, res.body); !strings.Contains(text, parentName) || !strings.Contains(text, "/family/code") {
 		t.Fatalf("the letters do not address %s", parentName)
 	}
+
+	// Closing the form takes it off the parents' pages; its answers stay.
+	var before int
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM signatures WHERE form_id = $1`, photo).Scan(&before)
+	if res := office.post("/admin/consents/"+itoa(photo)+"/close", nil); res.status != http.StatusSeeOther {
+		t.Fatalf("close: %d", res.status)
+	}
+	if list := office.get("/admin/consents?closed=1"); strings.Contains(list.body, `href="/admin/consents/`+itoa(photo)+`"`) {
+		t.Fatal("a closed form is still listed as open")
+	}
+	school := a.id(`SELECT id FROM schools`)
+	parentID2, _, _ := demo.Parent(ctx, a.db, school)
+	if home := a.parent(parentID2).get("/family"); strings.Contains(home.body, "Photo consent") {
+		t.Fatal("parents still see a closed form")
+	}
+	var after int
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM signatures WHERE form_id = $1`, photo).Scan(&after)
+	if after != before {
+		t.Fatalf("closing changed the records: %d then %d", before, after)
+	}
 }

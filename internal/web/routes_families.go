@@ -32,6 +32,7 @@ func (s *Server) familyRoutes() []route {
 		{"POST", "/admin/consents", admin, s.consentCreate},
 		{"GET", "/admin/consents/{formID}", admin, s.consentShow},
 		{"POST", "/admin/consents/{formID}/school", admin, s.consentSignSchool},
+		{"POST", "/admin/consents/{formID}/close", admin, s.consentClose},
 		{"GET", "/admin/consents/{formID}/paper", admin, s.paperForm},
 		{"POST", "/admin/consents/{formID}/paper", admin, s.paperSubmit},
 		{"GET", "/admin/records/{ref}/scan", admin, s.recordScan},
