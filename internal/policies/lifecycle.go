@@ -936,73 +936,82 @@ func (s *Store) Reviews(ctx context.Context, schoolID, policyID int64) ([]Review
 // version (a second call sends nothing). First versions are announced by
 // the request itself and are not emailed. link is the site's address.
 func (s *Store) NotifyPublished(ctx context.Context, schoolID, versionID int64, baseURL string) (int, error) {
-	now := s.db.Now()
 	sent := 0
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		v, err := versionTx(ctx, tx, schoolID, versionID, true)
-		if err != nil {
-			return err
-		}
-		var notified bool
-		if err := tx.QueryRow(ctx, `SELECT notified_at IS NOT NULL FROM policy_versions WHERE id = $1`, v.ID).Scan(&notified); err != nil {
-			return fmt.Errorf("policies: notify: %w", err)
-		}
-		if v.Status != Published || v.Number == 1 || notified {
-			return nil
-		}
-		var title string
-		var formID *int64
-		if err := tx.QueryRow(ctx, `SELECT p.title, (SELECT f.id FROM forms f WHERE f.policy_id = p.id AND f.kind = 'acknowledgement' AND f.closed_at IS NULL)
-			FROM policies p WHERE p.id = $1`, v.PolicyID).Scan(&title, &formID); err != nil {
-			return fmt.Errorf("policies: notify: %w", err)
-		}
-		if formID != nil {
-			rows, err := tx.Query(ctx, `SELECT p.id, p.given_name || ' ' || p.family_name, p.email FROM people p JOIN forms f ON f.id = $2
-				WHERE p.school_id = $1 AND p.kind = 'staff' AND p.left_at IS NULL AND p.email IS NOT NULL
-				  AND p.staff_role = ANY (f.audience_staff_roles) ORDER BY p.id`, schoolID, *formID)
-			if err != nil {
-				return fmt.Errorf("policies: notify: %w", err)
-			}
-			type person struct {
-				id          int64
-				name, email string
-			}
-			people, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (person, error) {
-				var p person
-				return p, r.Scan(&p.id, &p.name, &p.email)
-			})
-			if err != nil {
-				return fmt.Errorf("policies: notify: %w", err)
-			}
-			for _, p := range people {
-				subject := "New version to read and sign: " + title
-				text := fmt.Sprintf("Dear %s,\n\nVersion %d of the %s has been approved and published. It replaces the version you signed before, so please read it and sign it again:\n%s/forms/%d\n",
-					p.name, v.Number, title, baseURL, *formID)
-				if !v.Major {
-					subject = "Updated: " + title
-					text = fmt.Sprintf("Dear %s,\n\nVersion %d of the %s has been published. The changes are minor, so you do not need to sign it again. You can read it here:\n%s/forms/%d\n",
-						p.name, v.Number, title, baseURL, *formID)
-				}
-				if v.ChangeNote != "" {
-					text += "\nWhat has changed:\n" + v.ChangeNote + "\n"
-				}
-				_, queued, err := mail.Enqueue(ctx, tx, now, mail.Message{SchoolID: schoolID, To: p.email, ToName: p.name, Subject: subject, Text: text,
-					Kind: "policy_published", DedupeKey: fmt.Sprintf("school:%d:policy-version:%d:person:%d", schoolID, v.ID, p.id)})
-				if err != nil {
-					return err
-				}
-				if queued {
-					sent++
-				}
-			}
-		}
-		_, err = tx.Exec(ctx, `UPDATE policy_versions SET notified_at = $2 WHERE id = $1`, v.ID, now)
-		if err != nil {
-			return fmt.Errorf("policies: notify: %w", err)
-		}
-		return nil
+		var err error
+		sent, err = NotifyPublishedTx(ctx, tx, s.db.Now(), schoolID, versionID, baseURL)
+		return err
 	})
 	return sent, err
+}
+
+// NotifyPublishedTx is NotifyPublished inside the caller's transaction:
+// the one that publishes the version, so the version and its emails
+// commit together.
+func NotifyPublishedTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, versionID int64, baseURL string) (int, error) {
+	sent := 0
+	v, err := versionTx(ctx, tx, schoolID, versionID, true)
+	if err != nil {
+		return sent, err
+	}
+	var notified bool
+	if err := tx.QueryRow(ctx, `SELECT notified_at IS NOT NULL FROM policy_versions WHERE id = $1`, v.ID).Scan(&notified); err != nil {
+		return sent, fmt.Errorf("policies: notify: %w", err)
+	}
+	if v.Status != Published || v.Number == 1 || notified {
+		return sent, nil
+	}
+	var title string
+	var formID *int64
+	if err := tx.QueryRow(ctx, `SELECT p.title, (SELECT f.id FROM forms f WHERE f.policy_id = p.id AND f.kind = 'acknowledgement' AND f.closed_at IS NULL)
+		FROM policies p WHERE p.id = $1`, v.PolicyID).Scan(&title, &formID); err != nil {
+		return sent, fmt.Errorf("policies: notify: %w", err)
+	}
+	if formID != nil {
+		rows, err := tx.Query(ctx, `SELECT p.id, p.given_name || ' ' || p.family_name, p.email FROM people p JOIN forms f ON f.id = $2
+			WHERE p.school_id = $1 AND p.kind = 'staff' AND p.left_at IS NULL AND p.email IS NOT NULL
+			  AND p.staff_role = ANY (f.audience_staff_roles) ORDER BY p.id`, schoolID, *formID)
+		if err != nil {
+			return sent, fmt.Errorf("policies: notify: %w", err)
+		}
+		type person struct {
+			id          int64
+			name, email string
+		}
+		people, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (person, error) {
+			var p person
+			return p, r.Scan(&p.id, &p.name, &p.email)
+		})
+		if err != nil {
+			return sent, fmt.Errorf("policies: notify: %w", err)
+		}
+		for _, p := range people {
+			subject := "New version to read and sign: " + title
+			text := fmt.Sprintf("Dear %s,\n\nVersion %d of the %s has been approved and published. It replaces the version you signed before, so please read it and sign it again:\n%s/forms/%d\n",
+				p.name, v.Number, title, baseURL, *formID)
+			if !v.Major {
+				subject = "Updated: " + title
+				text = fmt.Sprintf("Dear %s,\n\nVersion %d of the %s has been published. The changes are minor, so you do not need to sign it again. You can read it here:\n%s/forms/%d\n",
+					p.name, v.Number, title, baseURL, *formID)
+			}
+			if v.ChangeNote != "" {
+				text += "\nWhat has changed:\n" + v.ChangeNote + "\n"
+			}
+			_, queued, err := mail.Enqueue(ctx, tx, now, mail.Message{SchoolID: schoolID, To: p.email, ToName: p.name, Subject: subject, Text: text,
+				Kind: "policy_published", DedupeKey: fmt.Sprintf("school:%d:policy-version:%d:person:%d", schoolID, v.ID, p.id)})
+			if err != nil {
+				return sent, err
+			}
+			if queued {
+				sent++
+			}
+		}
+	}
+	_, err = tx.Exec(ctx, `UPDATE policy_versions SET notified_at = $2 WHERE id = $1`, v.ID, now)
+	if err != nil {
+		return sent, fmt.Errorf("policies: notify: %w", err)
+	}
+	return sent, nil
 }
 
 // NotifyPending sends the emails of revisions published in the last week

@@ -151,10 +151,14 @@ type Store struct{ db *database.DB }
 // NewStore returns a Store.
 func NewStore(db *database.DB) *Store { return &Store{db: db} }
 
+// AfterPublish is more work done in the transaction that publishes a
+// version (telling its audience, say), so that both commit or neither.
+type AfterPublish func(ctx context.Context, tx pgx.Tx, v policies.Version) error
+
 // Publish publishes a policy version and, in the same transaction, opens
 // (or updates) the policy's staff acknowledgement form so the chosen staff
-// are asked to sign it.
-func (s *Store) Publish(ctx context.Context, schoolID, versionID int64, actor audit.Actor, in FormInput) (Form, error) {
+// are asked to sign it, then runs then.
+func (s *Store) Publish(ctx context.Context, schoolID, versionID int64, actor audit.Actor, in FormInput, then ...AfterPublish) (Form, error) {
 	if err := in.Validate(); err != nil {
 		return Form{}, err
 	}
@@ -169,8 +173,15 @@ func (s *Store) Publish(ctx context.Context, schoolID, versionID int64, actor au
 		if err := tx.QueryRow(ctx, `SELECT title FROM policies WHERE id = $1`, v.PolicyID).Scan(&title); err != nil {
 			return fmt.Errorf("signing: policy title: %w", err)
 		}
-		f, err = upsertPolicyFormTx(ctx, tx, now, schoolID, v.PolicyID, title, actor, in)
-		return err
+		if f, err = upsertPolicyFormTx(ctx, tx, now, schoolID, v.PolicyID, title, actor, in); err != nil {
+			return err
+		}
+		for _, after := range then {
+			if err := after(ctx, tx, v); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return f, err
 }

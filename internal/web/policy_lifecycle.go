@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"io"
 	"net/http"
 	"slices"
@@ -738,14 +740,15 @@ func (s *Server) policyPublishRevision(w http.ResponseWriter, r *http.Request) {
 		if !hasForm {
 			return "", apperr.New(apperr.Conflict, "This policy has no signing form yet: publish it from Publishing and signatures, choosing who signs it")
 		}
+		// The audience is told in the publishing transaction itself.
+		tell := func(ctx context.Context, tx pgx.Tx, ver policies.Version) error {
+			_, err := policies.NotifyPublishedTx(ctx, tx, s.db.Now(), v.school.ID, ver.ID, s.baseURL)
+			return err
+		}
 		_, err = s.signing.Publish(r.Context(), v.school.ID, open.ID, v.account.Actor(clientIP(r)),
-			signing.FormInput{Statement: form.Statement, AudienceRoles: form.AudienceRoles, Renewal: form.Renewal, DueOn: form.DueOn})
+			signing.FormInput{Statement: form.Statement, AudienceRoles: form.AudienceRoles, Renewal: form.Renewal, DueOn: form.DueOn}, tell)
 		if err != nil {
 			return "", err
-		}
-		if _, err := s.policies.NotifyPublished(r.Context(), v.school.ID, open.ID, s.baseURL); err != nil {
-			// Published; the review scheduler sends what could not be sent now.
-			s.log.Error("policy publish emails", "version", open.ID, "err", err)
 		}
 		return "published", nil
 	})
