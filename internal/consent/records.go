@@ -186,7 +186,7 @@ func (s *Store) Submit(ctx context.Context, in Submission) (Record, error) {
 		if err != nil {
 			return err
 		}
-		if err := validateSubmission(&in, f, items, parent, now); err != nil {
+		if err := validateSubmission(&in, f, items, now); err != nil {
 			return err
 		}
 		prev, _, err := s.ownCurrent(ctx, tx, f, in.PupilID, in.ParentID)
@@ -232,7 +232,7 @@ func (s *Store) Submit(ctx context.Context, in Submission) (Record, error) {
 	return rec, err
 }
 
-func validateSubmission(in *Submission, f signing.Form, items []Item, parent people.Person, now time.Time) error {
+func validateSubmission(in *Submission, f signing.Form, items []Item, now time.Time) error {
 	var v apperr.Validation
 	for _, it := range items {
 		field := fmt.Sprintf("item-%d", it.ID)
@@ -276,7 +276,6 @@ func validateSubmission(in *Submission, f signing.Form, items []Item, parent peo
 			v.Add("scan", msg)
 		}
 	}
-	_ = parent
 	return v.Err()
 }
 

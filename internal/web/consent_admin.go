@@ -179,7 +179,7 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 		s.fail(w, r, err)
 		return
 	}
-	f, items, children, err := s.consent.Consents(r.Context(), v.school.ID, id, "")
+	f, _, children, err := s.consent.Consents(r.Context(), v.school.ID, id, "")
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -232,7 +232,6 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 			view.ClassLinks = append(view.ClassLinks, templates.NavItem{Label: "Class " + c.Pupil.RegClass, Href: href})
 		}
 	}
-	_ = items
 	slices.SortFunc(view.ClassLinks, func(a, b templates.NavItem) int { return strings.Compare(a.Label, b.Label) })
 	view.Outstanding = view.Children - view.Returned
 	status := http.StatusOK

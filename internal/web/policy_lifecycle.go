@@ -96,6 +96,9 @@ func (s *Server) library(w http.ResponseWriter, r *http.Request, admin bool) {
 		return
 	}
 	view := templates.PolicyLibraryView{Layout: s.lifecycleLayout(r, "Policies"), Admin: admin, RuleText: rule.Describe(), WindowDays: strconv.Itoa(rule.WindowDays)}
+	if n, err := strconv.Atoi(r.URL.Query().Get("adopted")); err == nil {
+		view.Notice = fmt.Sprintf("%d %s added to the library as drafts: replace each placeholder text with your own", n, map[bool]string{true: "policy", false: "policies"}[n == 1])
+	}
 	for _, p := range list {
 		row := templates.PolicyLibraryRow{Title: p.Title, Href: fmt.Sprintf("/policies/%d", p.ID), Owner: orDash(p.OwnerName), Category: orDash(p.Category),
 			Statutory: p.Statutory, Current: "Not published yet", Approval: "–", Cycle: cycleLabel(p.ReviewCycleYears) + " (" + p.ApprovalLevel.Label() + ")",
@@ -895,8 +898,7 @@ func (s *Server) policyStarterAdopt(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	_ = n
-	http.Redirect(w, r, "/policies", http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/policies?adopted=%d", n), http.StatusSeeOther)
 }
 
 func (s *Server) starterPage(w http.ResponseWriter, r *http.Request, chosen []string, err error) {

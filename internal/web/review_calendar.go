@@ -21,7 +21,7 @@ func (s *Server) reviewCalendar(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, feedURL, notice string) {
 	v := viewerOf(r)
-	list, rule, err := s.policies.Library(r.Context(), v.school.ID)
+	list, _, err := s.policies.Library(r.Context(), v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -41,7 +41,6 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, feedURL, n
 		m.Rows = append(m.Rows, templates.ReviewCalendarRow{Date: p.NextReviewOn.Format("2 January"), Title: p.Title, Href: fmt.Sprintf("/policies/%d", p.ID),
 			Status: p.Status.Label(), StatusClass: statusClass(p.Status)})
 	}
-	_ = rule
 	since, err := reviews.NewFeeds(s.db).Active(r.Context(), v.account.ID)
 	if err != nil {
 		s.fail(w, r, err)

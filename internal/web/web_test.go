@@ -468,3 +468,21 @@ func pdfText(t *testing.T, pdf string) string {
 }
 
 func itoa[T int | int64](n T) string { return strconv.FormatInt(int64(n), 10) }
+
+func TestAdoptStarterPolicies(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	page := office.get("/policies/starter")
+	if page.status != 200 || !strings.Contains(page.body, `value="safeguarding"`) {
+		t.Fatalf("starter page: %d", page.status)
+	}
+	res := office.post("/policies/starter", url.Values{"starter": {"safeguarding", "pay"}})
+	if res.status != http.StatusSeeOther || res.location != "/policies?adopted=2" {
+		t.Fatalf("adopt: %d %s\n%s", res.status, res.location, res.body)
+	}
+	lib := office.get(res.location)
+	if !strings.Contains(lib.body, "2 policies added to the library") {
+		t.Fatal("the library does not say what was adopted")
+	}
+}
