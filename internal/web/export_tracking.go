@@ -164,11 +164,7 @@ func (s *Server) trackReport(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-compliance-report-%s.pdf"`, slug(v.school.Name), now.In(schooltime.London).Format("2006-01-02")))
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	_, _ = w.Write(buf.Bytes())
+	sendPDF(w, fmt.Sprintf("%s-compliance-report-%s.pdf", slug(v.school.Name), now.In(schooltime.London).Format("2006-01-02")), buf.Bytes())
 }
 
 // reviewsDue lists the policies due for review in the next three months

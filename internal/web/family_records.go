@@ -161,6 +161,7 @@ func (s *Server) familyRecordPDF(w http.ResponseWriter, r *http.Request) {
 	s.writeSignedCopyWithCertificate(w, r, rec.Reference)
 }
 
+// sendPDF sends a PDF as a download that no shared cache keeps.
 func sendPDF(w http.ResponseWriter, name string, data []byte) {
 	w.Header().Set("Content-Type", "application/pdf")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))

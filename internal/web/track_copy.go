@@ -2,9 +2,7 @@ package web
 
 import (
 	"bytes"
-	"fmt"
 	"net/http"
-	"strconv"
 )
 
 // writeSignedCopyWithCertificate sends the signed copy of the signature
@@ -27,9 +25,5 @@ func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.R
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.pdf"`, slug(rec.Copy.PolicyTitle), rec.Reference))
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
-	_, _ = w.Write(buf.Bytes())
+	sendPDF(w, slug(rec.Copy.PolicyTitle)+"-"+rec.Reference+".pdf", buf.Bytes())
 }
