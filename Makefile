@@ -18,8 +18,9 @@ build:
 test: deps test-deps lint
 	$(GO) run ./internal/database/dbtest/withdb $(GO) test -race -count=1 ./...
 
-## lint: gofmt, go vet and the generated-files check
+## lint: file sizes, gofmt, go vet and the generated-files check
 lint: check-generated
+	@scripts/check-sizes.sh
 	@out="$$(gofmt -l cmd internal templates web migrations)"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
