@@ -26,6 +26,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata"
@@ -211,8 +212,10 @@ SIGNOFF_SECURE_COOKIES, SIGNOFF_LOG_LEVEL (see README.md)
 
 // openDatabase connects to DATABASE_URL or, without it, to the private
 // cluster in the data folder, starting it when it is not running. close
-// stops the cluster again only if this call started it.
-func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (db *database.DB, closeAll func(), err error) {
+// stops the cluster again only if this call started it (or restarted it).
+// With supervise (serve), a private cluster whose postmaster dies is
+// restarted until close is called.
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger, supervise bool) (db *database.DB, closeAll func(), err error) {
 	if cfg.DatabaseURL != "" {
 		db, err := database.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
@@ -231,8 +234,9 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (db *databa
 	if err != nil {
 		return nil, nil, err
 	}
+	var restarted atomic.Bool
 	stopCluster := func() {
-		if started {
+		if started || restarted.Load() {
 			if err := cluster.Stop(context.Background()); err != nil {
 				log.Error("stopping PostgreSQL", "err", err)
 			}
@@ -247,11 +251,20 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger) (db *databa
 		stopCluster()
 		return nil, nil, err
 	}
-	return db, func() { db.Close(); stopCluster() }, nil
+	if !supervise {
+		return db, func() { db.Close(); stopCluster() }, nil
+	}
+	supCtx, stopSupervising := context.WithCancel(context.Background())
+	supDone := make(chan struct{})
+	go func() {
+		defer close(supDone)
+		_ = cluster.Supervise(supCtx, database.Supervision{OnRestart: func() { restarted.Store(true) }})
+	}()
+	return db, func() { stopSupervising(); <-supDone; db.Close(); stopCluster() }, nil
 }
 
 func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*database.DB) error) int {
-	db, closeAll, err := openDatabase(ctx, cfg, log)
+	db, closeAll, err := openDatabase(ctx, cfg, log, false)
 	if err != nil {
 		log.Error("database", "err", err)
 		return 1
@@ -298,7 +311,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	db, closeAll, err := openDatabase(ctx, cfg, log)
+	db, closeAll, err := openDatabase(ctx, cfg, log, true)
 	if err != nil {
 		log.Error("database", "err", err)
 		return 1

@@ -259,13 +259,28 @@ func (c *Cluster) removeStaleLock(path string) {
 	_ = os.Remove(path)
 }
 
+// isPostgres reports whether pid is a live postgres process: a killed
+// postmaster nobody has reaped yet is a zombie that still has its name.
 func isPostgres(pid int) bool {
 	comm, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "comm"))
 	if err != nil {
 		return false
 	}
 	name := strings.TrimSpace(string(comm))
-	return name == "postgres" || strings.HasPrefix(name, "postgres")
+	if name != "postgres" && !strings.HasPrefix(name, "postgres") {
+		return false
+	}
+	// /proc/PID/stat is "PID (comm) STATE ...": Z is a zombie, X dead.
+	stat, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	if err != nil {
+		return false
+	}
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		if st := stat[i+2]; st == 'Z' || st == 'X' {
+			return false
+		}
+	}
+	return true
 }
 
 // run runs one of the server binaries, as the unprivileged user when we
