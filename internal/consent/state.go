@@ -36,6 +36,10 @@ type ChildConsent struct {
 	Records  []Record // the current records that count
 	// ChildSigned and SchoolSigned are for agreements.
 	ChildSigned bool
+	// Left is true for a pupil who has left: nothing they were given
+	// counts any more (a leaver may not be photographed on a consent
+	// given while they were here).
+	Left bool
 }
 
 // NoPhotos reports whether no photo use is allowed (or nothing returned).
@@ -72,6 +76,10 @@ func (c ChildConsent) HasConflict() bool {
 // count: an item is given only when every parent who answered said yes.
 func effective(f signing.Form, items []Item, pupil people.Person, recs []Record, now time.Time) ChildConsent {
 	c := ChildConsent{Pupil: pupil, Items: map[int64]State{}, Conflict: map[int64]bool{}}
+	if pupil.LeftAt != nil && !pupil.LeftAt.After(now) {
+		c.Left = true
+		return c
+	}
 	for _, rec := range recs {
 		if !counts(f, rec, pupil, now) {
 			continue

@@ -90,6 +90,30 @@ type Record struct {
 	FormTitle  string
 	VersionID  int64
 	PersonID   int64
+	// AccountID is the account that submitted the signature (0 for none):
+	// the IP address and browser recorded are that account's.
+	AccountID int64
+}
+
+// DeviceShownTo reports whether the copy given to the account accountID
+// may show the IP address and browser recorded: only to the account that
+// gave them (the signer online; for a paper form or in class, the member
+// of staff who recorded it) and to the school office.
+func (rec Record) DeviceShownTo(accountID int64, office bool) bool {
+	return office || (accountID != 0 && accountID == rec.AccountID)
+}
+
+// WithoutDevice returns rec as a copy for anyone else: the certificate
+// says the IP address and browser are recorded but does not print them.
+// The stored record and its seal keep them.
+func (rec Record) WithoutDevice() Record {
+	if rec.Copy.Certificate == nil {
+		return rec
+	}
+	cert := *rec.Copy.Certificate
+	cert.IP, cert.UserAgent, cert.DeviceWithheld = "", "", true
+	rec.Copy.Certificate = &cert
+	return rec
 }
 
 // VerifyURL is the public page that checks a reference.
@@ -196,6 +220,7 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 			}
 		}
 	}
+	rec.AccountID = accountID
 	cert.IdentifiedBy, cert.Method, err = s.howIdentified(ctx, rec.SchoolID, accountID, signedAt, method, extra)
 	if err != nil {
 		return Record{}, err
@@ -401,9 +426,14 @@ func (s *Store) VerifyPDF(ctx context.Context, data []byte) (Result, error) {
 		rec.SignatureID, fileSHA).Scan(&issued); err != nil {
 		return Result{}, fmt.Errorf("evidence: issued copies: %w", err)
 	}
-	if !issued && rec.TextIntact {
+	// Not recorded as issued: it may still be the copy Signoff renders
+	// now, with or without the signer's IP address and browser.
+	for _, c := range []Record{rec, rec.WithoutDevice()} {
+		if issued || !rec.TextIntact {
+			break
+		}
 		var buf bytes.Buffer
-		if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
+		if err := pdf.WriteSignedCopy(&buf, c.Copy); err != nil {
 			return Result{}, err
 		}
 		now := sha256.Sum256(buf.Bytes())

@@ -21,7 +21,11 @@ type Certificate struct {
 	Answers      []Answer // consent answers, in the form's order
 	IP           string
 	UserAgent    string
-	VerifyURL    string // printed with its QR code
+	// DeviceWithheld marks a copy for someone other than the signer and
+	// the school office: the IP address and browser are left out (the
+	// record and its seal keep them).
+	DeviceWithheld bool
+	VerifyURL      string // printed with its QR code
 	// DrawnSignature is a PNG, or nil. An image that cannot be read is
 	// reported on the page rather than failing the copy.
 	DrawnSignature []byte
@@ -95,10 +99,14 @@ func (r *renderer) certificate() error {
 	if s := strings.TrimSpace(clean(c.TypedSignature)); s != "" {
 		rows = append(rows, row{label: "Typed signature", value: s})
 	}
+	ip, ua := orNone(clean(cert.IP)), orNone(clean(cert.UserAgent))
+	if cert.DeviceWithheld {
+		ip, ua = withheld, withheld
+	}
 	rows = append(rows,
 		row{label: "Server time", value: formatDateTime(c.SignedAt) + "; " + c.SignedAt.UTC().Format("2006-01-02T15:04:05Z")},
-		row{label: "IP address", value: orNone(clean(cert.IP)), mono: true},
-		row{label: "Browser (user agent)", value: orNone(clean(cert.UserAgent))},
+		row{label: "IP address", value: ip, mono: !cert.DeviceWithheld},
+		row{label: "Browser (user agent)", value: ua},
 		row{label: "SHA-256 of the version text", value: c.SHA256, mono: true},
 	)
 	if s := strings.TrimSpace(clean(c.Reference)); s != "" {
@@ -154,6 +162,10 @@ func (r *renderer) certificate() error {
 	}
 	return nil
 }
+
+// withheld stands for the IP address and browser on a copy for someone
+// other than the signer and the office.
+const withheld = "Recorded; shown only to the signer and the school office"
 
 func orNone(s string) string {
 	if strings.TrimSpace(s) == "" {

@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"net/http"
+
+	"signoff/internal/auth"
 )
 
 // writeSignedCopyWithCertificate sends the signed copy of the signature
@@ -19,6 +21,11 @@ func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.R
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	// The IP address and browser only for the one who gave them and the
+	// office (a co-parent's download leaves them out).
+	if v := viewerOf(r); !rec.DeviceShownTo(v.account.ID, v.account.Has(auth.Admin)) {
+		rec = rec.WithoutDevice()
 	}
 	var buf bytes.Buffer
 	if _, err := ev.Render(r.Context(), &buf, rec); err != nil {
