@@ -33,11 +33,11 @@ import (
 
 	"signoff/internal/audit"
 	"signoff/internal/auth"
+	"signoff/internal/background"
 	"signoff/internal/database"
 	"signoff/internal/demo"
+	"signoff/internal/jobs"
 	"signoff/internal/mail"
-	"signoff/internal/reviews"
-	"signoff/internal/tracking"
 	"signoff/internal/web"
 )
 
@@ -53,6 +53,7 @@ type config struct {
 	SecureCookies bool   // SIGNOFF_SECURE_COOKIES
 	LogLevel      string // SIGNOFF_LOG_LEVEL
 	BaseURL       string // SIGNOFF_BASE_URL
+	JobsPollOnly  bool   // SIGNOFF_JOBS_POLL_ONLY
 	Mail          mail.Config
 }
 
@@ -103,6 +104,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.SecureCookies = true
 	default:
 		return c, errors.New("SIGNOFF_SECURE_COOKIES must be true or false")
+	}
+	switch strings.ToLower(getenv("SIGNOFF_JOBS_POLL_ONLY")) {
+	case "", "0", "false", "no":
+	case "1", "true", "yes":
+		c.JobsPollOnly = true
+	default:
+		return c, errors.New("SIGNOFF_JOBS_POLL_ONLY must be true or false")
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "", "info", "debug", "warn", "error":
@@ -178,6 +186,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return importCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "reviews":
 		return reviewsCommand(ctx, cfg, log, args[1:], stdout, stderr)
+	case "jobs":
+		return jobsCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "health":
 		return health(cfg, stdout, stderr)
 	case "version", "--version", "-v":
@@ -202,6 +212,7 @@ commands:
   audit verify     check the audit log's hash chain (exit 1 when broken)
   import FILE...   import MIS exports (staff, pupils, contacts CSV); --dry-run only shows the changes, --school SLUG picks the school
   reviews [--at YYYY-MM-DD]  list policies due for review soon or overdue on that day (default today)
+  jobs [--all]     list background jobs queued, running and failed (--all: also finished ones), with counts by kind
   health           ask the running server on SIGNOFF_ADDR whether it is ready (for container health checks)
   version          print the version
 
@@ -344,16 +355,23 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	if !cfg.Mail.Enabled() {
 		log.Info("no SMTP server set: messages wait in the outbox (Outbox in the admin menu)")
 	}
-	sched := &reviews.Scheduler{DB: db, Log: log.With("component", "reviews"), BaseURL: cfg.BaseURL}
-	schedCtx, stopSched := context.WithCancel(context.Background())
-	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); sched.Run(schedCtx) }()
-	defer func() { stopSched(); <-schedDone }()
-	chaser := &tracking.Scheduler{Store: tracking.NewStore(db), BaseURL: cfg.BaseURL, Log: log.With("component", "reminders")}
-	chaseCtx, stopChase := context.WithCancel(context.Background())
-	chaseDone := make(chan struct{})
-	go func() { defer close(chaseDone); chaser.Run(chaseCtx) }()
-	defer func() { stopChase(); <-chaseDone }()
+	reg := background.NewRegistry(background.Deps{DB: db, BaseURL: cfg.BaseURL, Log: log})
+	worker, err := jobs.New(db, reg, jobs.Options{Log: riverLog(log), PollOnly: cfg.JobsPollOnly})
+	if err != nil {
+		log.Error("jobs", "err", err)
+		return 1
+	}
+	if err := worker.Start(context.WithoutCancel(ctx)); err != nil {
+		log.Error("jobs", "err", err)
+		return 1
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := worker.Stop(stopCtx); err != nil {
+			log.Error("stopping jobs", "err", err)
+		}
+	}()
 	keys, err := sessionKeys(cfg)
 	if err != nil {
 		log.Error("session keys", "err", err)
@@ -479,3 +497,26 @@ func portSuffix(addr string) string {
 	}
 	return ":" + port
 }
+
+// riverLog is log for River's own lines: warnings and errors only, unless
+// the log level is debug.
+func riverLog(log *slog.Logger) *slog.Logger {
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		return log
+	}
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
+}
+
+// minLevel drops records below its level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (m minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= m.level && m.Handler.Enabled(ctx, l)
+}
+func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
+	return minLevel{m.Handler.WithAttrs(a), m.level}
+}
+func (m minLevel) WithGroup(g string) slog.Handler { return minLevel{m.Handler.WithGroup(g), m.level} }

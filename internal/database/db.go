@@ -22,12 +22,21 @@ type DB struct {
 	Now  func() time.Time
 }
 
+// DefaultMaxConns is the pool size when url does not set pool_max_conns:
+// the web requests share it with the job queue (River holds one
+// connection to listen for new jobs, and each running job uses one).
+const DefaultMaxConns = 20
+
 // Open connects to url, checks the connection and returns a DB whose clock
-// is the wall clock in UTC.
+// is the wall clock in UTC. The pool holds at most DefaultMaxConns
+// connections unless url says otherwise (?pool_max_conns=N).
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("database: parse url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	if cfg.ConnConfig.RuntimeParams == nil {
 		cfg.ConnConfig.RuntimeParams = map[string]string{}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/rivermigrate"
 
 	"signoff/migrations"
 )
@@ -58,7 +60,9 @@ func Migrations() ([]Migration, error) {
 }
 
 // Migrate applies every migration not yet applied, each in its own
-// transaction, while holding a session advisory lock.
+// transaction, while holding a session advisory lock: first River's own
+// (the job queue's tables, see internal/jobs), then Signoff's. applied
+// counts Signoff's.
 func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 	all, err := Migrations()
 	if err != nil {
@@ -75,6 +79,11 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 	defer func() {
 		_, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLock))
 	}()
+	if n, err := migrateRiver(ctx, db, conn.Conn()); err != nil {
+		return 0, err
+	} else if n > 0 {
+		slog.Info("River migrations applied", "count", n)
+	}
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version int PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return 0, fmt.Errorf("database: migrate: create schema_migrations: %w", err)
@@ -109,4 +118,47 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 		applied++
 	}
 	return applied, nil
+}
+
+// migrateRiver applies River's migrations (its river_job, river_leader,
+// river_queue, ... tables) on conn, each in its own transaction (one of
+// them adds an enum value that a later statement uses).
+func migrateRiver(ctx context.Context, db *DB, conn *pgx.Conn) (int, error) {
+	m, err := rivermigrate.New(riverpgxv5.New(db.Pool), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return 0, fmt.Errorf("database: river migrations: %w", err)
+	}
+	n := 0
+	for {
+		var step int
+		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			res, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, &rivermigrate.MigrateOpts{MaxSteps: 1})
+			if err != nil {
+				return err
+			}
+			step = len(res.Versions)
+			return nil
+		})
+		if err != nil {
+			return n, fmt.Errorf("database: river migrations: %w", err)
+		}
+		if step == 0 {
+			return n, nil
+		}
+		n += step
+	}
+}
+
+// RiverVersion is the newest River schema version this build applies (the
+// test harness names its template database after it).
+func RiverVersion() int {
+	m, err := rivermigrate.New(riverpgxv5.New(nil), &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return 0
+	}
+	all := m.AllVersions()
+	if len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].Version
 }

@@ -4,11 +4,12 @@
 // the private calendar feeds (iCalendar) governors subscribe to, and the
 // list behind `signoff reviews`.
 //
-// The job runs at start-up and then daily on every server; a row in
-// job_runs per day, inserted under a PostgreSQL advisory lock in the same
-// transaction as the work, makes it run exactly once per day across
-// servers, and one alert row per policy, state and review date makes an
-// email go once however often the job runs or restarts.
+// The job is River's periodic "review_scan" (ScanArgs, worked by Worker):
+// the leader among the running servers enqueues it hourly; a row in
+// job_runs per day, inserted in the same transaction as the work, makes
+// the work happen once per day however often the job runs (a second run
+// waits on that row's unique key, then skips), and one alert row per
+// policy, state and review date makes an email go once.
 package reviews
 
 import (
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"signoff/internal/audit"
 	"signoff/internal/database"
@@ -28,17 +30,39 @@ import (
 // Job is the scheduler's name in job_runs.
 const Job = "policy_reviews"
 
-// lockKey is the advisory lock that serialises runs across servers.
-const lockKey = 0x726576696577 // "review"
-
 // Scheduler flags reviews that are due.
 type Scheduler struct {
 	DB      *database.DB
 	Log     *slog.Logger
 	BaseURL string // the site's address, for links in emails
-	// Every is how often a server checks whether today's run is done
-	// (default an hour); the run itself happens once a day.
-	Every time.Duration
+}
+
+// ScanArgs is the periodic job that runs the day's review scan.
+type ScanArgs struct{}
+
+// Kind names the job.
+func (ScanArgs) Kind() string { return "review_scan" }
+
+// Worker runs ScanArgs jobs: Scheduler.RunOnce.
+type Worker struct {
+	river.WorkerDefaults[ScanArgs]
+	Scheduler *Scheduler
+}
+
+// Work does today's run unless it has been done.
+func (w *Worker) Work(ctx context.Context, _ *river.Job[ScanArgs]) error {
+	res, err := w.Scheduler.RunOnce(ctx)
+	if err != nil {
+		return err
+	}
+	if !res.Skipped {
+		log := w.Scheduler.Log
+		if log == nil {
+			log = slog.Default()
+		}
+		log.Info("review scan ran", "day", res.Day.Format(time.DateOnly), "due_soon", res.DueSoon, "overdue", res.Overdue, "emails", res.Emails)
+	}
+	return nil
 }
 
 // Result says what one run did.
@@ -57,9 +81,6 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Result, error) {
 	day := policies.Today(now)
 	res := Result{Day: day}
 	err := s.DB.InTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(lockKey)); err != nil {
-			return fmt.Errorf("reviews: lock: %w", err)
-		}
 		tag, err := tx.Exec(ctx, `INSERT INTO job_runs (job, run_on, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, Job, day, now)
 		if err != nil {
 			return fmt.Errorf("reviews: claim run: %w", err)
@@ -184,35 +205,6 @@ func ownersTx(ctx context.Context, tx pgx.Tx, schoolID, policyID int64) ([]recip
 		return nil, fmt.Errorf("reviews: owners: %w", err)
 	}
 	return out, nil
-}
-
-// Run runs the job now and then every s.Every until ctx ends; a run that
-// fails is logged and tried again at the next tick.
-func (s *Scheduler) Run(ctx context.Context) {
-	every := s.Every
-	if every <= 0 {
-		every = time.Hour
-	}
-	log := s.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	for {
-		res, err := s.RunOnce(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("review scheduler", "err", err)
-		case err == nil && !res.Skipped:
-			log.Info("review scheduler ran", "day", res.Day.Format(time.DateOnly), "due_soon", res.DueSoon, "overdue", res.Overdue, "emails", res.Emails)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-tick.C:
-		}
-	}
 }
 
 // Due is a policy due for review soon or overdue on a day.

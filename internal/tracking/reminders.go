@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
 	"signoff/internal/database"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
@@ -290,49 +290,42 @@ func (sc Schedule) Rounds(published time.Time, due *time.Time) []time.Time {
 const catchUp = 3 * 24 * time.Hour
 
 // Scheduler sends the schools' automatic reminders. RunOnce is safe with
-// several servers: an advisory lock lets one server work at a time, and
-// each round is a unique row written in the same transaction as its
-// emails, so no round is ever sent twice.
+// several servers at once: each round is a unique row written in the same
+// transaction as its emails (a second server waits on that row's key, then
+// skips), so no round is ever sent twice. It runs as River's periodic
+// "reminder_scan" job (ReminderArgs, worked by ReminderWorker).
 type Scheduler struct {
 	Store   *Store
 	BaseURL string
 	Log     *slog.Logger
-	Every   time.Duration // how often Run looks; 0: 15 minutes
 }
 
-// schedulerLock is the advisory lock key of the reminder scheduler.
-var schedulerLock = func() int64 {
-	h := fnv.New64a()
-	h.Write([]byte("signoff:reminder-scheduler"))
-	return int64(h.Sum64() >> 1)
-}()
+// ReminderArgs is the periodic job that sends the rounds that are due.
+type ReminderArgs struct{}
 
-// Run calls RunOnce now and every Every until ctx ends.
-func (sch *Scheduler) Run(ctx context.Context) {
-	every := sch.Every
-	if every <= 0 {
-		every = 15 * time.Minute
+// Kind names the job.
+func (ReminderArgs) Kind() string { return "reminder_scan" }
+
+// ReminderWorker runs ReminderArgs jobs: Scheduler.RunOnce.
+type ReminderWorker struct {
+	river.WorkerDefaults[ReminderArgs]
+	Scheduler *Scheduler
+}
+
+// Work sends the due rounds.
+func (w *ReminderWorker) Work(ctx context.Context, _ *river.Job[ReminderArgs]) error {
+	rounds, queued, err := w.Scheduler.RunOnce(ctx)
+	if err != nil {
+		return err
 	}
-	log := sch.Log
-	if log == nil {
-		log = slog.Default()
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		rounds, queued, err := sch.RunOnce(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Error("reminder scheduler", "err", err)
-		case rounds > 0:
-			log.Info("scheduled reminders queued", "rounds", rounds, "emails", queued)
+	if rounds > 0 {
+		log := w.Scheduler.Log
+		if log == nil {
+			log = slog.Default()
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+		log.Info("scheduled reminders queued", "rounds", rounds, "emails", queued)
 	}
+	return nil
 }
 
 // RunOnce runs every scheduled round that is due today (or was missed in
@@ -340,20 +333,6 @@ func (sch *Scheduler) Run(ctx context.Context) {
 // and how many emails they queued.
 func (sch *Scheduler) RunOnce(ctx context.Context) (rounds, queued int, err error) {
 	db := sch.Store.db
-	conn, err := db.Pool.Acquire(ctx)
-	if err != nil {
-		return 0, 0, fmt.Errorf("tracking: scheduler: %w", err)
-	}
-	defer conn.Release()
-	var locked bool
-	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, schedulerLock).Scan(&locked); err != nil {
-		return 0, 0, fmt.Errorf("tracking: scheduler: lock: %w", err)
-	}
-	if !locked {
-		return 0, 0, nil // another server is on it
-	}
-	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, schedulerLock) }()
-
 	now := db.Now()
 	today := londonDate(now)
 	type candidate struct {

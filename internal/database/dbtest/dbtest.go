@@ -115,6 +115,7 @@ func ensureTemplate(ctx context.Context) (string, error) {
 		h.Write([]byte(m.Name))
 		h.Write([]byte(m.SQL))
 	}
+	fmt.Fprintf(h, "river:%d", database.RiverVersion())
 	name := "signoff_tpl_" + hex.EncodeToString(h.Sum(nil))[:16]
 
 	admin, err := database.Open(ctx, withDatabase(serverURL, "postgres"))

@@ -1,0 +1,46 @@
+// Package background is the one list of Signoff's background work: every
+// River worker and every periodic job, registered by Register. Domain
+// packages own their job args and workers (see internal/jobs for how to
+// write one); this file only wires them up. To add periodic work, add a
+// jobs.Add line for its worker and a reg.Every line for its schedule.
+package background
+
+import (
+	"log/slog"
+	"time"
+
+	"signoff/internal/database"
+	"signoff/internal/jobs"
+	"signoff/internal/reviews"
+	"signoff/internal/tracking"
+)
+
+// Deps is what the workers need.
+type Deps struct {
+	DB      *database.DB
+	BaseURL string // the site's address, for links in emails
+	Log     *slog.Logger
+}
+
+// Register adds every worker and periodic job to reg.
+func Register(reg *jobs.Registry, d Deps) {
+	log := d.Log
+	if log == nil {
+		log = slog.Default()
+	}
+
+	// Policy reviews: the day's scan (once a day; the job looks hourly).
+	jobs.Add(reg, &reviews.Worker{Scheduler: &reviews.Scheduler{DB: d.DB, BaseURL: d.BaseURL, Log: log.With("component", "reviews")}})
+	reg.Every("review_scan", time.Hour, reviews.ScanArgs{})
+
+	// Automatic reminders: the rounds due today.
+	jobs.Add(reg, &tracking.ReminderWorker{Scheduler: &tracking.Scheduler{Store: tracking.NewStore(d.DB), BaseURL: d.BaseURL, Log: log.With("component", "reminders")}})
+	reg.Every("reminder_scan", 15*time.Minute, tracking.ReminderArgs{})
+}
+
+// NewRegistry returns a Registry with everything registered.
+func NewRegistry(d Deps) *jobs.Registry {
+	reg := jobs.NewRegistry()
+	Register(reg, d)
+	return reg
+}
