@@ -12,10 +12,12 @@ run: deps build
 
 ## build: the one static binary, bin/signoff
 build:
+	@[ -x $(BIN) ] || echo "Building Signoff (the first build downloads Go modules: a few minutes)..."
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/signoff
 
 ## test: formatting, vet, generated files, then every test against real PostgreSQL
 test: deps test-deps lint
+	@echo "Running every test against a throwaway PostgreSQL (a few minutes)..."
 	$(GO) run ./internal/database/dbtest/withdb $(GO) test -race -count=1 ./...
 
 ## lint: file sizes, gofmt, go vet and the generated-files check
@@ -39,11 +41,13 @@ check-generated:
 
 ## deps: make sure the PostgreSQL server binaries are here
 deps:
+	@scripts/deps.sh go
 	@scripts/deps.sh postgres
 
 ## test-deps: the tools the tests use (pdftotext, qpdf, chromium; Mailpit built from go.mod's tool line)
 test-deps:
 	@scripts/deps.sh test
+	@echo "Building Mailpit for the mail tests (the first time takes about two minutes)..."
 	@$(GO) tool -n mailpit >/dev/null
 
 ## bench: the trust-scale benchmark against real PostgreSQL (about 5 minutes); writes BENCHMARKS.md

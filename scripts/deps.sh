@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Checks for what Signoff needs on this machine and, when run as root on
 # Debian, installs what is missing. Otherwise prints what to install.
+#   scripts/deps.sh go         Go (only checked: it says where to get it)
 #   scripts/deps.sh postgres   the PostgreSQL server (initdb, pg_ctl)
 #   scripts/deps.sh test       the tools the tests use
 set -euo pipefail
@@ -12,6 +13,13 @@ have_pg() {
 }
 
 case "${1:-postgres}" in
+  go)
+    if ! command -v "${GO:-go}" >/dev/null 2>&1; then
+      echo "Go is not installed (or not on PATH). Signoff needs Go 1.26 or newer: https://go.dev/dl/ (then add /usr/local/go/bin to PATH)." >&2
+      exit 1
+    fi
+    exit 0
+    ;;
   postgres)
     have_pg || missing+=(postgresql)
     ;;
@@ -26,10 +34,19 @@ esac
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing ${missing[*]} with apt-get..."
+  for p in "${missing[@]}"; do
+    case "$p" in
+      postgresql) echo "Installing PostgreSQL with apt-get (about a minute)..." ;;
+      chromium) echo "Installing chromium with apt-get for the browser tests (a few minutes)..." ;;
+      *) echo "Installing $p with apt-get..." ;;
+    esac
+  done
   export DEBIAN_FRONTEND=noninteractive
+  echo "  apt-get update..."
   apt-get update -qq
+  echo "  apt-get install ${missing[*]}..."
   apt-get install -y -qq "${missing[@]}" >/dev/null
+  echo "  installed ${missing[*]}."
   exit 0
 fi
 echo "Missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) and try again." >&2

@@ -308,11 +308,13 @@ func loadDemo(ctx context.Context, db *database.DB, out io.Writer, baseURL strin
 		return err
 	}
 	fmt.Fprintf(out, `
-Demo sign-in details (password for every demo account: %s)
+Demo sign-in details at %s/sign-in (password for every demo account: %s)
   office (admin):      %s
   member of staff:     %s
-  parent (%s): open %s/f/%s
-`, demo.Password, demo.AdminEmail, demo.StaffEmail, parentName, baseURL, link.Token)
+  headteacher:         %s
+  governor (chair):    %s
+  parent (%s), no password: open the family link %s/f/%s
+`, baseURL, demo.Password, demo.AdminEmail, demo.StaffEmail, demo.HeadEmail, demo.GovernorEmail, parentName, baseURL, link.Token)
 	return nil
 }
 

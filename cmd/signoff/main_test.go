@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"signoff/internal/database/dbtest"
+	"signoff/internal/demo"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -59,9 +60,23 @@ func TestDemoAndAuditVerifyCommands(t *testing.T) {
 	if code := run([]string{"demo"}, vars, &out, &errOut); code != 0 {
 		t.Fatalf("demo: exit %d\n%s", code, errOut.String())
 	}
-	if !strings.Contains(out.String(), "Loaded the demo school") || !strings.Contains(out.String(), "hollybrook-demo") {
-		t.Fatalf("demo output: %s", out.String())
+	for _, w := range []string{"Loaded the demo school", "hollybrook-demo", demo.AdminEmail, demo.StaffEmail, demo.HeadEmail, demo.GovernorEmail, "/f/"} {
+		if !strings.Contains(out.String(), w) {
+			t.Fatalf("demo output lacks %q: %s", w, out.String())
+		}
 	}
+	// The printed head and governor really are the head and a governor.
+	check, err := openTestDB(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for email, role := range map[string]string{demo.HeadEmail: "head", demo.GovernorEmail: "governor", demo.AdminEmail: "admin"} {
+		var has bool
+		if err := check.QueryRow(context.Background(), `SELECT $2 = ANY(roles) FROM accounts WHERE email = $1`, email, role).Scan(&has); err != nil || !has {
+			t.Errorf("%s: role %s %v (%v)", email, role, has, err)
+		}
+	}
+	check.Close()
 	out.Reset()
 	if code := run([]string{"demo"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "already loaded") {
 		t.Fatalf("second demo: %d %s", code, out.String())

@@ -45,10 +45,25 @@ const superuser = "signoff"
 // socketPathMax is the longest unix socket path Linux accepts, less a margin.
 const socketPathMax = 100
 
+// RootClusterHome is where NewCluster keeps a cluster, when running as
+// root, whose folder the unprivileged "postgres" user cannot reach (a data
+// folder under /root, for example): /var/lib/signoff/<hash of the path>/postgres.
+const RootClusterHome = "/var/lib/signoff"
+
 // NewCluster describes a cluster in dir; nothing is started or created.
 // When the process runs as root, the cluster runs as the unprivileged
-// "postgres" user (PostgreSQL refuses to run as root).
+// "postgres" user (PostgreSQL refuses to run as root); if that user cannot
+// reach dir, the cluster is kept under RootClusterHome instead (see
+// NewClusterWithHome).
 func NewCluster(dir string, log *slog.Logger) (*Cluster, error) {
+	return NewClusterWithHome(dir, RootClusterHome, log)
+}
+
+// NewClusterWithHome is NewCluster with the folder under which a cluster
+// the postgres user cannot reach is kept instead. The same dir always maps
+// to the same folder there (named after the SHA-256 of dir's absolute
+// path), so the cluster is found again on the next start.
+func NewClusterWithHome(dir, home string, log *slog.Logger) (*Cluster, error) {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -60,11 +75,7 @@ func NewCluster(dir string, log *slog.Logger) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Dir: abs, SocketDir: abs, BinDir: bin, Log: log, Settings: map[string]string{}}
-	if len(filepath.Join(abs, ".s.PGSQL.5432.lock")) > socketPathMax {
-		sum := sha256.Sum256([]byte(abs))
-		c.SocketDir = filepath.Join(os.TempDir(), "signoff-pg-"+hex.EncodeToString(sum[:6]))
-	}
+	c := &Cluster{Dir: abs, BinDir: bin, Log: log, Settings: map[string]string{}}
 	if os.Geteuid() == 0 {
 		u, err := user.Lookup("postgres")
 		if err != nil {
@@ -73,8 +84,55 @@ func NewCluster(dir string, log *slog.Logger) (*Cluster, error) {
 		uid, _ := strconv.Atoi(u.Uid)
 		gid, _ := strconv.Atoi(u.Gid)
 		c.runAs = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if blocked := c.unreachable(abs); blocked != "" {
+			if c.Initialised() {
+				return nil, fmt.Errorf("database: the private PostgreSQL in %s runs as the unprivileged user %q, which cannot enter %s; let it in (chmod o+x %s) or move the data folder", abs, "postgres", blocked, blocked)
+			}
+			if err := c.relocate(abs, home, blocked); err != nil {
+				return nil, err
+			}
+		}
+	}
+	c.SocketDir = c.Dir
+	if len(filepath.Join(c.Dir, ".s.PGSQL.5432.lock")) > socketPathMax {
+		sum := sha256.Sum256([]byte(c.Dir))
+		c.SocketDir = filepath.Join(os.TempDir(), "signoff-pg-"+hex.EncodeToString(sum[:6]))
 	}
 	return c, nil
+}
+
+// relocate moves the cluster's folder (not yet created) to
+// home/<hash of abs>/postgres, creating home (0755, root) and the hashed
+// folder (0700, owned by the postgres user), and notes there which folder it
+// stands in for.
+func (c *Cluster) relocate(abs, home, blocked string) error {
+	home, err := filepath.Abs(home)
+	if err != nil {
+		return fmt.Errorf("database: cluster home: %w", err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	slot := filepath.Join(home, hex.EncodeToString(sum[:8]))
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return fmt.Errorf("database: create %s for the private PostgreSQL: %w", home, err)
+	}
+	if err := os.Mkdir(slot, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return fmt.Errorf("database: create %s for the private PostgreSQL: %w", slot, err)
+	}
+	if err := c.own(slot); err != nil {
+		return err
+	}
+	if blocked := c.unreachable(filepath.Join(slot, "postgres")); blocked != "" {
+		return fmt.Errorf("database: the private PostgreSQL runs as the unprivileged user %q, which can enter neither the data folder nor %s (blocked at %s); set SIGNOFF_DATA to a folder it can reach or set DATABASE_URL", "postgres", home, blocked)
+	}
+	note := "This folder holds Signoff's private PostgreSQL cluster for\n" + abs +
+		"\nwhich the postgres user cannot reach. Back it up with `signoff backup`.\n"
+	if err := os.WriteFile(filepath.Join(slot, "FOR.txt"), []byte(note), 0o644); err != nil {
+		return fmt.Errorf("database: %w", err)
+	}
+	c.Dir = filepath.Join(slot, "postgres")
+	c.Log.Info("the private PostgreSQL runs as the postgres user, which cannot enter "+blocked+"; keeping the cluster outside the data folder",
+		"data", abs, "cluster", c.Dir)
+	return nil
 }
 
 // FindServerBinaries returns the folder holding initdb and pg_ctl: from
@@ -121,14 +179,17 @@ func (c *Cluster) Init(ctx context.Context) error {
 	if c.Initialised() {
 		return nil
 	}
+	if err := os.MkdirAll(filepath.Dir(c.Dir), 0o755); err != nil {
+		return fmt.Errorf("database: create cluster folder: %w", err)
+	}
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return fmt.Errorf("database: create cluster folder: %w", err)
 	}
 	if err := c.own(c.Dir); err != nil {
 		return err
 	}
-	if err := c.reachable(c.Dir); err != nil {
-		return err
+	if blocked := c.unreachable(c.Dir); blocked != "" {
+		return fmt.Errorf("database: the private PostgreSQL runs as the unprivileged user %q, which cannot enter %s; set SIGNOFF_DATA to a folder it can reach (for example /var/lib/signoff) or set DATABASE_URL", "postgres", blocked)
 	}
 	c.Log.Info("creating private PostgreSQL cluster", "dir", c.Dir)
 	out, err := c.run(ctx, "initdb", "-D", c.Dir, "-U", superuser, "--auth=trust",
@@ -317,27 +378,28 @@ func (c *Cluster) own(path string) error {
 	return os.Chmod(path, 0o700)
 }
 
-// reachable checks that the unprivileged user can reach path through its
-// parent folders (a cluster under /root cannot work, for example).
-func (c *Cluster) reachable(path string) error {
+// unreachable returns the first parent folder of path that the
+// unprivileged user cannot pass through, or "" when it can reach path (or
+// when we are not root). Folders that do not exist yet are skipped: Init
+// creates them open to pass through (0755).
+func (c *Cluster) unreachable(path string) string {
 	if c.runAs == nil {
-		return nil
+		return ""
 	}
 	for dir := filepath.Dir(path); ; dir = filepath.Dir(dir) {
 		fi, err := os.Stat(dir)
-		if err != nil {
-			return fmt.Errorf("database: %w", err)
+		if err == nil {
+			st, ok := fi.Sys().(*syscall.Stat_t)
+			mode := fi.Mode().Perm()
+			canPass := mode&0o001 != 0 ||
+				(ok && st.Uid == c.runAs.Uid && mode&0o100 != 0) ||
+				(ok && st.Gid == c.runAs.Gid && mode&0o010 != 0)
+			if !canPass {
+				return dir
+			}
 		}
-		st, ok := fi.Sys().(*syscall.Stat_t)
-		mode := fi.Mode().Perm()
-		canPass := mode&0o001 != 0 ||
-			(ok && st.Uid == c.runAs.Uid && mode&0o100 != 0) ||
-			(ok && st.Gid == c.runAs.Gid && mode&0o010 != 0)
-		if !canPass {
-			return fmt.Errorf("database: the private PostgreSQL runs as the unprivileged user %q, which cannot enter %s; set SIGNOFF_DATA to a folder it can reach (for example /var/lib/signoff) or set DATABASE_URL", "postgres", dir)
-		}
-		if dir == "/" {
-			return nil
+		if dir == "/" || dir == "." {
+			return ""
 		}
 	}
 }

@@ -37,6 +37,8 @@ const (
 	Password      = "hollybrook-demo"
 	AdminEmail    = "kholloway@hollybrook.example.sch.uk" // Karen Holloway, school business manager
 	StaffEmail    = "dokafor@hollybrook.example.sch.uk"   // Daniel Okafor, teacher, has not signed the AUP yet
+	HeadEmail     = "hashcroft@hollybrook.example.sch.uk" // Helen Ashcroft, headteacher (staff code AS01)
+	GovernorEmail = "rstanton@hollybrook.example.sch.uk"  // Richard Stanton, chair of governors
 	HeadStaffCode = "AS01"
 )
 

@@ -29,27 +29,13 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 var actor = audit.System("mis test")
 
-// samplesDir finds shared/samples/mis by walking up from the working
-// directory (it sits next to the repository).
-func samplesDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		cand := filepath.Join(dir, "shared", "samples", "mis")
-		if st, err := os.Stat(cand); err == nil && st.IsDir() {
-			return cand
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatalf("the MIS sample exports were not found: looked for shared/samples/mis in every folder above %s "+
-				"(they belong next to the repository, e.g. ../shared/samples/mis from its root)", must(os.Getwd()))
-		}
-		dir = parent
-	}
-}
+// samplesDir holds our own MIS-shaped exports of a fictional school
+// (Larkrise Primary), as messy as real ones: staff.csv is UTF-8 with a byte
+// order mark and CRLF, with blank lines, quoted commas and an apostrophe in
+// a staff code; pupils.csv is Windows-1252 (Zoë, Inès) with CRLF, mixed
+// year spellings (Reception, Year 1, Y2, 4) and unused columns; contacts.csv
+// is UTF-8 with LF, blank lines, and mobiles written with and without +44.
+func samplesDir(testing.TB) string { return "testdata" }
 
 func must[T any](v T, _ error) T { return v }
 
@@ -91,19 +77,11 @@ func sampleRows(t testing.TB, name string) []map[string]string {
 	return out
 }
 
-// expectedParents counts the distinct parents of contacts.csv: one per
-// email address, and one per name and mobile among those without one.
-func expectedParents(t testing.TB) int {
-	emails, others := map[string]bool{}, map[string]bool{}
-	for _, r := range sampleRows(t, "contacts.csv") {
-		if r["Email"] != "" {
-			emails[strings.ToLower(r["Email"])] = true
-		} else {
-			others[r["Forename"]+"|"+r["Surname"]+"|"+r["Mobile"]] = true
-		}
-	}
-	return len(emails) + len(others)
-}
+// expectedParents is the number of distinct parents and carers in
+// testdata/contacts.csv (78 rows): 56 distinct email addresses, and 7
+// people without one told apart by name and mobile: 6 fathers, and a
+// childminder listed for two pupils with her mobile written two ways.
+func expectedParents(testing.TB) int { return 63 }
 
 func newSchool(t testing.TB, db *database.DB, slug string) schools.School {
 	t.Helper()
@@ -212,8 +190,8 @@ func TestSamplesImportCleanlyAndAgainChangesNothing(t *testing.T) {
 			t.Errorf("%s: unknown headers %v", f.Name, f.UnknownHeaders)
 		}
 	}
-	wantCounts(t, prev, mis.Staff, mis.Counts{New: 44})
-	wantCounts(t, prev, mis.Pupils, mis.Counts{New: 210})
+	wantCounts(t, prev, mis.Staff, mis.Counts{New: 24})
+	wantCounts(t, prev, mis.Pupils, mis.Counts{New: 42})
 	wantCounts(t, prev, mis.Contacts, mis.Counts{New: parents})
 	if n := count(t, db, `SELECT count(*) FROM people`); n != 0 {
 		t.Fatalf("preview wrote %d people", n)
@@ -223,59 +201,74 @@ func TestSamplesImportCleanlyAndAgainChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Summary() != fmt.Sprintf("new %d, changed 0, unchanged 0, leavers 0", 44+210+parents) {
+	if rep.Summary() != fmt.Sprintf("new %d, changed 0, unchanged 0, leavers 0", 24+42+parents) {
 		t.Fatalf("summary %q", rep.Summary())
 	}
 	for q, want := range map[string]int{
-		`SELECT count(*) FROM people WHERE kind = 'staff' AND left_at IS NULL`:                        44,
-		`SELECT count(*) FROM people WHERE kind = 'pupil' AND left_at IS NULL`:                        210,
+		`SELECT count(*) FROM people WHERE kind = 'staff' AND left_at IS NULL`:                        24,
+		`SELECT count(*) FROM people WHERE kind = 'pupil' AND left_at IS NULL`:                        42,
 		`SELECT count(*) FROM people WHERE kind = 'parent' AND left_at IS NULL`:                       parents,
 		`SELECT count(*) FROM guardianships`:                                                          len(sampleRows(t, "contacts.csv")),
-		`SELECT count(*) FROM people p JOIN accounts a ON a.id = p.account_id WHERE p.kind = 'staff'`: 44,
-		`SELECT count(*) FROM accounts WHERE 'governor' = ANY(roles)`:                                 9,
+		`SELECT count(*) FROM people p JOIN accounts a ON a.id = p.account_id WHERE p.kind = 'staff'`: 24,
+		`SELECT count(*) FROM accounts WHERE 'governor' = ANY(roles)`:                                 3,
 		`SELECT count(*) FROM accounts WHERE NOT 'staff' = ANY(roles)`:                                0,
 		`SELECT count(*) FROM audit_log WHERE action = 'import.applied'`:                              3,
-		// Siblings share one parent record: parents with two or more links.
-		`SELECT count(*) FROM (SELECT parent_id FROM guardianships GROUP BY parent_id HAVING count(*) > 1) x`: 25,
+		// Siblings share one parent record: parents with two or more links
+		// (the Carricks' and the Lindqvists' two parents each, and the childminder).
+		`SELECT count(*) FROM (SELECT parent_id FROM guardianships GROUP BY parent_id HAVING count(*) > 1) x`: 5,
 	} {
 		if got := count(t, db, q); got != want {
 			t.Errorf("%s: got %d, want %d", q, got, want)
 		}
 	}
 
-	// Names, dates and links as the files have them.
+	// Names, dates and links as the files have them (Zoë's ë is one byte
+	// in the Windows-1252 file).
 	ps := people.NewStore(db)
 	var id int64
-	if err := db.Pool.QueryRow(ctx, `SELECT id FROM people WHERE mis_id = 'B871234525002'`).Scan(&id); err != nil {
+	if err := db.Pool.QueryRow(ctx, `SELECT id FROM people WHERE mis_id = 'M938402124001'`).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
 	pupil, err := ps.Get(ctx, s.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pupil.GivenName != "Chloé" || pupil.FamilyName != "Chowdhury" || pupil.YearGroup == nil || *pupil.YearGroup != 0 ||
-		pupil.RegClass != "RB" || pupil.DateOfBirth == nil || pupil.DateOfBirth.Format("2006-01-02") != "2020-01-01" {
+	if pupil.GivenName != "Zoë" || pupil.FamilyName != "Ashdown" || pupil.YearGroup == nil || *pupil.YearGroup != 0 ||
+		pupil.RegClass != "RW" || pupil.DateOfBirth == nil || pupil.DateOfBirth.Format("2006-01-02") != "2020-06-08" {
 		t.Errorf("pupil: %+v", pupil)
 	}
 	guardians, err := ps.GuardiansOf(ctx, s.ID, id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(guardians) != 2 || guardians[0].Person.GivenName != "Isla" || guardians[0].Relationship != "Mother" ||
-		!guardians[0].ParentalResponsibility || guardians[0].Priority != 1 || guardians[1].Priority != 2 {
+	if len(guardians) != 2 || guardians[0].Person.GivenName != "Rowena" || guardians[0].Relationship != "Mother" ||
+		!guardians[0].ParentalResponsibility || guardians[0].Priority != 1 || guardians[1].Priority != 2 ||
+		guardians[1].Person.GivenName != "Anwar" || guardians[1].ParentalResponsibility {
 		t.Errorf("guardians: %+v", guardians)
 	}
 	var staffName, code string
-	if err := db.Pool.QueryRow(ctx, `SELECT family_name, mis_id FROM people WHERE email = 'oobrien20@oakfield-primary.example.sch.uk'`).
-		Scan(&staffName, &code); err != nil || staffName != "O'Brien" || code != "O'20" {
-		t.Errorf("O'Brien: %q %q %v", staffName, code, err)
+	if err := db.Pool.QueryRow(ctx, `SELECT family_name, mis_id FROM people WHERE email = 'godonoghue3@larkrise-primary.example.sch.uk'`).
+		Scan(&staffName, &code); err != nil || staffName != "O'Donoghue" || code != "O'03" {
+		t.Errorf("O'Donoghue: %q %q %v", staffName, code, err)
 	}
-	// A childminder without an email, listed for two pupils, is one person.
-	if n := count(t, db, `SELECT count(*) FROM people WHERE kind = 'parent' AND given_name = 'Priya' AND family_name = 'Taylor' AND mobile = '07828340273'`); n != 1 {
-		t.Errorf("Priya Taylor: %d people", n)
+	// Quoted commas stay inside their field.
+	var jobTitle, surname string
+	if err := db.Pool.QueryRow(ctx, `SELECT job_title FROM people WHERE mis_id = 'PK02'`).Scan(&jobTitle); err != nil || jobTitle != "Teacher, Year 6 lead" {
+		t.Errorf("job title with a comma: %q %v", jobTitle, err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM guardianships g JOIN people p ON p.id = g.parent_id WHERE p.given_name = 'Priya' AND p.family_name = 'Taylor' AND p.email IS NULL`); n != 2 {
-		t.Errorf("Priya Taylor: %d links", n)
+	if err := db.Pool.QueryRow(ctx, `SELECT family_name FROM people WHERE mis_id = 'H938402124006'`).Scan(&surname); err != nil || surname != "Fairbairn, Hollis" {
+		t.Errorf("surname with a comma: %q %v", surname, err)
+	}
+	if n := count(t, db, `SELECT count(*) FROM people WHERE given_name = 'Aleksandra' AND family_name = 'Dvořák'`); n != 1 {
+		t.Errorf("Dvořák from the UTF-8 file: %d people", n)
+	}
+	// A childminder without an email, listed for two pupils with her
+	// mobile written two ways, is one person.
+	if n := count(t, db, `SELECT count(*) FROM people WHERE kind = 'parent' AND given_name = 'Verity' AND family_name = 'Ashgrove'`); n != 1 {
+		t.Errorf("Verity Ashgrove: %d people", n)
+	}
+	if n := count(t, db, `SELECT count(*) FROM guardianships g JOIN people p ON p.id = g.parent_id WHERE p.given_name = 'Verity' AND p.family_name = 'Ashgrove' AND p.email IS NULL`); n != 2 {
+		t.Errorf("Verity Ashgrove: %d links", n)
 	}
 
 	before := snapshot(t, db, s.ID)
@@ -283,8 +276,8 @@ func TestSamplesImportCleanlyAndAgainChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCounts(t, again, mis.Staff, mis.Counts{Unchanged: 44})
-	wantCounts(t, again, mis.Pupils, mis.Counts{Unchanged: 210})
+	wantCounts(t, again, mis.Staff, mis.Counts{Unchanged: 24})
+	wantCounts(t, again, mis.Pupils, mis.Counts{Unchanged: 42})
 	wantCounts(t, again, mis.Contacts, mis.Counts{Unchanged: parents})
 	if after := snapshot(t, db, s.ID); after != before {
 		t.Fatal("importing the same files again changed the database")
@@ -309,29 +302,29 @@ func TestBrokenFilesAreRefusedWholeWithEveryRowExplained(t *testing.T) {
 	audits := count(t, db, `SELECT count(*) FROM audit_log`)
 
 	staff := crlf(
-		"Staff Code,Title,Forename,Surname,Work Email,Role,Start Date",                           // 1
-		`BE01,Miss,Leila,"Begum, Jr",lbegum1@oakfield-primary.example.sch.uk,Teacher,21/09/2013`, // 2: a quoted comma, fine
+		"Staff Code,Title,Forename,Surname,Work Email,Role,Start Date",                            // 1
+		`WE01,Miss,Wren,"Ellery, Jr",wellery1@oakfield-primary.example.sch.uk,Teacher,21/09/2013`, // 2: a quoted comma, fine
 		"", // 3: blank
-		"XX01,Mr,Dup,Licate,LBEGUM1@oakfield-primary.example.sch.uk,Teacher,01/01/2020",  // 4: duplicate email
+		"XX01,Mr,Dup,Licate,WELLERY1@oakfield-primary.example.sch.uk,Teacher,01/01/2020", // 4: duplicate email
 		"XX02,Ms,Noah,Mail,,Teacher,01/01/2020",                                          // 5: no email
 		"XX03,Dr,Bad,Date,bdate@oakfield-primary.example.sch.uk,Teacher,31/02/2020",      // 6: no such day
 		"XX04,Mr,Odd,Role,orole@oakfield-primary.example.sch.uk,Chief Whistler,1/1/2020", // 7: unknown role
 	)
 	pupils := crlf(
 		"UPN,Legal Surname,Legal Forename,Year,Reg Group,Date of Birth", // 1
-		"M871234525001,Mensah,Emily,Reception,RB,12/03/2020",            // 2: fine
+		"M871234525001,Okoro,Tamsin,Reception,RB,12/03/2020",            // 2: fine
 		"A871234525001,Wrong,Check,Reception,RB,12/03/2020",             // 3: wrong check letter
 		"", // 4: blank
-		`B871234525002,"O'Brien, Smith",Siobhán,Year 15,RB,01/01/2020`, // 5: no such year
-		"Q871234525003,Smith,Grace,Reception,RB,2020-13-45",            // 6: bad date
+		`B871234525002,"O'Rourke, Lamb",Máire,Year 15,RB,01/01/2020`, // 5: no such year
+		"Q871234525003,Lamb,Perpetua,Reception,RB,2020-13-45",        // 6: bad date
 	)
 	l, _ := mis.UPNCheckLetter("871234599999")
 	unknownUPN := string(l) + "871234599999"
 	contacts := crlf(
-		"Pupil UPN,Forename,Surname,Relationship,Parental Responsibility,Priority,Email,Mobile,Address",                 // 1
-		"M871234525001,Anaya,Mensah,Mother,Yes,1,anaya.mensah338@example.net,07758448788,\"1 High Street\r\nOakfield\"", // 2-3
-		unknownUPN+",Ann,Other,Mother,Yes,1,ann.other@example.net,07700900001,",                                         // 4: unknown pupil
-		"M871234525001,Jack,Mensah,Father,Maybe,2,jack.mensah838@example.net,,",                                         // 5: bad PR
+		"Pupil UPN,Forename,Surname,Relationship,Parental Responsibility,Priority,Email,Mobile,Address",          // 1
+		"M871234525001,Ngozi,Okoro,Mother,Yes,1,ngozi.okoro@example.net,07700900123,\"4 Mill Lane\r\nLarkrise\"", // 2-3
+		unknownUPN+",Ann,Other,Mother,Yes,1,ann.other@example.net,07700900001,",                                  // 4: unknown pupil
+		"M871234525001,Felix,Okoro,Father,Maybe,2,felix.okoro@example.net,,",                                     // 5: bad PR
 	)
 	files := []mis.File{{Name: "contacts-broken.csv", Data: contacts}, {Name: "staff-broken.csv", Data: staff}, {Name: "pupils-broken.csv", Data: pupils}}
 
@@ -340,7 +333,7 @@ func TestBrokenFilesAreRefusedWholeWithEveryRowExplained(t *testing.T) {
 		line int
 		says string
 	}{
-		{"staff-broken.csv", 4, "duplicate email address lbegum1@oakfield-primary.example.sch.uk: it is also on line 2"},
+		{"staff-broken.csv", 4, "duplicate email address wellery1@oakfield-primary.example.sch.uk: it is also on line 2"},
 		{"staff-broken.csv", 5, "no email address for Noah Mail: staff need one to sign in"},
 		{"staff-broken.csv", 6, `the start date "31/02/2020" is not a date`},
 		{"staff-broken.csv", 7, `unknown staff role "Chief Whistler"`},
@@ -415,11 +408,11 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	if _, err := store.Apply(ctx, s.ID, actor, sampleFiles(t)); err != nil {
 		t.Fatal(err)
 	}
-	// Leila Begum (BE01) leaves; so does Emily Mensah with her parents,
+	// Tomasz Pawlak (PK02) leaves; so does Zoë Ashdown with her parents,
 	// who have no other child at the school.
-	const upn = "M871234525001"
+	const upn = "M938402124001"
 	leaving := []mis.File{
-		without(t, "staff.csv", func(l string) bool { return strings.HasPrefix(l, "BE01,") }),
+		without(t, "staff.csv", func(l string) bool { return strings.HasPrefix(l, "PK02,") }),
 		without(t, "pupils.csv", func(l string) bool { return strings.HasPrefix(l, upn) }),
 		without(t, "contacts.csv", func(l string) bool { return strings.HasPrefix(l, upn) }),
 	}
@@ -429,14 +422,14 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	parents := expectedParents(t)
-	wantCounts(t, rep, mis.Staff, mis.Counts{Unchanged: 43, Leavers: 1})
-	wantCounts(t, rep, mis.Pupils, mis.Counts{Unchanged: 209, Leavers: 1})
+	wantCounts(t, rep, mis.Staff, mis.Counts{Unchanged: 23, Leavers: 1})
+	wantCounts(t, rep, mis.Pupils, mis.Counts{Unchanged: 41, Leavers: 1})
 	wantCounts(t, rep, mis.Contacts, mis.Counts{Unchanged: parents - 2, Leavers: 2})
 
 	var leftAt *time.Time
 	var disabled bool
 	if err := db.Pool.QueryRow(ctx, `SELECT p.left_at, a.disabled_at IS NOT NULL FROM people p JOIN accounts a ON a.id = p.account_id
-		WHERE p.mis_id = 'BE01'`).Scan(&leftAt, &disabled); err != nil {
+		WHERE p.mis_id = 'PK02'`).Scan(&leftAt, &disabled); err != nil {
 		t.Fatal(err)
 	}
 	if leftAt == nil || !leftAt.Equal(db.Now()) || !disabled {
@@ -446,7 +439,7 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(staff) != 43 || slices.ContainsFunc(staff, func(p people.Person) bool { return p.MISID == "BE01" }) {
+	if len(staff) != 23 || slices.ContainsFunc(staff, func(p people.Person) bool { return p.MISID == "PK02" }) {
 		t.Fatalf("the leaver is still listed: %d staff", len(staff))
 	}
 	if n := count(t, db, `SELECT count(*) FROM people WHERE left_at IS NOT NULL`); n != 4 {
@@ -462,7 +455,7 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if again.Summary() != fmt.Sprintf("new 0, changed 0, unchanged %d, leavers 0", 43+209+parents-2) {
+	if again.Summary() != fmt.Sprintf("new 0, changed 0, unchanged %d, leavers 0", 23+41+parents-2) {
 		t.Fatalf("again: %s", again.Summary())
 	}
 
@@ -471,8 +464,8 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantCounts(t, back, mis.Staff, mis.Counts{Changed: 1, Unchanged: 43})
-	wantCounts(t, back, mis.Pupils, mis.Counts{Changed: 1, Unchanged: 209})
+	wantCounts(t, back, mis.Staff, mis.Counts{Changed: 1, Unchanged: 23})
+	wantCounts(t, back, mis.Pupils, mis.Counts{Changed: 1, Unchanged: 41})
 	wantCounts(t, back, mis.Contacts, mis.Counts{Changed: 2, Unchanged: parents - 2})
 	if n := count(t, db, `SELECT count(*) FROM people WHERE left_at IS NOT NULL`); n != 0 {
 		t.Fatalf("%d still marked as leavers", n)
@@ -480,7 +473,7 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM accounts WHERE disabled_at IS NOT NULL`); n != 0 {
 		t.Fatalf("%d accounts still disabled", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM people`); n != 44+210+parents {
+	if n := count(t, db, `SELECT count(*) FROM people`); n != 24+42+parents {
 		t.Fatalf("returners were duplicated: %d people", n)
 	}
 }
@@ -496,41 +489,41 @@ func TestChangesAreMatchedByCodeThenEmail(t *testing.T) {
 	}
 	staff := must(os.ReadFile(filepath.Join(samplesDir(t), "staff.csv")))
 	text := string(staff)
-	// A new address for BE01 (matched by code; the account follows), a
-	// new code for AL02 (matched by email), and a governor no longer.
-	text = strings.Replace(text, "lbegum1@oakfield-primary.example.sch.uk", "leila.begum@oakfield-primary.example.sch.uk", 1)
-	text = strings.Replace(text, "AL02,", "OA02,", 1)
-	text = strings.Replace(text, "MU31,Dr,Mia,Murphy,mmurphy31@oakfield-primary.example.sch.uk,Governor", "MU31,Dr,Mia,Murphy,mmurphy31@oakfield-primary.example.sch.uk,Volunteer", 1)
+	// A new address for PK02 (matched by code; the account follows), a
+	// new code for AD04 (matched by email), and a governor no longer.
+	text = strings.Replace(text, "tpawlak2@larkrise-primary.example.sch.uk", "tomasz.pawlak@larkrise-primary.example.sch.uk", 1)
+	text = strings.Replace(text, "AD04,", "ZA04,", 1)
+	text = strings.Replace(text, "RT20,Mrs,Farida,Rahmat,frahmat20@larkrise-primary.example.sch.uk,Governor", "RT20,Mrs,Farida,Rahmat,frahmat20@larkrise-primary.example.sch.uk,Volunteer", 1)
 	contacts := string(must(os.ReadFile(filepath.Join(samplesDir(t), "contacts.csv"))))
 	// A relationship changes, and a pupil loses a contact.
-	contacts = strings.Replace(contacts, "M871234525001,Miss,Jack,Mensah,Father,Yes,2", "M871234525001,Miss,Jack,Mensah,Stepfather,Yes,2", 1)
-	contacts = strings.Replace(contacts, "B871234525002,Ms,Emily,Chowdhury,Father,Yes,2,emily.chowdhury978@example.net,07186477158\n", "", 1)
+	contacts = strings.Replace(contacts, "M938402124001,Mr,Anwar,Ashdown,Father,No,2", "M938402124001,Mr,Anwar,Ashdown,Stepfather,No,2", 1)
+	contacts = strings.Replace(contacts, "U938402124005,Mr,Ignatius,Ingram,Father,No,2,ignatius4@example.net,+44 7700 900167\n", "", 1)
 	files := []mis.File{{Name: "staff.csv", Data: []byte(text)}, {Name: "contacts.csv", Data: []byte(contacts)}}
 	rep, err := store.Apply(ctx, s.ID, actor, files)
 	if err != nil {
 		t.Fatal(err)
 	}
 	parents := expectedParents(t)
-	wantCounts(t, rep, mis.Staff, mis.Counts{Changed: 3, Unchanged: 41})
+	wantCounts(t, rep, mis.Staff, mis.Counts{Changed: 3, Unchanged: 21})
 	wantCounts(t, rep, mis.Contacts, mis.Counts{Changed: 1, Unchanged: parents - 2, Leavers: 1})
-	if n := count(t, db, `SELECT count(*) FROM people WHERE kind = 'staff'`); n != 44 {
+	if n := count(t, db, `SELECT count(*) FROM people WHERE kind = 'staff'`); n != 24 {
 		t.Fatalf("%d staff", n)
 	}
 	var accountEmail string
-	if err := db.Pool.QueryRow(ctx, `SELECT a.email FROM people p JOIN accounts a ON a.id = p.account_id WHERE p.mis_id = 'BE01'`).Scan(&accountEmail); err != nil ||
-		accountEmail != "leila.begum@oakfield-primary.example.sch.uk" {
+	if err := db.Pool.QueryRow(ctx, `SELECT a.email FROM people p JOIN accounts a ON a.id = p.account_id WHERE p.mis_id = 'PK02'`).Scan(&accountEmail); err != nil ||
+		accountEmail != "tomasz.pawlak@larkrise-primary.example.sch.uk" {
 		t.Fatalf("account email %q %v", accountEmail, err)
 	}
-	if n := count(t, db, `SELECT count(*) FROM people WHERE mis_id = 'OA02' AND email = 'oali2@oakfield-primary.example.sch.uk'`); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM people WHERE mis_id = 'ZA04' AND email = 'yadeyemi4@larkrise-primary.example.sch.uk'`); n != 1 {
 		t.Fatal("the new staff code was not matched by email")
 	}
-	if n := count(t, db, `SELECT count(*) FROM people p JOIN accounts a ON a.id = p.account_id WHERE p.mis_id = 'MU31' AND 'governor' = ANY(a.roles)`); n != 0 {
+	if n := count(t, db, `SELECT count(*) FROM people p JOIN accounts a ON a.id = p.account_id WHERE p.mis_id = 'RT20' AND 'governor' = ANY(a.roles)`); n != 0 {
 		t.Fatal("a former governor kept the governor role")
 	}
 	if n := count(t, db, `SELECT count(*) FROM guardianships WHERE relationship = 'Stepfather'`); n != 1 {
 		t.Fatal("the relationship did not change")
 	}
-	if n := count(t, db, `SELECT count(*) FROM guardianships g JOIN people p ON p.id = g.pupil_id WHERE p.mis_id = 'B871234525002'`); n != 1 {
+	if n := count(t, db, `SELECT count(*) FROM guardianships g JOIN people p ON p.id = g.pupil_id WHERE p.mis_id = 'U938402124005'`); n != 1 {
 		t.Fatalf("the removed contact is still linked: %d links", n)
 	}
 }
