@@ -47,6 +47,7 @@ var version = "dev"
 // config is every setting, read once from the environment.
 type config struct {
 	DatabaseURL   string // DATABASE_URL; empty: run a private cluster in DataDir
+	MigrateURL    string // SIGNOFF_MIGRATE_DATABASE_URL: the owner, for migrations and grants
 	Addr          string // SIGNOFF_ADDR
 	DataDir       string // SIGNOFF_DATA
 	SessionKey    string // SIGNOFF_SESSION_KEY
@@ -60,6 +61,7 @@ type config struct {
 func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DatabaseURL: getenv("DATABASE_URL"),
+		MigrateURL:  getenv("SIGNOFF_MIGRATE_DATABASE_URL"),
 		Addr:        getenv("SIGNOFF_ADDR"),
 		DataDir:     getenv("SIGNOFF_DATA"),
 		SessionKey:  getenv("SIGNOFF_SESSION_KEY"),
@@ -67,6 +69,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
+	}
+	if c.MigrateURL != "" && c.DatabaseURL == "" {
+		return c, errors.New("SIGNOFF_MIGRATE_DATABASE_URL needs DATABASE_URL (the application's role) as well")
 	}
 	c.BaseURL = strings.TrimRight(getenv("SIGNOFF_BASE_URL"), "/")
 	if c.BaseURL == "" {
@@ -145,20 +150,36 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	case "serve":
 		return serve(ctx, cfg, log, args[1:], stdout)
 	case "migrate":
-		return withDatabase(ctx, cfg, log, func(db *database.DB) error {
-			n, err := db.Migrate(ctx)
-			if err == nil {
-				fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
-			}
-			return err
-		})
+		_, n, closeAll, err := openDatabase(ctx, cfg, log, true, false)
+		if err != nil {
+			log.Error("migrate", "err", err)
+			return 1
+		}
+		closeAll()
+		fmt.Fprintf(stdout, "applied %d migration(s)\n", n)
+		return 0
+	case "grants":
+		role := database.AppRole
+		if len(args) > 1 {
+			role = args[1]
+		} else if cfg.DatabaseURL != "" {
+			role = database.UserOf(cfg.DatabaseURL)
+		}
+		fmt.Fprintf(stdout, "-- Run as the owner of Signoff's tables, after `signoff migrate`, to let %s run the server.\n", role)
+		fmt.Fprint(stdout, database.GrantSQL(role))
+		return 0
 	case "demo":
-		return withDatabase(ctx, cfg, log, func(db *database.DB) error {
-			if _, err := db.Migrate(ctx); err != nil {
-				return err
-			}
-			return loadDemo(ctx, db, stdout, cfg.BaseURL)
-		})
+		db, _, closeAll, err := openDatabase(ctx, cfg, log, true, false)
+		if err != nil {
+			log.Error("demo", "err", err)
+			return 1
+		}
+		defer closeAll()
+		if err := loadDemo(ctx, db, stdout, cfg.BaseURL); err != nil {
+			log.Error("demo", "err", err)
+			return 1
+		}
+		return 0
 	case "audit":
 		if len(args) < 2 || args[1] != "verify" {
 			fmt.Fprintln(stderr, "usage: signoff audit verify")
@@ -208,6 +229,7 @@ func usage(w io.Writer) {
 commands:
   serve [--demo]   run the web server; --demo loads the demo school first if the database is empty
   migrate          apply database migrations
+  grants [ROLE]    print the SQL that gives ROLE (default: DATABASE_URL's user) the server's privileges
   demo             load the demo school (does nothing if it is there already)
   audit verify     check the audit log's hash chain (exit 1 when broken)
   import FILE...   import MIS exports (staff, pupils, contacts CSV); --dry-run only shows the changes, --school SLUG picks the school
@@ -221,29 +243,73 @@ SIGNOFF_SECURE_COOKIES, SIGNOFF_LOG_LEVEL (see README.md)
 `)
 }
 
-// openDatabase connects to DATABASE_URL or, without it, to the private
-// cluster in the data folder, starting it when it is not running. close
-// stops the cluster again only if this call started it (or restarted it).
-// With supervise (serve), a private cluster whose postmaster dies is
-// restarted until close is called.
-func openDatabase(ctx context.Context, cfg config, log *slog.Logger, supervise bool) (db *database.DB, closeAll func(), err error) {
+// openDatabase connects the application to DATABASE_URL or, without it,
+// to the private cluster in the data folder, starting it when it is not
+// running; with migrate it applies the migrations first. Migrations and
+// grants run as the schema's owner (the private cluster's superuser, or
+// SIGNOFF_MIGRATE_DATABASE_URL); the returned connection is the
+// application's role, which owns nothing (see internal/database/grants.go).
+// Without SIGNOFF_MIGRATE_DATABASE_URL an external DATABASE_URL does both,
+// as before, with a warning when its role owns the tables. close stops the
+// cluster again only if this call started it (or restarted it). With
+// supervise (serve), a private cluster whose postmaster dies is restarted
+// until close is called.
+func openDatabase(ctx context.Context, cfg config, log *slog.Logger, migrate, supervise bool) (db *database.DB, applied int, closeAll func(), err error) {
+	prepare := func(owner *database.DB, appRole string, create bool) error {
+		if migrate {
+			n, err := owner.Migrate(ctx)
+			if err != nil {
+				return err
+			}
+			applied = n
+		}
+		if create {
+			if err := owner.EnsureRole(ctx, appRole, ""); err != nil {
+				return err
+			}
+		}
+		return owner.Grant(ctx, appRole)
+	}
 	if cfg.DatabaseURL != "" {
+		if cfg.MigrateURL == "" {
+			db, err := database.Open(ctx, cfg.DatabaseURL)
+			if err != nil {
+				return nil, 0, nil, err
+			}
+			if migrate {
+				if applied, err = db.Migrate(ctx); err != nil {
+					db.Close()
+					return nil, 0, nil, err
+				}
+			}
+			warnIfOwner(ctx, db, log)
+			return db, applied, db.Close, nil
+		}
+		owner, err := database.Open(ctx, cfg.MigrateURL)
+		if err != nil {
+			return nil, 0, nil, err
+		}
+		err = prepare(owner, database.UserOf(cfg.DatabaseURL), false)
+		owner.Close()
+		if err != nil {
+			return nil, 0, nil, err
+		}
 		db, err := database.Open(ctx, cfg.DatabaseURL)
 		if err != nil {
-			return nil, nil, err
+			return nil, 0, nil, err
 		}
-		return db, db.Close, nil
+		return db, applied, db.Close, nil
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-		return nil, nil, fmt.Errorf("data folder: %w", err)
+		return nil, 0, nil, fmt.Errorf("data folder: %w", err)
 	}
 	cluster, err := database.NewCluster(filepath.Join(cfg.DataDir, "postgres"), log)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	started, err := cluster.Start(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
 	var restarted atomic.Bool
 	stopCluster := func() {
@@ -255,15 +321,29 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger, supervise b
 	}
 	if err := cluster.EnsureDatabase(ctx, "signoff"); err != nil {
 		stopCluster()
-		return nil, nil, err
+		return nil, 0, nil, err
 	}
-	db, err = database.Open(ctx, cluster.URL("signoff"))
+	owner, err := database.Open(ctx, cluster.URL("signoff"))
 	if err != nil {
 		stopCluster()
-		return nil, nil, err
+		return nil, 0, nil, err
+	}
+	err = prepare(owner, database.AppRole, true)
+	owner.Close()
+	if err != nil {
+		stopCluster()
+		return nil, 0, nil, err
+	}
+	appURL, err := database.WithUser(cluster.URL("signoff"), database.AppRole, "")
+	if err == nil {
+		db, err = database.Open(ctx, appURL)
+	}
+	if err != nil {
+		stopCluster()
+		return nil, 0, nil, err
 	}
 	if !supervise {
-		return db, func() { db.Close(); stopCluster() }, nil
+		return db, applied, func() { db.Close(); stopCluster() }, nil
 	}
 	supCtx, stopSupervising := context.WithCancel(context.Background())
 	supDone := make(chan struct{})
@@ -271,11 +351,24 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger, supervise b
 		defer close(supDone)
 		_ = cluster.Supervise(supCtx, database.Supervision{OnRestart: func() { restarted.Store(true) }})
 	}()
-	return db, func() { stopSupervising(); <-supDone; db.Close(); stopCluster() }, nil
+	return db, applied, func() { stopSupervising(); <-supDone; db.Close(); stopCluster() }, nil
+}
+
+// warnIfOwner warns when the application connects as a role that owns
+// the signatures table (or is a superuser): it could then disable the
+// triggers that keep evidence unchangeable.
+func warnIfOwner(ctx context.Context, db *database.DB, log *slog.Logger) {
+	var owns bool
+	err := db.Pool.QueryRow(ctx, `SELECT r.rolsuper OR coalesce(pg_has_role(current_user, c.relowner, 'USAGE'), false)
+		FROM pg_roles r LEFT JOIN pg_class c ON c.oid = to_regclass('public.signatures') WHERE r.rolname = current_user`).Scan(&owns)
+	if err == nil && owns {
+		log.Warn("DATABASE_URL connects as the owner of the tables (or a superuser), which could change evidence: " +
+			"set SIGNOFF_MIGRATE_DATABASE_URL to the owner and DATABASE_URL to a role that owns nothing (see README, \"Roles\")")
+	}
 }
 
 func withDatabase(ctx context.Context, cfg config, log *slog.Logger, fn func(*database.DB) error) int {
-	db, closeAll, err := openDatabase(ctx, cfg, log, false)
+	db, _, closeAll, err := openDatabase(ctx, cfg, log, false, false)
 	if err != nil {
 		log.Error("database", "err", err)
 		return 1
@@ -324,16 +417,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	db, closeAll, err := openDatabase(ctx, cfg, log, true)
+	db, n, closeAll, err := openDatabase(ctx, cfg, log, true, true)
 	if err != nil {
 		log.Error("database", "err", err)
 		return 1
 	}
 	defer closeAll()
-	if n, err := db.Migrate(ctx); err != nil {
-		log.Error("migrate", "err", err)
-		return 1
-	} else if n > 0 {
+	if n > 0 {
 		log.Info("migrations applied", "count", n)
 	}
 	if *withDemo {

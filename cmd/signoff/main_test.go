@@ -55,8 +55,14 @@ func TestSessionKeys(t *testing.T) {
 
 func TestDemoAndAuditVerifyCommands(t *testing.T) {
 	url := dbtest.NewURL(t)
-	vars := env(map[string]string{"DATABASE_URL": url})
+	// The server's role owns nothing; migrations run as the owner.
+	vars := env(map[string]string{"DATABASE_URL": dbtest.AppURL(t, url), "SIGNOFF_MIGRATE_DATABASE_URL": url})
 	var out, errOut bytes.Buffer
+	if code := run([]string{"grants"}, vars, &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "GRANT SELECT, INSERT ON public.\"signatures\" TO \"signoff_app\"") {
+		t.Fatalf("grants: exit %d\n%s", code, out.String())
+	}
+	out.Reset()
 	if code := run([]string{"demo"}, vars, &out, &errOut); code != 0 {
 		t.Fatalf("demo: exit %d\n%s", code, errOut.String())
 	}

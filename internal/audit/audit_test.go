@@ -16,7 +16,7 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 func TestChainVerifiesAndFindsTampering(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
+	db, owner := dbtest.NewWithOwner(t)
 	ctx := context.Background()
 	var schools [2]int64
 	for i, slug := range []string{"one", "two"} {
@@ -44,9 +44,9 @@ func TestChainVerifiesAndFindsTampering(t *testing.T) {
 		t.Fatalf("list: %d %v", len(entries), err)
 	}
 
-	// Tamper as a superuser would: lift the trigger, change one detail.
+	// Tamper as the database's superuser would: lift the trigger, change one detail.
 	victim := entries[1].ID
-	if _, err := db.Pool.Exec(ctx, `ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable;
+	if _, err := owner.Pool.Exec(ctx, `ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable;
 		UPDATE audit_log SET detail = '{"version": "2", "note": "x"}' WHERE id = `+itoa(victim)+`;
 		ALTER TABLE audit_log ENABLE TRIGGER audit_log_immutable;`); err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestChainVerifiesAndFindsTampering(t *testing.T) {
 
 func TestChainFindsARemovedEntry(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
+	db, owner := dbtest.NewWithOwner(t)
 	ctx := context.Background()
 	var school int64
 	_ = db.Pool.QueryRow(ctx, `INSERT INTO schools (slug, name) VALUES ('one', 'One') RETURNING id`).Scan(&school)
@@ -73,7 +73,7 @@ func TestChainFindsARemovedEntry(t *testing.T) {
 	}
 	entries, _ := audit.List(ctx, db, school, 10)
 	middle := entries[1].ID
-	if _, err := db.Pool.Exec(ctx, `ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable;
+	if _, err := owner.Pool.Exec(ctx, `ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable;
 		DELETE FROM audit_log WHERE id = `+itoa(middle)+`;
 		ALTER TABLE audit_log ENABLE TRIGGER audit_log_immutable;`); err != nil {
 		t.Fatal(err)

@@ -56,6 +56,7 @@ type Record struct {
 	IP           string
 	UserAgent    string
 	Language     string
+	Seal         string // set when the record is made (see signing.SealFields)
 }
 
 const recordColumns = `s.id, s.reference, s.form_id, coalesce(s.pupil_id, 0), s.person_id, p.given_name || ' ' || p.family_name, s.part,
@@ -221,7 +222,7 @@ func (s *Store) Submit(ctx context.Context, in Submission) (Record, error) {
 		}
 		if err := audit.Record(ctx, tx, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: action,
 			Subject: "signature " + rec.Reference, Detail: map[string]string{"form": fmt.Sprint(f.ID), "pupil": fmt.Sprint(pupil.ID),
-				"parent": fmt.Sprint(parent.ID), "method": string(method), "answers": describeAnswers(items, answers)}}); err != nil {
+				"parent": fmt.Sprint(parent.ID), "method": string(method), "answers": describeAnswers(items, answers), "seal": rec.Seal}}); err != nil {
 			return err
 		}
 		if in.Deliver != nil {
@@ -422,13 +423,22 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, now time.Time, f signing.
 		Answers: a.answers, TypedName: a.typed, Method: a.method, SignedAt: now, AcademicYear: schooltime.AcademicYear(now), KeyStage: keyStage,
 		SupersedesID: a.supersedes, PaperDate: a.paperDate, HasScan: a.scan != nil, HasDrawing: drawn != nil, TextSHA256: f.TextSHA256,
 		IP: a.actor.IP, UserAgent: a.ua, Language: a.lang}
+	answers := encodeAnswers(a.answers)
+	sf := signing.SealFields{SchoolID: f.SchoolID, FormID: f.ID, PersonID: a.person.ID, PupilID: a.pupil.ID, VersionSHA256: f.TextSHA256,
+		Statement: f.Statement, TypedName: a.typed, Drawn: drawn, Answers: answers, AcademicYear: rec.AcademicYear, Method: a.method,
+		AccountID: a.actor.AccountID, IP: a.actor.IP, UserAgent: a.ua, Reference: ref, SupersedesID: a.supersedes, SignedAt: now,
+		Part: a.part, WitnessID: a.witness, PaperDate: a.paperDate, KeyStage: ks, Language: a.lang}
+	if recordedBy != nil {
+		sf.RecordedBy = *recordedBy
+	}
+	rec.Seal = sf.Seal()
 	err = tx.QueryRow(ctx, `INSERT INTO signatures (school_id, form_id, person_id, pupil_id, version_sha256, statement, typed_name, drawn_signature,
 			answers, academic_year, method, account_id, ip, user_agent, reference, supersedes_id, signed_at, part, witness_id, recorded_by,
-			paper_date, key_stage, language)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) RETURNING id`,
-		f.SchoolID, f.ID, a.person.ID, pupilID, f.TextSHA256, f.Statement, a.typed, drawn, encodeAnswers(a.answers), rec.AcademicYear,
+			paper_date, key_stage, language, seal)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) RETURNING id`,
+		f.SchoolID, f.ID, a.person.ID, pupilID, f.TextSHA256, f.Statement, a.typed, drawn, answers, rec.AcademicYear,
 		a.method, database.NullID(a.actor.AccountID), a.actor.IP, a.ua, ref, database.NullID(a.supersedes), now, a.part, database.NullID(a.witness), recordedBy,
-		a.paperDate, ks, a.lang).Scan(&rec.ID)
+		a.paperDate, ks, a.lang, rec.Seal).Scan(&rec.ID)
 	if err != nil {
 		return Record{}, fmt.Errorf("consent: record: %w", err)
 	}
@@ -514,7 +524,7 @@ func (s *Store) Change(ctx context.Context, schoolID, formID, pupilID, parentID,
 		}
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: action, Subject: "signature " + rec.Reference,
 			Detail: map[string]string{"form": fmt.Sprint(formID), "pupil": fmt.Sprint(pupilID), "parent": fmt.Sprint(parentID),
-				"item": item.Label, "now": map[bool]string{true: "yes", false: "no"}[value]}})
+				"item": item.Label, "now": map[bool]string{true: "yes", false: "no"}[value], "seal": rec.Seal}})
 	})
 	return rec, err
 }

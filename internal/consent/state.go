@@ -347,7 +347,7 @@ func (s *Store) SignChild(ctx context.Context, in ChildInput) (Record, error) {
 		}
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "agreement.child_signed",
 			Subject: "signature " + rec.Reference, Detail: map[string]string{"form": fmt.Sprint(f.ID), "pupil": fmt.Sprint(pupil.ID),
-				"witness": in.Witness.FullName()}})
+				"witness": in.Witness.FullName(), "seal": rec.Seal}})
 	})
 	return rec, err
 }
@@ -379,7 +379,7 @@ func (s *Store) SignSchool(ctx context.Context, schoolID, formID int64, signer p
 			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "agreement.school_signed",
-			Subject: "signature " + rec.Reference, Detail: map[string]string{"form": fmt.Sprint(f.ID)}})
+			Subject: "signature " + rec.Reference, Detail: map[string]string{"form": fmt.Sprint(f.ID), "seal": rec.Seal}})
 	})
 	return rec, err
 }

@@ -149,13 +149,16 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 		if len(ua) > 500 {
 			ua = ua[:500]
 		}
+		seal := SealFields{SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID, VersionSHA256: cur.SHA256,
+			Statement: f.Statement, TypedName: in.TypedName, Answers: []byte("{}"), AcademicYear: ay, Method: Web,
+			AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, Reference: ref, SignedAt: now, Language: "en"}.Seal()
 		err = tx.QueryRow(ctx, `INSERT INTO signatures (school_id, form_id, person_id, version_id, version_sha256, statement, typed_name,
-				academic_year, method, account_id, ip, user_agent, reference, signed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13)
+				academic_year, method, account_id, ip, user_agent, reference, signed_at, answers, part, language, seal)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13, '{}', '', 'en', $14)
 			ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
 			RETURNING id`,
 			in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay, database.NullID(in.Actor.AccountID),
-			in.Actor.IP, ua, ref, now).Scan(&sig.ID)
+			in.Actor.IP, ua, ref, now, seal).Scan(&sig.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// A second submit raced this one and won: show its signature.
 			sig, err = scanSignature(tx.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
@@ -175,7 +178,7 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 			AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, SignedAt: now, FormTitle: f.Title, VersionNumber: cur.Number}
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
 			Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(f.ID), "person": fmt.Sprint(p.ID),
-				"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web)}})
+				"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web), "seal": seal}})
 	})
 	if err != nil {
 		return Signature{}, false, err

@@ -111,6 +111,7 @@ func ensureTemplate(ctx context.Context) (string, error) {
 		return "", err
 	}
 	h := sha256.New()
+	h.Write([]byte(database.GrantSQL(database.AppRole)))
 	for _, m := range migs {
 		h.Write([]byte(m.Name))
 		h.Write([]byte(m.SQL))
@@ -147,6 +148,12 @@ func ensureTemplate(ctx context.Context) (string, error) {
 		return "", err
 	}
 	_, err = db.Migrate(ctx)
+	if err == nil {
+		err = admin.EnsureRole(ctx, database.AppRole, appPassword())
+	}
+	if err == nil {
+		err = db.Grant(ctx, database.AppRole)
+	}
 	db.Close()
 	if err != nil {
 		_, _ = conn.Exec(ctx, `DROP DATABASE `+name)
@@ -159,21 +166,60 @@ func ensureTemplate(ctx context.Context) (string, error) {
 }
 
 // New returns a fresh, migrated database for this test, dropped when the
-// test ends. Its clock is the wall clock; tests that need another set
-// db.Now.
+// test ends, connected as the application's role (database.AppRole), as
+// the server connects: every test proves the grants are enough. Its clock
+// is the wall clock; tests that need another set db.Now.
 func New(t testing.TB) *database.DB {
 	t.Helper()
-	url := NewURL(t)
-	db, err := database.Open(context.Background(), url)
-	if err != nil {
-		t.Fatalf("dbtest: %v", err)
-	}
-	t.Cleanup(db.Close)
+	db, _ := NewWithOwner(t)
 	return db
 }
 
+// NewWithOwner is New, and also returns a connection to the same database
+// as the server's superuser (the schema's owner), for tests that tamper
+// with records as an attacker with the database's own superuser would.
+// Both share one clock function only if the test sets them alike.
+func NewWithOwner(t testing.TB) (app, owner *database.DB) {
+	t.Helper()
+	url := NewURL(t)
+	owner, err := database.Open(context.Background(), url)
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(owner.Close)
+	app, err = database.Open(context.Background(), AppURL(t, url))
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	t.Cleanup(app.Close)
+	return app, owner
+}
+
+// AppURL is url (from NewURL) connecting as the application's role.
+func AppURL(t testing.TB, url string) string {
+	t.Helper()
+	u, err := database.WithUser(url, database.AppRole, appPassword())
+	if err != nil {
+		t.Fatalf("dbtest: %v", err)
+	}
+	return u
+}
+
+// appPassword is the application role's password on the test server:
+// none on a throwaway cluster (trust authentication over its socket);
+// with TEST_DATABASE_URL, the password of that URL, if it has one.
+func appPassword() string {
+	u, err := url.Parse(serverURL)
+	if err != nil || u.User == nil {
+		return ""
+	}
+	p, _ := u.User.Password()
+	return p
+}
+
 // NewURL creates a fresh, migrated database for this test and returns its
-// URL; the database is dropped when the test ends.
+// URL as the server's superuser (the owner of the schema); the database
+// is dropped when the test ends. AppURL turns it into the application's.
 func NewURL(t testing.TB) string {
 	t.Helper()
 	once.Do(setup)

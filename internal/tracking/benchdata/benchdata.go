@@ -17,6 +17,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/policies"
 	"signoff/internal/schooltime"
+	"signoff/internal/signing"
 )
 
 // Config sizes the trust.
@@ -295,12 +296,15 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 						continue
 					}
 					at := published.Add(time.Duration(rng.Int64N(int64(29 * 24 * time.Hour))))
-					sigs = append(sigs, []any{school, formID, p.id, versionID, sha, statement, p.name, ay, "web", "192.0.2." + fmt.Sprint(1+i%250),
-						"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36", nextRef(), at})
+					ip, ua, ref := "192.0.2."+fmt.Sprint(1+i%250), "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36", nextRef()
+					seal := signing.SealFields{SchoolID: school, FormID: formID, PersonID: p.id, VersionID: versionID, VersionSHA256: sha,
+						Statement: statement, TypedName: p.name, Answers: []byte("{}"), AcademicYear: ay, Method: signing.Web, IP: ip,
+						UserAgent: ua, Reference: ref, SignedAt: at, Language: "en"}.Seal()
+					sigs = append(sigs, []any{school, formID, p.id, versionID, sha, statement, p.name, ay, "web", ip, ua, ref, at.Truncate(time.Microsecond), seal})
 				}
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"signatures"}, []string{"school_id", "form_id", "person_id", "version_id", "version_sha256", "statement",
-				"typed_name", "academic_year", "method", "ip", "user_agent", "reference", "signed_at"}, pgx.CopyFromRows(sigs)); err != nil {
+				"typed_name", "academic_year", "method", "ip", "user_agent", "reference", "signed_at", "seal"}, pgx.CopyFromRows(sigs)); err != nil {
 				return fmt.Errorf("signatures: %w", err)
 			}
 			res.Signatures += len(sigs)
