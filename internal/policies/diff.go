@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"html"
 	"strings"
 	"time"
 	"unicode"
@@ -160,22 +159,3 @@ func tidy(in []Change) []Change {
 
 // Changed reports whether the comparison has any change.
 func (c Comparison) Changed() bool { return c.Added > 0 || c.Removed > 0 || len(c.Changes) > 1 }
-
-// HTML renders the comparison as escaped text with <ins> and <del>, each
-// announced to screen readers in words, for an element that keeps line
-// breaks (white-space: pre-wrap).
-func (c Comparison) HTML() string {
-	var sb strings.Builder
-	for _, ch := range c.Changes {
-		t := html.EscapeString(ch.Text)
-		switch ch.Op {
-		case Same:
-			sb.WriteString(t)
-		case Inserted:
-			sb.WriteString(`<ins class="app-ins"><span class="govuk-visually-hidden">[inserted: </span>` + t + `<span class="govuk-visually-hidden">]</span></ins>`)
-		case Deleted:
-			sb.WriteString(`<del class="app-del"><span class="govuk-visually-hidden">[deleted: </span>` + t + `<span class="govuk-visually-hidden">]</span></del>`)
-		}
-	}
-	return sb.String()
-}

@@ -16,27 +16,28 @@ import (
 // parent): TestGovernorAndHeadReachOnlyPolicyPages checks them.
 func init() {
 	for k, v := range map[string][]string{
-		"GET /policies":                      ADMIN,
-		"GET /policies/starter":              ADMIN,
-		"POST /policies/starter":             ADMIN,
-		"GET /policies/approval-settings":    ADMIN,
-		"POST /policies/approval-settings":   ADMIN,
-		"GET /policies/{policyID}":           ADMIN,
-		"GET /policies/{policyID}/compare":   ADMIN,
-		"GET /policies/{policyID}/revision":  ADMIN,
-		"POST /policies/{policyID}/revision": ADMIN,
-		"POST /policies/{policyID}/submit":   ADMIN,
-		"POST /policies/{policyID}/discard":  ADMIN,
-		"POST /policies/{policyID}/decision": ADMIN,
-		"POST /policies/{policyID}/meeting":  ADMIN,
-		"POST /policies/{policyID}/publish":  ADMIN,
-		"POST /policies/{policyID}/reviewed": ADMIN,
-		"GET /policies/{policyID}/settings":  ADMIN,
-		"POST /policies/{policyID}/settings": ADMIN,
-		"GET /reviews":                       ADMIN,
-		"POST /reviews/feed":                 ADMIN,
-		"POST /reviews/feed/revoke":          ADMIN,
-		"GET /calendar/{token}.ics":          ALL,
+		"GET /policies":                              ADMIN,
+		"GET /policies/starter":                      ADMIN,
+		"POST /policies/starter":                     ADMIN,
+		"GET /policies/approval-settings":            ADMIN,
+		"POST /policies/approval-settings":           ADMIN,
+		"GET /policies/{policyID}":                   ADMIN,
+		"GET /policies/{policyID}/compare":           ADMIN,
+		"GET /policies/{policyID}/approval-pack.pdf": ADMIN,
+		"GET /policies/{policyID}/revision":          ADMIN,
+		"POST /policies/{policyID}/revision":         ADMIN,
+		"POST /policies/{policyID}/submit":           ADMIN,
+		"POST /policies/{policyID}/discard":          ADMIN,
+		"POST /policies/{policyID}/decision":         ADMIN,
+		"POST /policies/{policyID}/meeting":          ADMIN,
+		"POST /policies/{policyID}/publish":          ADMIN,
+		"POST /policies/{policyID}/reviewed":         ADMIN,
+		"GET /policies/{policyID}/settings":          ADMIN,
+		"POST /policies/{policyID}/settings":         ADMIN,
+		"GET /reviews":                               ADMIN,
+		"POST /reviews/feed":                         ADMIN,
+		"POST /reviews/feed/revoke":                  ADMIN,
+		"GET /calendar/{token}.ics":                  ALL,
 	} {
 		expected[k] = v
 	}
@@ -145,9 +146,32 @@ func TestRevisionDraftToPublishedThroughHTTP(t *testing.T) {
 	// The governor sees the changes marked, and asks for a change.
 	gov := a.signedIn(governorEmail)
 	gp := gov.get(path)
-	for _, want := range []string{`<ins class="app-ins"><span class="govuk-visually-hidden">[inserted: </span>`, "Lost devices", "Do you approve version 2?", "Lost devices section."} {
+	for _, want := range []string{`<ins class="app-ins"><span class="govuk-visually-hidden">inserted: </span>`, "Lost devices", "Do you approve version 2?", "Lost devices section.",
+		// Rendered, with a summary and links to each change and to the decision.
+		"1 change: in Lost devices", `<h4 class="app-diff-h app-diff-h4 app-diff--added">`, `href="#change-1"`, `id="change-1"`, `href="#decide"`, `id="decide"`,
+		`href="/policies/` + itoa(policyID) + `?whole=1#changes"`, `href="/policies/` + itoa(policyID) + `/approval-pack.pdf"`} {
 		if !strings.Contains(gp.body, want) {
-			t.Fatalf("the governor's page lacks %q", want)
+			t.Fatalf("the governor's page lacks %q\n%s", want, gp.body)
+		}
+	}
+	// By default only the changed section: the unchanged text is left out,
+	// and "show the whole document" shows it.
+	if strings.Contains(gp.body, "app-diff-h2") && !strings.Contains(gp.body, "not changed, not shown") {
+		t.Error("unchanged text is not left out")
+	}
+	whole := gov.get(path + "?whole=1")
+	if !strings.Contains(whole.body, "Show only the changed sections") || len(whole.body) <= len(gp.body) {
+		t.Errorf("the whole document is not shown: %d <= %d", len(whole.body), len(gp.body))
+	}
+	// The approval pack, for governors who read on paper.
+	pack := gov.get(path + "/approval-pack.pdf")
+	if pack.status != 200 || pack.header.Get("Content-Type") != "application/pdf" {
+		t.Fatalf("approval pack: %d %s", pack.status, pack.header.Get("Content-Type"))
+	}
+	packText := pdfText(t, pack.body)
+	for _, want := range []string{"Governors' approval pack", "1 change: in Lost devices", "NEW:", "Tell the office the same day", "Minute reference", "Lost devices section."} {
+		if !strings.Contains(packText, want) {
+			t.Errorf("the approval pack lacks %q:\n%s", want, packText)
 		}
 	}
 	noComment := gov.post(path+"/decision", url.Values{"version_id": {vid[1]}, "decision": {"reject"}})

@@ -258,8 +258,11 @@ func (s *Server) lifecyclePage(w http.ResponseWriter, r *http.Request, f *lifecy
 		if current != nil {
 			base = current.Body
 		}
-		cmp := policies.Compare(base, open.Body)
-		view.ChangesHTML, view.ChangeCount = cmp.HTML(), changeCount(cmp)
+		view.Diff = diffView(policies.CompareDocuments(base, open.Body), r.URL.Query().Get("whole") == "1", "/policies/"+ids,
+			"Version "+view.OpenNumber+" with its changes marked", 3)
+		if current != nil {
+			view.PackHref = "/policies/" + ids + "/approval-pack.pdf"
+		}
 		if open.Round > 0 {
 			approvers, err := s.policies.Approvers(ctx, v.school.ID, open.ID, open.Round)
 			if err != nil {
@@ -408,20 +411,6 @@ func (s *Server) lifecyclePage(w http.ResponseWriter, r *http.Request, f *lifecy
 	s.render(w, r, status, templates.PolicyLifecyclePage(view))
 }
 
-func changeCount(c policies.Comparison) string {
-	if !c.Changed() {
-		return "No changes."
-	}
-	return fmt.Sprintf("%s inserted, %s deleted.", pluralWords(c.Added), pluralWords(c.Removed))
-}
-
-func pluralWords(n int) string {
-	if n == 1 {
-		return "1 word"
-	}
-	return strconv.Itoa(n) + " words"
-}
-
 // policyCompare shows the changes between any two versions.
 func (s *Server) policyCompare(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
@@ -462,10 +451,11 @@ func (s *Server) policyCompare(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	cmp := policies.Compare(from.Body, to.Body)
+	page := fmt.Sprintf("/policies/%d/compare?from=%d&to=%d", id, from.Number, to.Number)
 	view := templates.PolicyCompareView{Layout: s.lifecycleLayout(r, "Changes: "+p.Title), Title: p.Title, BackHref: fmt.Sprintf("/policies/%d", id),
-		Heading: fmt.Sprintf("Changes from version %d to version %d", from.Number, to.Number), ChangeCount: changeCount(cmp), ChangesHTML: cmp.HTML(),
-		From: strconv.Itoa(from.Number), To: strconv.Itoa(to.Number), Action: fmt.Sprintf("/policies/%d/compare", id)}
+		Heading: fmt.Sprintf("Changes from version %d to version %d", from.Number, to.Number),
+		Diff:    diffView(policies.CompareDocuments(from.Body, to.Body), r.URL.Query().Get("whole") == "1", page, "Version "+strconv.Itoa(to.Number)+" with its changes marked", 2),
+		From:    strconv.Itoa(from.Number), To: strconv.Itoa(to.Number), Action: fmt.Sprintf("/policies/%d/compare", id)}
 	for _, ver := range versions {
 		view.Versions = append(view.Versions, templates.Option{Value: strconv.Itoa(ver.Number), Label: fmt.Sprintf("Version %d (%s)", ver.Number, strings.ToLower(ver.Status.Label()))})
 	}
@@ -586,8 +576,9 @@ func (s *Server) revisionPage(w http.ResponseWriter, r *http.Request, post bool)
 	if preview && strings.TrimSpace(in.Body) != "" {
 		view.PreviewHTML = policies.RenderBody(in.Body, p.Title)
 		if hasCurrent {
-			cmp := policies.Compare(current.Body, policies.NormaliseText(in.Body))
-			view.ChangesHTML, view.ChangeCount = cmp.HTML(), changeCount(cmp)
+			view.Diff = diffView(policies.CompareDocuments(current.Body, policies.NormaliseText(in.Body)), false, "", "Changes from the current version", 2)
+			view.Diff.WholeHref, view.Diff.ChangesHref = "", ""
+			view.HasDiff = true
 		}
 	}
 	s.render(w, r, status, templates.PolicyRevisionPage(view))

@@ -13,6 +13,7 @@ func (s *Server) policyRoutes() []route {
 		{"POST", "/policies/approval-settings", admin, s.approvalSettingsSave},
 		{"GET", "/policies/{policyID}", board, s.policyLifecycle},
 		{"GET", "/policies/{policyID}/compare", board, s.policyCompare},
+		{"GET", "/policies/{policyID}/approval-pack.pdf", board, s.policyApprovalPack},
 		{"GET", "/policies/{policyID}/revision", authors, s.policyRevisionForm},
 		{"POST", "/policies/{policyID}/revision", authors, s.policyRevisionSave},
 		{"POST", "/policies/{policyID}/submit", authors, s.policySubmit},
