@@ -81,6 +81,9 @@ func importCommand(ctx context.Context, cfg config, log *slog.Logger, args []str
 				fmt.Fprintf(stderr, "%s: the column %q was not recognised and is ignored\n", f.Name, h)
 			}
 		}
+		for _, w := range rep.Warnings() {
+			fmt.Fprintf(stderr, "warning: %s\n", w.Message)
+		}
 		if bad := rep.BadRows(); len(bad) > 0 {
 			for _, b := range bad {
 				fmt.Fprintln(stdout, b.String())

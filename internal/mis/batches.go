@@ -94,8 +94,10 @@ func (s *Store) SetMapping(ctx context.Context, schoolID, id int64, position int
 }
 
 // ApplyBatch applies a stored batch once: a second apply of the same
-// batch is refused, so pressing the button twice imports once.
-func (s *Store) ApplyBatch(ctx context.Context, schoolID, id int64, actor audit.Actor) (Report, error) {
+// batch is refused, so pressing the button twice imports once. A batch
+// whose report has warnings needs confirmed (the office ticked that they
+// have checked the people it changes).
+func (s *Store) ApplyBatch(ctx context.Context, schoolID, id int64, actor audit.Actor, confirmed bool) (Report, error) {
 	b, err := s.Batch(ctx, schoolID, id)
 	if err != nil {
 		return Report{}, err
@@ -103,7 +105,7 @@ func (s *Store) ApplyBatch(ctx context.Context, schoolID, id int64, actor audit.
 	if b.AppliedAt != nil {
 		return Report{}, apperr.New(apperr.Conflict, "This import has been applied already")
 	}
-	rep, err := s.apply(ctx, schoolID, actor, b.Files, func(tx pgx.Tx) error {
+	rep, err := s.apply(ctx, schoolID, actor, b.Files, confirmed, func(tx pgx.Tx) error {
 		var claimed bool
 		err := tx.QueryRow(ctx, `UPDATE import_batches SET applied_at = $3 WHERE school_id = $1 AND id = $2 AND applied_at IS NULL RETURNING true`,
 			schoolID, id, s.db.Now()).Scan(&claimed)

@@ -102,8 +102,12 @@ type FileReport struct {
 	Kind Kind // "" when it could not be recognised
 	Rows int  // data rows read (blank lines not counted)
 	Counts
-	BadRows        []BadRow // by line
-	UnknownHeaders []string // headers no field was found for, in file order
+	// Who changes: new people, changed ones with each field's old and new
+	// value, and leavers; Current is how many of this kind the school holds now.
+	NewPeople, ChangedPeople, LeavingPeople []PersonChange
+	Current                                 int
+	BadRows                                 []BadRow // by line
+	UnknownHeaders                          []string // headers no field was found for, in file order
 }
 
 // Report is what an import does, file by file in the order they are
@@ -166,14 +170,17 @@ func (s *Store) Preview(ctx context.Context, schoolID int64, files []File) (Repo
 
 // Apply imports files into the school in one transaction: all of it, or
 // nothing when any row is bad (an Invalid error, with the report saying
-// why). One audit entry ("import.applied") is recorded per file.
+// why). One audit entry ("import.applied") is recorded per file. Apply is
+// the command line's and the demo's: it does not stop at warnings (the
+// command prints them); the office's pages use ApplyBatch, which does.
 func (s *Store) Apply(ctx context.Context, schoolID int64, actor audit.Actor, files []File) (Report, error) {
-	return s.apply(ctx, schoolID, actor, files, nil)
+	return s.apply(ctx, schoolID, actor, files, true, nil)
 }
 
 // apply is Apply with an optional step run first in the same transaction
 // (ApplyBatch marks its batch applied there, so both happen or neither).
-func (s *Store) apply(ctx context.Context, schoolID int64, actor audit.Actor, files []File, first func(pgx.Tx) error) (Report, error) {
+// Unless confirmed, files whose report has warnings are refused.
+func (s *Store) apply(ctx context.Context, schoolID int64, actor audit.Actor, files []File, confirmed bool, first func(pgx.Tx) error) (Report, error) {
 	if len(files) == 0 {
 		return Report{}, apperr.New(apperr.Invalid, "Choose at least one file to import")
 	}
@@ -195,6 +202,9 @@ func (s *Store) apply(ctx context.Context, schoolID int64, actor audit.Actor, fi
 		rep = p.report()
 		if bad := rep.BadRows(); len(bad) > 0 {
 			return apperr.New(apperr.Invalid, "Nothing was imported: %d %s to be corrected first", len(bad), plural(len(bad), "row needs", "rows need"))
+		}
+		if !confirmed && rep.NeedsConfirmation() {
+			return errUnconfirmed()
 		}
 		if err := p.apply(ctx, tx, now); err != nil {
 			return err

@@ -114,10 +114,13 @@ func (p *plan) report() Report {
 		switch {
 		case p.staff != nil && p.staff.t == t:
 			fr.Counts = p.staff.counts
+			p.staff.people(&fr, p.state)
 		case p.pupils != nil && p.pupils.t == t:
 			fr.Counts = p.pupils.counts
+			p.pupils.people(&fr, p.state)
 		case p.contacts != nil && p.contacts.t == t:
 			fr.Counts = p.contacts.counts
+			p.contacts.people(&fr, p.state)
 		}
 		fr.BadRows = slices.Clone(t.bad)
 		sortBad(fr.BadRows)

@@ -107,11 +107,18 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request, actionErr er
 		view.Summary = b.Summary
 	}
 	if actionErr != nil {
-		view.Message = apperr.MessageOf(actionErr)
+		view.Errors = viewErrors(actionErr)
+		if len(view.Errors) == 0 {
+			view.Message = apperr.MessageOf(actionErr)
+		}
 		view.Layout.HasErrors = true
 	}
+	for _, w := range rep.Warnings() {
+		view.Warnings = append(view.Warnings, w.Message)
+	}
 	for i, f := range rep.Files {
-		fv := templates.ImportFileView{Name: f.Name, Kind: kindLabel(f.Kind), New: f.New, Changed: f.Changed, Unchanged: f.Unchanged, Leavers: f.Leavers}
+		fv := templates.ImportFileView{Name: f.Name, Kind: kindLabel(f.Kind), New: f.New, Changed: f.Changed, Unchanged: f.Unchanged, Leavers: f.Leavers,
+			NewPeople: importPeople(f.NewPeople), ChangedPeople: importPeople(f.ChangedPeople), LeavingPeople: importPeople(f.LeavingPeople), Index: i}
 		for j, h := range f.UnknownHeaders {
 			m := templates.ImportMappingField{ID: fmt.Sprintf("map-%d-%d", i, j), Name: fmt.Sprintf("map-%d-%s", i, h), Header: h,
 				Options: []templates.Option{{Value: mis.FieldIgnore, Label: "Ignore this column", Checked: true}}}
@@ -186,7 +193,7 @@ func (s *Server) importApply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.mis.ApplyBatch(r.Context(), v.school.ID, id, v.account.Actor(clientIP(r))); err != nil {
+	if _, err := s.mis.ApplyBatch(r.Context(), v.school.ID, id, v.account.Actor(clientIP(r)), r.PostFormValue("confirm") == "yes"); err != nil {
 		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Conflict {
 			s.importPage(w, r, err)
 			return
@@ -195,4 +202,19 @@ func (s *Server) importApply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/import/%d", id), http.StatusSeeOther)
+}
+
+func importPeople(cs []mis.PersonChange) []templates.ImportPerson {
+	out := make([]templates.ImportPerson, 0, len(cs))
+	for _, c := range cs {
+		p := templates.ImportPerson{Name: c.Name, Ref: c.Ref, Suspect: c.Suspect}
+		if c.Line > 0 {
+			p.Line = "line " + strconv.Itoa(c.Line)
+		}
+		for _, f := range c.Fields {
+			p.Fields = append(p.Fields, templates.ImportField{Field: f.Field, Old: f.Old, New: f.New})
+		}
+		out = append(out, p)
+	}
+	return out
 }

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"signoff/internal/demo"
 )
 
 // shots, when set (go test ./internal/web -run Browser -args -shots DIR),
@@ -112,4 +114,32 @@ func TestBrowserGovernorReadsTheChanges(t *testing.T) {
 		b.fatal("the whole document shows %d blocks", n)
 	}
 	b.fitsWidth("the whole document", phoneWidth)
+}
+
+// TestBrowserImportPreviewOnAPhone: the office checks a wrong file on a
+// phone: the people are listed, the warning shown, nothing scrolls sideways.
+func TestBrowserImportPreviewOnAPhone(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	data, err := os.ReadFile("testdata/other-school-staff.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := a.signedIn(demo.AdminEmail).upload("/admin/import", map[string]string{"other-school-staff.csv": string(data)})
+	b := newBrowser(t, a.ts.URL, phoneWidth, phoneHeight)
+	b.signIn(demo.AdminEmail, demo.Password)
+	if st := b.open(res.location); st != 200 {
+		b.fatal("preview: %d", st)
+	}
+	b.fitsWidth("the import preview", phoneWidth)
+	if w := b.text(".govuk-warning-text"); !strings.Contains(w, "more than a fifth") {
+		b.fatal("warning %q", w)
+	}
+	// The long list of leavers opens without JavaScript's help (a details element).
+	b.do("open the leavers", chromedp.Click(`#people-0-leaving summary`))
+	if n := run(b, "leavers shown", chromedp.Evaluate[int](`[...document.querySelectorAll("#people-0-leaving li")].filter(li => li.offsetParent !== null).length`)); n != 40 {
+		b.fatal("%d leavers visible", n)
+	}
+	b.fitsWidth("the import preview with the leavers open", phoneWidth)
+	b.screenshot("import-preview-phone")
 }

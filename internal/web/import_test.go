@@ -5,6 +5,8 @@ import (
 	"context"
 	"mime/multipart"
 	"net/http"
+	"net/url"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -97,4 +99,45 @@ func csvQuote(s string) string {
 		return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
 	}
 	return s
+}
+
+// A file from another school: the preview names the people it would add
+// and mark as leaving, warns, and applying needs the confirmation box.
+func TestImportOfAWrongFileNeedsConfirmation(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	data, err := os.ReadFile("testdata/other-school-staff.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := office.upload("/admin/import", map[string]string{"other-school-staff.csv": string(data)})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("upload: %d", res.status)
+	}
+	preview := office.get(res.location)
+	for _, want := range []string{"Who changes: other-school-staff.csv", "New: 3", "Callum Brennan", "Leaving (marked as left, not deleted): 40",
+		"as leavers: more than a fifth", `id="confirm"`} {
+		if !strings.Contains(preview.body, want) {
+			t.Fatalf("the preview lacks %q:\n%s", want, preview.body)
+		}
+	}
+	// A list longer than 25 starts closed; a short one open.
+	if !strings.Contains(preview.body, `<details class="govuk-details app-import-people" id="people-0-new" open>`) ||
+		!strings.Contains(preview.body, `<details class="govuk-details app-import-people" id="people-0-leaving">`) {
+		t.Error("the lists' open state is wrong")
+	}
+	unconfirmed := office.post(res.location+"/apply", nil)
+	if unconfirmed.status != http.StatusUnprocessableEntity || !strings.Contains(unconfirmed.body, `href="#confirm"`) || !strings.Contains(unconfirmed.body, `id="confirm-error"`) {
+		t.Fatalf("apply without confirmation: %d\n%s", unconfirmed.status, unconfirmed.body)
+	}
+	if n := a.id(`SELECT count(*) FROM people WHERE kind = 'staff' AND left_at IS NOT NULL`); n != 0 {
+		t.Fatalf("an unconfirmed import marked %d leavers", n)
+	}
+	if ok := office.post(res.location+"/apply", url.Values{"confirm": {"yes"}}); ok.status != http.StatusSeeOther {
+		t.Fatalf("confirmed apply: %d", ok.status)
+	}
+	if n := a.id(`SELECT count(*) FROM people WHERE kind = 'staff' AND left_at IS NOT NULL`); n != 40 {
+		t.Fatalf("%d leavers after the confirmed import", n)
+	}
 }
