@@ -4,6 +4,8 @@
 //	signoff serve [--demo]   run the web server (migrating first)
 //	signoff migrate          apply database migrations
 //	signoff demo             load the demo school into an empty database
+//	signoff school add ...   create a school and its first administrator
+//	signoff trust add|admin  create a trust, name its administrators
 //	signoff audit verify     check the audit log's hash chain
 //	signoff version          print the version
 package main
@@ -38,6 +40,7 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/jobs"
 	"signoff/internal/mail"
+	"signoff/internal/onboarding"
 	"signoff/internal/web"
 )
 
@@ -175,6 +178,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		defer closeAll()
+		if !isDemoOnly(ctx, db) {
+			fmt.Fprintln(stderr, "signoff demo: this database holds a real school, so the demo school is not loaded beside it (use an empty database, or another SIGNOFF_DATA folder, to try the demo)")
+			return 1
+		}
 		if err := loadDemo(ctx, db, stdout, cfg.BaseURL); err != nil {
 			log.Error("demo", "err", err)
 			return 1
@@ -203,6 +210,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return rc
 		}
 		return code
+	case "school":
+		return schoolCommand(ctx, cfg, log, args[1:], stdout, stderr)
+	case "trust":
+		return trustCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "import":
 		return importCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "reviews":
@@ -230,7 +241,13 @@ commands:
   serve [--demo]   run the web server; --demo loads the demo school first if the database is empty
   migrate          apply database migrations
   grants [ROLE]    print the SQL that gives ROLE (default: DATABASE_URL's user) the server's privileges
-  demo             load the demo school (does nothing if it is there already)
+  demo             load the demo school (does nothing if it is there already; refused beside a real school)
+  school add --name NAME --admin-email EMAIL [--admin-name NAME] [--slug SLUG] [--trust SLUG]
+                   create a school and its first administrator; prints a set-up link (single use, 7 days)
+  trust add --name NAME [--slug SLUG]
+                   create a trust (a group of schools)
+  trust admin --trust SLUG --email EMAIL [--name NAME]
+                   make someone a trust administrator; prints a set-up link when they have no password
   audit verify     check the audit log's hash chain (exit 1 when broken)
   import FILE...   import MIS exports (staff, pupils, contacts CSV); --dry-run only shows the changes, --school SLUG picks the school
   reviews [--at YYYY-MM-DD]  list policies due for review soon or overdue on that day (default today)
@@ -437,7 +454,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 				log.Error("demo", "err", err)
 				return 1
 			}
+		} else {
+			log.Warn("--demo ignored: this database holds a real school, and the demo is only loaded into an empty database")
 		}
+	}
+	// With no school yet, the site offers the first-run set-up page,
+	// protected by a code that only this log shows.
+	if code, err := onboarding.NewStore(db).NewSetupCode(ctx); err != nil {
+		log.Error("set-up code", "err", err)
+		return 1
+	} else if code != "" {
+		log.Info("no school yet: open the site and choose \"Set up your school\"", "setup_code", code)
+		fmt.Fprintf(stdout, "\nThis installation has no school yet. Open %s/set-up-school and enter this set-up code:\n\n  %s\n\n(It works until a school exists, and a new one is made each time the server starts.)\n", cfg.BaseURL, code)
 	}
 	sender := mail.NewSender(db, cfg.Mail, log)
 	mailCtx, stopMail := context.WithCancel(context.Background())
@@ -502,7 +530,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	return 0
 }
 
-// isDemoOnly reports whether the one school present is the demo school.
+// isDemoOnly reports whether the database holds no school but the demo
+// school (or none at all).
 func isDemoOnly(ctx context.Context, db *database.DB) bool {
 	var n int
 	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM schools WHERE slug <> $1`, demo.SchoolSlug).Scan(&n)

@@ -271,6 +271,9 @@ func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64,
 	if err != nil {
 		return "", fmt.Errorf("auth: create session: %w", err)
 	}
+	if _, err := tx.Exec(ctx, `UPDATE accounts SET last_signed_in_at = $2 WHERE id = $1`, accountID, now); err != nil {
+		return "", fmt.Errorf("auth: note sign-in: %w", err)
+	}
 	return token, nil
 }
 

@@ -39,15 +39,7 @@ func (s *Store) SetPassword(ctx context.Context, a Account, current, next, confi
 		}
 		v.Check(ok, "current_password", "Your current password is not right")
 	}
-	switch {
-	case len([]rune(next)) < MinPasswordLength:
-		v.Add("new_password", fmt.Sprintf("Your new password must be at least %d characters long; three random words work well", MinPasswordLength))
-	case len(next) > 200:
-		v.Add("new_password", "Your new password must be 200 characters or fewer")
-	case strings.EqualFold(next, a.Email):
-		v.Add("new_password", "Your new password must not be your email address")
-	}
-	v.Check(v.Has("new_password") || next == confirm, "confirm_password", "The two passwords are not the same")
+	CheckNewPassword(&v, a.Email, next, confirm)
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -62,6 +54,20 @@ func (s *Store) SetPassword(ctx context.Context, a Account, current, next, confi
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: a.SchoolID, At: s.db.Now(), Actor: a.Actor(ip),
 			Action: "account.password_set", Subject: fmt.Sprintf("account %d", a.ID)})
 	})
+}
+
+// CheckNewPassword adds the rules every chosen password must meet to v,
+// on the fields "new_password" and "confirm_password".
+func CheckNewPassword(v *apperr.Validation, email, next, confirm string) {
+	switch {
+	case len([]rune(next)) < MinPasswordLength:
+		v.Add("new_password", fmt.Sprintf("Your new password must be at least %d characters long; three random words work well", MinPasswordLength))
+	case len(next) > 200:
+		v.Add("new_password", "Your new password must be 200 characters or fewer")
+	case email != "" && strings.EqualFold(next, email):
+		v.Add("new_password", "Your new password must not be your email address")
+	}
+	v.Check(v.Has("new_password") || next == confirm, "confirm_password", "The two passwords are not the same")
 }
 
 // AssignableRoles are the roles an admin gives or takes away on a staff

@@ -63,6 +63,8 @@ var AppPrivileges = map[string]string{
 	"reminders":            "SELECT, INSERT, UPDATE",
 	"reminder_schedules":   "SELECT, INSERT, UPDATE",
 	"reminder_rounds":      "SELECT, INSERT, UPDATE",
+	"school_logos":         "SELECT, INSERT, UPDATE, DELETE",
+	"setup_codes":          "SELECT, INSERT, UPDATE, DELETE",
 }
 
 // GrantSQL is the SQL that gives role exactly AppPrivileges on the tables

@@ -17,6 +17,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/mail"
 	"signoff/internal/mis"
+	"signoff/internal/onboarding"
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/ratelimit"
@@ -62,6 +63,7 @@ type Server struct {
 	accounts    *auth.Store
 	policies    *policies.Store
 	signing     *signing.Store
+	onboarding  *onboarding.Store
 }
 
 // New returns a Server over db.
@@ -94,5 +96,7 @@ func New(db *database.DB, cfg Config) *Server {
 		accounts: auth.NewStore(db),
 		policies: policies.NewStore(db),
 		signing:  signing.NewStore(db),
+
+		onboarding: onboarding.NewStore(db),
 	}
 }

@@ -13,6 +13,10 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, safeNext(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
 	}
+	if need, err := s.onboarding.NeedsSetup(r.Context()); err == nil && need {
+		http.Redirect(w, r, "/set-up-school", http.StatusSeeOther)
+		return
+	}
 	v := templates.SignInView{Layout: s.layout(r, "Sign in"), Next: r.URL.Query().Get("next")}
 	if r.URL.Query().Get("signed_out") != "" {
 		v.Message = "You have signed out."

@@ -319,7 +319,7 @@ func TestTrustView(t *testing.T) {
 	a := newApp(t)
 	ctx := context.Background()
 	school := a.id(`SELECT id FROM schools`)
-	trust := a.id(`INSERT INTO trusts (name) VALUES ('Oakfield Learning Trust') RETURNING id`)
+	trust := a.id(`INSERT INTO trusts (name, slug) VALUES ('Oakfield Learning Trust', 'oakfield') RETURNING id`)
 	other := a.id(`INSERT INTO schools (slug, name, trust_id) VALUES ('ashgrove', 'Ashgrove Academy', $1) RETURNING id`, trust)
 	_ = a.id(`INSERT INTO schools (slug, name) VALUES ('elsewhere', 'Not In The Trust') RETURNING id`)
 	if _, err := a.db.Pool.Exec(ctx, `UPDATE schools SET trust_id = $1 WHERE id = $2`, trust, school); err != nil {

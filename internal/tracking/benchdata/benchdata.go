@@ -103,7 +103,7 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 	res.PasswordHash = hash
 	now := time.Now().UTC()
 	err = db.InTx(ctx, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, `INSERT INTO trusts (name) VALUES ('Benchmark Learning Trust') RETURNING id`).Scan(&res.TrustID); err != nil {
+		if err := tx.QueryRow(ctx, `INSERT INTO trusts (name, slug) VALUES ('Benchmark Learning Trust', 'benchmark') RETURNING id`).Scan(&res.TrustID); err != nil {
 			return err
 		}
 		n := cfg.Schools
