@@ -216,6 +216,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return trustCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "import":
 		return importCommand(ctx, cfg, log, args[1:], stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, cfg, log, args[1:], stdout, stderr)
+	case "restore":
+		return restoreCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "reviews":
 		return reviewsCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "jobs":
@@ -250,6 +254,8 @@ commands:
                    make someone a trust administrator; prints a set-up link when they have no password
   audit verify     check the audit log's hash chain (exit 1 when broken)
   import FILE...   import MIS exports (staff, pupils, contacts CSV); --dry-run only shows the changes, --school SLUG picks the school
+  backup FILE      write one archive of everything: the database (pg_dump, one snapshot) and the data folder's files
+  restore FILE     bring a backup back into an empty data folder and an empty database
   reviews [--at YYYY-MM-DD]  list policies due for review soon or overdue on that day (default today)
   jobs [--all]     list background jobs queued, running and failed (--all: also finished ones), with counts by kind
   health           ask the running server on SIGNOFF_ADDR whether it is ready (for container health checks)
