@@ -23,7 +23,11 @@ func backupPlace(ctx context.Context, cfg config, log *slog.Logger) (backup.Plac
 	}
 	p.BinDir = bin
 	if cfg.DatabaseURL != "" {
+		// As the tables' owner when there is one to use: a restore creates them.
 		p.URL = cfg.DatabaseURL
+		if cfg.MigrateURL != "" {
+			p.URL = cfg.MigrateURL
+		}
 		return p, func() {}, nil
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
@@ -49,7 +53,8 @@ func backupPlace(ctx context.Context, cfg config, log *slog.Logger) (backup.Plac
 		return p, nil, err
 	}
 	p.BinDir = cluster.BinDir
-	p.URL = cluster.URL("signoff")
+	p.URL = cluster.URL("signoff") // the cluster's superuser, which owns the tables
+
 	return p, done, nil
 }
 
