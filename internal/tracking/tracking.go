@@ -99,6 +99,7 @@ type FormFigures struct {
 	Signed        int
 	Withdrawn     int // consents withdrawn (0 until parents' consent forms exist)
 	LastReminder  *time.Time
+	ForParents    bool // a parents' form: one request per child (and parent), grouped by class
 }
 
 // Outstanding is how many still have to sign.
@@ -121,7 +122,7 @@ func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]F
 	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
 		SELECT f.id, f.school_id, sc.name, f.title, f.kind, coalesce(fc.number, 1), coalesce(fc.published_at, f.created_at), f.due_on,
 			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
-			(SELECT max(r.created_at) FROM reminders r WHERE r.form_id = f.id)
+			(SELECT max(r.created_at) FROM reminders r WHERE r.form_id = f.id), f.audience = 'parents'
 		FROM forms f
 		JOIN schools sc ON sc.id = f.school_id
 		LEFT JOIN form_current fc ON fc.form_id = f.id
@@ -137,7 +138,7 @@ func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]F
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FormFigures, error) {
 		var f FormFigures
 		err := r.Scan(&f.FormID, &f.SchoolID, &f.SchoolName, &f.Title, &f.Kind, &f.VersionNumber, &f.PublishedAt, &f.DueOn,
-			&f.Audience, &f.Signed, &f.Withdrawn, &f.LastReminder)
+			&f.Audience, &f.Signed, &f.Withdrawn, &f.LastReminder, &f.ForParents)
 		return f, err
 	})
 	if err != nil {

@@ -288,8 +288,33 @@ func TestDashboardAndRemindersForParentsForms(t *testing.T) {
 	if form.status != 200 || !strings.Contains(form.body, itoa(int64(children-returned))) {
 		t.Fatalf("form dashboard: %d (want %d outstanding)", form.status, children-returned)
 	}
+	// One row per child and parent, with the child's name and class; every
+	// tick box its own id.
+	for _, want := range []string{"<h2 class=\"govuk-heading-m\">By class</h2>", `<label class="govuk-label" for="group">Class</label>`, ">Child</th>", "All classes"} {
+		if !strings.Contains(form.body, want) {
+			t.Errorf("the parents' form page lacks %q", want)
+		}
+	}
+	if strings.Contains(form.body, ">By role<") {
+		t.Error("a parents' form groups by role")
+	}
+	ids := regexp.MustCompile(`id="(p-[0-9-]+)"`).FindAllStringSubmatch(form.body, -1)
+	seen := map[string]bool{}
+	for _, m := range ids {
+		if seen[m[1]] {
+			t.Errorf("id %s twice", m[1])
+		}
+		seen[m[1]] = true
+	}
+	var child, class string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT given_name || ' ' || family_name, reg_class FROM people WHERE kind = 'pupil' AND left_at IS NULL
+		AND id NOT IN (SELECT pupil_id FROM signatures WHERE form_id = $1 AND pupil_id IS NOT NULL) ORDER BY id LIMIT 1`, photo).Scan(&child, &class)
+	byClass := office.get("/admin/tracking/forms/" + itoa(photo) + "?group=" + url.QueryEscape(class) + "&q=&sort=name")
+	if len(ids) == 0 || !strings.Contains(byClass.body, child) || !strings.Contains(byClass.body, `<option value="`+class+`" selected>`) {
+		t.Errorf("the class filter: %d ids, %q in %q", len(ids), child, class)
+	}
 	res := office.post("/admin/tracking/forms/"+itoa(photo)+"/reminders", url.Values{"who": {"all"}})
-	if res.status != http.StatusSeeOther && res.status != http.StatusOK {
+	if res.status != http.StatusSeeOther || !strings.Contains(office.get(res.location).body, "subject “Please complete: Photo consent”") {
 		t.Fatalf("remind: %d", res.status)
 	}
 	var queued int

@@ -101,7 +101,10 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	q := r.URL.Query()
 	lq := tracking.ListQuery{SchoolID: v.school.ID, FormID: formID, Signed: q.Get("show") == "signed", Group: q.Get("group"),
 		Search: q.Get("q"), Sort: q.Get("sort"), Desc: q.Get("dir") == "desc"}
-	if lq.Group != "" && !people.StaffRole(lq.Group).Valid() {
+	if lq.Group != "" && !f.ForParents && !people.StaffRole(lq.Group).Valid() {
+		lq.Group = ""
+	}
+	if len(lq.Group) > 100 {
 		lq.Group = ""
 	}
 	if len(lq.Search) > 100 {
@@ -180,6 +183,9 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 		h.Href = link(url.Values{"sort": {key}, "dir": {dir}, "page": {""}})
 		return h
 	}
+	if notice == "" && q.Has("reminded") {
+		notice, noticeBody = s.reminderNotice(q, f.Title, f.ForParents)
+	}
 	view := templates.TrackFormView{
 		Layout:          s.trackLayout(r, f.Title),
 		Notice:          notice,
@@ -233,11 +239,23 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	for _, g := range groups {
 		view.Groups = append(view.Groups, templates.Bar{Label: g.Label, Value: g.Signed, Of: g.Audience, Width: g.Percent()})
 	}
-	view.GroupOptions = []templates.Option{{Value: "", Label: "All roles", Checked: lq.Group == ""}}
-	for _, g := range groups {
-		view.GroupOptions = append(view.GroupOptions, templates.Option{Value: g.Group, Label: g.Label, Checked: lq.Group == g.Group})
+	view.ForParents, view.GroupNoun = f.ForParents, "Role"
+	all := "All roles"
+	if f.ForParents {
+		view.GroupNoun, all = "Class", "All classes"
 	}
-	view.Headers = []templates.SortHeader{header("Name", "name"), header("Role", "group"), header("Email", "email")}
+	view.GroupOptions = []templates.Option{{Value: "", Label: all, Checked: lq.Group == ""}}
+	for _, g := range groups {
+		label := g.Label
+		if label == "" {
+			label = "No class"
+		}
+		view.GroupOptions = append(view.GroupOptions, templates.Option{Value: g.Group, Label: label, Checked: lq.Group == g.Group})
+	}
+	view.Headers = []templates.SortHeader{header("Name", "name"), header(view.GroupNoun, "group"), header("Email", "email")}
+	if f.ForParents {
+		view.Headers[0].Label = "Parent or carer"
+	}
 	if lq.Signed {
 		view.Headers = append(view.Headers, header("Signed", "signed"))
 	} else {
@@ -274,10 +292,13 @@ func widthOf(n, of int) int {
 
 func trackRow(row tracking.Row) templates.TrackRow {
 	p := row.Person
-	tr := templates.TrackRow{PersonID: strconv.FormatInt(p.ID, 10), Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID),
+	tr := templates.TrackRow{PersonID: strconv.FormatInt(p.ID, 10), RowID: strconv.FormatInt(p.ID, 10), Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID),
 		Group: tracking.GroupLabel(row.Group), Email: p.Email, Child: row.PupilName, LastReminder: "None"}
 	if p.Kind == people.Parent {
 		tr.Href = fmt.Sprintf("/admin/parents/%d", p.ID)
+	}
+	if row.PupilID != 0 {
+		tr.RowID += "-" + strconv.FormatInt(row.PupilID, 10) // a parent of two children has two rows
 	}
 	if row.LastReminder != nil {
 		tr.LastReminder = schooltime.DateTime(*row.LastReminder)
@@ -336,26 +357,52 @@ func (s *Server) trackRemind(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	notice := pluralise(res.Queued, "reminder", "reminders") + " queued"
-	var body []string
+	// Post/redirect/get: the page says what was sent, and a reload sends nothing.
+	q := url.Values{"reminded": {strconv.Itoa(res.Queued)}}
 	if res.AlreadyToday > 0 {
-		body = append(body, pluralise(res.AlreadyToday, "person was", "people were")+" reminded today already and will not get another")
+		q.Set("already", strconv.Itoa(res.AlreadyToday))
 	}
 	if res.NoEmail > 0 {
-		body = append(body, pluralise(res.NoEmail, "person has", "people have")+" no email address: print the chase list for them")
+		q.Set("noemail", strconv.Itoa(res.NoEmail))
 	}
-	if !s.mailOn && res.Queued > 0 {
-		body = append(body, "no mail server is set up, so the emails wait in the Outbox")
+	http.Redirect(w, r, fmt.Sprintf("/admin/tracking/forms/%d?%s", formID, q.Encode()), http.StatusSeeOther)
+}
+
+// reminderNotice says what a press of a reminder button sent, from the
+// figures its redirect carries.
+func (s *Server) reminderNotice(q url.Values, title string, forParents bool) (notice, body string) {
+	n, err := strconv.Atoi(q.Get("reminded"))
+	if err != nil || n < 0 {
+		return "", ""
 	}
-	text := ""
-	if len(body) > 0 {
-		text = strings.ToUpper(body[0][:1]) + body[0][1:]
-		for _, b := range body[1:] {
-			text += "; " + b
+	already, _ := strconv.Atoi(q.Get("already"))
+	noEmail, _ := strconv.Atoi(q.Get("noemail"))
+	notice = "No reminders sent"
+	if n > 0 {
+		subject := "Please sign: " + title
+		if forParents {
+			subject = "Please complete: " + title
 		}
-		text += "."
+		notice = pluralise(n, "reminder", "reminders") + " emailed, subject “" + subject + "”"
 	}
-	s.renderTrackForm(w, r, http.StatusOK, notice, text, nil)
+	var parts []string
+	if already > 0 {
+		parts = append(parts, pluralise(already, "person was", "people were")+" reminded today already and will not get another")
+	}
+	if noEmail > 0 {
+		parts = append(parts, pluralise(noEmail, "person has", "people have")+" no email address: print the chase list for them")
+	}
+	if !s.mailOn && n > 0 {
+		parts = append(parts, "no mail server is set up, so the emails wait in the Outbox")
+	}
+	if len(parts) > 0 {
+		body = strings.ToUpper(parts[0][:1]) + parts[0][1:]
+		for _, p := range parts[1:] {
+			body += "; " + p
+		}
+		body += "."
+	}
+	return notice, body
 }
 
 func pluralise(n int, one, many string) string {
@@ -380,7 +427,7 @@ func (s *Server) trackChase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	group := r.URL.Query().Get("group")
-	if !people.StaffRole(group).Valid() {
+	if (!f.ForParents && !people.StaffRole(group).Valid()) || len(group) > 100 {
 		group = ""
 	}
 	rows, _, err := st.List(r.Context(), tracking.ListQuery{SchoolID: v.school.ID, FormID: formID, Group: group, Sort: "group", PerPage: -1})
@@ -389,7 +436,8 @@ func (s *Server) trackChase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := templates.TrackChaseView{Layout: s.trackLayout(r, "Still to sign: "+f.Title), School: v.school.Name, Title: f.Title,
-		Version: fmt.Sprintf("Version %d", f.VersionNumber), Produced: schooltime.DateTime(s.db.Now()), BackHref: fmt.Sprintf("/admin/tracking/forms/%d", formID)}
+		Version: fmt.Sprintf("Version %d", f.VersionNumber), Produced: schooltime.DateTime(s.db.Now()), BackHref: fmt.Sprintf("/admin/tracking/forms/%d", formID),
+		ForParents: f.ForParents}
 	if f.DueOn != nil {
 		view.Due = "Please sign by " + f.DueOn.Format("2 January 2006") + "."
 	}
