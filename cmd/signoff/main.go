@@ -473,15 +473,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 		log.Info("no school yet: open the site and choose \"Set up your school\"", "setup_code", code)
 		fmt.Fprintf(stdout, "\nThis installation has no school yet. Open %s/set-up-school and enter this set-up code:\n\n  %s\n\n(It works until a school exists, and a new one is made each time the server starts.)\n", cfg.BaseURL, code)
 	}
-	sender := mail.NewSender(db, cfg.Mail, log)
-	mailCtx, stopMail := context.WithCancel(context.Background())
-	mailDone := make(chan struct{})
-	go func() { defer close(mailDone); sender.Run(mailCtx) }()
-	defer func() { stopMail(); <-mailDone }()
 	if !cfg.Mail.Enabled() {
 		log.Info("no SMTP server set: messages wait in the outbox (Outbox in the admin menu)")
+	} else {
+		log.Info("sending mail", "host", cfg.Mail.Host, "port", cfg.Mail.Port, "tls", cfg.Mail.TLS, "per_minute", cfg.Mail.PerMinute)
 	}
-	reg := background.NewRegistry(background.Deps{DB: db, BaseURL: cfg.BaseURL, Log: log})
+	reg := background.NewRegistry(background.Deps{DB: db, BaseURL: cfg.BaseURL, Log: log, Mail: cfg.Mail})
 	worker, err := jobs.New(db, reg, jobs.Options{Log: riverLog(log), PollOnly: cfg.JobsPollOnly})
 	if err != nil {
 		log.Error("jobs", "err", err)

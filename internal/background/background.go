@@ -11,6 +11,7 @@ import (
 
 	"signoff/internal/database"
 	"signoff/internal/jobs"
+	"signoff/internal/mail"
 	"signoff/internal/reviews"
 	"signoff/internal/tracking"
 )
@@ -20,6 +21,7 @@ type Deps struct {
 	DB      *database.DB
 	BaseURL string // the site's address, for links in emails
 	Log     *slog.Logger
+	Mail    mail.Config // the SMTP server; without a host, messages wait in the outbox
 }
 
 // Register adds every worker and periodic job to reg.
@@ -28,6 +30,13 @@ func Register(reg *jobs.Registry, d Deps) {
 	if log == nil {
 		log = slog.Default()
 	}
+
+	// Email: one job per message (enqueued by mail.Enqueue with the
+	// outbox row), and a sweep for waiting messages that have no job.
+	sender := mail.NewSender(d.DB, d.Mail, log)
+	jobs.Add(reg, &mail.SendWorker{Sender: sender})
+	jobs.Add(reg, &mail.SweepWorker{Sender: sender})
+	reg.Every("mail_sweep", 5*time.Minute, mail.SweepArgs{})
 
 	// Policy reviews: the day's scan (once a day; the job looks hourly).
 	jobs.Add(reg, &reviews.Worker{Scheduler: &reviews.Scheduler{DB: d.DB, BaseURL: d.BaseURL, Log: log.With("component", "reviews")}})

@@ -29,7 +29,7 @@ func TestAttachmentsAreSent(t *testing.T) {
 		t.Fatal(err)
 	}
 	sender := mail.NewSender(db, smtp.Config(), slog.Default())
-	if sent, _, err := sender.SendDue(ctx); err != nil || sent != 1 {
+	if sent, _, err := sendDue(t, db, sender); err != nil || sent != 1 {
 		t.Fatalf("send: %d %v", sent, err)
 	}
 	msgs := smtp.WaitMessages(t, 1, 10*time.Second)

@@ -17,7 +17,6 @@ const (
 // Defaults applied by NewSender to a Config's zero fields.
 const (
 	DefaultPerMinute = 60
-	DefaultBatch     = 20
 )
 
 // Config is how Signoff reaches its SMTP server. The zero Config (no
@@ -34,8 +33,7 @@ type Config struct {
 	// password is only sent with a challenge mechanism (CRAM-MD5, SCRAM),
 	// never in clear.
 	TLS       string
-	PerMinute int // at most this many messages a minute from each running Sender; 0: 60
-	Batch     int // messages claimed per transaction and SMTP connection; 0: 20
+	PerMinute int // at most this many messages a minute, across all servers; 0: 60
 }
 
 // Enabled reports whether an SMTP server is configured.
@@ -73,9 +71,6 @@ func (c Config) Validate() error {
 	if c.PerMinute < 0 || c.PerMinute > 100000 {
 		errs = append(errs, fmt.Errorf("per-minute limit %d must be between 1 and 100000 (0 for the default, %d)", c.PerMinute, DefaultPerMinute))
 	}
-	if c.Batch < 0 || c.Batch > 1000 {
-		errs = append(errs, fmt.Errorf("batch %d must be between 1 and 1000 (0 for the default, %d)", c.Batch, DefaultBatch))
-	}
 	if len(errs) > 0 {
 		return fmt.Errorf("mail: %w", errors.Join(errs...))
 	}
@@ -107,9 +102,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PerMinute <= 0 {
 		c.PerMinute = DefaultPerMinute
-	}
-	if c.Batch <= 0 {
-		c.Batch = DefaultBatch
 	}
 	return c
 }

@@ -6,24 +6,33 @@
 // commit or roll back together. A DedupeKey makes enqueuing harmless
 // twice (pressing a button twice sends one email).
 //
-// When an SMTP server is configured, a Sender delivers due messages: it
-// claims a batch with SELECT ... FOR UPDATE SKIP LOCKED (so any number of
-// servers can run one), sends the batch over one SMTP connection at no
-// more than Config.PerMinute messages a minute, and records each outcome
-// on the row: sent_at, or attempts, last_error and the next try after 1,
-// 2, 4, ... minutes (at most an hour apart), giving up (failed_at) after
-// MaxAttempts. Times come from db.Now(). Logs name the outbox id, school
-// and kind, never the body, which may hold sign-in links.
+// Enqueue also inserts, in the same transaction, the River job that sends
+// the message (SendArgs, "mail_send", on the mail queue; see
+// internal/jobs), unique per message while it is unfinished. SendWorker
+// runs it on whichever server fetches it: Sender.Deliver locks the outbox
+// row, takes one of the minute's Config.PerMinute sends from a counter row
+// that all servers share (when none is left the job is snoozed to the next
+// minute, which is not an attempt), sends over SMTP (go-mail, STARTTLS or
+// TLS), and records the outcome on the row in the same transaction:
+// sent_at, or attempts, last_error and the next try after 1, 2, 4, ...
+// minutes (at most an hour apart; River retries the job on that
+// schedule), giving up (failed_at) after MaxAttempts. The office can
+// Retry a failed message. Delivery is at least once: see Deliver for the
+// one moment a message can go twice. Times come from db.Now(). Logs name
+// the outbox id, school and kind, never the body, which may hold sign-in
+// links. A periodic sweep (SweepArgs) gives a job to any due message that
+// has none: those queued while no SMTP server was set.
 //
-// With no SMTP server, nothing is sent: messages wait in the outbox, and
-// the office reads or prints them through Store (List and Get, scoped to
-// one school). A waiting message on a site without SMTP should be shown as
-// "not sent: no mail server configured, print or forward it"
-// (Sender.Enabled / Config.Enabled tell which).
+// With no SMTP server, nothing is sent: the send jobs complete without
+// touching the messages, which wait in the outbox, and the office reads or
+// prints them through Store (List and Get, scoped to one school). A
+// waiting message on a site without SMTP should be shown as "not sent: no
+// mail server configured, print or forward it" (Sender.Enabled /
+// Config.Enabled tell which).
 //
-// # Wiring (cmd/signoff)
+// # Wiring
 //
-// Settings, read in loadConfig:
+// Settings, read in cmd/signoff's loadConfig:
 //
 //	SIGNOFF_SMTP_HOST        Config.Host; empty: no SMTP, messages wait in the outbox
 //	SIGNOFF_SMTP_PORT        Config.Port; empty: 587 (starttls), 465 (tls), 25 (none)
@@ -32,20 +41,8 @@
 //	SIGNOFF_SMTP_FROM        Config.From, e.g. office@school.example; required with a host
 //	SIGNOFF_SMTP_FROM_NAME   Config.FromName, e.g. Signoff or the trust's name
 //	SIGNOFF_SMTP_TLS         Config.TLS: starttls (default), tls or none
-//	SIGNOFF_MAIL_PER_MINUTE  Config.PerMinute; empty: 60
+//	SIGNOFF_MAIL_PER_MINUTE  Config.PerMinute (across all servers); empty: 60
 //
-// then, in serve, after migrations:
-//
-//	mailCfg := mail.Config{Host: ..., Port: port, ...}
-//	if err := mailCfg.Validate(); err != nil { log.Error("mail settings", "err", err); return 1 }
-//	sender := mail.NewSender(db, mailCfg, log)
-//	mailCtx, stopMail := context.WithCancel(ctx)
-//	mailDone := make(chan struct{})
-//	go func() { defer close(mailDone); sender.Run(mailCtx) }()
-//	// on shutdown, after srv.Shutdown and before the database closes:
-//	stopMail(); <-mailDone
-//
-// and hand mail.NewStore(db) and sender.Enabled() to the web layer for the
-// office's outbox page. Run returns promptly when its context ends; a
-// message being sent at that moment is still recorded.
+// internal/background registers SendWorker and SweepWorker with a Sender
+// for that Config.
 package mail

@@ -15,8 +15,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/audit"
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
+	"signoff/internal/jobs"
 	"signoff/internal/mail"
 	"signoff/internal/mail/mailtest"
 )
@@ -106,6 +108,44 @@ func count(t *testing.T, db *database.DB, where string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// sendDue delivers every due waiting message once, oldest first, as the
+// send jobs would (each as its next attempt), and counts the outcomes.
+func sendDue(t *testing.T, db *database.DB, s *mail.Sender) (sent, failed int, err error) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := db.Pool.Query(ctx, `SELECT id, attempts FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 ORDER BY next_attempt_at, id`, db.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type due struct {
+		id       int64
+		attempts int
+	}
+	var list []due
+	for rows.Next() {
+		var d due
+		if err := rows.Scan(&d.id, &d.attempts); err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, d)
+	}
+	rows.Close()
+	for _, d := range list {
+		out, derr := s.Deliver(ctx, d.id, d.attempts+1, mail.MaxAttempts)
+		switch out {
+		case mail.Delivered:
+			sent++
+		case mail.Failed:
+			failed++
+		default:
+			if derr != nil {
+				return sent, failed, derr
+			}
+		}
+	}
+	return sent, failed, nil
 }
 
 // closedPort returns a local port with nothing listening on it.
@@ -267,7 +307,7 @@ func TestSendDueDelivers(t *testing.T) {
 
 	cfg := srv.Config()
 	sender := mail.NewSender(db, cfg, testLog(t))
-	sent, failed, err := sender.SendDue(context.Background())
+	sent, failed, err := sendDue(t, db, sender)
 	if err != nil || sent != 2 || failed != 0 {
 		t.Fatalf("SendDue = %d sent, %d failed, %v; want 2, 0, nil\n%s", sent, failed, err, srv.Log())
 	}
@@ -319,7 +359,7 @@ func TestSendDueDelivers(t *testing.T) {
 	}
 	// A second pass sends nothing again.
 	clk.Add(time.Hour)
-	sent, failed, err = sender.SendDue(context.Background())
+	sent, failed, err = sendDue(t, db, sender)
 	if err != nil || sent != 0 || failed != 0 {
 		t.Fatalf("second pass = %d, %d, %v; want nothing", sent, failed, err)
 	}
@@ -346,7 +386,7 @@ func TestSendFailureRetriesWithBackoff(t *testing.T) {
 	broken := mail.NewSender(db, down, testLog(t))
 	start := clk.Now()
 
-	sent, failed, err := broken.SendDue(context.Background())
+	sent, failed, err := sendDue(t, db, broken)
 	if err != nil || sent != 0 || failed != 2 {
 		t.Fatalf("SendDue to a closed port = %d sent, %d failed, %v; want 0, 2, nil", sent, failed, err)
 	}
@@ -363,15 +403,15 @@ func TestSendFailureRetriesWithBackoff(t *testing.T) {
 	srv := mailtest.Start(t)
 	working := mail.NewSender(db, srv.Config(), testLog(t))
 	clk.Add(59 * time.Second)
-	if sent, failed, err := working.SendDue(context.Background()); err != nil || sent+failed != 0 {
+	if sent, failed, err := sendDue(t, db, working); err != nil || sent+failed != 0 {
 		t.Fatalf("before the retry time: %d sent, %d failed, %v; want nothing", sent, failed, err)
 	}
 	// Due again: each is sent once.
 	clk.Add(time.Second)
-	if sent, failed, err := working.SendDue(context.Background()); err != nil || sent != 2 || failed != 0 {
+	if sent, failed, err := sendDue(t, db, working); err != nil || sent != 2 || failed != 0 {
 		t.Fatalf("at the retry time: %d sent, %d failed, %v; want 2 sent", sent, failed, err)
 	}
-	if sent, failed, err := working.SendDue(context.Background()); err != nil || sent+failed != 0 {
+	if sent, failed, err := sendDue(t, db, working); err != nil || sent+failed != 0 {
 		t.Fatalf("after sending: %d sent, %d failed, %v; want nothing", sent, failed, err)
 	}
 	if got := srv.Messages(t); len(got) != 2 {
@@ -396,7 +436,7 @@ func TestSendGivesUpAfterMaxAttempts(t *testing.T) {
 	wantWaits := []time.Duration{1, 2, 4, 8, 16, 32, 60}
 	for attempt := 1; attempt <= mail.MaxAttempts; attempt++ {
 		at := clk.Now()
-		if _, failed, err := sender.SendDue(context.Background()); err != nil || failed != 1 {
+		if _, failed, err := sendDue(t, db, sender); err != nil || failed != 1 {
 			t.Fatalf("attempt %d: failed=%d err=%v", attempt, failed, err)
 		}
 		r := row(t, db, id)
@@ -416,7 +456,7 @@ func TestSendGivesUpAfterMaxAttempts(t *testing.T) {
 		}
 	}
 	clk.Add(24 * time.Hour)
-	if sent, failed, err := sender.SendDue(context.Background()); err != nil || sent+failed != 0 {
+	if sent, failed, err := sendDue(t, db, sender); err != nil || sent+failed != 0 {
 		t.Fatalf("a failed message was tried again: %d, %d, %v", sent, failed, err)
 	}
 	e, err := mail.NewStore(db).Get(context.Background(), school, id)
@@ -439,7 +479,7 @@ func TestRejectedRecipient(t *testing.T) {
 	a, _ := enqueue(t, db, msg(school, "a@ok.example", "first"))
 	b, _ := enqueue(t, db, msg(school, "b@refused.example", "second"))
 	c, _ := enqueue(t, db, msg(school, "c@ok.example", "third"))
-	sent, failed, err := mail.NewSender(db, srv.Config(), testLog(t)).SendDue(context.Background())
+	sent, failed, err := sendDue(t, db, mail.NewSender(db, srv.Config(), testLog(t)))
 	if err != nil || sent != 2 || failed != 1 {
 		t.Fatalf("SendDue = %d sent, %d failed, %v; want 2, 1\n%s", sent, failed, err, srv.Log())
 	}
@@ -471,7 +511,7 @@ func TestStartTLSWithAuth(t *testing.T) {
 
 	// A certificate we do not trust: nothing is sent, and the reason is kept.
 	untrusting := mail.NewSender(db, cfg, testLog(t))
-	if sent, failed, err := untrusting.SendDue(context.Background()); err != nil || sent != 0 || failed != 1 {
+	if sent, failed, err := sendDue(t, db, untrusting); err != nil || sent != 0 || failed != 1 {
 		t.Fatalf("untrusted certificate: %d sent, %d failed, %v", sent, failed, err)
 	}
 	if r := row(t, db, id); !strings.Contains(r.LastError, "certificate") {
@@ -487,7 +527,7 @@ func TestStartTLSWithAuth(t *testing.T) {
 	}
 	trusting := mail.NewSender(db, cfg, testLog(t))
 	trusting.TLSConfig = &tls.Config{RootCAs: srv.RootCAs, MinVersion: tls.VersionTLS12}
-	if sent, failed, err := trusting.SendDue(context.Background()); err != nil || sent != 1 || failed != 0 {
+	if sent, failed, err := sendDue(t, db, trusting); err != nil || sent != 1 || failed != 0 {
 		t.Fatalf("STARTTLS: %d sent, %d failed, %v\n%s", sent, failed, err, srv.Log())
 	}
 	if got := srv.Messages(t); len(got) != 1 || got[0].Subject != "over TLS" {
@@ -503,7 +543,7 @@ func TestImplicitTLS(t *testing.T) {
 	enqueue(t, db, msg(school, "p@example.org", "over implicit TLS"))
 	sender := mail.NewSender(db, srv.Config(), testLog(t))
 	sender.TLSConfig = &tls.Config{RootCAs: srv.RootCAs, MinVersion: tls.VersionTLS12}
-	if sent, failed, err := sender.SendDue(context.Background()); err != nil || sent != 1 || failed != 0 {
+	if sent, failed, err := sendDue(t, db, sender); err != nil || sent != 1 || failed != 0 {
 		t.Fatalf("implicit TLS: %d sent, %d failed, %v\n%s", sent, failed, err, srv.Log())
 	}
 	srv.WaitMessages(t, 1, 5*time.Second)
@@ -520,14 +560,18 @@ func TestNoSMTPMessagesWait(t *testing.T) {
 	if sender.Enabled() {
 		t.Fatal("a sender with no host says it is enabled")
 	}
-	sent, failed, err := sender.SendDue(context.Background())
+	sent, failed, err := sendDue(t, db, sender)
 	if err != nil || sent != 0 || failed != 0 {
 		t.Fatalf("SendDue without SMTP = %d, %d, %v; want nothing", sent, failed, err)
 	}
-	// Run waits for its context and sends nothing.
-	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer cancel()
-	sender.Run(ctx)
+	// The send jobs complete without touching the messages.
+	id, _ := enqueue(t, db, msg(school, "late@example.org", "not sent"))
+	if out, err := sender.Deliver(context.Background(), id, 1, mail.MaxAttempts); out != mail.NotConfigured || err != nil {
+		t.Fatalf("Deliver without SMTP = %v, %v", out, err)
+	}
+	if _, err := db.Pool.Exec(context.Background(), `DELETE FROM outbox WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
 
 	entries, total, err := mail.NewStore(db).List(context.Background(), school, mail.Filter{Status: mail.StatusWaiting})
 	if err != nil || total != 3 || len(entries) != 3 {
@@ -560,7 +604,7 @@ func TestStoreIsSchoolScoped(t *testing.T) {
 	if _, err := db.Pool.Exec(context.Background(), `UPDATE outbox SET next_attempt_at = next_attempt_at + interval '1 day' WHERE id = ANY($1)`, aIDs[2:]); err != nil {
 		t.Fatal(err)
 	}
-	if sent, _, err := mail.NewSender(db, srv.Config(), testLog(t)).SendDue(context.Background()); err != nil || sent != 3 {
+	if sent, _, err := sendDue(t, db, mail.NewSender(db, srv.Config(), testLog(t))); err != nil || sent != 3 {
 		t.Fatalf("sent %d, %v", sent, err)
 	}
 	if _, err := db.Pool.Exec(context.Background(), `UPDATE outbox SET failed_at = now(), attempts = 8, last_error = 'x' WHERE id = $1`, aIDs[2]); err != nil {
@@ -601,8 +645,52 @@ func TestStoreIsSchoolScoped(t *testing.T) {
 	}
 }
 
-// TestConcurrentSenders runs two senders (as on two servers) over one
-// queue: every message is sent exactly once.
+// riverServer starts a River client working the mail queue on its own
+// pool (as a separate server would), stopped when the test ends.
+func riverServer(t *testing.T, db *database.DB, cfg mail.Config, name string, now func() time.Time) *jobs.Client {
+	t.Helper()
+	pool, err := database.Open(context.Background(), db.Pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now != nil {
+		pool.Now = now
+	}
+	reg := jobs.NewRegistry()
+	sender := mail.NewSender(pool, cfg, testLog(t))
+	jobs.Add(reg, &mail.SendWorker{Sender: sender})
+	jobs.Add(reg, &mail.SweepWorker{Sender: sender})
+	c, err := jobs.New(pool, reg, jobs.Options{ID: name, PollInterval: 50 * time.Millisecond, MailWorkers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.Stop(ctx)
+		pool.Close()
+	})
+	return c
+}
+
+// waitFor polls cond until it holds or the time is up.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestConcurrentSenders runs the send jobs on two servers over one
+// queue: every message is sent exactly once, on its first attempt; a
+// message whose transaction rolled back is never sent.
 func TestConcurrentSenders(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
@@ -612,36 +700,21 @@ func TestConcurrentSenders(t *testing.T) {
 	for i := range n {
 		enqueue(t, db, msg(school, fmt.Sprintf("p%02d@example.org", i), fmt.Sprintf("message %02d", i)))
 	}
-	cfg := srv.Config()
-	cfg.Batch = 3
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	total := 0
-	for range 2 {
-		// Each sender has its own pool, like a separate server.
-		other, err := database.Open(context.Background(), db.Pool.Config().ConnString())
-		if err != nil {
-			t.Fatal(err)
+	err := db.InTx(context.Background(), func(tx pgx.Tx) error {
+		if _, _, err := mail.Enqueue(context.Background(), tx, db.Now(), msg(school, "ghost@example.org", "rolled back")); err != nil {
+			return err
 		}
-		t.Cleanup(other.Close)
-		sender := mail.NewSender(other, cfg, testLog(t))
-		wg.Go(func() {
-			for range 3 {
-				sent, failed, err := sender.SendDue(context.Background())
-				if err != nil || failed != 0 {
-					t.Errorf("SendDue: %d failed, %v", failed, err)
-				}
-				mu.Lock()
-				total += sent
-				mu.Unlock()
-			}
-		})
+		return errors.New("roll back")
+	})
+	if err == nil || err.Error() != "roll back" {
+		t.Fatal(err)
 	}
-	wg.Wait()
-	if total != n {
-		t.Errorf("senders report %d sent, want %d", total, n)
-	}
-	got := srv.Messages(t)
+	riverServer(t, db, srv.Config(), "a", nil)
+	riverServer(t, db, srv.Config(), "b", nil)
+	got := srv.WaitMessages(t, n, 30*time.Second)
+	waitFor(t, 10*time.Second, "every row marked sent", func() bool { return count(t, db, "sent_at IS NOT NULL") == n })
+	time.Sleep(300 * time.Millisecond) // time for a second copy to arrive, if one were sent
+	got = srv.Messages(t)
 	seen := map[string]int{}
 	for _, m := range got {
 		seen[m.Subject]++
@@ -657,50 +730,128 @@ func TestConcurrentSenders(t *testing.T) {
 	if c := count(t, db, "sent_at IS NOT NULL AND attempts = 1"); c != n {
 		t.Errorf("%d rows are marked sent on the first attempt, want %d", c, n)
 	}
+	var jobsDone int
+	_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail_send' AND state = 'completed'`).Scan(&jobsDone)
+	if jobsDone != n {
+		t.Errorf("%d completed send jobs, want %d (one per committed message)", jobsDone, n)
+	}
 }
 
-func TestPerMinuteLimit(t *testing.T) {
+// TestPerMinuteLimitAcrossServers: two servers share one per-minute
+// allowance; the rest are snoozed to the next minute, not failed.
+func TestPerMinuteLimitAcrossServers(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
+	clk := withClock(db) // the minute never ends
 	school := newSchool(t, db, "paced")
 	srv := mailtest.Start(t)
-	for i := range 5 {
+	for i := range 7 {
 		enqueue(t, db, msg(school, fmt.Sprintf("p%d@example.org", i), fmt.Sprintf("paced %d", i)))
 	}
 	cfg := srv.Config()
-	cfg.PerMinute = 600 // one every 100ms
-	cfg.Batch = 2       // the limit holds across batches
-	start := time.Now()
-	sent, _, err := mail.NewSender(db, cfg, testLog(t)).SendDue(context.Background())
-	elapsed := time.Since(start)
-	if err != nil || sent != 5 {
-		t.Fatalf("sent %d, %v", sent, err)
+	cfg.PerMinute = 3
+	riverServer(t, db, cfg, "a", clk.Now)
+	riverServer(t, db, cfg, "b", clk.Now)
+	srv.WaitMessages(t, 3, 20*time.Second)
+	var snoozed int
+	waitFor(t, 10*time.Second, "four snoozed jobs", func() bool {
+		_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail_send' AND state = 'scheduled' AND attempt = 0`).Scan(&snoozed)
+		return snoozed == 4
+	})
+	time.Sleep(500 * time.Millisecond)
+	if got := len(srv.Messages(t)); got != 3 {
+		t.Fatalf("%d messages sent in one minute by two servers, want the limit of 3", got)
 	}
-	if elapsed < 400*time.Millisecond {
-		t.Fatalf("5 messages at 600 a minute took %v, want at least 400ms", elapsed)
+	if c := count(t, db, "sent_at IS NULL AND failed_at IS NULL AND attempts = 0"); c != 4 {
+		t.Fatalf("%d messages wait untried, want 4", c)
 	}
 }
 
-// TestRunStopsWithContext: Run delivers what is due and returns when its
-// context ends.
-func TestRunStopsWithContext(t *testing.T) {
+// TestRetryThroughRiver: a message fails on every attempt (the server is
+// down), River retries it after Backoff, it is marked failed after the
+// last attempt; the office's Retry queues it again and it is sent.
+func TestRetryThroughRiver(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
-	school := newSchool(t, db, "run")
+	school := newSchool(t, db, "retry-river")
+	other := newSchool(t, db, "other")
+	id, _ := enqueue(t, db, msg(school, "p@example.org", "eventually"))
+	down := mail.Config{Host: "127.0.0.1", Port: closedPort(t), TLS: mail.TLSNone, From: "office@school.example", PerMinute: 100000}
+	c := riverServer(t, db, down, "down", nil)
+	// Bring each retry forward instead of waiting minutes.
+	for attempt := 1; attempt <= mail.MaxAttempts; attempt++ {
+		waitFor(t, 15*time.Second, fmt.Sprintf("attempt %d recorded", attempt), func() bool { return row(t, db, id).Attempts == attempt })
+		if attempt < mail.MaxAttempts {
+			waitFor(t, 5*time.Second, "the job to wait for its retry", func() bool {
+				tag, err := db.Pool.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now(), state = 'available' WHERE kind = 'mail_send' AND state IN ('retryable', 'scheduled')`)
+				return err == nil && tag.RowsAffected() == 1
+			})
+		}
+	}
+	waitFor(t, 5*time.Second, "the job discarded", func() bool {
+		var n int
+		_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail_send' AND state = 'discarded'`).Scan(&n)
+		return n == 1
+	})
+	r := row(t, db, id)
+	if r.FailedAt == nil || r.SentAt != nil || !strings.Contains(r.LastError, "connect to 127.0.0.1") {
+		t.Fatalf("after the last attempt: %+v", r)
+	}
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := c.Stop(stopCtx); err != nil {
+		t.Fatal(err)
+	}
+
+	actor := audit.System("test")
+	if err := mail.Retry(context.Background(), db, other, id, actor); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another school's retry: %v, want not found", err)
+	}
+	srv := mailtest.Start(t)
+	if err := mail.Retry(context.Background(), db, school, id, actor); err != nil {
+		t.Fatal(err)
+	}
+	if err := mail.Retry(context.Background(), db, school, id, actor); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("retrying a waiting message: %v, want conflict", err)
+	}
+	riverServer(t, db, srv.Config(), "up", nil)
+	got := srv.WaitMessages(t, 1, 15*time.Second)
+	if got[0].Subject != "eventually" {
+		t.Fatalf("received %+v", got)
+	}
+	waitFor(t, 5*time.Second, "the row marked sent", func() bool { return row(t, db, id).SentAt != nil })
+	if r := row(t, db, id); r.Attempts != mail.MaxAttempts+1 || r.FailedAt != nil {
+		t.Fatalf("after the retry: %+v", r)
+	}
+}
+
+// TestSweepQueuesWaitingMessages: messages that have no send job (queued
+// while there was no SMTP server, whose job completed without sending)
+// get one from the sweep, once.
+func TestSweepQueuesWaitingMessages(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	school := newSchool(t, db, "sweep")
+	for i := range 3 {
+		enqueue(t, db, msg(school, fmt.Sprintf("p%d@example.org", i), fmt.Sprintf("held %d", i)))
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE river_job SET state = 'completed', finalized_at = now() WHERE kind = 'mail_send'`); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := mail.NewSender(db, mail.Config{}, testLog(t)).Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("sweep without SMTP: %d, %v; want nothing queued", n, err)
+	}
 	srv := mailtest.Start(t)
 	sender := mail.NewSender(db, srv.Config(), testLog(t))
-	sender.Interval = 20 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); sender.Run(ctx) }()
-	enqueue(t, db, msg(school, "p@example.org", "picked up by Run"))
-	srv.WaitMessages(t, 1, 10*time.Second)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after its context ended")
+	if n, err := sender.Sweep(ctx); err != nil || n != 3 {
+		t.Fatalf("sweep: %d, %v; want 3", n, err)
 	}
+	if n, err := sender.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("second sweep: %d, %v; want 0 (they have jobs)", n, err)
+	}
+	riverServer(t, db, srv.Config(), "a", nil)
+	srv.WaitMessages(t, 3, 15*time.Second)
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -720,7 +871,6 @@ func TestConfigValidate(t *testing.T) {
 		"port":             func(c *mail.Config) { c.Port = 70000 },
 		"password no user": func(c *mail.Config) { c.Password = "secret" },
 		"per minute":       func(c *mail.Config) { c.PerMinute = -1 },
-		"batch":            func(c *mail.Config) { c.Batch = 5000 },
 		"host":             func(c *mail.Config) { c.Host = "smtp example org" },
 	}
 	for name, edit := range bad {

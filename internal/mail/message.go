@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"signoff/internal/database"
 	"strings"
 	"time"
 	"unicode"
@@ -13,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/database"
+	"signoff/internal/jobs"
 )
 
 // Message is one email to one person. The body is plain text; an HTML
@@ -89,8 +90,8 @@ func (m Message) Validate() error {
 }
 
 // Enqueue validates m and puts it in the outbox inside the caller's
-// transaction, so the change that causes an email and the email commit
-// (or roll back) together. now is the caller's clock (db.Now()): the
+// transaction, with the job that sends it (SendArgs), so the change that
+// causes an email and the email commit (or roll back) together. now is the caller's clock (db.Now()): the
 // message is due at once.
 //
 // When m.DedupeKey is already in the outbox nothing is queued: queued is
@@ -110,6 +111,9 @@ func Enqueue(ctx context.Context, tx pgx.Tx, now time.Time, m Message) (id int64
 				id, i, a.Filename, a.ContentType, a.Data); err != nil {
 				return 0, false, fmt.Errorf("mail: attachment: %w", err)
 			}
+		}
+		if err := jobs.InsertTx(ctx, tx, SendArgs{OutboxID: id}, nil); err != nil {
+			return 0, false, err
 		}
 		return id, true, nil
 	}

@@ -4,30 +4,28 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	gomail "github.com/wneessen/go-mail"
-	"github.com/wneessen/go-mail/smtp"
 
 	"signoff/internal/database"
 )
 
 // Retry policy: a failed send is tried again after 1, 2, 4, ... minutes
 // (never more than an hour apart); after MaxAttempts failures the message
-// is marked failed and left for the office.
+// is marked failed and left for the office (who may retry it).
 const (
 	MaxAttempts  = 8
 	firstBackoff = time.Minute
 	maxBackoff   = time.Hour
 )
-
-// DefaultInterval is how often Run looks for due messages.
-const DefaultInterval = 5 * time.Second
 
 // smtpTimeout bounds each SMTP command (connect, each step of sending).
 const smtpTimeout = 30 * time.Second
@@ -44,24 +42,19 @@ func Backoff(attempts int) time.Duration {
 	return min(firstBackoff<<(attempts-1), maxBackoff)
 }
 
-// Sender delivers due outbox messages over SMTP. Several Senders (on
-// several servers) may work on one database at once: each claims its
-// messages with SELECT ... FOR UPDATE SKIP LOCKED, so every message is
-// sent by one of them.
+// Sender delivers outbox messages over SMTP, one per call of Deliver (the
+// "mail_send" job, SendWorker, calls it). Any number of servers may run
+// one on a database: the outbox row is locked while it is sent, and the
+// per-minute limit is a counter row per minute shared by all of them.
 type Sender struct {
 	db  *database.DB
 	cfg Config
 	log *slog.Logger
 
-	// Interval is how often Run looks for due messages (DefaultInterval).
-	// Set it before calling Run.
-	Interval time.Duration
 	// TLSConfig, when set, is used for STARTTLS and implicit TLS instead
 	// of the default (system roots, server name = Host). Tests set it to
 	// trust their own certificate.
 	TLSConfig *tls.Config
-
-	pace pacer
 }
 
 // NewSender returns a Sender for cfg (zero fields take their defaults).
@@ -70,85 +63,167 @@ func NewSender(db *database.DB, cfg Config, log *slog.Logger) *Sender {
 	if log == nil {
 		log = slog.Default()
 	}
-	cfg = cfg.withDefaults()
-	return &Sender{
-		db:       db,
-		cfg:      cfg,
-		log:      log.With("component", "mail"),
-		Interval: DefaultInterval,
-		pace:     pacer{interval: time.Minute / time.Duration(cfg.PerMinute)},
-	}
+	return &Sender{db: db, cfg: cfg.withDefaults(), log: log.With("component", "mail")}
 }
 
 // Enabled reports whether the Sender has an SMTP server to send through.
 func (s *Sender) Enabled() bool { return s.cfg.Enabled() }
 
-// Run sends due messages every Interval until ctx is done. Without an
-// SMTP server it only waits for ctx: messages stay in the outbox.
-func (s *Sender) Run(ctx context.Context) {
-	if !s.cfg.Enabled() {
-		s.log.Info("no SMTP server configured: messages wait in the outbox for the office to read or print")
-		<-ctx.Done()
-		return
-	}
-	if err := s.cfg.Validate(); err != nil {
-		s.log.Error("mail settings are not valid: nothing will be sent", "err", err)
-		<-ctx.Done()
-		return
-	}
-	s.log.Info("sending mail", "host", s.cfg.Host, "port", s.cfg.Port, "tls", s.cfg.TLS, "per_minute", s.cfg.PerMinute)
-	interval := s.Interval
-	if interval <= 0 {
-		interval = DefaultInterval
-	}
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C:
-		}
-		sent, failed, err := s.SendDue(ctx)
-		if err != nil && ctx.Err() == nil {
-			s.log.Error("sending mail", "err", err)
-		}
-		if sent > 0 || failed > 0 {
-			s.log.Info("mail pass", "sent", sent, "failed", failed)
-		}
-		timer.Reset(interval)
-	}
+// Outcome says what Deliver did.
+type Outcome int
+
+// The outcomes.
+const (
+	Delivered     Outcome = iota + 1 // the SMTP server accepted the message; sent_at is set
+	AlreadyDone                      // sent (or given up) before: nothing was done
+	NotConfigured                    // no SMTP server: the message waits in the outbox
+	Failed                           // this attempt failed; it is recorded, and retried unless it was the last
+)
+
+// PacedError is returned by Deliver when this minute's allowance of
+// messages (Config.PerMinute, across all servers) is used up: nothing was
+// attempted; try again after Wait.
+type PacedError struct{ Wait time.Duration }
+
+func (e *PacedError) Error() string {
+	return fmt.Sprintf("mail: the per-minute limit is reached; next send in %s", e.Wait.Round(time.Millisecond))
 }
 
-// SendDue makes one pass over the outbox: it claims due messages a batch
-// at a time, sends each batch over one SMTP connection, and records each
-// outcome, until no due message is left, the server cannot be reached, or
-// ctx is done. sent counts messages delivered; failed counts attempts that
-// failed in this pass (the message is retried later, or marked failed
-// after MaxAttempts). err is a database error, or an invalid Config.
-// Without an SMTP server it does nothing.
-func (s *Sender) SendDue(ctx context.Context) (sent, failed int, err error) {
+// Deliver sends outbox message id, as attempt number attempt of
+// maxAttempts, and records the outcome on the row.
+//
+// The row stays locked (SELECT ... FOR UPDATE) from before the SMTP
+// conversation until sent_at is committed, so a second job for the same
+// message (a job rescued from a server that looked dead) waits and then
+// finds it sent. The one way a message goes twice: the SMTP server accepts
+// it and this server dies (or loses the database) in the milliseconds
+// before the commit; the job is then run again and the message is sent
+// again with the same Message-ID. Delivery is at least once, never lost.
+//
+// A failure is recorded (attempts, last_error, the next try after
+// Backoff) and returned as the error; on the last attempt the row is
+// marked failed. The returned error is nil for Delivered, AlreadyDone and
+// NotConfigured, a *PacedError when the per-minute limit is reached.
+func (s *Sender) Deliver(ctx context.Context, id int64, attempt, maxAttempts int) (Outcome, error) {
 	if !s.cfg.Enabled() {
-		return 0, 0, nil
+		return NotConfigured, nil
 	}
 	if err := s.cfg.Validate(); err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	for ctx.Err() == nil {
-		r, err := s.sendBatch(ctx)
-		sent += r.sent
-		failed += r.failed
-		if err != nil {
-			return sent, failed, err
-		}
-		if r.claimed < s.cfg.Batch || r.unreachable {
-			break
-		}
+	// Once a message has gone, its outcome must be recorded even when ctx
+	// ends: the database work does not follow ctx's cancellation.
+	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
+	defer cancel()
+	tx, err := s.db.Pool.Begin(dbctx)
+	if err != nil {
+		return 0, fmt.Errorf("mail: begin: %w", err)
 	}
-	return sent, failed, nil
+	defer func() { _ = tx.Rollback(dbctx) }()
+
+	var o outgoing
+	var sentAt, failedAt *time.Time
+	err = tx.QueryRow(dbctx, `SELECT id, coalesce(school_id, 0), to_address, to_name, subject, body_text, kind, created_at, attempts, sent_at, failed_at
+		FROM outbox WHERE id = $1 FOR UPDATE`, id).
+		Scan(&o.id, &o.schoolID, &o.to, &o.toName, &o.subject, &o.text, &o.kind, &o.createdAt, &o.attempts, &sentAt, &failedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return AlreadyDone, nil // removed (retention): nothing to send
+	}
+	if err != nil {
+		return 0, fmt.Errorf("mail: load message %d: %w", id, err)
+	}
+	if sentAt != nil || failedAt != nil {
+		return AlreadyDone, nil
+	}
+	if wait, err := s.takeSlot(dbctx); err != nil {
+		return 0, err
+	} else if wait > 0 {
+		return 0, &PacedError{Wait: wait}
+	}
+	arows, err := tx.Query(dbctx, `SELECT filename, content_type, data FROM outbox_attachments WHERE outbox_id = $1 ORDER BY position`, id)
+	if err != nil {
+		return 0, fmt.Errorf("mail: attachments: %w", err)
+	}
+	o.files, err = pgx.CollectRows(arows, func(r pgx.CollectableRow) (Attachment, error) {
+		var a Attachment
+		return a, r.Scan(&a.Filename, &a.ContentType, &a.Data)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mail: attachments: %w", err)
+	}
+
+	sendErr := s.send(ctx, o)
+	if sendErr != nil && ctx.Err() != nil {
+		return 0, ctx.Err() // shutting down: not the server's fault, not an attempt
+	}
+	now := s.db.Now()
+	if sendErr == nil {
+		if _, err := tx.Exec(dbctx, `UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1`, id, now); err != nil {
+			return 0, fmt.Errorf("mail: record message %d sent: %w", id, err)
+		}
+		if err := tx.Commit(dbctx); err != nil {
+			return 0, fmt.Errorf("mail: record message %d sent: %w", id, err)
+		}
+		s.log.Info("mail sent", "outbox_id", id, "school_id", o.schoolID, "kind", o.kind, "attempt", attempt)
+		return Delivered, nil
+	}
+	reason := errorText(sendErr)
+	if attempt >= maxAttempts {
+		_, err = tx.Exec(dbctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, failed_at = $3 WHERE id = $1`, id, reason, now)
+		s.log.Warn("mail failed, giving up", "outbox_id", id, "school_id", o.schoolID, "kind", o.kind, "attempt", attempt, "err", reason)
+	} else {
+		next := now.Add(Backoff(attempt))
+		_, err = tx.Exec(dbctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = $3 WHERE id = $1`, id, reason, next)
+		s.log.Warn("mail not sent, will retry", "outbox_id", id, "school_id", o.schoolID, "kind", o.kind, "attempt", attempt, "retry_at", next, "err", reason)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("mail: record message %d failed: %w", id, err)
+	}
+	if err := tx.Commit(dbctx); err != nil {
+		return 0, fmt.Errorf("mail: record message %d failed: %w", id, err)
+	}
+	return Failed, fmt.Errorf("mail: message %d: %s", id, reason)
 }
 
-// outgoing is a claimed outbox row.
+// takeSlot takes one of this minute's PerMinute sends, counted in a row
+// per minute that every server shares (committed at once, in its own
+// transaction, so the others see it). wait is 0 when a slot was taken,
+// else how long until the next minute starts.
+func (s *Sender) takeSlot(ctx context.Context) (wait time.Duration, err error) {
+	now := s.db.Now()
+	minute := now.Truncate(time.Minute)
+	var n int
+	err = s.db.Pool.QueryRow(ctx, `INSERT INTO mail_pace (minute, sent) VALUES ($1, 1)
+		ON CONFLICT (minute) DO UPDATE SET sent = mail_pace.sent + 1 WHERE mail_pace.sent < $2
+		RETURNING sent`, minute, s.cfg.PerMinute).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return minute.Add(time.Minute).Sub(now) + time.Duration(rand.Int64N(int64(2*time.Second))), nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("mail: pace: %w", err)
+	}
+	return 0, nil
+}
+
+// send delivers o over a new SMTP connection.
+func (s *Sender) send(ctx context.Context, o outgoing) error {
+	client, err := s.newClient()
+	if err != nil {
+		return err
+	}
+	msg, err := s.build(o)
+	if err != nil {
+		return err
+	}
+	conn, err := client.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("connect to %s:%d: %w", s.cfg.Host, s.cfg.Port, err)
+	}
+	defer func() { _ = client.CloseWithSMTPClient(conn) }()
+	return client.SendWithSMTPClient(conn, msg)
+}
+
+// outgoing is a loaded outbox row.
 type outgoing struct {
 	id        int64
 	schoolID  int64
@@ -160,147 +235,6 @@ type outgoing struct {
 	createdAt time.Time
 	attempts  int
 	files     []Attachment
-}
-
-type batchResult struct {
-	claimed, sent, failed int
-	unreachable           bool // the SMTP server could not be reached
-}
-
-// sendBatch claims up to Batch due messages in one transaction, sends
-// them, records each outcome and commits. The rows stay locked while they
-// are sent, so no other Sender can claim them; a crash before the commit
-// leaves them due again (a message may then be sent twice, never lost).
-func (s *Sender) sendBatch(ctx context.Context) (res batchResult, err error) {
-	// Once a message has gone, its outcome must be recorded even when ctx
-	// ends: the database work does not follow ctx's cancellation.
-	dbctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Minute)
-	defer cancel()
-	tx, err := s.db.Pool.Begin(dbctx)
-	if err != nil {
-		return res, fmt.Errorf("mail: begin: %w", err)
-	}
-	defer func() { _ = tx.Rollback(dbctx) }()
-
-	rows, err := tx.Query(dbctx, `SELECT id, coalesce(school_id, 0), to_address, to_name, subject, body_text, kind, created_at, attempts
-		FROM outbox
-		WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1
-		ORDER BY next_attempt_at, id
-		LIMIT $2
-		FOR UPDATE SKIP LOCKED`, s.db.Now(), s.cfg.Batch)
-	if err != nil {
-		return res, fmt.Errorf("mail: claim: %w", err)
-	}
-	var batch []outgoing
-	for rows.Next() {
-		var o outgoing
-		if err := rows.Scan(&o.id, &o.schoolID, &o.to, &o.toName, &o.subject, &o.text, &o.kind, &o.createdAt, &o.attempts); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("mail: claim: %w", err)
-		}
-		batch = append(batch, o)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("mail: claim: %w", err)
-	}
-	res.claimed = len(batch)
-	if len(batch) == 0 {
-		return res, nil
-	}
-	for i := range batch {
-		arows, err := tx.Query(dbctx, `SELECT filename, content_type, data FROM outbox_attachments WHERE outbox_id = $1 ORDER BY position`, batch[i].id)
-		if err != nil {
-			return res, fmt.Errorf("mail: attachments: %w", err)
-		}
-		for arows.Next() {
-			var a Attachment
-			if err := arows.Scan(&a.Filename, &a.ContentType, &a.Data); err != nil {
-				arows.Close()
-				return res, fmt.Errorf("mail: attachments: %w", err)
-			}
-			batch[i].files = append(batch[i].files, a)
-		}
-		arows.Close()
-	}
-
-	client, err := s.newClient()
-	if err != nil {
-		return res, err
-	}
-	var conn *smtp.Client
-	var dialErr error
-	defer func() {
-		if conn != nil {
-			_ = client.CloseWithSMTPClient(conn)
-		}
-	}()
-	for _, o := range batch {
-		if ctx.Err() != nil {
-			break // the rest stay due; they were not attempted
-		}
-		sendErr := dialErr // once the server cannot be reached, the rest of the batch fails with it
-		if sendErr == nil {
-			if err := s.pace.wait(ctx); err != nil {
-				break
-			}
-		}
-		if sendErr == nil && conn == nil {
-			c, err := client.DialToSMTPClientWithContext(ctx)
-			if err != nil {
-				if ctx.Err() != nil {
-					break // shutting down: not the server's fault, not an attempt
-				}
-				dialErr = fmt.Errorf("connect to %s:%d: %w", s.cfg.Host, s.cfg.Port, err)
-				res.unreachable = true
-				sendErr = dialErr
-			} else {
-				conn = c
-			}
-		}
-		if sendErr == nil {
-			msg, err := s.build(o)
-			if err != nil {
-				sendErr = err
-			} else {
-				sendErr = client.SendWithSMTPClient(conn, msg)
-			}
-			if sendErr != nil && conn != nil {
-				// Start the next message on a fresh connection.
-				_ = client.CloseWithSMTPClient(conn)
-				conn = nil
-			}
-		}
-		now := s.db.Now()
-		if sendErr == nil {
-			if _, err := tx.Exec(dbctx, `UPDATE outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1`, o.id, now); err != nil {
-				return res, fmt.Errorf("mail: record message %d sent: %w", o.id, err)
-			}
-			res.sent++
-			s.log.Info("mail sent", "outbox_id", o.id, "school_id", o.schoolID, "kind", o.kind, "attempt", o.attempts+1)
-			continue
-		}
-		res.failed++
-		attempts := o.attempts + 1
-		reason := errorText(sendErr)
-		if attempts >= MaxAttempts {
-			_, err = tx.Exec(dbctx, `UPDATE outbox SET attempts = $2, last_error = $3, failed_at = $4 WHERE id = $1`,
-				o.id, attempts, reason, now)
-			s.log.Warn("mail failed, giving up", "outbox_id", o.id, "school_id", o.schoolID, "kind", o.kind, "attempts", attempts, "err", reason)
-		} else {
-			next := now.Add(Backoff(attempts))
-			_, err = tx.Exec(dbctx, `UPDATE outbox SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE id = $1`,
-				o.id, attempts, reason, next)
-			s.log.Warn("mail not sent, will retry", "outbox_id", o.id, "school_id", o.schoolID, "kind", o.kind, "attempts", attempts, "retry_at", next, "err", reason)
-		}
-		if err != nil {
-			return res, fmt.Errorf("mail: record message %d failed: %w", o.id, err)
-		}
-	}
-	if err := tx.Commit(dbctx); err != nil {
-		return res, fmt.Errorf("mail: commit: %w", err)
-	}
-	return res, nil
 }
 
 // newClient configures a go-mail client for the settings (it does not
@@ -391,36 +325,4 @@ func errorText(err error) string {
 		s = s[:1000]
 	}
 	return strings.ToValidUTF8(s, "?")
-}
-
-// pacer spaces sends at least interval apart (the PerMinute limit),
-// across passes and batches of one Sender.
-type pacer struct {
-	mu       sync.Mutex
-	interval time.Duration
-	next     time.Time
-}
-
-// wait blocks until the next send may start, or ctx ends.
-func (p *pacer) wait(ctx context.Context) error {
-	p.mu.Lock()
-	now := time.Now()
-	at := p.next
-	if at.Before(now) {
-		at = now
-	}
-	p.next = at.Add(p.interval)
-	p.mu.Unlock()
-	d := time.Until(at)
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/mail"
 	"signoff/internal/mail/mailtest"
+	"signoff/internal/web"
 )
 
 // TestSignInLinkByRealEmail asks for a sign-in link, sends it through a
@@ -40,13 +42,12 @@ func TestSignInLinkByRealEmail(t *testing.T) {
 	// An administrator is not sent a link: they sign in with a password.
 	_ = a.client().post("/sign-in/link", url.Values{"email": {demo.AdminEmail}})
 
-	sent, failed, err := sender.SendDue(context.Background())
-	if err != nil || sent != 1 || failed != 0 {
-		t.Fatalf("send: sent %d failed %d err %v (want exactly one message: to the member of staff)", sent, failed, err)
-	}
+	runMail(t, a.db, sender)
 	msgs := smtp.WaitMessages(t, 1, 10*time.Second)
-	if len(msgs) != 1 || !strings.Contains(strings.Join(msgs[0].To, ","), demo.StaffEmail) {
-		t.Fatalf("messages: %+v", msgs)
+	var queued int
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail_send'`).Scan(&queued)
+	if len(msgs) != 1 || queued != 1 || !strings.Contains(strings.Join(msgs[0].To, ","), demo.StaffEmail) {
+		t.Fatalf("%d send jobs, messages: %+v (want exactly one: to the member of staff)", queued, msgs)
 	}
 	m := regexp.MustCompile(`http://signoff\.test/sign-in/link/[A-Za-z0-9_-]+`).FindString(msgs[0].Text)
 	if m == "" {
@@ -302,6 +303,43 @@ func TestOutboxShowsWaitingMail(t *testing.T) {
 	// Another school's admin cannot read it.
 	if res := a.otherSchoolAdmin().get("/admin/outbox/" + id[1]); res.status != http.StatusNotFound {
 		t.Fatalf("another school's admin reading the message: %d", res.status)
+	}
+}
+
+// TestOutboxRetry: on a site with SMTP, a failed message shows why and a
+// button to try again, which queues its send job once.
+func TestOutboxRetry(t *testing.T) {
+	t.Parallel()
+	base := newApp(t)
+	srv := web.New(base.db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test", MailEnabled: true})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	a := &app{t: t, db: base.db, srv: srv, ts: ts}
+	ctx := context.Background()
+	var school int64
+	_ = a.db.Pool.QueryRow(ctx, `SELECT id FROM schools WHERE slug = $1`, demo.SchoolSlug).Scan(&school)
+	id := a.id(`INSERT INTO outbox (school_id, to_address, subject, body_text, created_at, next_attempt_at, attempts, last_error, failed_at)
+		VALUES ($1, 'x@example.org', 'Bounced', 'Body', now(), now(), 8, '550 mailbox unavailable', now()) RETURNING id`, school)
+	office := a.signedIn(demo.AdminEmail)
+	page := office.get("/admin/outbox/" + itoa(id))
+	if page.status != 200 || !strings.Contains(page.body, "Failed: 550 mailbox unavailable") || !strings.Contains(page.body, `action="/admin/outbox/`+itoa(id)+`/retry"`) {
+		t.Fatalf("failed message page: %d\n%s", page.status, page.body)
+	}
+	res := office.post("/admin/outbox/"+itoa(id)+"/retry", nil)
+	if res.status != http.StatusSeeOther || res.location != "/admin/outbox/"+itoa(id)+"?done=retry" {
+		t.Fatalf("retry: %d %s", res.status, res.location)
+	}
+	if page := office.get(res.location); !strings.Contains(page.body, "will be sent again") || strings.Contains(page.body, "Try sending again") {
+		t.Fatalf("after retry: %s", page.body)
+	}
+	if again := office.post("/admin/outbox/"+itoa(id)+"/retry", nil); again.status != http.StatusConflict {
+		t.Fatalf("retrying a waiting message: %d, want 409", again.status)
+	}
+	if n := a.id(`SELECT count(*) FROM river_job WHERE kind = 'mail_send' AND args @> jsonb_build_object('outbox_id', $1::bigint)`, id); n != 1 {
+		t.Fatalf("%d send jobs for the message, want 1", n)
+	}
+	if res := a.otherSchoolAdmin().post("/admin/outbox/"+itoa(id)+"/retry", nil); res.status != http.StatusNotFound {
+		t.Fatalf("another school's admin: %d, want 404", res.status)
 	}
 }
 

@@ -75,14 +75,37 @@ func (s *Server) outboxMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	label, _ := outboxStatus(e, s.mailOn)
-	s.render(w, r, http.StatusOK, templates.OutboxMessagePage(templates.OutboxMessageView{
+	view := templates.OutboxMessageView{
 		Layout:  s.layout(r, e.Subject),
 		Subject: e.Subject,
 		Summary: []templates.SummaryRow{
 			{Key: "To", Value: e.ToName + " <" + e.To + ">"},
 			{Key: "Created", Value: schooltime.DateTime(e.CreatedAt)},
 			{Key: "Status", Value: label},
+			{Key: "Attempts", Value: strconv.Itoa(e.Attempts)},
 		},
 		Body: e.Text,
-	}))
+	}
+	if e.Status == mail.StatusFailed && s.mailOn {
+		view.RetryAction = "/admin/outbox/" + strconv.FormatInt(e.ID, 10) + "/retry"
+	}
+	if r.URL.Query().Get("done") == "retry" {
+		view.Notice = "The message will be sent again (up to 8 more attempts)."
+	}
+	s.render(w, r, http.StatusOK, templates.OutboxMessagePage(view))
+}
+
+// outboxRetry gives a failed message another round of attempts.
+func (s *Server) outboxRetry(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	id, err := idParam(r, "messageID")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := mail.Retry(r.Context(), s.db, v.school.ID, id, v.account.Actor(clientIP(r))); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/admin/outbox/"+strconv.FormatInt(id, 10)+"?done=retry", http.StatusSeeOther)
 }

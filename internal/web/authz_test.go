@@ -71,6 +71,7 @@ var expected = map[string][]string{
 	"POST /admin/import/{importID}/apply":               ADMIN,
 	"GET /admin/outbox":                                 ADMIN,
 	"GET /admin/outbox/{messageID}":                     ADMIN,
+	"POST /admin/outbox/{messageID}/retry":              ADMIN,
 	"GET /admin/audit":                                  ADMIN,
 	"GET /admin/school":                                 ADMIN,
 	"POST /admin/school":                                ADMIN,

@@ -102,6 +102,7 @@ func (s *Server) coreRoutes() []route {
 		{"POST", "/admin/import/{importID}/apply", admin, s.importApply},
 		{"GET", "/admin/outbox", admin, s.outboxList},
 		{"GET", "/admin/outbox/{messageID}", admin, s.outboxMessage},
+		{"POST", "/admin/outbox/{messageID}/retry", admin, s.outboxRetry},
 		{"GET", "/admin/audit", admin, s.auditLog},
 		{"GET", "/admin/school", admin, s.schoolSettings},
 		{"POST", "/admin/school", admin, s.schoolSettingsSave},

@@ -12,12 +12,15 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"signoff/internal/audit"
 	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
+	"signoff/internal/jobs"
+	"signoff/internal/mail"
 	"signoff/internal/web"
 )
 
@@ -43,6 +46,26 @@ func newApp(t *testing.T) *app {
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &app{t: t, db: db, srv: srv, ts: ts}
+}
+
+// runMail works the send jobs with sender on River, as a server does,
+// until the test ends.
+func runMail(t *testing.T, db *database.DB, sender *mail.Sender) {
+	t.Helper()
+	reg := jobs.NewRegistry()
+	jobs.Add(reg, &mail.SendWorker{Sender: sender})
+	worker, err := jobs.New(db, reg, jobs.Options{PollInterval: 50 * time.Millisecond, MailWorkers: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := worker.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = worker.Stop(ctx)
+	})
 }
 
 // client is one browser: a cookie jar that does not follow redirects.
