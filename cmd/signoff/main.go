@@ -188,28 +188,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		}
 		return 0
 	case "audit":
-		if len(args) < 2 || args[1] != "verify" {
-			fmt.Fprintln(stderr, "usage: signoff audit verify")
-			return 2
-		}
-		code := 0
-		rc := withDatabase(ctx, cfg, log, func(db *database.DB) error {
-			broken, checked, err := audit.Verify(ctx, db)
-			if err != nil {
-				return err
-			}
-			if broken != nil {
-				fmt.Fprintf(stdout, "audit log broken at entry %d (school %d): %s\n", broken.ID, broken.SchoolID, broken.Reason)
-				code = 1
-				return nil
-			}
-			fmt.Fprintf(stdout, "audit log intact: %d entries checked\n", checked)
-			return nil
-		})
-		if rc != 0 {
-			return rc
-		}
-		return code
+		return auditCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "school":
 		return schoolCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "trust":

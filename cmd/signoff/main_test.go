@@ -103,7 +103,7 @@ func TestDemoAndAuditVerifyCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	out.Reset()
-	if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 1 || !strings.Contains(out.String(), "broken at entry") {
+	if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 1 || !strings.Contains(out.String(), "broken: school ") || !strings.Contains(out.String(), "audit entry ") {
 		t.Fatalf("tampered audit verify: exit %d %s", code, out.String())
 	}
 	out.Reset()

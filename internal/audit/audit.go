@@ -97,6 +97,61 @@ type Broken struct {
 	Reason   string
 }
 
+// Chain is one school's chain as Walk found it.
+type Chain struct {
+	SchoolID int64
+	Entries  int    // entries in the chain
+	HeadID   int64  // its newest entry
+	HeadHash string // and that entry's hash
+	// Positions maps each entry's id to its place in the chain (1 for the
+	// first) and its stored hash, so that an anchored head can be found.
+	Positions map[int64]Position
+}
+
+// Position is an entry's place in its chain and its stored hash.
+type Position struct {
+	N    int
+	Hash string
+}
+
+// Walk checks every chain from its start and returns every entry at which
+// one breaks (in id order; a removed entry breaks the entry after it, a
+// changed one its own hash) and each school's chain.
+func Walk(ctx context.Context, db *database.DB) (broken []Broken, chains map[int64]*Chain, err error) {
+	rows, err := db.Pool.Query(ctx, `SELECT id, coalesce(school_id, 0), at, coalesce(actor_id, 0), actor, action, subject, detail, ip, prev_hash, hash
+		FROM audit_log ORDER BY id`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit: walk: %w", err)
+	}
+	defer rows.Close()
+	chains = map[int64]*Chain{}
+	for rows.Next() {
+		var e Entry
+		if err := rows.Scan(&e.ID, &e.SchoolID, &e.At, &e.Actor.AccountID, &e.Actor.Name, &e.Action, &e.Subject,
+			&e.Detail, &e.Actor.IP, &e.PrevHash, &e.Hash); err != nil {
+			return nil, nil, fmt.Errorf("audit: walk: %w", err)
+		}
+		c := chains[e.SchoolID]
+		if c == nil {
+			c = &Chain{SchoolID: e.SchoolID, HeadHash: Genesis, Positions: map[int64]Position{}}
+			chains[e.SchoolID] = c
+		}
+		if e.PrevHash != c.HeadHash {
+			broken = append(broken, Broken{e.ID, e.SchoolID, "its previous-entry hash does not match the entry before it (an entry was removed or changed)"})
+		}
+		if e.computeHash() != e.Hash {
+			broken = append(broken, Broken{e.ID, e.SchoolID, "its contents do not match its hash (the entry was changed)"})
+		}
+		c.Entries++
+		c.HeadID, c.HeadHash = e.ID, e.Hash
+		c.Positions[e.ID] = Position{N: c.Entries, Hash: e.Hash}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("audit: walk: %w", err)
+	}
+	return broken, chains, nil
+}
+
 // Verify walks every chain from its start and returns the first broken
 // entry, or nil when all chains are intact. checked counts the entries.
 func Verify(ctx context.Context, db *database.DB) (broken *Broken, checked int, err error) {

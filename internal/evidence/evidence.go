@@ -90,6 +90,9 @@ type Record struct {
 	FormTitle  string
 	VersionID  int64
 	PersonID   int64
+	// Seal is the record's stored seal and SealState what checking it found.
+	Seal      string
+	SealState SealState
 	// AccountID is the account that submitted the signature (0 for none):
 	// the IP address and browser recorded are that account's.
 	AccountID int64
@@ -221,6 +224,9 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 		}
 	}
 	rec.AccountID = accountID
+	if rec.SealState, rec.Seal, err = recordSeal(ctx, s.db.Pool, rec.SignatureID); err != nil {
+		return Record{}, err
+	}
 	cert.IdentifiedBy, cert.Method, err = s.howIdentified(ctx, rec.SchoolID, accountID, signedAt, method, extra)
 	if err != nil {
 		return Record{}, err
@@ -346,7 +352,10 @@ func (s *Store) howIdentified(ctx context.Context, schoolID, accountID int64, si
 // signed copies changes.
 func (s *Store) Render(ctx context.Context, w io.Writer, rec Record) (int, error) {
 	if !rec.TextIntact {
-		return 0, fmt.Errorf("evidence: %s: the stored text no longer matches the signed hash", rec.Reference)
+		return 0, apperr.New(apperr.Conflict, "The text kept for %s no longer matches the SHA-256 recorded when it was signed, so no copy can be issued. Run signoff audit verify.", rec.Reference)
+	}
+	if !rec.SealState.Good() {
+		return 0, apperr.New(apperr.Conflict, "The record %s no longer matches its seal (%s), so no copy can be issued. Run signoff audit verify.", rec.Reference, rec.SealState)
 	}
 	var buf bytes.Buffer
 	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
@@ -372,6 +381,8 @@ type Result struct {
 	SignedAt   string // UK time
 	SHA256     string
 	TextIntact bool
+	// SealState says whether the record still matches the seal made with it.
+	SealState SealState
 	// For an uploaded file: whether it is, byte for byte, a copy Signoff issued.
 	FileChecked bool
 	FileMatches bool
@@ -380,13 +391,13 @@ type Result struct {
 
 // Verified is the overall answer.
 func (r Result) Verified() bool {
-	return r.Found && r.TextIntact && (!r.FileChecked || r.FileMatches)
+	return r.Found && r.TextIntact && r.SealState.Good() && (!r.FileChecked || r.FileMatches)
 }
 
 func result(rec Record) Result {
 	return Result{Found: true, Reference: rec.Reference, SchoolName: rec.Copy.SchoolName, Title: rec.Copy.PolicyTitle,
 		Version: rec.Copy.VersionNumber, SignerName: rec.Copy.SignerName, SignedAt: schooltime.DateTimeZone(rec.Copy.SignedAt),
-		SHA256: rec.Copy.SHA256, TextIntact: rec.TextIntact}
+		SHA256: rec.Copy.SHA256, TextIntact: rec.TextIntact, SealState: rec.SealState}
 }
 
 // VerifyReference checks a reference.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"time"
@@ -120,11 +121,21 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		buf.Reset()
-		if _, err := ev.Render(r.Context(), &buf, rec); err != nil {
+		name := slug(row.Person.FamilyName+" "+row.Person.GivenName) + "-" + row.Reference
+		if _, err := ev.Render(r.Context(), &buf, rec); apperr.CodeOf(err) == apperr.Conflict {
+			// A record that no longer matches its seal (or its text) gets
+			// no copy: a note says so in its place.
+			s.log.Error("zip of signed copies: record fails its checks", "reference", row.Reference, "err", err)
+			fw, err2 := zw.CreateHeader(&zip.FileHeader{Name: name + "-NOT-ISSUED.txt", Method: zip.Deflate, Modified: rec.Copy.SignedAt.In(schooltime.London)})
+			if err2 != nil {
+				return
+			}
+			_, _ = io.WriteString(fw, apperr.MessageOf(err)+"\r\n")
+			continue
+		} else if err != nil {
 			s.log.Error("zip of signed copies: render", "reference", row.Reference, "err", err)
 			panic(http.ErrAbortHandler)
 		}
-		name := slug(row.Person.FamilyName+" "+row.Person.GivenName) + "-" + row.Reference
 		hdr := &zip.FileHeader{Name: name + ".pdf", Method: zip.Store, Modified: rec.Copy.SignedAt.In(schooltime.London)}
 		fw, err := zw.CreateHeader(hdr)
 		if err != nil {

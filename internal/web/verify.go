@@ -114,6 +114,12 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res eviden
 	case !res.TextIntact:
 		view.Heading = "The stored text no longer matches its fingerprint"
 		view.Reason = "Contact the school: the text held for this signature does not match the SHA-256 recorded when it was signed."
+	case !res.SealState.Good() && res.FileChecked:
+		view.Heading = "This copy does not match the record"
+		view.Reason = "The reference is genuine, but the record Signoff holds has been changed since it was made (it no longer matches its seal), so neither the record nor this copy can be relied on. Contact the school."
+	case !res.SealState.Good():
+		view.Heading = "The record does not match its seal"
+		view.Reason = "The record Signoff holds for this reference has been changed since it was made (it no longer matches the seal made with it). Contact the school: it cannot be relied on."
 	case res.FileChecked && !res.FileMatches:
 		view.Heading = "This file does not match the signed copy Signoff issued"
 		view.Reason = "The reference is genuine, but the file has been changed since it was issued (its text, pages or details). Ask the school for a fresh copy, or compare with the record below."
@@ -136,6 +142,10 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res eviden
 		}
 		if res.FileChecked {
 			view.Rows = append(view.Rows, templates.SummaryRow{Key: "SHA-256 of the file checked", Value: res.FileSHA256, Mono: true})
+		}
+		if !res.SealState.Good() {
+			// What the record says now is not evidence of anything.
+			view.Rows = []templates.SummaryRow{{Key: "Reference", Value: res.Reference, Mono: true}}
 		}
 	}
 	status := http.StatusOK

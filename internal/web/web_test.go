@@ -28,24 +28,27 @@ func TestMain(m *testing.M) { dbtest.Main(m) }
 
 // app is a running Signoff over a fresh database holding the demo school.
 type app struct {
-	t   *testing.T
-	db  *database.DB
-	srv *web.Server
-	ts  *httptest.Server
+	t  *testing.T
+	db *database.DB
+	// owner is the same database as its superuser: for tampering as an
+	// attacker holding the database's own superuser would.
+	owner *database.DB
+	srv   *web.Server
+	ts    *httptest.Server
 }
 
 var testKeys = [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("abcdef0123456789abcdef0123456789")}
 
 func newApp(t *testing.T) *app {
 	t.Helper()
-	db := dbtest.New(t)
+	db, owner := dbtest.NewWithOwner(t)
 	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
 	srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test"})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &app{t: t, db: db, srv: srv, ts: ts}
+	return &app{t: t, db: db, owner: owner, srv: srv, ts: ts}
 }
 
 // runMail works the send jobs with sender on River, as a server does,
