@@ -44,7 +44,7 @@ deps:
 	@scripts/deps.sh go
 	@scripts/deps.sh postgres
 
-## test-deps: the tools the tests use (pdftotext, qpdf, chromium; Mailpit built from go.mod's tool line)
+## test-deps: the tools the tests use (pdftotext, qpdf, chromium, caddy; Mailpit built from go.mod's tool line)
 test-deps:
 	@scripts/deps.sh test
 	@echo "Building Mailpit for the mail tests (the first time takes about two minutes)..."

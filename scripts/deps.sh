@@ -27,6 +27,7 @@ case "${1:-postgres}" in
     command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
     command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+    command -v caddy >/dev/null 2>&1 || missing+=(caddy)
     ;;
   *) echo "usage: $0 postgres|test" >&2; exit 2 ;;
 esac

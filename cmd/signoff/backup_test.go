@@ -146,6 +146,14 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 // (called at cleanup too).
 func startServer(t *testing.T, data string, args ...string) (string, func()) {
 	t.Helper()
+	// One public address for both servers, as after a restore onto a new
+	// machine behind the same name (signed copies carry it in their QR code).
+	return startServerWith(t, map[string]string{"SIGNOFF_DATA": data, "SIGNOFF_BASE_URL": "https://signoff.example.sch.uk"}, args...)
+}
+
+// startServerWith is startServer with these settings (SIGNOFF_ADDR is added).
+func startServerWith(t *testing.T, vars map[string]string, args ...string) (string, func()) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -153,9 +161,11 @@ func startServer(t *testing.T, data string, args ...string) (string, func()) {
 	addr := ln.Addr().String()
 	ln.Close()
 	base := "http://" + addr
-	// One public address for both servers, as after a restore onto a new
-	// machine behind the same name (signed copies carry it in their QR code).
-	cfg, err := loadConfig(env(map[string]string{"SIGNOFF_DATA": data, "SIGNOFF_ADDR": addr, "SIGNOFF_BASE_URL": "https://signoff.example.sch.uk"}))
+	all := map[string]string{"SIGNOFF_ADDR": addr}
+	for k, v := range vars {
+		all[k] = v
+	}
+	cfg, err := loadConfig(env(all))
 	if err != nil {
 		t.Fatal(err)
 	}
