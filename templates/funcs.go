@@ -13,3 +13,11 @@ func pluralise(n int, one, many string) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// pluralise2 picks one or many by n, without the number ("has"/"have").
+func pluralise2(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

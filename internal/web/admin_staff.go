@@ -3,10 +3,12 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
 	"signoff/internal/people"
+	"signoff/internal/schooltime"
 	"signoff/templates"
 )
 
@@ -28,12 +30,38 @@ func (s *Server) staffList(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	access, err := s.onboarding.StaffAccess(r.Context(), v.school.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	view := templates.StaffListView{Layout: s.layout(r, "Staff"), Search: filter.Search}
+	if n := q.Get("invited"); n != "" {
+		if n == "1" {
+			view.Notice = "1 invitation sent"
+		} else if _, err := strconv.Atoi(n); err == nil {
+			view.Notice = n + " invitations sent"
+		}
+	}
 	for _, role := range people.StaffRoles {
 		view.Roles = append(view.Roles, templates.Option{Value: string(role), Label: role.Label(), Checked: role == filter.Role})
 	}
 	for _, p := range list {
-		view.Rows = append(view.Rows, templates.StaffRow{Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID), Role: p.RoleLabel(), Email: p.Email, Owes: owed[p.ID]})
+		row := templates.StaffRow{Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID), Role: p.RoleLabel(), Email: p.Email, Owes: owed[p.ID]}
+		switch a, ok := access[p.ID]; {
+		case !ok:
+			row.SignedIn = "No account (no email address)"
+		case a.LastSignedIn != nil:
+			row.SignedIn = schooltime.Date(*a.LastSignedIn)
+		case a.InvitedAt != nil:
+			row.NeverSignedIn, row.SignedIn = true, "invited "+schooltime.Date(*a.InvitedAt)
+		default:
+			row.NeverSignedIn, row.SignedIn = true, "not invited yet"
+		}
+		if row.NeverSignedIn {
+			view.NeverSignedIn++
+		}
+		view.Rows = append(view.Rows, row)
 	}
 	s.render(w, r, http.StatusOK, templates.StaffListPage(view))
 }

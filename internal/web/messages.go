@@ -9,6 +9,7 @@ import (
 
 	"signoff/internal/auth"
 	"signoff/internal/mail"
+	"signoff/internal/onboarding"
 )
 
 // link makes an absolute address on this site for emails and letters.
@@ -71,4 +72,58 @@ Keep this email: the link works until the school replaces it. Please don't forwa
 `, a.DisplayName, school, s.link("/f/"+token), s.link("/family/lost"), school),
 	})
 	return err
+}
+
+// deliverInvitation queues a member of staff's invitation, with a
+// single-use sign-in link, once a day at most.
+func (s *Server) deliverInvitation(ctx context.Context, tx pgx.Tx, i onboarding.Invitee, token string) (bool, error) {
+	school := s.schoolName(ctx, tx, i.SchoolID)
+	_, queued, err := mail.Enqueue(ctx, tx, s.db.Now(), mail.Message{
+		SchoolID:  i.SchoolID,
+		To:        i.Email,
+		ToName:    i.Name,
+		Subject:   school + " uses Signoff: your sign-in link",
+		Kind:      "invitation",
+		DedupeKey: fmt.Sprintf("school:%d:invitation:account:%d:%s", i.SchoolID, i.AccountID, s.db.Now().Format("2006-01-02")),
+		Text: fmt.Sprintf(`Hello %s,
+
+%s now uses Signoff for the policies and agreements staff read and sign, such as the acceptable use policy.
+
+Use this link to sign in and see what there is for you:
+
+%s
+
+It works once, for 7 days. Afterwards, sign in at %s with a link sent to this address (or set a password under "Your account").
+
+%s
+`, i.Name, school, s.link("/sign-in/link/"+url.PathEscape(token)), s.link("/sign-in"), school),
+	})
+	return queued, err
+}
+
+// deliverSetUpLink queues a new administrator's set-up link.
+func (s *Server) deliverSetUpLink(what string) func(ctx context.Context, tx pgx.Tx, schoolID int64, a auth.Account, token string) error {
+	return func(ctx context.Context, tx pgx.Tx, schoolID int64, a auth.Account, token string) error {
+		school := s.schoolName(ctx, tx, schoolID)
+		_, _, err := mail.Enqueue(ctx, tx, s.db.Now(), mail.Message{
+			SchoolID: schoolID,
+			To:       a.Email,
+			ToName:   a.DisplayName,
+			Subject:  "Set up your Signoff account",
+			Kind:     "set_up_link",
+			Text: fmt.Sprintf(`Hello %s,
+
+You have been made %s in Signoff.
+
+Use this link to choose your password and sign in:
+
+%s
+
+It works once, for 7 days. After that, sign in at %s with your email address and password.
+
+%s
+`, a.DisplayName, what, s.link("/set-up/"+url.PathEscape(token)), s.link("/sign-in"), school),
+		})
+		return err
+	}
 }
