@@ -202,7 +202,7 @@ func TestGoLiveEndToEnd(t *testing.T) {
 	var link string
 	for _, m := range msgs {
 		if strings.Contains(strings.Join(m.To, ","), "tpawlak@willowbank.example.sch.uk") {
-			link = regexp.MustCompile(regexp.QuoteMeta(base)+`/sign-in/link/[A-Za-z0-9_-]+`).FindString(m.Text)
+			link = regexp.MustCompile(regexp.QuoteMeta(base) + `/sign-in/link/[A-Za-z0-9_-]+`).FindString(m.Text)
 			if !strings.Contains(m.Subject, "Willowbank Primary School") {
 				t.Errorf("invitation subject %q", m.Subject)
 			}
