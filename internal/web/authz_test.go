@@ -78,6 +78,9 @@ var expected = map[string][]string{
 	"GET /admin/audit":                                  ADMIN,
 	"GET /admin/school":                                 ADMIN,
 	"POST /admin/school":                                ADMIN,
+	"POST /admin/school/logo":                           ADMIN,
+	"POST /admin/school/logo/remove":                    ADMIN,
+	"GET /logo/{schoolID}/{hash}":                       ALL,
 }
 
 var (

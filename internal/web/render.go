@@ -49,6 +49,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	if school.ID != 0 {
 		p.SiteName = school.Name
 		p.ThemeCSS = "/theme/" + strings.TrimPrefix(school.Colour, "#") + ".css"
+		p.Logo = school.LogoPath()
 	}
 	if !v.signedIn {
 		return p

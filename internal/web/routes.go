@@ -109,6 +109,9 @@ func (s *Server) coreRoutes() []route {
 		{"GET", "/admin/audit", admin, s.auditLog},
 		{"GET", "/admin/school", admin, s.schoolSettings},
 		{"POST", "/admin/school", admin, s.schoolSettingsSave},
+		{"POST", "/admin/school/logo", admin, s.schoolLogoSave},
+		{"POST", "/admin/school/logo/remove", admin, s.schoolLogoRemove},
+		{"GET", "/logo/{schoolID}/{hash}", anyone, s.schoolLogo},
 	}
 }
 

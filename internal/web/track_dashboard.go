@@ -62,6 +62,18 @@ func (s *Server) trackSchool(w http.ResponseWriter, r *http.Request) {
 	if view.Total > 0 {
 		view.Percent = view.Signed * 100 / view.Total
 	}
+	list, err := s.onboarding.Checklist(r.Context(), v.school.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !list.Done() {
+		gl := &templates.GoingLiveView{Done: list.DoneCount()}
+		for _, st := range list.Steps {
+			gl.Steps = append(gl.Steps, templates.GoingLiveStep{Title: st.Title, Hint: st.Hint, Href: st.Href, Done: st.Done})
+		}
+		view.GoingLive = gl
+	}
 	s.render(w, r, http.StatusOK, templates.TrackSchoolPage(view))
 }
 
