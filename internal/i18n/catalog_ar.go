@@ -121,4 +121,14 @@ var arabic = map[string]string{
 	"Enter the 16 letters and numbers of the code on your letter":                                   "أدخل الأحرف والأرقام الستة عشر للرمز الموجود في رسالتك",
 	"That code does not work. Check it against your letter, or ask the school office for a new one": "هذا الرمز لا يعمل. تحقق منه مقارنةً برسالتك، أو اطلب رمزًا جديدًا من مكتب المدرسة",
 	"Enter your email address, like name@example.org":                                               "أدخل عنوان بريدك الإلكتروني، مثل name@example.org",
+
+	// Dates and classes (dates.go, family.go).
+	"%s at %s":     "%s الساعة %s",
+	"Nursery 1":    "الحضانة 1",
+	"Nursery":      "الحضانة",
+	"Reception":    "الروضة",
+	"Year %d":      "السنة %d",
+	"class %s":     "الصف %s",
+	"%s, class %s": "%s، الصف %s",
+	"Signature":    "التوقيع",
 }

@@ -121,4 +121,14 @@ var polish = map[string]string{
 	"Enter the 16 letters and numbers of the code on your letter":                                   "Wpisz 16 liter i cyfr kodu z listu",
 	"That code does not work. Check it against your letter, or ask the school office for a new one": "Ten kod nie działa. Sprawdź go z listem lub poproś sekretariat szkoły o nowy",
 	"Enter your email address, like name@example.org":                                               "Wpisz swój adres e-mail, na przykład name@example.org",
+
+	// Dates and classes (dates.go, family.go).
+	"%s at %s":     "%s, godz. %s",
+	"Nursery 1":    "Przedszkole 1",
+	"Nursery":      "Przedszkole",
+	"Reception":    "Zerówka",
+	"Year %d":      "Rok %d",
+	"class %s":     "klasa %s",
+	"%s, class %s": "%s, klasa %s",
+	"Signature":    "Podpis",
 }

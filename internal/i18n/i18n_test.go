@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 
 	"signoff/internal/i18n"
@@ -104,6 +105,7 @@ func navLabels(t *testing.T, src map[string]string) []string {
 func usedKeys(t *testing.T) map[string]string {
 	t.Helper()
 	src := webSources(t)
+	src["dates.go"] = readFile(t, "dates.go") // this package's own dates and year groups
 	used := map[string]string{}
 	for name, s := range src {
 		for _, m := range literalCall.FindAllStringSubmatch(s, -1) {
@@ -341,5 +343,30 @@ func TestFromRequest(t *testing.T) {
 				t.Errorf("cookie %+v, want %s=%s for / (HttpOnly, Secure %v, Lax, lasting)", c, i18n.CookieName, tc.setCookie, tc.secure)
 			}
 		})
+	}
+}
+
+func TestDatesAndClassesInTheParentsLanguage(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 12, 1, 14, 5, 0, 0, time.UTC)
+	for _, c := range []struct{ code, date, dateTime, year string }{
+		{"en", "1 December 2026", "1 December 2026 at 14:05 GMT", "Year 3"},
+		{"pl", "1 grudnia 2026", "1 grudnia 2026, godz. 14:05 GMT", "Rok 3"},
+		{"ar", "1 ديسمبر 2026", "1 ديسمبر 2026 الساعة 14:05 GMT", "السنة 3"},
+	} {
+		l := i18n.ByCode(c.code)
+		if got := l.Date(at); got != c.date {
+			t.Errorf("%s date %q, want %q", c.code, got, c.date)
+		}
+		if got := l.DateTime(at); got != c.dateTime {
+			t.Errorf("%s date and time %q, want %q", c.code, got, c.dateTime)
+		}
+		if got := l.YearGroup(3); got != c.year {
+			t.Errorf("%s year %q, want %q", c.code, got, c.year)
+		}
+	}
+	// Summer time, in London.
+	if got := i18n.ByCode("pl").DateTime(time.Date(2026, 7, 31, 23, 30, 0, 0, time.UTC)); got != "1 sierpnia 2026, godz. 00:30 BST" {
+		t.Errorf("summer: %q", got)
 	}
 }

@@ -197,8 +197,10 @@ func (b *browser) fitsWidth(page string, width int) {
 		if (root.scrollWidth > vw) {
 			for (const el of document.querySelectorAll("body *")) {
 				const r = el.getBoundingClientRect();
-				if (r.right > vw + 0.5 && !clipped(el)) {
-					widest = el.tagName.toLowerCase() + (typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\s+/).join(".") : "") + " (right edge at " + Math.round(r.right) + "px)";
+				// Past the right edge, or (right to left) past the left one.
+				if ((r.right > vw + 0.5 || r.left < -0.5) && !clipped(el)) {
+					widest = el.tagName.toLowerCase() + (typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\s+/).join(".") : "") +
+						" (edges at " + Math.round(r.left) + "px and " + Math.round(r.right) + "px)";
 					break;
 				}
 			}

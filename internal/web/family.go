@@ -10,22 +10,22 @@ import (
 	"signoff/internal/consent"
 	"signoff/internal/i18n"
 	"signoff/internal/people"
-	"signoff/internal/schooltime"
 	"signoff/templates"
 )
 
-func classLabel(p people.Person) string {
-	out := ""
-	if p.YearGroup != nil {
-		out = p.YearGroup.Label()
+func classLabel(p people.Person) string { return classLabelIn(i18n.English, p) }
+
+// classLabelIn is a child's year group and class in the parent's language.
+func classLabelIn(lang i18n.Lang, p people.Person) string {
+	switch {
+	case p.YearGroup != nil && p.RegClass != "":
+		return lang.T("%s, class %s", lang.YearGroup(int(*p.YearGroup)), p.RegClass)
+	case p.YearGroup != nil:
+		return lang.YearGroup(int(*p.YearGroup))
+	case p.RegClass != "":
+		return lang.T("class %s", p.RegClass)
 	}
-	if p.RegClass != "" {
-		if out != "" {
-			out += ", "
-		}
-		out += "class " + p.RegClass
-	}
-	return out
+	return ""
 }
 
 func lowerFirst(s string) string {
@@ -73,10 +73,10 @@ func formItems(lang i18n.Lang, pupilID int64, cfs []consent.ChildForm) []templat
 		case cf.Owed:
 			it.Status, it.Action = lang.T("To complete"), lang.T("Complete the form")
 		case cf.Mine != nil:
-			it.Status, it.Done = lang.T("Completed by you on %s", schooltime.Date(cf.Mine.SignedAt)), true
+			it.Status, it.Done = lang.T("Completed by you on %s", lang.Date(cf.Mine.SignedAt)), true
 			it.Action = lang.T("View or change your answers")
 		case len(cf.Others) > 0:
-			it.Status, it.Done = lang.T("Completed by %s on %s", cf.Others[0].PersonName, schooltime.Date(cf.Others[0].SignedAt)), true
+			it.Status, it.Done = lang.T("Completed by %s on %s", cf.Others[0].PersonName, lang.Date(cf.Others[0].SignedAt)), true
 			it.Action = lang.T("View the answers")
 		case !cf.CanSign:
 			it.Status, it.Action = lang.T("Completed by a parent with parental responsibility"), lang.T("View")
@@ -109,7 +109,7 @@ func (s *Server) familyHome(w http.ResponseWriter, r *http.Request) {
 			ID:    fmt.Sprintf("child-%d", c.Link.Person.ID),
 			Name:  c.Link.Person.DisplayName(),
 			Href:  fmt.Sprintf("/family/children/%d", c.Link.Person.ID),
-			Class: classLabel(c.Link.Person),
+			Class: classLabelIn(lang, c.Link.Person),
 			Forms: formItems(lang, c.Link.Person.ID, c.Forms),
 		})
 	}
@@ -153,7 +153,7 @@ func (s *Server) familyChild(w http.ResponseWriter, r *http.Request) {
 		Name:   c.DisplayName(),
 		Back:   lang.T("Your children"),
 		Summary: []templates.SummaryRow{
-			{Key: lang.T("Class"), Value: orDash(classLabel(c))},
+			{Key: lang.T("Class"), Value: orDash(classLabelIn(lang, c))},
 			{Key: lang.T("You are their"), Value: orDash(lowerFirst(link.Relationship))},
 		},
 		Note:  lang.T("There are no forms for %s at the moment.", c.GivenName),
@@ -212,7 +212,7 @@ func (s *Server) parentFormView(w http.ResponseWriter, r *http.Request) (templat
 	if view.Agreement {
 		view.SchoolHTML, view.ParentHTML, view.ChildHTML = renderMarkdown(cf.Form.SchoolPartMD), renderMarkdown(cf.Form.ParentPartMD), renderMarkdown(cf.Form.ChildPartMD)
 		if rec, ok, err := s.consent.SchoolSignature(r.Context(), v.school.ID, formID); err == nil && ok {
-			view.SchoolNote = lang.T("Signed on behalf of the school by %s on %s.", rec.TypedName, schooltime.Date(rec.SignedAt))
+			view.SchoolNote = lang.T("Signed on behalf of the school by %s on %s.", rec.TypedName, lang.Date(rec.SignedAt))
 		}
 	}
 	for _, it := range cf.Items {
@@ -224,7 +224,7 @@ func (s *Server) parentFormView(w http.ResponseWriter, r *http.Request) (templat
 	if shown == nil && len(cf.Others) > 0 {
 		shown = &cf.Others[0]
 		view.AnswersNote = lang.T("%s completed this form on %s. You can change any answer: your answer will then count too, and if you and another parent disagree, the school follows the “no”.",
-			shown.PersonName, schooltime.Date(shown.SignedAt))
+			shown.PersonName, lang.Date(shown.SignedAt))
 		view.Complete = false
 	}
 	if shown != nil {
@@ -265,7 +265,7 @@ func (s *Server) parentFormView(w http.ResponseWriter, r *http.Request) (templat
 		if h.Method == "paper" {
 			what = lang.T("Paper form recorded by the school office")
 		}
-		view.History = append(view.History, templates.HistoryRow{When: schooltime.DateTime(h.SignedAt), Who: h.PersonName, What: what})
+		view.History = append(view.History, templates.HistoryRow{When: lang.DateTime(h.SignedAt), Who: h.PersonName, What: what})
 	}
 	return view, cf, parent, lang, nil
 }
@@ -362,6 +362,7 @@ func (s *Server) parentChangeConfirm(w http.ResponseWriter, r *http.Request) {
 	l := view.Layout
 	l.Title = heading + " – " + cf.Form.Title
 	s.render(w, r, http.StatusOK, templates.ConfirmChangePage(templates.ConfirmChangeView{Layout: l, Heading: heading, Body: body,
+		Languages: view.Languages, LanguageLabel: view.Text.Language,
 		Action: parentFormPath(cf.State.Pupil.ID, cf.Form.ID) + "/change", ItemID: fmt.Sprint(itemID), Value: to, Confirm: confirm,
 		Cancel: lang.T("Cancel"), CancelTo: parentFormPath(cf.State.Pupil.ID, cf.Form.ID)}))
 }

@@ -126,11 +126,12 @@ func (s *Server) familyRecordPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	l, lang, _ := s.familyLayout(w, r, func(l i18n.Lang) string { return f.Title })
+	l, lang, langs := s.familyLayout(w, r, func(l i18n.Lang) string { return f.Title })
 	rows := []templates.SummaryRow{
 		{Key: lang.T("Child"), Value: child.DisplayName()},
+		{Key: lang.T("Class"), Value: orDash(classLabelIn(lang, child))},
 		{Key: lang.T("Completed by"), Value: rec.PersonName},
-		{Key: lang.T("When"), Value: schooltime.DateTimeZone(rec.SignedAt)},
+		{Key: lang.T("When"), Value: lang.DateTime(rec.SignedAt)},
 	}
 	for _, it := range items {
 		if it.Kind != consent.ConsentItem {
@@ -147,7 +148,8 @@ func (s *Server) familyRecordPage(w http.ResponseWriter, r *http.Request) {
 		Rows: rows, PDFHref: "/family/records/" + rec.Reference + "/copy.pdf",
 		BackHref: parentFormPath(child.ID, f.ID), BackLabel: lang.T("Back to the form, to change an answer"),
 		PanelTitle: lang.T("Thank you"), Lead: lang.T("Your answers have been recorded. We have emailed you a receipt with a copy."),
-		DownloadText: lang.T("Download a copy (PDF)"), RefText: lang.T("Your reference")}
+		DownloadText: lang.T("Download a copy (PDF)"), RefText: lang.T("Your reference"),
+		Languages: langs, LanguageLabel: lang.T("Language"), Caption: lang.T("Signature")}
 	s.render(w, r, http.StatusOK, templates.SignedPage(view))
 }
 
