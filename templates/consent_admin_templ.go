@@ -266,7 +266,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "intro", Name: "intro", Label: "Introduction (optional)", Hint: "Plain words: many parents read this on a phone, some in a second language.", Rows: 4, Value: v.Intro}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "intro", Name: "intro", Label: "Introduction (optional)", Hint: "Plain words: many parents read this on a phone, some in a second language.", Rows: 4, Value: v.Intro, Error: v.Errors.Get("intro")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

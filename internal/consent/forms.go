@@ -132,6 +132,48 @@ func TextHash(f signing.Form, items []Item) string {
 	return policies.Hash(string(data))
 }
 
+// MentionsPrivacyNotice reports whether a text refers to the school's
+// privacy notice (a tick such as "I have read the school's privacy notice").
+func MentionsPrivacyNotice(text string) bool {
+	t := strings.ToLower(strings.Join(strings.Fields(text), " "))
+	return strings.Contains(t, "privacy notice") || strings.Contains(t, "privacy policy")
+}
+
+// privacyField is the first field of a new form that refers to the
+// privacy notice, or "".
+func (in NewForm) privacyField() string {
+	if MentionsPrivacyNotice(in.Intro) {
+		return "intro"
+	}
+	for _, it := range in.Items {
+		if MentionsPrivacyNotice(it.Label) || MentionsPrivacyNotice(it.Explanation) {
+			return "items"
+		}
+	}
+	for field, text := range map[string]string{"school_part": in.SchoolPart, "parent_part": in.ParentPart, "child_part": in.ChildPart} {
+		if in.Kind == signing.Agreement && MentionsPrivacyNotice(text) {
+			return field
+		}
+	}
+	return ""
+}
+
+// FormMentionsPrivacyNotice reports whether a published form refers to
+// the school's privacy notice, so its pages link to it.
+func FormMentionsPrivacyNotice(f signing.Form, items []Item) bool {
+	for _, t := range []string{f.IntroMD, f.SchoolPartMD, f.ParentPartMD, f.ChildPartMD} {
+		if MentionsPrivacyNotice(t) {
+			return true
+		}
+	}
+	for _, it := range items {
+		if MentionsPrivacyNotice(it.Label) || MentionsPrivacyNotice(it.Explanation) {
+			return true
+		}
+	}
+	return false
+}
+
 // Store reads and writes parents' forms and what they give.
 type Store struct{ db *database.DB }
 
@@ -174,6 +216,19 @@ func (s *Store) Create(ctx context.Context, schoolID int64, actor audit.Actor, i
 		classes = []string{}
 	}
 	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+		// A form that asks about the privacy notice links to it: the
+		// school must have one.
+		if field := in.privacyField(); field != "" {
+			var notice string
+			if err := tx.QueryRow(ctx, `SELECT privacy_notice_url FROM schools WHERE id = $1`, schoolID).Scan(&notice); err != nil {
+				return fmt.Errorf("consent: school's privacy notice: %w", err)
+			}
+			if notice == "" {
+				var v apperr.Validation
+				v.Add(field, "This form refers to the school's privacy notice, which parents must be able to read: add its web address under Settings first")
+				return v.Err()
+			}
+		}
 		err := tx.QueryRow(ctx, `INSERT INTO forms (school_id, kind, title, statement, renewal, due_on, created_by, created_at,
 				audience, audience_year_groups, audience_classes, signer, intro_md, school_part_md, parent_part_md, child_part_md, text_sha256)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'parents', $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,

@@ -70,7 +70,8 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 	}
 	now := db.Now()
 	actor := audit.System("signoff demo")
-	res := Result{School: schools.School{Slug: SchoolSlug, Name: "Hollybrook Primary School", Colour: "#00594f"}}
+	res := Result{School: schools.School{Slug: SchoolSlug, Name: "Hollybrook Primary School", Colour: "#00594f",
+		PrivacyNoticeURL: "https://hollybrook.example.sch.uk/privacy-notice"}}
 	staff, err := readStaff()
 	if err != nil {
 		return Result{}, err

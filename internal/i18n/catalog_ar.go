@@ -131,4 +131,7 @@ var arabic = map[string]string{
 	"class %s":     "الصف %s",
 	"%s, class %s": "%s، الصف %s",
 	"Signature":    "التوقيع",
+
+	// The privacy notice (family.go).
+	"Read the school's privacy notice": "اقرأ إشعار الخصوصية الخاص بالمدرسة",
 }

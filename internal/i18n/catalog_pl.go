@@ -131,4 +131,7 @@ var polish = map[string]string{
 	"class %s":     "klasa %s",
 	"%s, class %s": "%s, klasa %s",
 	"Signature":    "Podpis",
+
+	// The privacy notice (family.go).
+	"Read the school's privacy notice": "Przeczytaj informację szkoły o przetwarzaniu danych osobowych",
 }

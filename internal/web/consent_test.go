@@ -392,3 +392,40 @@ func TestQuickCheckAndLetters(t *testing.T) {
 		t.Fatalf("closing changed the records: %d then %d", before, after)
 	}
 }
+
+// A form that asks about the privacy notice links to the school's; a
+// school with none cannot publish one.
+func TestPrivacyNoticeIsLinkedAndRequired(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	school := a.id(`SELECT id FROM schools`)
+	parentID, _, err := demo.Parent(ctx, a.db, school)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := a.id(`SELECT pupil_id FROM guardianships WHERE parent_id = $1 ORDER BY pupil_id LIMIT 1`, parentID)
+	page := a.parent(parentID).get("/family/children/" + itoa(child) + "/forms/" + itoa(a.formID("Photo consent")))
+	if page.status != 200 || strings.Count(page.body, `href="https://hollybrook.example.sch.uk/privacy-notice"`) != 2 {
+		t.Fatalf("the photo consent page does not link the privacy notice twice (top, and at its tick): %d", page.status)
+	}
+	if _, err := a.db.Pool.Exec(ctx, `UPDATE schools SET privacy_notice_url = ''`); err != nil {
+		t.Fatal(err)
+	}
+	office := a.signedIn(demo.AdminEmail)
+	form := url.Values{"kind": {"consent"}, "title": {"Trip consent"}, "signer": {"one_parent"}, "renewal": {"until_withdrawn"},
+		"item-label-1": {"My child may go on the trip"}, "item-label-2": {"I have read the school's Privacy Notice"}, "item-ack-2": {"yes"}}
+	res := office.post("/admin/consents", form)
+	if res.status != http.StatusUnprocessableEntity || !strings.Contains(res.body, "add its web address under Settings first") || !strings.Contains(res.body, `href="#items"`) {
+		t.Fatalf("publishing without a privacy notice: %d\n%s", res.status, res.body)
+	}
+	if n := a.id(`SELECT count(*) FROM forms WHERE title = 'Trip consent'`); n != 0 {
+		t.Fatal("the form was published")
+	}
+	// Without the tick it publishes.
+	form.Del("item-label-2")
+	form.Del("item-ack-2")
+	if res := office.post("/admin/consents", form); res.status != http.StatusSeeOther {
+		t.Fatalf("a form without the privacy tick: %d", res.status)
+	}
+}

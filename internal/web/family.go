@@ -215,9 +215,16 @@ func (s *Server) parentFormView(w http.ResponseWriter, r *http.Request) (templat
 			view.SchoolNote = lang.T("Signed on behalf of the school by %s on %s.", rec.TypedName, lang.Date(rec.SignedAt))
 		}
 	}
+	privacy := v.school.PrivacyNoticeURL != "" && consent.FormMentionsPrivacyNotice(cf.Form, cf.Items)
+	if privacy {
+		view.PrivacyHref, view.PrivacyText = v.school.PrivacyNoticeURL, lang.T("Read the school's privacy notice")
+	}
 	for _, it := range cf.Items {
-		view.Questions = append(view.Questions, templates.ConsentQuestion{ID: fmt.Sprintf("item-%d", it.ID), Label: it.Label,
-			Explanation: it.Explanation, Ack: it.Kind == consent.AckItem})
+		q := templates.ConsentQuestion{ID: fmt.Sprintf("item-%d", it.ID), Label: it.Label, Explanation: it.Explanation, Ack: it.Kind == consent.AckItem}
+		if privacy && (consent.MentionsPrivacyNotice(it.Label) || consent.MentionsPrivacyNotice(it.Explanation)) {
+			q.LinkHref, q.LinkText = view.PrivacyHref, view.PrivacyText
+		}
+		view.Questions = append(view.Questions, q)
 	}
 	// The answers now: this parent's own, else the other parent's.
 	shown := cf.Mine
