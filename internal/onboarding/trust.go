@@ -193,3 +193,16 @@ func (s *Store) TrustAdmins(ctx context.Context, trustID int64) ([]TrustAdmin, e
 	}
 	return out, nil
 }
+
+// SchoolSummary returns a school's administrators' addresses and how
+// many current staff it has.
+func (s *Store) SchoolSummary(ctx context.Context, schoolID int64) (admins []string, staff int, err error) {
+	err = s.db.Pool.QueryRow(ctx, `SELECT
+			coalesce((SELECT array_agg(a.email ORDER BY a.email) FROM accounts a WHERE a.school_id = $1 AND 'admin' = ANY (a.roles)
+			  AND a.disabled_at IS NULL AND a.email IS NOT NULL), '{}'),
+			(SELECT count(*) FROM people p WHERE p.school_id = $1 AND p.kind = 'staff' AND p.left_at IS NULL)`, schoolID).Scan(&admins, &staff)
+	if err != nil {
+		return nil, 0, fmt.Errorf("onboarding: school summary: %w", err)
+	}
+	return admins, staff, nil
+}

@@ -39,13 +39,13 @@ var expected = map[string][]string{
 	"POST /family/code":                                 ALL,
 	"GET /family/lost":                                  ALL,
 	"POST /family/lost":                                 ALL,
-	"GET /":                                             {"staff", "admin", "staff+admin", "parent"},
+	"GET /":                                             {"staff", "admin", "staff+admin", "parent", "trust"},
 	"GET /account":                                      {"staff", "admin", "staff+admin"},
 	"POST /account/password":                            {"staff", "admin", "staff+admin"},
 	"GET /forms/{formID}":                               {"staff", "staff+admin"},
 	"POST /forms/{formID}":                              {"staff", "staff+admin"},
-	"GET /signatures/{ref}":                             {"staff", "admin", "staff+admin", "parent"},
-	"GET /signatures/{ref}/copy.pdf":                    {"staff", "admin", "staff+admin", "parent"},
+	"GET /signatures/{ref}":                             {"staff", "admin", "staff+admin", "parent", "trust"},
+	"GET /signatures/{ref}/copy.pdf":                    {"staff", "admin", "staff+admin", "parent", "trust"},
 	"GET /admin":                                        ADMIN,
 	"GET /admin/forms/{formID}":                         ADMIN,
 	"GET /admin/policies":                               ADMIN,
@@ -84,7 +84,7 @@ var expected = map[string][]string{
 }
 
 var (
-	ALL   = []string{"anonymous", "staff", "admin", "staff+admin", "parent"}
+	ALL   = []string{"anonymous", "staff", "admin", "staff+admin", "parent", "trust"}
 	ADMIN = []string{"admin", "staff+admin"}
 )
 
@@ -110,6 +110,16 @@ func TestAuthorisationMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A trust administrator (and nothing else) of a trust the school is in.
+	trust := a.id(`INSERT INTO trusts (name, slug) VALUES ('Matrix Trust', 'matrix') RETURNING id`)
+	if _, err := a.db.Pool.Exec(ctx, `UPDATE schools SET trust_id = $1 WHERE id = $2`, trust, school); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
+		VALUES ($1, 'trust-only@hollybrook.example.sch.uk', 'Trust Only', $2, '{trust_admin}')`, school, hash); err != nil {
+		t.Fatal(err)
+	}
+
 	parentID, _, err := demo.Parent(ctx, a.db, school)
 	if err != nil {
 		t.Fatal(err)
@@ -120,6 +130,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 		"admin":       func() *client { return a.signedIn("office-only@hollybrook.example.sch.uk") },
 		"staff+admin": func() *client { return a.signedIn(demo.AdminEmail) },
 		"parent":      func() *client { return a.parent(parentID) },
+		"trust":       func() *client { return a.signedIn("trust-only@hollybrook.example.sch.uk") },
 	}
 	batch, err := mis.NewStore(a.db).SaveBatch(ctx, school, audit.System("test"), []mis.File{{Name: "staff.csv", Data: []byte("Staff Code,Forename,Surname,Work Email,Role\nXX99,Bad,Row,,Teacher\n")}})
 	if err != nil {
@@ -159,7 +170,7 @@ func TestAuthorisationMatrix(t *testing.T) {
 			// The table itself must agree.
 			tableAllows := rt.Public || (role != "anonymous" && (len(rt.Roles) == 0 || slices.ContainsFunc(rt.Roles, func(r auth.Role) bool {
 				return (r == auth.Staff && strings.Contains(role, "staff")) || (r == auth.Admin && strings.Contains(role, "admin")) ||
-					(r == auth.Parent && role == "parent")
+					(r == auth.Parent && role == "parent") || (r == auth.TrustAdmin && role == "trust")
 			})))
 			if tableAllows != allowed {
 				t.Errorf("%s for %s: the route table allows=%v, the permission table says %v", key, role, tableAllows, allowed)

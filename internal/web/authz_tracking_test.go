@@ -1,8 +1,7 @@
 package web_test
 
-// The tracking area's routes in the permission table. "/trust" is for
-// trust administrators only, a role none of the matrix's clients hold
-// (TestTrustView signs one in).
+// The tracking area's routes in the permission table. "/trust" and the
+// trust's own pages are for trust administrators only.
 func init() {
 	for k, v := range map[string][]string{
 		"GET /admin/tracking":                           ADMIN,
@@ -15,10 +14,16 @@ func init() {
 		"GET /admin/tracking/forms/{formID}/chase":      ADMIN,
 		"GET /admin/tracking/forms/{formID}/export":     ADMIN,
 		"GET /admin/tracking/forms/{formID}/copies.zip": ADMIN,
-		"GET /trust":        {},
-		"GET /verify":       ALL,
-		"POST /verify":      ALL,
-		"GET /verify/{ref}": ALL,
+		"GET /trust":                            {"trust"},
+		"GET /trust/schools":                    {"trust"},
+		"GET /trust/schools/new":                {"trust"},
+		"POST /trust/schools":                   {"trust"},
+		"GET /trust/admins":                     {"trust"},
+		"POST /trust/admins":                    {"trust"},
+		"POST /trust/admins/{accountID}/remove": {"trust"},
+		"GET /verify":                           ALL,
+		"POST /verify":                          ALL,
+		"GET /verify/{ref}":                     ALL,
 	} {
 		expected[k] = v
 	}

@@ -86,6 +86,8 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	}
 	if v.account.Has(auth.TrustAdmin) {
 		add("Schools compared", "/trust", path == "/trust")
+		add("The trust's schools", "/trust/schools", strings.HasPrefix(path, "/trust/schools"))
+		add("Trust administrators", "/trust/admins", strings.HasPrefix(path, "/trust/admins"))
 	}
 	if v.account.Has(auth.Staff) || v.account.Has(auth.Admin) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
 		add("Your account", "/account", path == "/account")

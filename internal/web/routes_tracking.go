@@ -19,6 +19,12 @@ func (s *Server) trackingRoutes() []route {
 		{"GET", "/admin/tracking/forms/{formID}/export", admin, s.trackExport},
 		{"GET", "/admin/tracking/forms/{formID}/copies.zip", admin, s.trackZip},
 		{"GET", "/trust", trustAdmin, s.trackTrust},
+		{"GET", "/trust/schools", trustAdmin, s.trustSchools},
+		{"GET", "/trust/schools/new", trustAdmin, s.trustSchoolNew},
+		{"POST", "/trust/schools", trustAdmin, s.trustSchoolCreate},
+		{"GET", "/trust/admins", trustAdmin, s.trustAdmins},
+		{"POST", "/trust/admins", trustAdmin, s.trustAdminGrant},
+		{"POST", "/trust/admins/{accountID}/remove", trustAdmin, s.trustAdminRemove},
 
 		{"GET", "/verify", anyone, s.verifyForm},
 		{"POST", "/verify", anyone, s.verifyUpload},
