@@ -27,9 +27,6 @@ func jobsCommand(ctx context.Context, cfg config, log *slog.Logger, args []strin
 		return 2
 	}
 	return withDatabase(ctx, cfg, log, func(db *database.DB) error {
-		if _, err := db.Migrate(ctx); err != nil {
-			return err
-		}
 		counts, err := jobs.Counts(ctx, db)
 		if err != nil {
 			return err

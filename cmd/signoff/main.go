@@ -22,6 +22,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -40,7 +41,9 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/jobs"
 	"signoff/internal/mail"
+	"signoff/internal/metrics"
 	"signoff/internal/onboarding"
+	"signoff/internal/ops"
 	"signoff/internal/web"
 )
 
@@ -58,7 +61,12 @@ type config struct {
 	LogLevel      string // SIGNOFF_LOG_LEVEL
 	BaseURL       string // SIGNOFF_BASE_URL
 	JobsPollOnly  bool   // SIGNOFF_JOBS_POLL_ONLY
-	Mail          mail.Config
+	MetricsAddr   string // SIGNOFF_METRICS_ADDR; empty: no operator listener
+	MetricsToken  string // SIGNOFF_METRICS_TOKEN
+	// TrustedProxies is SIGNOFF_TRUSTED_PROXIES: CIDRs (or addresses) of
+	// the reverse proxies whose X-Forwarded-For is believed.
+	TrustedProxies []netip.Prefix
+	Mail           mail.Config
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -112,6 +120,27 @@ func loadConfig(getenv func(string) string) (config, error) {
 		c.SecureCookies = true
 	default:
 		return c, errors.New("SIGNOFF_SECURE_COOKIES must be true or false")
+	}
+	c.MetricsAddr = strings.TrimSpace(getenv("SIGNOFF_METRICS_ADDR"))
+	c.MetricsToken = strings.TrimSpace(getenv("SIGNOFF_METRICS_TOKEN"))
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return c, errors.New("SIGNOFF_METRICS_TOKEN must be at least 16 characters (for example: openssl rand -hex 32)")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return c, errors.New("SIGNOFF_METRICS_ADDR must be an address like 127.0.0.1:9090")
+		}
+	}
+	for _, f := range strings.FieldsFunc(getenv("SIGNOFF_TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			a, aerr := netip.ParseAddr(f)
+			if aerr != nil {
+				return c, fmt.Errorf("SIGNOFF_TRUSTED_PROXIES: %q is not an address or CIDR like 10.0.0.0/8", f)
+			}
+			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 	switch strings.ToLower(getenv("SIGNOFF_JOBS_POLL_ONLY")) {
 	case "", "0", "false", "no":
@@ -479,10 +508,19 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 		log.Error("session keys", "err", err)
 		return 1
 	}
+	mets := metrics.New(db)
+	if cfg.MetricsAddr != "" {
+		stopOps, err := serveOps(ctx, cfg, log, mets, worker)
+		if err != nil {
+			log.Error("operator listener", "addr", cfg.MetricsAddr, "err", err)
+			return 1
+		}
+		defer stopOps()
+	}
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
-			MailEnabled: cfg.Mail.Enabled(), Log: log}).Handler(),
+			MailEnabled: cfg.Mail.Enabled(), Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -623,3 +661,36 @@ func (m minLevel) WithAttrs(a []slog.Attr) slog.Handler {
 	return minLevel{m.Handler.WithAttrs(a), m.level}
 }
 func (m minLevel) WithGroup(g string) slog.Handler { return minLevel{m.Handler.WithGroup(g), m.level} }
+
+// serveOps starts the operator's listener (metrics and the job queue's
+// UI) on cfg.MetricsAddr; stop shuts it down.
+func serveOps(ctx context.Context, cfg config, log *slog.Logger, mets *metrics.Metrics, worker *jobs.Client) (stop func(), err error) {
+	uiCtx, cancelUI := context.WithCancel(context.WithoutCancel(ctx))
+	h, err := ops.New(uiCtx, ops.Config{Metrics: mets, River: worker.River(), Token: cfg.MetricsToken, Log: riverLog(log)})
+	if err != nil {
+		cancelUI()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		cancelUI()
+		return nil, err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("operator listener", "err", err)
+		}
+	}()
+	if cfg.MetricsToken == "" {
+		log.Info("operator listener: /metrics (no token: bind SIGNOFF_METRICS_ADDR to a private address; the job queue UI needs SIGNOFF_METRICS_TOKEN)", "addr", ln.Addr().String())
+	} else {
+		log.Info("operator listener: /metrics and /riverui/, with the operator's token", "addr", ln.Addr().String())
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		cancelUI()
+	}, nil
+}

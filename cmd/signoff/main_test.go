@@ -24,6 +24,21 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 	if _, err := loadConfig(env(map[string]string{"SIGNOFF_SECURE_COOKIES": "maybe"})); err == nil {
 		t.Fatal("a bad SIGNOFF_SECURE_COOKIES was accepted")
 	}
+	c, err = loadConfig(env(map[string]string{"SIGNOFF_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7 ,fd00::/8", "SIGNOFF_METRICS_ADDR": "127.0.0.1:9090",
+		"SIGNOFF_METRICS_TOKEN": "0123456789abcdef0123", "SIGNOFF_JOBS_POLL_ONLY": "true"}))
+	if err != nil || len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.168.1.7/32" || c.MetricsAddr != "127.0.0.1:9090" || !c.JobsPollOnly {
+		t.Fatalf("proxies, metrics, jobs: %+v %v", c, err)
+	}
+	for name, vars := range map[string]map[string]string{
+		"SIGNOFF_TRUSTED_PROXIES": {"SIGNOFF_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example"},
+		"SIGNOFF_METRICS_TOKEN":   {"SIGNOFF_METRICS_TOKEN": "short"},
+		"SIGNOFF_METRICS_ADDR":    {"SIGNOFF_METRICS_ADDR": "9090"},
+		"SIGNOFF_JOBS_POLL_ONLY":  {"SIGNOFF_JOBS_POLL_ONLY": "sometimes"},
+	} {
+		if _, err := loadConfig(env(vars)); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("a bad %s: %v", name, err)
+		}
+	}
 	var out, errOut bytes.Buffer
 	if code := run([]string{"serve"}, env(map[string]string{"SIGNOFF_LOG_LEVEL": "loud"}), &out, &errOut); code != 2 ||
 		!strings.Contains(errOut.String(), "SIGNOFF_LOG_LEVEL") {
@@ -86,6 +101,14 @@ func TestDemoAndAuditVerifyCommands(t *testing.T) {
 	out.Reset()
 	if code := run([]string{"demo"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "already loaded") {
 		t.Fatalf("second demo: %d %s", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"jobs", "--all"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "KIND") ||
+		!strings.Contains(out.String(), "LAST ERROR") || !strings.Contains(out.String(), "(no jobs)") {
+		t.Fatalf("jobs: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if code := run([]string{"jobs", "--limit", "0"}, vars, &out, &errOut); code != 2 {
+		t.Fatalf("jobs --limit 0: exit %d, want 2", code)
 	}
 	out.Reset()
 	if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "intact") {

@@ -45,7 +45,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case apperr.Forbidden:
 		s.renderError(w, r, status, "You cannot see this page", apperr.MessageOf(err))
 	case apperr.Internal:
-		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		s.renderError(w, r, status, "Sorry, there is a problem with the service", "Try again later. What you entered has not been saved.")
 	default:
 		s.renderError(w, r, status, "This could not be done", apperr.MessageOf(err))
@@ -58,5 +58,6 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
-	s.render(w, r, status, templates.ErrorPage(templates.ErrorView{Layout: s.layout(r, heading), Heading: heading, Message: message, Status: status}))
+	s.render(w, r, status, templates.ErrorPage(templates.ErrorView{Layout: s.layout(r, heading), Heading: heading, Message: message, Status: status,
+		Reference: requestIDOf(r.Context())}))
 }

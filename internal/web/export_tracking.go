@@ -116,7 +116,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 		rec := first
 		if i > 0 {
 			if rec, err = ev.Load(r.Context(), v.school.ID, row.Reference); err != nil {
-				s.log.Error("zip of signed copies: load", "reference", row.Reference, "err", err)
+				s.log.ErrorContext(r.Context(), "zip of signed copies: load", "reference", row.Reference, "err", err)
 				panic(http.ErrAbortHandler) // the client sees a broken download, never a partial archive that looks whole
 			}
 		}
@@ -125,7 +125,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 		if _, err := ev.Render(r.Context(), &buf, rec); apperr.CodeOf(err) == apperr.Conflict {
 			// A record that no longer matches its seal (or its text) gets
 			// no copy: a note says so in its place.
-			s.log.Error("zip of signed copies: record fails its checks", "reference", row.Reference, "err", err)
+			s.log.ErrorContext(r.Context(), "zip of signed copies: record fails its checks", "reference", row.Reference, "err", err)
 			fw, err2 := zw.CreateHeader(&zip.FileHeader{Name: name + "-NOT-ISSUED.txt", Method: zip.Deflate, Modified: rec.Copy.SignedAt.In(schooltime.London)})
 			if err2 != nil {
 				return
@@ -133,7 +133,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 			_, _ = io.WriteString(fw, apperr.MessageOf(err)+"\r\n")
 			continue
 		} else if err != nil {
-			s.log.Error("zip of signed copies: render", "reference", row.Reference, "err", err)
+			s.log.ErrorContext(r.Context(), "zip of signed copies: render", "reference", row.Reference, "err", err)
 			panic(http.ErrAbortHandler)
 		}
 		hdr := &zip.FileHeader{Name: name + ".pdf", Method: zip.Store, Modified: rec.Copy.SignedAt.In(schooltime.London)}

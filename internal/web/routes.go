@@ -118,7 +118,7 @@ func (s *Server) coreRoutes() []route {
 // Handler returns the whole site with its middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(s.recoverPanics, s.logRequests, securityHeaders(s.secure))
+	r.Use(withRequestID, realClientIP(s.proxies), s.recoverPanics, s.logRequests, securityHeaders(s.secure))
 	r.Handle(static.Prefix+"*", static.Handler())
 	r.Group(func(r chi.Router) {
 		r.Use(crossOriginProtection, s.loadSession)

@@ -6,8 +6,10 @@ package web
 import (
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"golang.org/x/sync/singleflight"
@@ -40,6 +42,15 @@ type Config struct {
 	// the outbox for the office).
 	MailEnabled bool
 	Log         *slog.Logger
+	// ObserveRequest, when set, is told of every request served: its
+	// method, route pattern ("/admin/outbox/{messageID}"; "unmatched" for
+	// none), status and duration (the operator's metrics).
+	ObserveRequest func(method, route string, status int, d time.Duration)
+	// TrustedProxies are the addresses of the reverse proxies in front of
+	// Signoff: only from them is X-Forwarded-For believed (the client's
+	// address for the audit log and the rate limits). Empty: the header is
+	// ignored and the peer's address is the client's.
+	TrustedProxies []netip.Prefix
 }
 
 // Server holds the stores and settings every handler uses.
@@ -50,6 +61,8 @@ type Server struct {
 	secure  bool
 	baseURL string
 	mailOn  bool
+	observe func(method, route string, status int, d time.Duration)
+	proxies []netip.Prefix
 	limits  *ratelimit.Limiter
 	mail    *mail.Store
 	mis     *mis.Store
@@ -82,7 +95,9 @@ func New(db *database.DB, cfg Config) *Server {
 	}
 	return &Server{
 		db:       db,
-		log:      log,
+		log:      slog.New(requestIDHandler{log.Handler()}),
+		observe:  cfg.ObserveRequest,
+		proxies:  cfg.TrustedProxies,
 		cookies:  cookies,
 		secure:   cfg.SecureCookies,
 		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
