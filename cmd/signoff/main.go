@@ -232,6 +232,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return reviewsCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "jobs":
 		return jobsCommand(ctx, cfg, log, args[1:], stdout, stderr)
+	case "retention":
+		return retentionCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "health":
 		return health(cfg, stdout, stderr)
 	case "version", "--version", "-v":
@@ -266,6 +268,8 @@ commands:
   restore FILE     bring a backup back into an empty data folder and an empty database
   reviews [--at YYYY-MM-DD]  list policies due for review soon or overdue on that day (default today)
   jobs [--all]     list background jobs queued, running and failed (--all: also finished ones), with counts by kind
+  retention [--at YYYY-MM-DD] [--apply] [--school SLUG]
+                   show what the retention schedule erases or removes on that day (default today); --apply does it (today only)
   health           ask the running server on SIGNOFF_ADDR whether it is ready (for container health checks)
   version          print the version
 

@@ -12,6 +12,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/jobs"
 	"signoff/internal/mail"
+	"signoff/internal/retention"
 	"signoff/internal/reviews"
 	"signoff/internal/tracking"
 )
@@ -45,6 +46,10 @@ func Register(reg *jobs.Registry, d Deps) {
 	// Automatic reminders: the rounds due today.
 	jobs.Add(reg, &tracking.ReminderWorker{Scheduler: &tracking.Scheduler{Store: tracking.NewStore(d.DB), BaseURL: d.BaseURL, Log: log.With("component", "reminders")}})
 	reg.Every("reminder_scan", 15*time.Minute, tracking.ReminderArgs{})
+
+	// Retention: what has reached the end of its period, once a day (the job looks hourly).
+	jobs.Add(reg, &retention.Worker{Scheduler: &retention.Scheduler{Store: retention.NewStore(d.DB), DB: d.DB, Log: log.With("component", "retention")}})
+	reg.Every("retention_run", time.Hour, retention.Args{})
 }
 
 // NewRegistry returns a Registry with everything registered.

@@ -65,6 +65,12 @@ var AppPrivileges = map[string]string{
 	"reminder_rounds":      "SELECT, INSERT, UPDATE",
 	"school_logos":         "SELECT, INSERT, UPDATE, DELETE",
 	"setup_codes":          "SELECT, INSERT, UPDATE, DELETE",
+	// Data protection: erasure itself goes through owner-owned functions
+	// (migrations/0011_data_protection.sql).
+	"retention_periods": "SELECT, INSERT, UPDATE",
+	"legal_holds":       "SELECT, INSERT, UPDATE (lifted_at, lifted_by)",
+	"retention_runs":    "SELECT, INSERT",
+	"erased_scans":      "SELECT",
 }
 
 // GrantSQL is the SQL that gives role exactly AppPrivileges on the tables

@@ -109,6 +109,10 @@ func (s *Server) pupilShow(w http.ResponseWriter, r *http.Request) {
 		view.Guardians = append(view.Guardians, templates.GuardianRow{Name: g.Person.FullName(), Href: fmt.Sprintf("/admin/parents/%d", g.Person.ID),
 			Relationship: g.Relationship, PR: pr, Email: orDash(g.Person.Email), Mobile: g.Person.Mobile})
 	}
+	if view.DataProtection, err = s.dataProtection(r, p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.PupilPage(view))
 }
 
@@ -188,6 +192,10 @@ func (s *Server) parentPage(w http.ResponseWriter, r *http.Request, notice, newT
 		}
 		view.Children = append(view.Children, templates.ChildItem{Name: c.Person.DisplayName(), Href: fmt.Sprintf("/admin/pupils/%d", c.Person.ID),
 			Class: classLabel(c.Person), Note: strings.TrimSpace(c.Relationship + ", " + pr)})
+	}
+	if view.DataProtection, err = s.dataProtection(r, p); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	status := http.StatusOK
 	if actionErr != nil {

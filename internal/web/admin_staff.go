@@ -142,6 +142,10 @@ func (s *Server) staffPersonPage(w http.ResponseWriter, r *http.Request, formErr
 			}}
 	}
 	view.Layout.HasErrors = formErr != nil
+	if view.DataProtection, err = s.dataProtection(r, p); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	owed, err := s.signing.ToSign(r.Context(), p)
 	if err != nil {
 		s.fail(w, r, err)

@@ -52,8 +52,13 @@ func (a *app) completeForm(c *client, pupil, form int64, typedName, userAgent st
 	if page.status != 200 {
 		a.t.Fatalf("form page %s: %d\n%s", path, page.status, page.body)
 	}
+	radio := regexp.MustCompile(`name="(item-\d+)" type="radio" value="yes"`)
+	if !radio.MatchString(page.body) {
+		// Another parent has answered: the form comes with the errors of an empty submission.
+		page = c.postAs(path, userAgent, url.Values{})
+	}
 	vals := url.Values{"typed_name": {typedName}}
-	for _, m := range regexp.MustCompile(`name="(item-\d+)" type="radio" value="yes"`).FindAllStringSubmatch(page.body, -1) {
+	for _, m := range radio.FindAllStringSubmatch(page.body, -1) {
 		vals.Set(m[1], "yes")
 	}
 	for _, m := range regexp.MustCompile(`name="(item-\d+)" type="checkbox"`).FindAllStringSubmatch(page.body, -1) {

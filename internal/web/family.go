@@ -103,7 +103,9 @@ func (s *Server) familyHome(w http.ResponseWriter, r *http.Request) {
 	view := templates.FamilyView{Layout: l, Languages: langs, Greeting: lang.T("Hello, %s", parent.GivenName),
 		Intro: lang.T("Here are the forms the school is asking you to complete for each of your children."),
 		Text: templates.FamilyText{Language: lang.T("Language"), NoChildren: lang.T("The school has no children linked to you at the moment. If this is wrong, please contact the school office."),
-			NothingToDo: lang.T("Nothing to complete at the moment.")}}
+			NothingToDo: lang.T("Nothing to complete at the moment.")},
+		RecordsTitle: lang.T("Your records"),
+		RecordsLink:  lang.T("Download everything the school holds about you and the forms you completed for your children (ZIP)")}
 	for _, c := range children {
 		view.Children = append(view.Children, templates.ChildItem{
 			ID:    fmt.Sprintf("child-%d", c.Link.Person.ID),

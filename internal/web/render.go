@@ -82,6 +82,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("Import", "/admin/import", strings.HasPrefix(path, "/admin/import"))
 		add("Outbox", "/admin/outbox", strings.HasPrefix(path, "/admin/outbox"))
 		add("Audit log", "/admin/audit", strings.HasPrefix(path, "/admin/audit"))
+		add("Retention", "/admin/retention", strings.HasPrefix(path, "/admin/retention"))
 		add("Settings", "/admin/school", path == "/admin/school")
 	}
 	if v.account.Has(auth.TrustAdmin) {

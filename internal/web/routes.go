@@ -36,13 +36,15 @@ type route struct {
 
 // routes is the whole site: the core table below, then the tables of the
 // policy lifecycle (routes_policies.go), families and consent
-// (routes_families.go) and tracking (routes_tracking.go), each read top
+// (routes_families.go), tracking (routes_tracking.go) and data protection
+// (routes_dataprot.go), each read top
 // to bottom. The authorisation test walks all of it for every role.
 func (s *Server) routes() []route {
 	all := s.coreRoutes()
 	all = append(all, s.policyRoutes()...)
 	all = append(all, s.familyRoutes()...)
 	all = append(all, s.trackingRoutes()...)
+	all = append(all, s.dataProtectionRoutes()...)
 	return all
 }
 
