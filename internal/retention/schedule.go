@@ -58,7 +58,7 @@ type Rule struct {
 var Rules = []Rule{
 	{StaffSignatures, "Staff signatures of policies", "the member of staff's date of leaving", 72,
 		"the typed name, drawn signature, IP address and browser are erased; the record, its reference and seal stay",
-		"IRMS toolkit, staff personnel file: termination of employment + 6 years"},
+		"IRMS toolkit, staff personnel file: termination of employment + 6 years (as widely quoted; not confirmed against the text)"},
 	{ParentConsents, "Parents' consents and their history", "the pupil's date of leaving", 72,
 		"every record and change: the typed name, drawn signature, IP address and browser are erased",
 		"Not a toolkit figure we could confirm; date of leaving + 6 years, like the pupil's other records"},
@@ -76,7 +76,7 @@ var Rules = []Rule{
 		"Not in the toolkit; Signoff's choice, the longest period of the records the log evidences"},
 	{Leavers, "People who have left", "the date of leaving, once none of their records is kept", 72,
 		"names, email, mobile, date of birth and MIS id are erased; their account is closed",
-		"IRMS toolkit, staff personnel file: termination of employment + 6 years; used for pupils and parents too"},
+		"IRMS toolkit, staff personnel file: termination of employment + 6 years (not confirmed against the text); used for pupils and parents too"},
 	{Outbox, "Emails sent", "the day the message was queued", 12,
 		"the message and its attachments are deleted (messages still to send are kept)",
 		"Not a toolkit figure we could confirm; Signoff's choice"},
