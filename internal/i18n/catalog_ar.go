@@ -22,6 +22,7 @@ var arabic = map[string]string{
 	"Import":         "استيراد",
 	"Outbox":         "صندوق الصادر",
 	"Audit log":      "سجل التدقيق",
+	"Retention":      "الاحتفاظ بالبيانات",
 	"Settings":       "الإعدادات",
 
 	// Your children.

@@ -22,6 +22,7 @@ var polish = map[string]string{
 	"Import":         "Import",
 	"Outbox":         "Skrzynka nadawcza",
 	"Audit log":      "Dziennik zdarzeń",
+	"Retention":      "Przechowywanie danych",
 	"Settings":       "Ustawienia",
 
 	// Your children.
