@@ -231,6 +231,25 @@ func run(outFile string, scale float64) error {
 		}
 	}
 	posts = posts[:min(len(posts), n(2000))]
+	// What one signature adds: rows per table and bytes on disk.
+	growthTables := []string{"signatures", "audit_log", "signed_copies", "outbox", "river_job", "sessions"}
+	snapshot := func() (map[string]int64, int64, error) {
+		rows := map[string]int64{}
+		for _, tbl := range growthTables {
+			var n int64
+			if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+tbl).Scan(&n); err != nil {
+				return nil, 0, err
+			}
+			rows[tbl] = n
+		}
+		var size int64
+		err := db.Pool.QueryRow(ctx, `SELECT sum(pg_total_relation_size(relid))::bigint FROM pg_stat_user_tables`).Scan(&size)
+		return rows, size, err
+	}
+	rowsBefore, sizeBefore, err := snapshot()
+	if err != nil {
+		return err
+	}
 	refRE := regexp.MustCompile(`/signatures/(SG-[0-9A-Z-]+)`)
 	var refs []string
 	var refMu sync.Mutex
@@ -252,6 +271,20 @@ func run(outFile string, scale float64) error {
 		}
 		return nil
 	}))
+
+	rowsAfter, sizeAfter, err := snapshot()
+	if err != nil {
+		return err
+	}
+	growthNote := ""
+	if made := rowsAfter["signatures"] - rowsBefore["signatures"]; made > 0 {
+		var parts []string
+		for _, tbl := range growthTables {
+			parts = append(parts, fmt.Sprintf("%s %.2f", tbl, float64(rowsAfter[tbl]-rowsBefore[tbl])/float64(made)))
+		}
+		growthNote = fmt.Sprintf("%d signatures through the web added, per signature, rows: %s; and %.1f kB to the database's tables and indexes (WAL and signed-copy PDFs, which are rendered on demand and not stored, not counted)",
+			made, strings.Join(parts, ", "), float64(sizeAfter-sizeBefore)/float64(made)/1024)
+	}
 
 	// Signed-copy PDFs, as the office downloads them.
 	var copies []struct {
@@ -345,6 +378,9 @@ func run(outFile string, scale float64) error {
 		fmt.Fprintf(&b, "| %s | %d | %d | %.0f/s | %s | %s |\n", r.name, r.n, r.errs, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)))
 	}
 	fmt.Fprintf(&b, "\nZIP of the signed copies of one form: %s.\n", zipNote)
+	if growthNote != "" {
+		fmt.Fprintf(&b, "\nGrowth: %s.\n", growthNote)
+	}
 	var static, post, ins result
 	for _, r := range results {
 		switch {
