@@ -372,6 +372,39 @@ func TestSendDueDelivers(t *testing.T) {
 	}
 }
 
+// TestSchoolSenderAndReplyTo: a school's own sender name, address and
+// reply-to (from its settings) replace the installation's.
+func TestSchoolSenderAndReplyTo(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	withClock(db)
+	own := newSchool(t, db, "own-sender")
+	plain := newSchool(t, db, "plain-sender")
+	if _, err := db.Pool.Exec(context.Background(), `UPDATE schools SET mail_from_name = 'Own School Office', mail_from_address = 'office@own.example',
+		reply_to = 'replies@own.example' WHERE id = $1`, own); err != nil {
+		t.Fatal(err)
+	}
+	srv := mailtest.Start(t)
+	enqueue(t, db, msg(own, "a@example.org", "From the school"))
+	enqueue(t, db, msg(plain, "b@example.org", "From the installation"))
+	cfg := srv.Config()
+	if sent, _, err := sendDue(t, db, mail.NewSender(db, cfg, testLog(t))); err != nil || sent != 2 {
+		t.Fatalf("sent %d, %v", sent, err)
+	}
+	for _, m := range srv.Messages(t) {
+		switch m.To[0] {
+		case "a@example.org":
+			if m.FromName != "Own School Office" || m.From != "office@own.example" || strings.Join(m.Headers["Reply-To"], "") != "<replies@own.example>" {
+				t.Errorf("the school's own sender: %q <%s>, Reply-To %v", m.FromName, m.From, m.Headers["Reply-To"])
+			}
+		case "b@example.org":
+			if m.FromName != cfg.FromName || m.From != cfg.From || len(m.Headers["Reply-To"]) != 0 {
+				t.Errorf("the installation's sender: %q <%s>, Reply-To %v", m.FromName, m.From, m.Headers["Reply-To"])
+			}
+		}
+	}
+}
+
 func TestSendFailureRetriesWithBackoff(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)

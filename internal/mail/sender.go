@@ -123,9 +123,11 @@ func (s *Sender) Deliver(ctx context.Context, id int64, attempt, maxAttempts int
 
 	var o outgoing
 	var sentAt, failedAt *time.Time
-	err = tx.QueryRow(dbctx, `SELECT id, coalesce(school_id, 0), to_address, to_name, subject, body_text, kind, created_at, attempts, sent_at, failed_at
-		FROM outbox WHERE id = $1 FOR UPDATE`, id).
-		Scan(&o.id, &o.schoolID, &o.to, &o.toName, &o.subject, &o.text, &o.kind, &o.createdAt, &o.attempts, &sentAt, &failedAt)
+	err = tx.QueryRow(dbctx, `SELECT o.id, coalesce(o.school_id, 0), o.to_address, o.to_name, o.subject, o.body_text, o.kind, o.created_at, o.attempts,
+			o.sent_at, o.failed_at, coalesce(sc.mail_from_name, ''), coalesce(sc.mail_from_address, ''), coalesce(sc.reply_to, '')
+		FROM outbox o LEFT JOIN schools sc ON sc.id = o.school_id WHERE o.id = $1 FOR UPDATE OF o`, id).
+		Scan(&o.id, &o.schoolID, &o.to, &o.toName, &o.subject, &o.text, &o.kind, &o.createdAt, &o.attempts, &sentAt, &failedAt,
+			&o.fromName, &o.fromAddress, &o.replyTo)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return AlreadyDone, nil // removed (retention): nothing to send
 	}
@@ -235,6 +237,8 @@ type outgoing struct {
 	createdAt time.Time
 	attempts  int
 	files     []Attachment
+	// The school's own sender and reply-to, when it set them.
+	fromName, fromAddress, replyTo string
 }
 
 // newClient configures a go-mail client for the settings (it does not
@@ -276,13 +280,27 @@ func (s *Sender) newClient() (*gomail.Client, error) {
 func (s *Sender) build(o outgoing) (*gomail.Msg, error) {
 	m := gomail.NewMsg(gomail.WithCharset(gomail.CharsetUTF8), gomail.WithEncoding(gomail.EncodingQP), gomail.WithNoDefaultUserAgent())
 	var err error
-	if s.cfg.FromName != "" {
-		err = m.FromFormat(s.cfg.FromName, s.cfg.From)
+	// The school's sender name and address, when it set them, else the
+	// installation's.
+	fromName, from := s.cfg.FromName, s.cfg.From
+	if o.fromName != "" {
+		fromName = o.fromName
+	}
+	if o.fromAddress != "" {
+		from = o.fromAddress
+	}
+	if fromName != "" {
+		err = m.FromFormat(fromName, from)
 	} else {
-		err = m.From(s.cfg.From)
+		err = m.From(from)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("from address: %w", err)
+	}
+	if o.replyTo != "" {
+		if err := m.ReplyTo(o.replyTo); err != nil {
+			return nil, fmt.Errorf("reply-to address: %w", err)
+		}
 	}
 	if o.toName != "" {
 		err = m.AddToFormat(o.toName, o.to)
