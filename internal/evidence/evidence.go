@@ -42,6 +42,7 @@ import (
 	"signoff/internal/pdf"
 	"signoff/internal/people"
 	"signoff/internal/policies"
+	"signoff/internal/schools"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 )
@@ -179,6 +180,9 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 	}
 	if publishedAt != nil {
 		c.VersionDate = *publishedAt
+	}
+	if c.SchoolLogo, err = schools.NewStore(s.db).LogoPNG(ctx, rec.SchoolID); err != nil {
+		return Record{}, fmt.Errorf("evidence: school logo: %w", err)
 	}
 	cert := &pdf.Certificate{IP: ip, UserAgent: ua, VerifyURL: s.VerifyURL(rec.Reference), DrawnSignature: drawn}
 	if pupilID != 0 {

@@ -42,6 +42,9 @@ type Letter struct {
 // Batch is a print run of letters from one school.
 type Batch struct {
 	SchoolName string
+	// SchoolLogo, when set, is the school's logo as a plain PNG, printed
+	// at the top of every letter.
+	SchoolLogo []byte
 	Date       time.Time // the date printed on every letter, and the PDF's creation date
 	Letters    []Letter
 }
@@ -88,7 +91,7 @@ func Write(w io.Writer, b Batch) (err error) {
 // normalise validates b and returns a cleaned deep copy: the caller's
 // slices are never modified.
 func normalise(b Batch) (*Batch, error) {
-	out := &Batch{SchoolName: clean(b.SchoolName), Date: b.Date}
+	out := &Batch{SchoolName: clean(b.SchoolName), SchoolLogo: b.SchoolLogo, Date: b.Date}
 	if out.SchoolName == "" {
 		return nil, errors.New("letters: SchoolName is required")
 	}

@@ -3,6 +3,7 @@ package letters
 import (
 	"bytes"
 	"fmt"
+	"image/png"
 	"io"
 	"signoff/internal/pdf/fonts"
 	"strconv"
@@ -424,8 +425,11 @@ func (r *renderer) header(first bool) {
 	p.CellFormat(dateW, 6, r.printable(right, famSans, ""), "", 0, "R", false, 0, "")
 
 	r.setTextColor(colAccent)
-	lines := r.wrap([]span{bold(r.b.SchoolName)}, 17, width-dateW-4)
 	y := marginTop
+	if h := r.logo(marginX, y, 50, 16); h > 0 {
+		y += h + 3
+	}
+	lines := r.wrap([]span{bold(r.b.SchoolName)}, 17, width-dateW-4)
 	for _, ln := range lines {
 		r.drawLine(ln, marginX, y, 17, 7.5, "")
 		y += 7.5
@@ -842,4 +846,33 @@ func (r *renderer) drawQR(bits [][]bool, x, y, module float64) {
 		}
 	}
 	p.DrawPath("F")
+}
+
+// logo draws the school's logo at x, y within maxW × maxH millimetres,
+// keeping its shape, and returns the height it took (0 without one).
+func (r *renderer) logo(x, y, maxW, maxH float64) float64 {
+	data := r.b.SchoolLogo
+	if len(data) == 0 {
+		return 0
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.Width == 0 || cfg.Height == 0 {
+		return 0
+	}
+	w, h := maxH*float64(cfg.Width)/float64(cfg.Height), maxH
+	if w > maxW {
+		w, h = maxW, maxW*float64(cfg.Height)/float64(cfg.Width)
+	}
+	p := r.pdf
+	opts := fpdf.ImageOptions{ImageType: "PNG"}
+	if !r.added["school-logo"] {
+		p.RegisterImageOptionsReader("school-logo", opts, bytes.NewReader(data))
+		if p.Err() {
+			p.ClearError()
+			return 0
+		}
+		r.added["school-logo"] = true
+	}
+	p.ImageOptions("school-logo", x, y, w, h, false, opts, 0, "")
+	return h
 }

@@ -38,7 +38,10 @@ import (
 
 // SignedCopy is everything printed on a signed copy.
 type SignedCopy struct {
-	SchoolName     string
+	SchoolName string
+	// SchoolLogo, when set, is the school's logo as a plain PNG, printed
+	// above its name.
+	SchoolLogo     []byte
 	PolicyTitle    string
 	VersionNumber  int
 	VersionDate    time.Time // when the version was published (UTC)
@@ -385,9 +388,13 @@ func (r *renderer) titleBlock() {
 	p.SetXY(pageMarginX+width-lw, pageMarginTop)
 	p.CellFormat(lw, 5, label, "", 0, "R", false, 0, "")
 
+	top := pageMarginTop
+	if h := r.logo(c.SchoolLogo, pageMarginX, top, 45, 14); h > 0 {
+		top += h + 2
+	}
 	r.useFont(famSans, "B", 10.5)
 	r.setTextColor(colMuted)
-	p.SetXY(pageMarginX, pageMarginTop)
+	p.SetXY(pageMarginX, top)
 	r.wrapLines(r.printable(clean(c.SchoolName), famSans, "B"), width-lw-5, 5)
 
 	p.SetY(p.GetY() + 1.5)

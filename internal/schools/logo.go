@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"image"
 	_ "image/jpeg" // logos may be JPEG
-	_ "image/png"  // or PNG
+	"image/png"
 
 	"github.com/jackc/pgx/v5"
 
@@ -107,4 +107,32 @@ func (s *Store) GetLogo(ctx context.Context, schoolID int64) (Logo, error) {
 		return Logo{}, fmt.Errorf("schools: logo: %w", err)
 	}
 	return l, nil
+}
+
+// PNG returns the logo as an 8-bit PNG, whatever form it was uploaded in
+// (JPEG, interlaced or 16-bit PNG), for the PDF writers, which read
+// only plain PNGs.
+func (l Logo) PNG() ([]byte, error) {
+	img, _, err := image.Decode(bytes.NewReader(l.Data))
+	if err != nil {
+		return nil, fmt.Errorf("schools: logo: %w", err)
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, img); err != nil {
+		return nil, fmt.Errorf("schools: logo: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// LogoPNG returns a school's logo as a plain PNG for PDFs, or nil when it
+// has none.
+func (s *Store) LogoPNG(ctx context.Context, schoolID int64) ([]byte, error) {
+	l, err := s.GetLogo(ctx, schoolID)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return l.PNG()
 }

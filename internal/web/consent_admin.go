@@ -521,7 +521,12 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 			"Every family still to answer this form has an email address: send them their family link from their page, or wait for them to answer.")
 		return
 	}
-	batch := letters.Batch{SchoolName: v.school.Name, Date: s.db.Now()}
+	logo, err := s.schools.LogoPNG(r.Context(), v.school.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	batch := letters.Batch{SchoolName: v.school.Name, SchoolLogo: logo, Date: s.db.Now()}
 	for _, pid := range order {
 		fam := families[pid]
 		link, err := s.accounts.IssueFamilyLink(r.Context(), v.school.ID, pid, v.account.Actor(clientIP(r)), nil)

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"signoff/internal/audit"
+	"signoff/internal/demo"
 	"signoff/internal/onboarding"
 )
 
@@ -133,5 +134,39 @@ func TestGoingLiveChecklistAndSchoolDetails(t *testing.T) {
 	}
 	if page := office.get("/admin/school"); strings.Contains(page.body, "app-header__logo") {
 		t.Fatal("the logo is still shown after removing it")
+	}
+}
+
+// TestLogoOnSignedCopiesAndLetters: once a school has a logo, its signed
+// copies and its letters to families print it.
+func TestLogoOnSignedCopiesAndLetters(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	office := a.signedIn(demo.AdminEmail)
+	ref := a.str(`SELECT reference FROM signatures WHERE pupil_id IS NULL ORDER BY id LIMIT 1`)
+	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
+	parentID := a.id(`SELECT p.id FROM guardianships g JOIN people p ON p.id = g.parent_id
+		WHERE g.parental_responsibility AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = $1 AND s.pupil_id = g.pupil_id)
+		ORDER BY p.id LIMIT 1`, photo)
+	if _, err := a.db.Pool.Exec(ctx, `UPDATE people SET email = NULL WHERE id = $1`, parentID); err != nil {
+		t.Fatal(err)
+	}
+	images := func() (copyImages, letterImages int) {
+		pdf := office.get("/signatures/" + ref + "/copy.pdf")
+		letters := office.post("/admin/consents/"+itoa(photo)+"/letters", nil)
+		if pdf.status != 200 || letters.status != 200 {
+			t.Fatalf("signed copy %d, letters %d", pdf.status, letters.status)
+		}
+		return strings.Count(pdf.body, "/Subtype /Image"), strings.Count(letters.body, "/Subtype /Image")
+	}
+	copyBefore, lettersBefore := images()
+	if res := office.uploadField("/admin/school/logo", "logo", "logo.png", pngOf(300, 100)); res.status != http.StatusSeeOther {
+		t.Fatalf("logo upload: %d", res.status)
+	}
+	copyAfter, lettersAfter := images()
+	// A logo with transparency is two image objects: the picture and its mask.
+	if copyAfter != copyBefore+2 || lettersAfter != lettersBefore+2 {
+		t.Fatalf("images in the signed copy %d → %d, in the letters %d → %d: want the logo and its mask in each", copyBefore, copyAfter, lettersBefore, lettersAfter)
 	}
 }
