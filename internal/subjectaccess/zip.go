@@ -119,18 +119,21 @@ func tsp(t *time.Time) string {
 	return ts(*t)
 }
 
-func answers(m map[string]string) string {
+// answerLines lists answers as "question: yes", by question.
+func answerLines(m map[string]string) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	parts := make([]string, len(keys))
+	lines := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + ": " + m[k]
+		lines[i] = k + ": " + m[k]
 	}
-	return strings.Join(parts, "; ")
+	return lines
 }
+
+func answers(m map[string]string) string { return strings.Join(answerLines(m), "; ") }
 
 func recordRows(recs []Record) [][]string {
 	var out [][]string
@@ -211,7 +214,8 @@ var summary = template.Must(template.New("summary").Funcs(template.FuncMap{
 		}
 		return t.Format("2 January 2006")
 	},
-	"answers": answers,
+	"answers":     answers,
+	"answerLines": answerLines,
 }).Parse(`<!doctype html>
 <html lang="en">
 <head>
@@ -221,7 +225,8 @@ var summary = template.Must(template.New("summary").Funcs(template.FuncMap{
 <style>
 body { font-family: system-ui, sans-serif; line-height: 1.45; margin: 1rem auto; max-width: 60rem; padding: 0 1rem; color: #0b0c0c; }
 table { border-collapse: collapse; width: 100%; margin-bottom: 1.5rem; font-size: 0.95rem; }
-th, td { border-bottom: 1px solid #b1b4b6; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border-bottom: 1px solid #b1b4b6; padding: 0.35rem 0.5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+.nowrap { white-space: nowrap; }
 th { background: #f3f2f1; }
 .scroll { overflow-x: auto; }
 </style>
@@ -257,12 +262,12 @@ th { background: #f3f2f1; }
 
 <h2>Signatures and consents given ({{len .Records}})</h2>
 {{if .Records}}<div class="scroll"><table><tr><th scope="col">Reference</th><th scope="col">Form</th><th scope="col">For</th><th scope="col">Answers</th><th scope="col">How and when</th><th scope="col">Device</th></tr>
-{{range .Records}}<tr><td>{{.Reference}}{{if .Superseded}} (changed later){{end}}{{with .Supersedes}}<br>changes {{.}}{{end}}</td><td>{{.Form}}{{if .Version}} v{{.Version}}{{end}}</td><td>{{.ForChild}}</td><td>{{answers .Answers}}</td><td>{{.Method}}, {{when .SignedAt}}<br>typed: {{.TypedName}}</td><td>{{.IP}}<br>{{.UserAgent}}</td></tr>
+{{range .Records}}<tr><td class="nowrap">{{.Reference}}{{if .Superseded}}<br>(changed later){{end}}{{with .Supersedes}}<br>changes {{.}}{{end}}</td><td>{{.Form}}{{if .Version}} v{{.Version}}{{end}}</td><td>{{.ForChild}}</td><td>{{range answerLines .Answers}}{{.}}<br>{{end}}</td><td>{{.Method}}, {{when .SignedAt}}<br>typed: {{.TypedName}}</td><td>{{.IP}}<br>{{.UserAgent}}</td></tr>
 {{end}}</table></div>{{else}}<p>None.</p>{{end}}
 
 {{if .AboutThem}}<h2>Given for them by their parents or carers ({{len .AboutThem}})</h2>
 <div class="scroll"><table><tr><th scope="col">Reference</th><th scope="col">Form</th><th scope="col">Given by</th><th scope="col">Answers</th><th scope="col">When</th></tr>
-{{range .AboutThem}}<tr><td>{{.Reference}}{{if .Superseded}} (changed later){{end}}</td><td>{{.Form}}</td><td>{{.GivenBy}}</td><td>{{answers .Answers}}</td><td>{{when .SignedAt}}</td></tr>
+{{range .AboutThem}}<tr><td class="nowrap">{{.Reference}}{{if .Superseded}}<br>(changed later){{end}}</td><td>{{.Form}}</td><td>{{.GivenBy}}</td><td>{{range answerLines .Answers}}{{.}}<br>{{end}}</td><td>{{when .SignedAt}}</td></tr>
 {{end}}</table></div>{{end}}
 
 <h2>Sign-ins ({{len .SignIns}})</h2>
