@@ -55,6 +55,7 @@ type Export struct {
 	AccessLinks []AccessLink `json:"access_links"`          // family and sign-in links issued to them
 	Emails      []Email      `json:"emails"`                // queued to their address
 	Reminders   []Reminder   `json:"reminders"`             // reminders to them
+	Decisions   []Decision   `json:"policy_decisions"`      // a governor's or head's approvals, with comments
 	LegalHolds  []LegalHold  `json:"legal_holds,omitempty"` // holds on their records
 }
 
@@ -172,6 +173,15 @@ type Reminder struct {
 	Origin   string    `json:"origin"`
 }
 
+// Decision is an approval or rejection of a policy revision, with its comment.
+type Decision struct {
+	Policy    string    `json:"policy"`
+	Version   int       `json:"version"`
+	Decision  string    `json:"decision"`
+	Comment   string    `json:"comment,omitempty"`
+	DecidedAt time.Time `json:"decided_at"`
+}
+
 // LegalHold is a hold the office placed on the person's records.
 type LegalHold struct {
 	Reason   string     `json:"reason"`
@@ -269,6 +279,18 @@ func (s *Store) Collect(ctx context.Context, schoolID, personID int64) (Export, 
 				a.Method = ""
 				ex.Activity = append(ex.Activity, a)
 			}
+		}
+		rows, err = q.Query(ctx, `SELECT p.title, v.number, d.decision, d.comment, d.decided_at
+			FROM policy_decisions d JOIN policy_versions v ON v.id = d.version_id JOIN policies p ON p.id = v.policy_id
+			WHERE d.school_id = $1 AND d.account_id = $2 ORDER BY d.decided_at`, schoolID, accountID)
+		if err != nil {
+			return ex, fmt.Errorf("subjectaccess: decisions: %w", err)
+		}
+		if ex.Decisions, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Decision, error) {
+			var x Decision
+			return x, r.Scan(&x.Policy, &x.Version, &x.Decision, &x.Comment, &x.DecidedAt)
+		}); err != nil {
+			return ex, fmt.Errorf("subjectaccess: decisions: %w", err)
 		}
 		rows, err = q.Query(ctx, `SELECT created_at, last_seen_at, expires_at, ip, user_agent FROM sessions WHERE account_id = $1 ORDER BY created_at`, accountID)
 		if err != nil {

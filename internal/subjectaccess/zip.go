@@ -192,6 +192,13 @@ func (ex Export) tables() []table {
 		t.rows = append(t.rows, []string{e.To, e.Subject, e.Kind, tsp(&e.CreatedAt), tsp(e.SentAt), e.Body})
 	}
 	ts = append(ts, t)
+	if len(ex.Decisions) > 0 {
+		t = table{name: "policy-decisions.csv", header: []string{"policy", "version", "decision", "comment", "decided_at"}}
+		for _, d := range ex.Decisions {
+			t.rows = append(t.rows, []string{d.Policy, fmt.Sprint(d.Version), d.Decision, d.Comment, tsp(&d.DecidedAt)})
+		}
+		ts = append(ts, t)
+	}
 	t = table{name: "reminders.csv", header: []string{"form", "for_child", "sent_on", "origin"}}
 	for _, r := range ex.Reminders {
 		t.rows = append(t.rows, []string{r.Form, r.ForChild, r.SentOn.Format("2006-01-02"), r.Origin})
@@ -293,6 +300,11 @@ th { background: #f3f2f1; }
 {{if .Reminders}}<h2>Reminders ({{len .Reminders}})</h2>
 <table><tr><th scope="col">Form</th><th scope="col">For</th><th scope="col">Day</th><th scope="col">From</th></tr>
 {{range .Reminders}}<tr><td>{{.Form}}</td><td>{{.ForChild}}</td><td>{{.SentOn.Format "2 January 2006"}}</td><td>{{.Origin}}</td></tr>
+{{end}}</table>{{end}}
+
+{{if .Decisions}}<h2>Decisions on policy revisions ({{len .Decisions}})</h2>
+<table><tr><th scope="col">Policy</th><th scope="col">Version</th><th scope="col">Decision</th><th scope="col">Comment</th><th scope="col">When</th></tr>
+{{range .Decisions}}<tr><td>{{.Policy}}</td><td>{{.Version}}</td><td>{{.Decision}}</td><td>{{.Comment}}</td><td>{{when .DecidedAt}}</td></tr>
 {{end}}</table>{{end}}
 
 {{if .LegalHolds}}<h2>Legal holds</h2>
