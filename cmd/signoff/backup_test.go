@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
 )
 
@@ -104,6 +105,16 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(root, "c")); err == nil {
 		t.Fatal("a damaged archive created a data folder")
+	}
+
+	// An empty data folder but a database that holds Signoff's tables.
+	errOut.Reset()
+	full := env(map[string]string{"SIGNOFF_DATA": filepath.Join(root, "d"), "DATABASE_URL": dbtest.NewURL(t), "SIGNOFF_LOG_LEVEL": "warn"})
+	if code := run([]string{"restore", archive}, full, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "the database is not empty") {
+		t.Fatalf("restore into a database with tables: exit %d %s", code, errOut.String())
+	}
+	if entries, _ := os.ReadDir(filepath.Join(root, "d")); len(entries) != 0 {
+		t.Fatalf("a refused restore wrote %d files", len(entries))
 	}
 
 	out.Reset()
