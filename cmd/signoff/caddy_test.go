@@ -57,6 +57,7 @@ func TestBehindCaddy(t *testing.T) {
 
 	signoff, _ := startServerWith(t, map[string]string{
 		"SIGNOFF_DATA": filepath.Join(root, "data"), "SIGNOFF_BASE_URL": public, "SIGNOFF_SECURE_COOKIES": "true",
+		"SIGNOFF_TRUSTED_PROXIES": "127.0.0.1",
 	}, "--demo")
 	backend := strings.TrimPrefix(signoff, "http://")
 
