@@ -84,7 +84,7 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "privacy_notice_url", Name: "privacy_notice_url", Label: "Privacy notice's web address (optional)", Hint: "Where parents and staff can read how the school uses their information, like https://school.example.sch.uk/privacy", Value: v.PrivacyNoticeURL, Error: v.Errors.Get("privacy_notice_url"), Type: "url", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Input(InputProps{ID: "privacy_notice_url", Name: "privacy_notice_url", Label: "Privacy notice's web address (optional)", Hint: "The web page where parents and staff can read how the school uses their information, starting https://", Value: v.PrivacyNoticeURL, Error: v.Errors.Get("privacy_notice_url"), Type: "url", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -112,7 +112,7 @@ func (s *School) Validate() error {
 		u, err := url.Parse(s.PrivacyNoticeURL)
 		v.Check(err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && len(s.PrivacyNoticeURL) <= maxURL &&
 			!strings.ContainsFunc(s.PrivacyNoticeURL, unicode.IsSpace),
-			"privacy_notice_url", "Enter the privacy notice's web address, starting https://, like https://school.example.sch.uk/privacy")
+			"privacy_notice_url", "Enter the privacy notice's web address: the address of its page, starting https://")
 	}
 	return v.Err()
 }
