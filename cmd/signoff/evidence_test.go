@@ -3,12 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"signoff/internal/audit"
+	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
+	"signoff/internal/evidence"
+	"signoff/internal/pdf"
+	"signoff/internal/signkey"
+	"signoff/internal/tsa"
+	"signoff/internal/tsa/tsatest"
 )
 
 // tamper runs sql as the database's superuser with every trigger off.
@@ -101,5 +113,190 @@ func TestAuditVerifyNamesEachTampering(t *testing.T) {
 	}
 	if !strings.Contains(got, "version 1: its text no longer hashes") || !strings.Contains(got, "its text and questions no longer hash") {
 		t.Errorf("the changed texts are not named:\n%s", got)
+	}
+}
+
+// TestVerifyCommandOffline: `signoff verify FILE.pdf` checks a signed
+// copy's digital signature and time stamp with no database, and says
+// whether the certificate is the data folder's.
+func TestVerifyCommandOffline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	k, _, err := signkey.LoadOrCreate(dir, "Signoff", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unsigned bytes.Buffer
+	if err := pdf.WriteSignedCopy(&unsigned, pdf.SignedCopy{SchoolName: "Westbrook", PolicyTitle: "IT", VersionNumber: 1,
+		BodyMarkdown: "Text.", Statement: "I agree.", SignerName: "Ann Lee", SignerRole: "Teacher", TypedSignature: "Ann Lee",
+		SignedAt: time.Now(), SHA256: strings.Repeat("a", 64), Reference: "SG-7Q2K-9XHM-4D1P"}); err != nil {
+		t.Fatal(err)
+	}
+	authority := tsatest.Start(t)
+	signed, err := (&signkey.PDFSigner{Key: k, TSAURL: authority.URL}).Sign(context.Background(), unsigned.Bytes(), signkey.SignInfo{Name: "Westbrook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "copy.pdf")
+	_ = os.WriteFile(file, signed.PDF, 0o600)
+	vars := env(map[string]string{"SIGNOFF_DATA": dir})
+	var out, errOut bytes.Buffer
+	if code := run([]string{"verify", file}, vars, &out, &errOut); code != 0 {
+		t.Fatalf("verify: exit %d\n%s%s", code, out.String(), errOut.String())
+	}
+	for _, want := range []string{"reference: SG-7Q2K-9XHM-4D1P", "signature: valid", "time stamp: ", `by "Signoff test TSA"`, "certificate: this installation's"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("verify output lacks %q:\n%s", want, out.String())
+		}
+	}
+	bad := bytes.Replace(signed.PDF, []byte("Westbrook"), []byte("Eastbrook"), 1)
+	_ = os.WriteFile(file, bad, 0o600)
+	out.Reset()
+	if code := run([]string{"verify", file}, vars, &out, &errOut); code != 1 || !strings.Contains(out.String(), "signature: BROKEN") {
+		t.Fatalf("tampered: exit %d\n%s", code, out.String())
+	}
+	other := t.TempDir()
+	_ = os.WriteFile(file, signed.PDF, 0o600)
+	out.Reset()
+	if _, _, err := signkey.LoadOrCreate(other, "Another", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"verify", file}, env(map[string]string{"SIGNOFF_DATA": other}), &out, &errOut); code != 0 ||
+		!strings.Contains(out.String(), "certificate: NOT this installation's") {
+		t.Fatalf("another installation: exit %d\n%s", code, out.String())
+	}
+}
+
+// rewriteChain changes the detail of one audit entry of school and
+// recomputes the hash of it and of every later entry, as an attacker who
+// knows the (public) algorithm would: the chain alone then looks intact.
+func rewriteChain(t *testing.T, pool *pgxpool.Pool, school, from int64) {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `SELECT id, coalesce(school_id, 0), at, coalesce(actor_id, 0), actor, action, subject, detail, ip, prev_hash, hash
+		FROM audit_log WHERE school_id = $1 AND id >= $2 ORDER BY id`, school, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []audit.Entry
+	for rows.Next() {
+		var e audit.Entry
+		if err := rows.Scan(&e.ID, &e.SchoolID, &e.At, &e.Actor.AccountID, &e.Actor.Name, &e.Action, &e.Subject, &e.Detail, &e.Actor.IP, &e.PrevHash, &e.Hash); err != nil {
+			t.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	rows.Close()
+	prev := entries[0].PrevHash
+	entries[0].Detail["rewritten"] = "yes"
+	for _, e := range entries {
+		e.PrevHash = prev
+		e.Hash = e.ComputeHash()
+		detail, _ := json.Marshal(e.Detail)
+		tamper(t, pool, `UPDATE audit_log SET detail = $2, prev_hash = $3, hash = $4 WHERE id = $1`, e.ID, detail, e.PrevHash, e.Hash)
+		prev = e.Hash
+	}
+}
+
+// TestAnchorsFindARewrittenOrCutChain: anchors are made (time-stamped by a
+// real authority, or pending while it is down and stamped on a retry),
+// emailed, made hourly only when the chain changed, and `signoff audit
+// verify` reports the newest that matches; a chain rewritten with every
+// later hash recomputed, or cut short, fails naming the anchor.
+func TestAnchorsFindARewrittenOrCutChain(t *testing.T) {
+	for _, attack := range []string{"rewrite", "cut"} {
+		t.Run(attack, func(t *testing.T) {
+			t.Parallel()
+			url := dbtest.NewURL(t)
+			data := t.TempDir()
+			vars := env(map[string]string{"DATABASE_URL": dbtest.AppURL(t, url), "SIGNOFF_MIGRATE_DATABASE_URL": url, "SIGNOFF_DATA": data})
+			var out, errOut bytes.Buffer
+			if code := run([]string{"demo"}, vars, &out, &errOut); code != 0 {
+				t.Fatalf("demo: exit %d\n%s", code, errOut.String())
+			}
+			ctx := context.Background()
+			db, err := database.Open(ctx, dbtest.AppURL(t, url))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			key, _, err := signkey.LoadOrCreate(data, "Signoff", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			authority := tsatest.Start(t)
+			an := &evidence.Anchorer{DB: db, Key: key, TSA: &tsa.Client{URL: authority.URL}}
+			var school int64
+			_ = db.Pool.QueryRow(ctx, `SELECT id FROM schools`).Scan(&school)
+			if err := evidence.SetAnchorEmail(ctx, db, school, "Chair@Governors.example.org", audit.System("test")); err != nil {
+				t.Fatal(err)
+			}
+			first, created, err := an.Anchor(ctx, school, evidence.AnchorOnDemand, audit.System("test"))
+			if err != nil || !created || first.TSAToken == nil {
+				t.Fatalf("anchor: %v %v %+v", created, err, first)
+			}
+			var emailed int
+			_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM outbox WHERE kind = 'audit_anchor' AND to_address = 'chair@governors.example.org'`).Scan(&emailed)
+			if emailed != 1 {
+				t.Fatalf("anchors emailed: %d", emailed)
+			}
+			// Hourly: nothing changed but the anchoring itself, so no new anchor.
+			if n, err := an.AnchorAll(ctx); err != nil || n != 0 {
+				t.Fatalf("hourly with no change: %d %v", n, err)
+			}
+			// The authority is down: the next anchor waits, then is stamped on a retry.
+			if _, err := db.Pool.Exec(ctx, `SELECT 1`); err != nil {
+				t.Fatal(err)
+			}
+			if err := evidence.SetAnchorEmail(ctx, db, school, "", audit.System("test")); err != nil {
+				t.Fatal(err)
+			}
+			authority.Down.Store(true)
+			pending, created, err := an.Anchor(ctx, school, evidence.AnchorHourly, audit.System("test"))
+			if err != nil || !created || pending.TSAToken != nil || pending.TSAAttempts != 1 || pending.TSANextAt == nil {
+				t.Fatalf("pending anchor: %v %v %+v", created, err, pending)
+			}
+			out.Reset()
+			if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 0 || !strings.Contains(out.String(), "1 waiting for a time stamp") {
+				t.Fatalf("verify with a pending anchor: exit %d\n%s%s", code, out.String(), errOut.String())
+			}
+			authority.Down.Store(false)
+			if n, _ := an.RetryPending(ctx); n != 0 {
+				t.Fatal("retried before the back-off was over")
+			}
+			later := time.Now().Add(10 * time.Minute)
+			db.Now = func() time.Time { return later }
+			if n, err := an.RetryPending(ctx); err != nil || n != 1 {
+				t.Fatalf("retry: %d %v", n, err)
+			}
+			db.Now = func() time.Time { return time.Now().UTC() }
+			out.Reset()
+			if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 0 ||
+				!strings.Contains(out.String(), "anchors: 2 (2 time-stamped, 0 waiting") ||
+				!strings.Contains(out.String(), fmt.Sprintf("newest anchor that matches: %d of", pending.ID)) {
+				t.Fatalf("verify: exit %d\n%s%s", code, out.String(), errOut.String())
+			}
+
+			pool, err := openTestDB(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			switch attack {
+			case "rewrite":
+				rewriteChain(t, pool, school, first.EntryID-5)
+			case "cut":
+				tamper(t, pool, `DELETE FROM audit_log WHERE school_id = $1 AND id >= $2`, school, first.EntryID-2)
+			}
+			out.Reset()
+			code := run([]string{"audit", "verify"}, vars, &out, &errOut)
+			got := out.String()
+			if code != 1 || !strings.Contains(got, fmt.Sprintf("anchor %d (entry %d", first.ID, first.EntryID)) {
+				t.Fatalf("%s: exit %d\n%s", attack, code, got)
+			}
+			if strings.Contains(got, "audit entry ") && attack == "rewrite" && strings.Contains(got, ": its contents do not match its hash") {
+				t.Fatalf("the rewritten chain should look intact on its own:\n%s", got)
+			}
+		})
 	}
 }

@@ -54,6 +54,9 @@ var version = "dev"
 type config struct {
 	DatabaseURL   string // DATABASE_URL; empty: run a private cluster in DataDir
 	MigrateURL    string // SIGNOFF_MIGRATE_DATABASE_URL: the owner, for migrations and grants
+	SigningCert   string // SIGNOFF_SIGNING_CERT: a PKCS#12 file; empty: the data folder's generated key
+	SigningPass   string // SIGNOFF_SIGNING_CERT_PASSWORD
+	TSAURL        string // SIGNOFF_TSA_URL: an RFC 3161 time-stamping authority
 	Addr          string // SIGNOFF_ADDR
 	DataDir       string // SIGNOFF_DATA
 	SessionKey    string // SIGNOFF_SESSION_KEY
@@ -73,6 +76,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 	c := config{
 		DatabaseURL: getenv("DATABASE_URL"),
 		MigrateURL:  getenv("SIGNOFF_MIGRATE_DATABASE_URL"),
+		SigningCert: getenv("SIGNOFF_SIGNING_CERT"),
+		SigningPass: getenv("SIGNOFF_SIGNING_CERT_PASSWORD"),
+		TSAURL:      getenv("SIGNOFF_TSA_URL"),
 		Addr:        getenv("SIGNOFF_ADDR"),
 		DataDir:     getenv("SIGNOFF_DATA"),
 		SessionKey:  getenv("SIGNOFF_SESSION_KEY"),
@@ -80,6 +86,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 	}
 	if c.Addr == "" {
 		c.Addr = ":8080"
+	}
+	if c.TSAURL != "" {
+		if u, err := url.Parse(c.TSAURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, errors.New("SIGNOFF_TSA_URL must be the time-stamping authority's address, like https://tsa.example.org/tsr")
+		}
 	}
 	if c.MigrateURL != "" && c.DatabaseURL == "" {
 		return c, errors.New("SIGNOFF_MIGRATE_DATABASE_URL needs DATABASE_URL (the application's role) as well")
@@ -218,6 +229,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		return 0
 	case "audit":
 		return auditCommand(ctx, cfg, log, args[1:], stdout, stderr)
+	case "verify":
+		return verifyCommand(cfg, args[1:], stdout, stderr)
 	case "school":
 		return schoolCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "trust":
@@ -254,6 +267,7 @@ func usage(w io.Writer) {
 commands:
   serve [--demo]   run the web server; --demo loads the demo school first if the database is empty
   migrate          apply database migrations
+  verify FILE.pdf  check a signed copy offline: its digital signature, time stamp and reference (no database)
   grants [ROLE]    print the SQL that gives ROLE (default: DATABASE_URL's user) the server's privileges
   demo             load the demo school (does nothing if it is there already; refused beside a real school)
   school add --name NAME --admin-email EMAIL [--admin-name NAME] [--slug SLUG] [--trust SLUG]
@@ -490,7 +504,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	} else {
 		log.Info("sending mail", "host", cfg.Mail.Host, "port", cfg.Mail.Port, "tls", cfg.Mail.TLS, "per_minute", cfg.Mail.PerMinute)
 	}
-	reg := background.NewRegistry(background.Deps{DB: db, BaseURL: cfg.BaseURL, Log: log, Mail: cfg.Mail})
+	pdfSigner, err := loadPDFSigner(cfg, log)
+	if err != nil {
+		log.Error("signing key", "err", err)
+		return 1
+	}
+	reg := background.NewRegistry(background.Deps{DB: db, BaseURL: cfg.BaseURL, Log: log, Mail: cfg.Mail,
+		SigningKey: pdfSigner.Key, TSAURL: cfg.TSAURL})
 	worker, err := jobs.New(db, reg, jobs.Options{Log: riverLog(log), PollOnly: cfg.JobsPollOnly})
 	if err != nil {
 		log.Error("jobs", "err", err)
@@ -524,7 +544,8 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
-			MailEnabled: cfg.Mail.Enabled(), Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies}).Handler(),
+			MailEnabled: cfg.Mail.Enabled(), Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies,
+			PDFSigner: pdfSigner}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

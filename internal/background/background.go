@@ -10,11 +10,14 @@ import (
 	"time"
 
 	"signoff/internal/database"
+	"signoff/internal/evidence"
 	"signoff/internal/jobs"
 	"signoff/internal/mail"
 	"signoff/internal/retention"
 	"signoff/internal/reviews"
+	"signoff/internal/signkey"
 	"signoff/internal/tracking"
+	"signoff/internal/tsa"
 )
 
 // Deps is what the workers need.
@@ -23,6 +26,10 @@ type Deps struct {
 	BaseURL string // the site's address, for links in emails
 	Log     *slog.Logger
 	Mail    mail.Config // the SMTP server; without a host, messages wait in the outbox
+	// SigningKey signs the audit chains' anchors (nil: no anchoring), and
+	// TSAURL time-stamps them ("" for none).
+	SigningKey *signkey.Key
+	TSAURL     string
 }
 
 // Register adds every worker and periodic job to reg.
@@ -50,6 +57,24 @@ func Register(reg *jobs.Registry, d Deps) {
 	// Retention: what has reached the end of its period, once a day (the job looks hourly).
 	jobs.Add(reg, &retention.Worker{Scheduler: &retention.Scheduler{Store: retention.NewStore(d.DB), DB: d.DB, Log: log.With("component", "retention")}})
 	reg.Every("retention_run", time.Hour, retention.Args{})
+	// Anchors of the audit chains: hourly when changed; time stamps retried.
+	registerAnchors(reg, d, log)
+}
+
+// registerAnchors adds the hourly anchoring of the audit chains and the
+// retry of pending time stamps, when there is a key to sign with.
+func registerAnchors(reg *jobs.Registry, d Deps, log *slog.Logger) {
+	if d.SigningKey == nil {
+		return
+	}
+	an := &evidence.Anchorer{DB: d.DB, Key: d.SigningKey, Log: log.With("component", "anchors")}
+	if d.TSAURL != "" {
+		an.TSA = &tsa.Client{URL: d.TSAURL}
+	}
+	jobs.Add(reg, &evidence.AnchorWorker{Anchorer: an})
+	reg.Every("audit_anchor", time.Hour, evidence.AnchorArgs{})
+	jobs.Add(reg, &evidence.AnchorRetryWorker{Anchorer: an})
+	reg.Every("audit_anchor_retry", 5*time.Minute, evidence.AnchorRetryArgs{})
 }
 
 // NewRegistry returns a Registry with everything registered.

@@ -9,6 +9,7 @@ import (
 	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/policies"
+	"signoff/internal/signkey"
 )
 
 // Problem is one thing that disagrees, named.
@@ -31,6 +32,7 @@ type Report struct {
 	Before   int // made before seals existed
 	Erased   int // personal fields erased, seal kept
 	Texts    int // published policy texts and parents' forms checked
+	Anchors  AnchorReport
 	Problems []Problem
 }
 
@@ -42,7 +44,7 @@ func (r Report) OK() bool { return len(r.Problems) == 0 }
 // record's text hash against the version it names, and the anchors
 // against the chains (see CheckAnchors). It reads only; every problem is
 // named.
-func CheckAll(ctx context.Context, db *database.DB) (Report, error) {
+func CheckAll(ctx context.Context, db *database.DB, trusted *signkey.Key) (Report, error) {
 	var rep Report
 	broken, chains, err := audit.Walk(ctx, db)
 	if err != nil {
@@ -157,6 +159,11 @@ func CheckAll(ctx context.Context, db *database.DB) (Report, error) {
 				"its text and questions no longer hash to the SHA-256 recorded when it was published"})
 		}
 	}
+	rep.Anchors, err = CheckAnchors(ctx, db, chains, trusted)
+	if err != nil {
+		return rep, err
+	}
+	rep.Problems = append(rep.Problems, rep.Anchors.Problems...)
 	sort.SliceStable(rep.Problems, func(i, j int) bool { return rep.Problems[i].SchoolID < rep.Problems[j].SchoolID })
 	return rep, nil
 }

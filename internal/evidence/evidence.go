@@ -11,13 +11,15 @@
 //     bits, unique across every school).
 //  2. The stored text of the version signed still hashes to the SHA-256
 //     recorded on the signature ("the text signed is intact").
-//  3. For an uploaded PDF: the reference is read from the file's
-//     Keywords, and the SHA-256 of the exact bytes uploaded must equal the
-//     SHA-256 of a copy Signoff issued for that signature (every issued
-//     copy's hash is kept in signed_copies) or of the copy Signoff renders
-//     for it now (rendering is deterministic). Any changed byte, page,
-//     text or metadata field, a missing or unknown reference, or a text
-//     whose hash no longer matches, does not verify.
+//  3. The record still matches the seal made with it (see seal.go).
+//  4. For an uploaded PDF: the reference is read from the file's
+//     Keywords; its digital signature (signkey.CheckPDF) must not be
+//     broken; and the file must be a copy Signoff issued (the SHA-256 of
+//     every issued copy is kept in signed_copies), or the copy Signoff
+//     renders for it now (deterministic) with this installation's
+//     signature appended. Any changed byte, page, text or metadata field,
+//     a missing or unknown reference, a text whose hash no longer matches
+//     or a record changed since it was sealed, does not verify.
 package evidence
 
 import (
@@ -45,6 +47,7 @@ import (
 	"signoff/internal/schools"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
+	"signoff/internal/signkey"
 )
 
 // Store builds and checks signed copies.
@@ -52,6 +55,8 @@ type Store struct {
 	db *database.DB
 	// BaseURL is the site's public address, for the verification link.
 	BaseURL string
+	// Signer signs every copy issued (PAdES); nil issues unsigned copies.
+	Signer *signkey.PDFSigner
 }
 
 // NewStore returns a Store.
@@ -365,12 +370,31 @@ func (s *Store) Render(ctx context.Context, w io.Writer, rec Record) (int, error
 	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
 		return 0, err
 	}
-	sum := sha256.Sum256(buf.Bytes())
+	data, err := s.Sign(ctx, buf.Bytes(), rec.Copy.SchoolName, rec.Reference)
+	if err != nil {
+		return 0, err
+	}
+	sum := sha256.Sum256(data)
 	if _, err := s.db.Pool.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
 		ON CONFLICT DO NOTHING`, rec.SignatureID, hex.EncodeToString(sum[:]), s.db.Now()); err != nil {
 		return 0, fmt.Errorf("evidence: record issued copy: %w", err)
 	}
-	return w.Write(buf.Bytes())
+	return w.Write(data)
+}
+
+// Sign digitally signs a rendered copy with the installation's key (and
+// a time stamp when an authority is set); without a Signer it returns
+// the copy as it is.
+func (s *Store) Sign(ctx context.Context, data []byte, schoolName, ref string) ([]byte, error) {
+	if s.Signer == nil {
+		return data, nil
+	}
+	signed, err := s.Signer.Sign(ctx, data, signkey.SignInfo{Name: schoolName, Reason: "Signed copy " + ref,
+		Location: schoolName, Contact: s.VerifyURL(ref)})
+	if err != nil {
+		return nil, fmt.Errorf("evidence: sign %s: %w", ref, err)
+	}
+	return signed.PDF, nil
 }
 
 // Result is what the public verification page may show: no more than the
@@ -391,11 +415,18 @@ type Result struct {
 	FileChecked bool
 	FileMatches bool
 	FileSHA256  string
+	// Its digital signature (see signkey.CheckPDF), and whether it was
+	// made with this installation's key.
+	Signature signkey.PDFCheck
+	OurKey    bool
 }
+
+// SignatureBroken is true for a file whose digital signature fails.
+func (r Result) SignatureBroken() bool { return r.Signature.Signed && !r.Signature.Valid }
 
 // Verified is the overall answer.
 func (r Result) Verified() bool {
-	return r.Found && r.TextIntact && r.SealState.Good() && (!r.FileChecked || r.FileMatches)
+	return r.Found && r.TextIntact && r.SealState.Good() && (!r.FileChecked || (r.FileMatches && !r.SignatureBroken()))
 }
 
 func result(rec Record) Result {
@@ -436,6 +467,12 @@ func (s *Store) VerifyPDF(ctx context.Context, data []byte) (Result, error) {
 	}
 	res := result(rec)
 	res.FileChecked, res.FileSHA256 = true, fileSHA
+	res.Signature = signkey.CheckPDF(data)
+	res.OurKey = res.Signature.Certificate != nil && s.Signer != nil && s.Signer.Key != nil &&
+		signkey.Fingerprint(res.Signature.Certificate) == s.Signer.Key.Fingerprint()
+	if res.SignatureBroken() {
+		return res, nil
+	}
 	var issued bool
 	if err := s.db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM signed_copies WHERE signature_id = $1 AND sha256 = $2)`,
 		rec.SignatureID, fileSHA).Scan(&issued); err != nil {
@@ -451,8 +488,13 @@ func (s *Store) VerifyPDF(ctx context.Context, data []byte) (Result, error) {
 		if err := pdf.WriteSignedCopy(&buf, c.Copy); err != nil {
 			return Result{}, err
 		}
-		now := sha256.Sum256(buf.Bytes())
-		issued = bytes.Equal(now[:], sum[:])
+		if res.Signature.Signed {
+			// A signed copy is the copy rendered now with a signature
+			// appended, made with this installation's key.
+			issued = res.Signature.Valid && res.OurKey && bytes.HasPrefix(data, buf.Bytes())
+		} else {
+			issued = bytes.Equal(buf.Bytes(), data)
+		}
 	}
 	res.FileMatches = issued
 	return res, nil

@@ -56,20 +56,24 @@ type sealRow struct {
 	Fields    signing.SealFields
 	AuditSeal string // the seal in the audit entry that recorded it ("" when none)
 	Erasure   bool   // a signature.erased audit entry names it
+	// AuditErased: the entry that recorded it was erased for retention
+	// (its details, and so the seal in them, are gone).
+	AuditErased bool
 }
 
 // sealQuery reads sealRows; the audit entries are found by their subject.
 const sealQuery = `SELECT ` + signing.SealColumns + `, s.id, s.reference, s.school_id, coalesce(s.seal, ''), s.erased_at,
 		s.id <= (SELECT coalesce(max(last_unsealed_id), 0) FROM seal_epoch),
-		coalesce(a.seal, ''), coalesce(a.erased, false)
+		coalesce(a.seal, ''), coalesce(a.erased, false), coalesce(a.entry_erased, false)
 	FROM signatures s
 	LEFT JOIN LATERAL (SELECT max(l.detail->>'seal') FILTER (WHERE l.detail ? 'seal') AS seal,
-			bool_or(l.action = 'signature.erased') AS erased
+			bool_or(l.action = 'signature.erased') AS erased,
+			bool_or(l.erased_at IS NOT NULL AND l.action <> 'signature.erased') AS entry_erased
 		FROM audit_log l WHERE l.school_id = s.school_id AND l.subject = 'signature ' || s.reference) a ON true`
 
 func scanSealRow(r pgx.Row) (sealRow, error) {
 	var x sealRow
-	f, err := signing.ScanSeal(r, &x.ID, &x.Reference, &x.SchoolID, &x.Seal, &x.ErasedAt, &x.Unsealed, &x.AuditSeal, &x.Erasure)
+	f, err := signing.ScanSeal(r, &x.ID, &x.Reference, &x.SchoolID, &x.Seal, &x.ErasedAt, &x.Unsealed, &x.AuditSeal, &x.Erasure, &x.AuditErased)
 	x.Fields = f
 	return x, err
 }
@@ -79,7 +83,7 @@ func (x sealRow) state() SealState {
 	switch {
 	case x.Seal == "" && x.Unsealed:
 		return SealBefore
-	case x.Seal == "" || x.AuditSeal != x.Seal:
+	case x.Seal == "" || (x.AuditSeal != x.Seal && !(x.AuditSeal == "" && x.AuditErased)):
 		return SealMissing
 	case x.ErasedAt != nil:
 		if !x.Erasure {

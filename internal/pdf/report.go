@@ -21,6 +21,10 @@ type Report struct {
 	// the school records no review dates yet (the section says so).
 	Reviews      []ReportReview
 	ReviewsKnown bool
+	// Anchor is the audit log's newest anchor, one line a field (empty
+	// for none): the governors keep the report, so it holds the anchor
+	// outside Signoff.
+	Anchor []string
 }
 
 // ReportForm is one form's figures.
@@ -190,6 +194,22 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 			}
 			p.SetX(pageMarginX)
 			r.wrapLines(r.printable(line, famSans, ""), width, 5.3)
+		}
+	}
+	p.SetY(p.GetY() + 4)
+	r.sectionHeading("Anchor of the audit log")
+	r.useFont(famSans, "", 10.5)
+	r.setTextColor(colText)
+	if len(rep.Anchor) == 0 {
+		r.wrapLines("The audit log has not been anchored yet.", width, 5.3)
+	} else {
+		r.wrapLines("The newest entry of the school's audit log when this report was made, signed by Signoff. Keep this page: "+
+			"signoff audit verify compares the log with it, so a log cut short or rewritten later is found.", width, 5.3)
+		r.useFont(famMono, "", 8.5)
+		for _, line := range rep.Anchor {
+			r.ensureSpace(4.5)
+			p.SetX(pageMarginX)
+			r.wrapLines(r.printable(clean(line), famMono, ""), width, 4.5)
 		}
 	}
 	if err := p.Error(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,10 +17,15 @@ import (
 	"signoff/internal/evidence"
 	"signoff/internal/pdf"
 	"signoff/internal/schooltime"
+	"signoff/internal/signkey"
 	"signoff/internal/tracking"
 )
 
-func (s *Server) evidence() *evidence.Store { return evidence.NewStore(s.db, s.baseURL) }
+func (s *Server) evidence() *evidence.Store {
+	ev := evidence.NewStore(s.db, s.baseURL)
+	ev.Signer = s.signer
+	return ev
+}
 
 // trackExport sends a form's (or, without a form, every open form's)
 // signed or outstanding list as CSV or XLSX: ?list=signed|outstanding&format=csv|xlsx.
@@ -169,6 +175,22 @@ func (s *Server) trackReport(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	anchors, err := evidence.Anchors(r.Context(), s.db, v.school.ID, 1)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(anchors) == 1 {
+		a := anchors[0]
+		rep.Anchor = []string{fmt.Sprintf("Anchor %d, made %s", a.ID, schooltime.DateTimeZone(a.CreatedAt)),
+			fmt.Sprintf("Entry %d (%d entries), hash:", a.EntryID, a.Entries), a.HeadHash, "Time stamp: " + a.Status()}
+		if a.TSATime != nil {
+			rep.Anchor[3] = "Time-stamped " + schooltime.DateTimeZone(*a.TSATime) + " by " + a.TSAURL
+		}
+		if c, err := x509.ParseCertificate(a.Certificate); err == nil {
+			rep.Anchor = append(rep.Anchor, "Signed by the certificate with SHA-256:", signkey.Fingerprint(c))
+		}
 	}
 	var buf bytes.Buffer
 	if err := pdf.WriteComplianceReport(&buf, rep); err != nil {

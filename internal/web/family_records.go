@@ -56,12 +56,12 @@ func (s *Server) recordCopy(r *http.Request, schoolName string, f signing.Form, 
 			drawn = d
 		}
 	}
-	return s.renderRecordCopy(schoolName, f, items, rec, child, drawn)
+	return s.renderRecordCopy(r.Context(), schoolName, f, items, rec, child, drawn)
 }
 
 // renderRecordCopy renders a record's copy from what is at hand (inside
 // the transaction that records it, for the receipt).
-func (s *Server) renderRecordCopy(schoolName string, f signing.Form, items []consent.Item, rec consent.Record, child people.Person, drawn []byte) ([]byte, error) {
+func (s *Server) renderRecordCopy(ctx context.Context, schoolName string, f signing.Form, items []consent.Item, rec consent.Record, child people.Person, drawn []byte) ([]byte, error) {
 	var answers []pdf.Answer
 	for _, it := range items {
 		if it.Kind != consent.ConsentItem {
@@ -96,7 +96,10 @@ func (s *Server) renderRecordCopy(schoolName string, f signing.Form, items []con
 		Certificate: &pdf.Certificate{ForChild: child.DisplayName() + ", " + classLabel(child), IdentifiedBy: identified, Method: method,
 			Answers: answers, IP: rec.IP, UserAgent: rec.UserAgent, VerifyURL: s.link("/verify/" + rec.Reference), DrawnSignature: drawn},
 	})
-	return buf.Bytes(), err
+	if err != nil {
+		return nil, err
+	}
+	return s.evidence().Sign(ctx, buf.Bytes(), schoolName, rec.Reference)
 }
 
 // familyRecord loads a record the signed-in parent may see: one for a
@@ -206,7 +209,7 @@ Your signed copy is attached. You can see your answers or change one at any time
 %s
 `, parent.GivenName, v.school.Name, cf.Form.Title, cf.State.Pupil.DisplayName(), strings.Join(lines, "\n"), rec.Reference,
 			schooltime.DateTimeZone(rec.SignedAt), s.link("/family/records/"+rec.Reference), v.school.Name)
-		copyPDF, err := s.renderRecordCopy(v.school.Name, cf.Form, cf.Items, rec, cf.State.Pupil, drawn)
+		copyPDF, err := s.renderRecordCopy(ctx, v.school.Name, cf.Form, cf.Items, rec, cf.State.Pupil, drawn)
 		if err != nil {
 			return err
 		}

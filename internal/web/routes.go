@@ -45,6 +45,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.familyRoutes()...)
 	all = append(all, s.trackingRoutes()...)
 	all = append(all, s.dataProtectionRoutes()...)
+	all = append(all, s.evidenceRoutes()...)
 	return all
 }
 

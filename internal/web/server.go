@@ -25,6 +25,7 @@ import (
 	"signoff/internal/ratelimit"
 	"signoff/internal/schools"
 	"signoff/internal/signing"
+	"signoff/internal/signkey"
 )
 
 // Config is what the web server needs from the outside.
@@ -51,6 +52,8 @@ type Config struct {
 	// address for the audit log and the rate limits). Empty: the header is
 	// ignored and the peer's address is the client's.
 	TrustedProxies []netip.Prefix
+	// PDFSigner digitally signs every signed copy issued (nil: unsigned).
+	PDFSigner *signkey.PDFSigner
 }
 
 // Server holds the stores and settings every handler uses.
@@ -63,6 +66,7 @@ type Server struct {
 	mailOn  bool
 	observe func(method, route string, status int, d time.Duration)
 	proxies []netip.Prefix
+	signer  *signkey.PDFSigner
 	limits  *ratelimit.Limiter
 	mail    *mail.Store
 	mis     *mis.Store
@@ -102,6 +106,7 @@ func New(db *database.DB, cfg Config) *Server {
 		secure:   cfg.SecureCookies,
 		baseURL:  strings.TrimRight(cfg.BaseURL, "/"),
 		mailOn:   cfg.MailEnabled,
+		signer:   cfg.PDFSigner,
 		limits:   ratelimit.New(db),
 		mail:     mail.NewStore(db),
 		mis:      mis.NewStore(db),

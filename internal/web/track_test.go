@@ -288,13 +288,15 @@ func TestZipVerifyAndTamper(t *testing.T) {
 		t.Fatalf("unknown reference: %d", unknown.status)
 	}
 	good := upload(t, anon, copyPDF)
-	if good.status != 200 || !strings.Contains(good.body, "This signed copy is genuine") {
+	if good.status != 200 || !strings.Contains(good.body, "This signed copy is genuine") ||
+		!strings.Contains(good.body, "Valid, made by Signoff test installation with this installation&#39;s certificate") {
 		t.Fatalf("upload genuine: %d\n%s", good.status, good.body)
 	}
-	// One changed byte in the metadata (still a valid PDF to a reader).
+	// One changed byte in the metadata (still a valid PDF to a reader):
+	// the copy's digital signature no longer matches it.
 	tampered := bytes.Replace(copyPDF, []byte("/Creator"), []byte("/Creatos"), 1)
 	bad := upload(t, anon, tampered)
-	if bad.status != 200 || !strings.Contains(bad.body, "does not match the signed copy Signoff issued") || strings.Contains(bad.body, "govuk-panel--confirmation") {
+	if bad.status != 200 || !strings.Contains(bad.body, "This file&#39;s digital signature is broken") || strings.Contains(bad.body, "govuk-panel--confirmation") {
 		t.Fatalf("upload tampered: %d\n%s", bad.status, bad.body)
 	}
 	// The verification link inside changed to another reference.

@@ -12,6 +12,8 @@ import (
 
 	"signoff/internal/evidence"
 	"signoff/internal/ratelimit"
+	"signoff/internal/schooltime"
+	"signoff/internal/signkey"
 	"signoff/templates"
 )
 
@@ -120,6 +122,9 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res eviden
 	case !res.SealState.Good():
 		view.Heading = "The record does not match its seal"
 		view.Reason = "The record Signoff holds for this reference has been changed since it was made (it no longer matches the seal made with it). Contact the school: it cannot be relied on."
+	case res.SignatureBroken():
+		view.Heading = "This file's digital signature is broken"
+		view.Reason = "Its digital signature does not match it: " + res.Signature.Problem + ". Ask the school for a fresh copy, or compare with the record below."
 	case res.FileChecked && !res.FileMatches:
 		view.Heading = "This file does not match the signed copy Signoff issued"
 		view.Reason = "The reference is genuine, but the file has been changed since it was issued (its text, pages or details). Ask the school for a fresh copy, or compare with the record below."
@@ -142,6 +147,7 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res eviden
 		}
 		if res.FileChecked {
 			view.Rows = append(view.Rows, templates.SummaryRow{Key: "SHA-256 of the file checked", Value: res.FileSHA256, Mono: true})
+			view.Rows = append(view.Rows, signatureRows(res)...)
 		}
 		if !res.SealState.Good() {
 			// What the record says now is not evidence of anything.
@@ -154,4 +160,37 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res eviden
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	s.render(w, r, status, templates.VerifyPage(view))
+}
+
+// signatureRows describe an uploaded file's digital signature and time stamp.
+func signatureRows(res evidence.Result) []templates.SummaryRow {
+	sig := res.Signature
+	var by, stamp string
+	switch {
+	case !sig.Signed:
+		by = "None: this copy was issued before Signoff signed its copies"
+	case !sig.Valid:
+		by = "Broken: " + sig.Problem
+	default:
+		by = "Valid, made by " + sig.Certificate.Subject.CommonName
+		if res.OurKey {
+			by += " with this installation's certificate"
+		} else {
+			by += " with a certificate that is not this installation's"
+		}
+	}
+	switch {
+	case sig.TimeStamped:
+		stamp = schooltime.DateTimeZone(sig.TimeStamp) + ", vouched for by " + sig.TimeStampBy.Subject.CommonName
+	case sig.Signed && sig.Valid:
+		stamp = "None: the copy was signed without a time-stamping authority"
+	}
+	rows := []templates.SummaryRow{{Key: "Digital signature", Value: by}}
+	if sig.Certificate != nil {
+		rows = append(rows, templates.SummaryRow{Key: "Certificate (SHA-256)", Value: signkey.Fingerprint(sig.Certificate), Mono: true})
+	}
+	if stamp != "" {
+		rows = append(rows, templates.SummaryRow{Key: "Time stamp", Value: stamp})
+	}
+	return rows
 }

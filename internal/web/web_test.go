@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/jobs"
 	"signoff/internal/mail"
+	"signoff/internal/signkey"
 	"signoff/internal/web"
 )
 
@@ -37,15 +39,39 @@ type app struct {
 	ts    *httptest.Server
 }
 
+var (
+	signingKeyOnce sync.Once
+	signingKey     *signkey.Key
+)
+
+// testSigningKey is one installation key for the package's tests (RSA
+// generation is slow enough to do once).
+func testSigningKey(t *testing.T) *signkey.Key {
+	signingKeyOnce.Do(func() {
+		k, err := signkey.Generate("Signoff test installation", time.Now())
+		if err != nil {
+			t.Fatalf("signing key: %v", err)
+		}
+		signingKey = k
+	})
+	return signingKey
+}
+
 var testKeys = [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("abcdef0123456789abcdef0123456789")}
 
 func newApp(t *testing.T) *app {
+	t.Helper()
+	return newAppSigning(t, &signkey.PDFSigner{Key: testSigningKey(t)})
+}
+
+// newAppSigning is newApp with signed copies signed by signer.
+func newAppSigning(t *testing.T, signer *signkey.PDFSigner) *app {
 	t.Helper()
 	db, owner := dbtest.NewWithOwner(t)
 	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatalf("demo: %v", err)
 	}
-	srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test"})
+	srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test", PDFSigner: signer})
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &app{t: t, db: db, owner: owner, srv: srv, ts: ts}
