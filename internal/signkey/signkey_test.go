@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"signoff/internal/pdf"
@@ -111,6 +113,15 @@ func TestSignedPDF(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("pdfsig lacks %q:\n%s", want, out)
 		}
+	}
+	// pdfcpu validates the structure of the signed file (the signature is
+	// an incremental update on the unsigned copy). Relaxed, pdfcpu's
+	// default: strict refuses the catalog's /Version in a file whose header
+	// says PDF 1.3 (fpdf's header; the signature needs a later version).
+	conf := model.NewDefaultConfiguration()
+	conf.ValidationMode = model.ValidationRelaxed
+	if err := api.Validate(bytes.NewReader(res.PDF), conf); err != nil {
+		t.Fatalf("pdfcpu: %v", err)
 	}
 	c := signkey.CheckPDF(res.PDF)
 	if !c.Signed || !c.Valid || !c.TimeStamped || c.Certificate == nil || signkey.Fingerprint(c.Certificate) != k.Fingerprint() ||
