@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // Code classifies an error.
@@ -90,6 +91,23 @@ func (v *Validation) Check(ok bool, field, message string) {
 	if !ok {
 		v.Add(field, message)
 	}
+}
+
+// MaxLen adds "The <what> must be <max> characters or fewer" when value
+// has more than max characters (runes, as the database counts them).
+func (v *Validation) MaxLen(field, value string, max int, what string) {
+	if len(value) > max && utf8.RuneCountInString(value) > max {
+		v.Add(field, fmt.Sprintf("The %s must be %s characters or fewer", what, thousands(max)))
+	}
+}
+
+// thousands writes n with commas: 200,000.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // Has reports whether field already has a message.

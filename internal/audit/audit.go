@@ -17,6 +17,14 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/database"
+	"signoff/internal/limits"
+)
+
+// The longest actor, subject and IP address kept (migrations/0007).
+const (
+	maxActor   = 500
+	maxSubject = 1000
+	maxIP      = 100
 )
 
 // Genesis is the previous hash of the first entry of a chain.
@@ -66,6 +74,9 @@ func Record(ctx context.Context, tx pgx.Tx, e Entry) error {
 	} else if err != nil {
 		return fmt.Errorf("audit: read chain head: %w", err)
 	}
+	e.Actor.Name = limits.Clip(e.Actor.Name, maxActor)
+	e.Subject = limits.Clip(e.Subject, maxSubject)
+	e.Actor.IP = limits.Clip(e.Actor.IP, maxIP)
 	e.Hash = e.computeHash()
 	detail, _ := json.Marshal(e.Detail)
 	_, err = tx.Exec(ctx, `INSERT INTO audit_log (school_id, at, actor_id, actor, action, subject, detail, ip, prev_hash, hash)
@@ -223,7 +234,7 @@ func Search(ctx context.Context, db *database.DB, schoolID int64, f Filter) ([]E
 		FROM audit_log WHERE school_id = $1
 		  AND ($2 = '' OR action = $2 OR action LIKE $2 || '.%')
 		  AND ($3 = '' OR (actor || ' ' || subject || ' ' || detail::text) ILIKE '%' || $3 || '%')
-		  AND ($4 = 0 OR id < $4)
+		  AND ($4::bigint = 0 OR id < $4)
 		ORDER BY id DESC LIMIT $5`, schoolID, f.Action, database.LikeEscape(strings.TrimSpace(f.Text)), f.Before, f.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("audit: search: %w", err)

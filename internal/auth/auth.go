@@ -23,6 +23,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 	"signoff/internal/ratelimit"
 )
 
@@ -123,6 +124,7 @@ func (a *Account) Validate() error {
 	a.DisplayName = strings.TrimSpace(a.DisplayName)
 	v.Check(a.Email == "" || (strings.Contains(a.Email, "@") && len(a.Email) <= 254), "email", "Enter an email address in the right format, like name@example.org")
 	v.Check(a.DisplayName != "", "display_name", "Enter a name")
+	v.MaxLen("display_name", a.DisplayName, limits.Name, "name")
 	v.Check(len(a.Roles) > 0, "roles", "Choose at least one role")
 	return v.Err()
 }
@@ -209,17 +211,21 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 	if err := v.Err(); err != nil {
 		return Account{}, "", err
 	}
-	// Failed attempts count against the address and the IP; a limit
-	// reached refuses even the right password until the window passes.
-	if err := s.limits.Check(ctx, LimitSignInByAddress, email); err != nil {
+	// Failed attempts count against the address and the IP. Each attempt
+	// is counted as a failure before the password is checked (so many at
+	// once cannot all be checked) and taken back when it is right; once
+	// the limit is reached even the right password waits until the
+	// window has passed since the last failure.
+	byAddress, err := s.limits.Begin(ctx, LimitSignInByAddress, email)
+	if err != nil {
 		return Account{}, "", err
 	}
-	if err := s.limits.Check(ctx, LimitSignInByIP, ip); err != nil {
+	byIP, err := s.limits.Begin(ctx, LimitSignInByIP, ip)
+	if err != nil {
+		_ = byAddress.Succeeded(context.WithoutCancel(ctx))
 		return Account{}, "", err
 	}
 	failed := func() (Account, string, error) {
-		_ = s.limits.Hit(ctx, LimitSignInByAddress, email)
-		_ = s.limits.Hit(ctx, LimitSignInByIP, ip)
 		return Account{}, "", errBadSignIn
 	}
 	var hash *string
@@ -239,10 +245,12 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 	if !ok {
 		return failed()
 	}
+	_ = byAddress.Succeeded(ctx)
+	_ = byIP.Succeeded(ctx)
 	var token string
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		token, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent)
+		token, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent, nil)
 		if err != nil {
 			return err
 		}
@@ -255,7 +263,9 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 	return a, token, nil
 }
 
-func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64, ip, userAgent string) (string, error) {
+// createSessionTx opens a session; via is the token hash of the family
+// link it was opened with, if any.
+func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64, ip, userAgent string, via []byte) (string, error) {
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("auth: session token: %w", err)
@@ -263,11 +273,9 @@ func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64,
 	token := base64.RawURLEncoding.EncodeToString(b[:])
 	now := s.db.Now()
 	sum := sha256.Sum256([]byte(token))
-	if len(userAgent) > 500 {
-		userAgent = userAgent[:500]
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent)
-		VALUES ($1, $2, $3, $3, $4, $5, $6)`, sum[:], accountID, now, now.Add(s.AbsoluteTimeout), ip, userAgent)
+	userAgent = limits.Clip(userAgent, limits.UserAgent)
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent, via_link)
+		VALUES ($1, $2, $3, $3, $4, $5, $6, $7)`, sum[:], accountID, now, now.Add(s.AbsoluteTimeout), limits.Clip(ip, 100), userAgent, via)
 	if err != nil {
 		return "", fmt.Errorf("auth: create session: %w", err)
 	}

@@ -190,7 +190,11 @@ func (s *Store) useLink(ctx context.Context, token, purpose, ip, userAgent strin
 		if err != nil {
 			return fmt.Errorf("auth: use link: %w", err)
 		}
-		session, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent)
+		var via []byte
+		if purpose == PurposeFamily {
+			via = hashToken(token)
+		}
+		session, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent, via)
 		if err != nil {
 			return err
 		}
@@ -216,10 +220,17 @@ type FamilyLink struct {
 }
 
 // IssueFamilyLink gives a parent a new family link, replacing (revoking)
-// any earlier one, creating the parent's account when they have none. The
-// link lasts the school's family-link period. deliver, when not nil,
-// queues the email carrying it in the same transaction.
+// any earlier one and ending the sessions opened with it, creating the
+// parent's account when they have none. The link lasts the school's
+// family-link period. deliver, when not nil, queues the email carrying it
+// in the same transaction.
 func (s *Store) IssueFamilyLink(ctx context.Context, schoolID, parentID int64, actor audit.Actor, deliver Deliver) (FamilyLink, error) {
+	return s.issueFamilyLink(ctx, schoolID, parentID, actor, deliver, true)
+}
+
+// issueFamilyLink makes a new family link; with replace, the parent's
+// earlier links stop working and their sessions end.
+func (s *Store) issueFamilyLink(ctx context.Context, schoolID, parentID int64, actor audit.Actor, deliver Deliver, replace bool) (FamilyLink, error) {
 	token, err := newFamilyToken()
 	if err != nil {
 		return FamilyLink{}, err
@@ -236,8 +247,10 @@ func (s *Store) IssueFamilyLink(ctx context.Context, schoolID, parentID int64, a
 			return fmt.Errorf("auth: family link period: %w", err)
 		}
 		link.ExpiresAt = now.AddDate(0, 0, days)
-		if _, err := tx.Exec(ctx, `UPDATE access_links SET revoked_at = $2 WHERE account_id = $1 AND purpose = 'family' AND revoked_at IS NULL`, a.ID, now); err != nil {
-			return fmt.Errorf("auth: replace family link: %w", err)
+		if replace {
+			if err := revokeFamilyLinksTx(ctx, tx, a.ID, now); err != nil {
+				return err
+			}
 		}
 		if _, err := tx.Exec(ctx, `INSERT INTO access_links (token_hash, school_id, account_id, purpose, created_at, expires_at, created_by)
 			VALUES ($1, $2, $3, 'family', $4, $5, $6)`, hashToken(token), schoolID, a.ID, now, link.ExpiresAt, database.NullID(actor.AccountID)); err != nil {
@@ -349,22 +362,34 @@ func (s *Store) RevokeFamilyLinks(ctx context.Context, schoolID, parentID int64,
 		if accountID == nil {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE access_links SET revoked_at = $2 WHERE account_id = $1 AND purpose = 'family' AND revoked_at IS NULL`, *accountID, now); err != nil {
-			return fmt.Errorf("auth: revoke: %w", err)
-		}
-		// A parent-only account loses its sessions; an account that is also
-		// staff keeps them (it signs in another way too).
-		if _, err := tx.Exec(ctx, `DELETE FROM sessions s USING accounts a WHERE s.account_id = a.id AND a.id = $1 AND a.roles = '{parent}'`, *accountID); err != nil {
-			return fmt.Errorf("auth: end parent sessions: %w", err)
+		if err := revokeFamilyLinksTx(ctx, tx, *accountID, now); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "family_link.revoked",
 			Subject: fmt.Sprintf("parent %d", parentID)})
 	})
 }
 
+// revokeFamilyLinksTx stops an account's family links working and ends
+// the sessions opened with them. A parent-only account loses all its
+// sessions (it has no other way in); an account that is also staff keeps
+// those it opened another way (password, sign-in link).
+func revokeFamilyLinksTx(ctx context.Context, tx pgx.Tx, accountID int64, now time.Time) error {
+	if _, err := tx.Exec(ctx, `UPDATE access_links SET revoked_at = $2 WHERE account_id = $1 AND purpose = 'family' AND revoked_at IS NULL`, accountID, now); err != nil {
+		return fmt.Errorf("auth: revoke family links: %w", err)
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM sessions s USING accounts a WHERE s.account_id = a.id AND a.id = $1
+		AND (s.via_link IS NOT NULL OR a.roles = '{parent}')`, accountID); err != nil {
+		return fmt.Errorf("auth: end family link sessions: %w", err)
+	}
+	return nil
+}
+
 // RequestFamilyLink sends a new family link to a parent who asks for one
 // with the email address the school holds for them. The answer is the
-// same whether or not the address is known.
+// same whether or not the address is known. The link the family already
+// holds (on a letter, say) keeps working: anyone can ask, so asking must
+// not take a family's way in away; the new link goes alongside it.
 func (s *Store) RequestFamilyLink(ctx context.Context, email, ip string, deliver Deliver) error {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" || !strings.Contains(email, "@") {
@@ -390,7 +415,7 @@ func (s *Store) RequestFamilyLink(ctx context.Context, email, ip string, deliver
 		return fmt.Errorf("auth: request family link: %w", err)
 	}
 	for _, p := range found {
-		if _, err := s.IssueFamilyLink(ctx, p.school, p.id, audit.Actor{Name: "family link request", IP: ip}, deliver); err != nil {
+		if _, err := s.issueFamilyLink(ctx, p.school, p.id, audit.Actor{Name: "family link request", IP: ip}, deliver, false); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,8 +26,10 @@ func (s *Store) HasPassword(ctx context.Context, accountID int64) (bool, error) 
 }
 
 // SetPassword sets an account's own password. When one is set already,
-// the current one must be given.
-func (s *Store) SetPassword(ctx context.Context, a Account, current, next, confirm, ip string) error {
+// the current one must be given. Every other session of the account ends
+// (a password changed because it leaked must shut the door); the session
+// with token session, the one changing it, stays.
+func (s *Store) SetPassword(ctx context.Context, a Account, session, current, next, confirm, ip string) error {
 	var v apperr.Validation
 	var hash *string
 	if err := s.db.Pool.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE id = $1`, a.ID).Scan(&hash); err != nil {
@@ -50,6 +53,10 @@ func (s *Store) SetPassword(ctx context.Context, a Account, current, next, confi
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1`, a.ID, newHash); err != nil {
 			return fmt.Errorf("auth: set password: %w", err)
+		}
+		sum := sha256.Sum256([]byte(session))
+		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2`, a.ID, sum[:]); err != nil {
+			return fmt.Errorf("auth: end other sessions: %w", err)
 		}
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: a.SchoolID, At: s.db.Now(), Actor: a.Actor(ip),
 			Action: "account.password_set", Subject: fmt.Sprintf("account %d", a.ID)})

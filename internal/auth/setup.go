@@ -110,7 +110,7 @@ func (s *Store) UseSetUpLink(ctx context.Context, token, password, confirm, ip, 
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1`, a.ID, hash); err != nil {
 			return fmt.Errorf("auth: set password: %w", err)
 		}
-		session, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent)
+		session, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent, nil)
 		if err != nil {
 			return err
 		}
@@ -126,17 +126,14 @@ func (s *Store) UseSetUpLink(ctx context.Context, token, password, confirm, ip, 
 // OpenSessionTx opens a session for account inside tx (the first-run
 // set-up signs its new administrator in with the school it creates).
 func (s *Store) OpenSessionTx(ctx context.Context, tx pgx.Tx, accountID int64, ip, userAgent string) (string, error) {
-	return s.createSessionTx(ctx, tx, accountID, ip, userAgent)
+	return s.createSessionTx(ctx, tx, accountID, ip, userAgent, nil)
 }
 
-// CheckLimit refuses with TooMany when key has used up rule's attempts.
-func (s *Store) CheckLimit(ctx context.Context, rule ratelimit.Rule, key string) error {
-	return s.limits.Check(ctx, rule, key)
-}
-
-// HitLimit counts one failed attempt for key under rule.
-func (s *Store) HitLimit(ctx context.Context, rule ratelimit.Rule, key string) error {
-	return s.limits.Hit(ctx, rule, key)
+// BeginAttempt counts an attempt for key under rule as a failure before
+// it is checked (see ratelimit.Limiter.Begin); call Succeeded on the
+// result when it was not one.
+func (s *Store) BeginAttempt(ctx context.Context, rule ratelimit.Rule, key string) (*ratelimit.Attempt, error) {
+	return s.limits.Begin(ctx, rule, key)
 }
 
 // GetTx returns an account by id inside tx.

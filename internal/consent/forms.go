@@ -16,13 +16,13 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/signing"
@@ -64,7 +64,8 @@ func (in *NewForm) Validate() error {
 	var v apperr.Validation
 	in.Title = strings.TrimSpace(in.Title)
 	v.Check(in.Title != "", "title", "Enter a title parents will recognise, for example “Photo consent”")
-	v.Check(utf8.RuneCountInString(in.Title) <= 200, "title", "The title must be 200 characters or fewer")
+	v.MaxLen("title", in.Title, limits.Title, "title")
+	v.MaxLen("intro", in.Intro, limits.Part, "introduction")
 	switch in.Kind {
 	case signing.Consent:
 		n := 0
@@ -78,6 +79,8 @@ func (in *NewForm) Validate() error {
 			if it.Kind != AckItem {
 				it.Kind = ConsentItem
 			}
+			v.MaxLen("items", it.Label, limits.Label, "question "+fmt.Sprint(i+1))
+			v.MaxLen("items", it.Explanation, limits.Note, "explanation of question "+fmt.Sprint(i+1))
 			n++
 		}
 		in.Items = slices.DeleteFunc(in.Items, func(it Item) bool { return it.Label == "" })
@@ -86,6 +89,9 @@ func (in *NewForm) Validate() error {
 		v.Check(strings.TrimSpace(in.SchoolPart) != "", "school_part", "Enter what the school commits to")
 		v.Check(strings.TrimSpace(in.ParentPart) != "", "parent_part", "Enter what parents and carers commit to")
 		v.Check(strings.TrimSpace(in.ChildPart) != "", "child_part", "Enter what the child commits to, in words a child understands")
+		v.MaxLen("school_part", in.SchoolPart, limits.Part, "school's part")
+		v.MaxLen("parent_part", in.ParentPart, limits.Part, "parent's part")
+		v.MaxLen("child_part", in.ChildPart, limits.Part, "child's part")
 	default:
 		v.Add("kind", "Choose a consent form or a home-school agreement")
 	}

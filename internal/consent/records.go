@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 	"strconv"
 	"strings"
 	"time"
@@ -445,7 +446,7 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, now time.Time, f signing.
 	if a.scan != nil {
 		sum := sha256.Sum256(a.scan.Data)
 		if _, err := tx.Exec(ctx, `INSERT INTO signature_scans (signature_id, school_id, filename, content_type, data, sha256, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, rec.ID, f.SchoolID, a.scan.Filename, a.scan.ContentType, a.scan.Data,
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, rec.ID, f.SchoolID, limits.Clip(a.scan.Filename, limits.Filename), a.scan.ContentType, a.scan.Data,
 			hex.EncodeToString(sum[:]), now); err != nil {
 			return Record{}, fmt.Errorf("consent: scan: %w", err)
 		}

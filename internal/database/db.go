@@ -43,6 +43,13 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	}
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	cfg.ConnConfig.RuntimeParams["application_name"] = "signoff"
+	// No statement runs for ever, and no transaction is left open: work
+	// whose request has gone is also cancelled through its context.
+	for k, v := range map[string]string{"statement_timeout": "60s", "idle_in_transaction_session_timeout": "5min"} {
+		if _, set := cfg.ConnConfig.RuntimeParams[k]; !set {
+			cfg.ConnConfig.RuntimeParams[k] = v
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: open pool: %w", err)

@@ -73,6 +73,12 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 		return 0, fmt.Errorf("database: migrate: acquire: %w", err)
 	}
 	defer conn.Release()
+	// Migrations (and waiting for another migrator) may take longer than
+	// the statement timeout that bounds ordinary work.
+	if _, err := conn.Exec(ctx, `SET statement_timeout = 0`); err != nil {
+		return 0, fmt.Errorf("database: migrate: %w", err)
+	}
+	defer func() { _, _ = conn.Exec(context.WithoutCancel(ctx), `RESET statement_timeout`) }()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
 		return 0, fmt.Errorf("database: migrate: lock: %w", err)
 	}

@@ -16,6 +16,7 @@ import (
 	gomail "github.com/wneessen/go-mail"
 
 	"signoff/internal/database"
+	"signoff/internal/limits"
 )
 
 // Retry policy: a failed send is tried again after 1, 2, 4, ... minutes
@@ -169,7 +170,7 @@ func (s *Sender) Deliver(ctx context.Context, id int64, attempt, maxAttempts int
 		s.log.Info("mail sent", "outbox_id", id, "school_id", o.schoolID, "kind", o.kind, "attempt", attempt)
 		return Delivered, nil
 	}
-	reason := errorText(sendErr)
+	reason := limits.Clip(errorText(sendErr), 2000)
 	if attempt >= maxAttempts {
 		_, err = tx.Exec(dbctx, `UPDATE outbox SET attempts = attempts + 1, last_error = $2, failed_at = $3 WHERE id = $1`, id, reason, now)
 		s.log.Warn("mail failed, giving up", "outbox_id", id, "school_id", o.schoolID, "kind", o.kind, "attempt", attempt, "err", reason)

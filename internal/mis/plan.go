@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
+	"signoff/internal/limits"
 	"signoff/internal/people"
 )
 
@@ -685,6 +687,9 @@ func planContacts(schoolID int64, t *table, st *state, pupils *pupilPlan) *conta
 			}
 		}
 		a := linkAttrs{relationship: t.get(r, FieldRelationship), priority: 1}
+		if utf8.RuneCountInString(a.relationship) > limits.Short {
+			why.add("the relationship must be %d characters or fewer", limits.Short)
+		}
 		if raw := t.get(r, FieldPR); raw != "" {
 			if v, ok := parseYesNo(raw); ok {
 				a.pr = v

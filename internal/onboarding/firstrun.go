@@ -106,9 +106,19 @@ var errBadCode = &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError
 // code stops working once a school exists. Wrong codes count against the
 // IP like failed sign-ins.
 func (s *Store) SetUpFirstSchool(ctx context.Context, code string, n NewSchool, ip, userAgent string) (Created, string, error) {
-	if err := s.accounts.CheckLimit(ctx, LimitSetupByIP, ip); err != nil {
+	// Every attempt counts as a wrong code until it turns out otherwise,
+	// so that many at once cannot all be tried.
+	attempt, err := s.accounts.BeginAttempt(ctx, LimitSetupByIP, ip)
+	if err != nil {
 		return Created{}, "", err
 	}
+	var out Created
+	var session string
+	defer func() {
+		if err != errBadCode {
+			_ = attempt.Succeeded(context.WithoutCancel(ctx))
+		}
+	}()
 	var v apperr.Validation
 	v.Check(strings.TrimSpace(code) != "", "code", "Enter the set-up code from the log of signoff serve")
 	for _, f := range apperr.FieldsOf(n.Validate()) {
@@ -117,12 +127,10 @@ func (s *Store) SetUpFirstSchool(ctx context.Context, code string, n NewSchool, 
 	if n.AdminPassword == "" && !v.Has("new_password") {
 		v.Add("new_password", fmt.Sprintf("Choose a password for your account, at least %d characters long", auth.MinPasswordLength))
 	}
-	if err := v.Err(); err != nil {
+	if err = v.Err(); err != nil {
 		return Created{}, "", err
 	}
-	var out Created
-	var session string
-	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
+	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		var stored []byte
 		err := tx.QueryRow(ctx, `SELECT code_hash FROM setup_codes WHERE id = 1 FOR UPDATE`).Scan(&stored)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -155,9 +163,6 @@ func (s *Store) SetUpFirstSchool(ctx context.Context, code string, n NewSchool, 
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: out.School.ID, At: s.db.Now(), Actor: out.Account.Actor(ip),
 			Action: "account.signed_in", Subject: fmt.Sprintf("account %d", out.Account.ID), Detail: map[string]string{"method": "first-run set-up"}})
 	})
-	if err == errBadCode {
-		_ = s.accounts.HitLimit(ctx, LimitSetupByIP, ip)
-	}
 	if err != nil {
 		return Created{}, "", err
 	}

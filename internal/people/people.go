@@ -15,6 +15,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 )
 
 // Kind is what a person is to the school.
@@ -200,6 +201,15 @@ func (p *Person) Validate() error {
 	p.MISID = strings.TrimSpace(p.MISID)
 	v.Check(p.GivenName != "", "given_name", "Enter a first name")
 	v.Check(p.FamilyName != "", "family_name", "Enter a last name")
+	v.MaxLen("given_name", p.GivenName, limits.Name, "first name")
+	v.MaxLen("family_name", p.FamilyName, limits.Name, "last name")
+	v.MaxLen("preferred_name", p.PreferredName, limits.Name, "preferred name")
+	v.MaxLen("title", p.Title, limits.Short, "title")
+	v.MaxLen("job_title", p.JobTitle, limits.Name, "job title")
+	v.MaxLen("mis_id", p.MISID, limits.Short, "MIS identifier")
+	v.MaxLen("reg_class", p.RegClass, limits.Short, "class")
+	v.MaxLen("mobile", p.Mobile, limits.Short, "mobile number")
+	v.Check(len(p.Email) <= limits.Email, "email", "The email address must be 254 characters or fewer")
 	if p.Email != "" {
 		a, err := mail.ParseAddress(p.Email)
 		v.Check(err == nil && a.Address == p.Email, "email", "Enter an email address in the right format, like name@example.org")

@@ -13,6 +13,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 	"signoff/internal/mail"
 	"signoff/internal/schooltime"
 )
@@ -273,7 +274,7 @@ func (s *Store) SaveSettings(ctx context.Context, schoolID, policyID int64, acto
 	in.Category = strings.TrimSpace(in.Category)
 	v.Check(in.Title != "", "title", "Enter the policy's title")
 	v.Check(utf8.RuneCountInString(in.Title) <= MaxTitle, "title", fmt.Sprintf("The title must be %d characters or fewer", MaxTitle))
-	v.Check(utf8.RuneCountInString(in.Category) <= 100, "category", "The category must be 100 characters or fewer")
+	v.MaxLen("category", in.Category, limits.Category, "category")
 	v.Check(in.ReviewCycleYears >= 1 && in.ReviewCycleYears <= 3, "review_cycle_years", "Choose how often the policy is reviewed: every 1, 2 or 3 years")
 	v.Check(in.ApprovalLevel.Valid(), "approval_level", "Choose who approves the policy")
 	if in.NextReviewError != "" {
@@ -410,7 +411,7 @@ func (in *RevisionInput) validate() error {
 	var v apperr.Validation
 	in.ChangeNote = strings.TrimSpace(in.ChangeNote)
 	v.Check(strings.TrimSpace(in.Body) != "", "body", "Enter the policy's text")
-	v.Check(len(in.Body) <= MaxBody, "body", "The text is too long: it must be under 500,000 characters")
+	v.MaxLen("body", in.Body, MaxBody, "policy's text")
 	v.Check(utf8.ValidString(in.Body), "body", "The text has characters that are not valid UTF-8; paste it again as plain text")
 	v.Check(utf8.RuneCountInString(in.ChangeNote) <= 2000, "change_note", "The summary of changes must be 2,000 characters or fewer")
 	return v.Err()

@@ -17,6 +17,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 )
 
 // Status is where a version is in its life.
@@ -92,8 +93,8 @@ type Version struct {
 
 // Limits on what a policy holds.
 const (
-	MaxTitle = 200
-	MaxBody  = 500_000
+	MaxTitle = limits.Title
+	MaxBody  = limits.Body
 )
 
 // Draft is what an admin writes to start a policy or a new version.
@@ -113,8 +114,9 @@ func (in *DraftInput) Validate() error {
 	v.Check(utf8.RuneCountInString(in.Title) <= MaxTitle, "title", fmt.Sprintf("The title must be %d characters or fewer", MaxTitle))
 	v.Check(in.ReviewCycleYears >= 1 && in.ReviewCycleYears <= 3, "review_cycle_years", "Choose how often the policy is reviewed: every 1, 2 or 3 years")
 	v.Check(strings.TrimSpace(in.Body) != "", "body", "Enter the policy's text")
-	v.Check(len(in.Body) <= MaxBody, "body", "The text is too long: it must be under 500,000 characters")
+	v.MaxLen("body", in.Body, MaxBody, "policy's text")
 	v.Check(utf8.ValidString(in.Body), "body", "The text has characters that are not valid UTF-8; paste it again as plain text")
+	v.MaxLen("category", in.Category, limits.Category, "category")
 	return v.Err()
 }
 

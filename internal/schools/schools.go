@@ -20,6 +20,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 )
 
 // School is a tenant.
@@ -57,7 +58,7 @@ func (s School) LogoPath() string {
 
 // Limits on a school's texts.
 const (
-	MaxName    = 200
+	MaxName    = limits.Name
 	maxAddress = 254
 	maxURL     = 500
 )

@@ -125,7 +125,7 @@ const statsQuery = `SELECT ` + formColumns + `, fc.number,
 	JOIN form_current fc ON fc.form_id = f.id
 	LEFT JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
 		AND p.staff_role = ANY (f.audience_staff_roles)
-	WHERE f.school_id = $1 AND ($2 = 0 OR f.id = $2)
+	WHERE f.school_id = $1 AND ($2::bigint = 0 OR f.id = $2)
 	GROUP BY f.id, fc.number, fc.floor_number
 	ORDER BY f.closed_at NULLS FIRST, lower(f.title)`
 

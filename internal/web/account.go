@@ -56,7 +56,7 @@ func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, apperr.New(apperr.Forbidden, "Parents and carers sign in with their family link and need no password"))
 		return
 	}
-	err := s.accounts.SetPassword(r.Context(), v.account, r.PostFormValue("current_password"), r.PostFormValue("new_password"),
+	err := s.accounts.SetPassword(r.Context(), v.account, v.token, r.PostFormValue("current_password"), r.PostFormValue("new_password"),
 		r.PostFormValue("confirm_password"), clientIP(r))
 	if apperr.CodeOf(err) == apperr.Invalid {
 		view, verr := s.accountView(r, err, "")

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 
 	"signoff/internal/audit"
@@ -19,7 +18,11 @@ const auditPage = 50
 func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	q := r.URL.Query()
-	before, _ := strconv.ParseInt(q.Get("before"), 10, 64)
+	before, err := cursorParam(q.Get("before"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	f := audit.Filter{Action: q.Get("action"), Text: q.Get("q"), Before: before, Limit: auditPage + 1}
 	entries, err := audit.Search(r.Context(), s.db, v.school.ID, f)
 	if err != nil {

@@ -159,6 +159,10 @@ func (s *Server) importMapping(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	if _, err := s.mis.Batch(r.Context(), v.school.ID, id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	_ = r.ParseForm()
 	byFile := map[int]map[string]string{}
 	for key, vals := range r.PostForm {

@@ -32,8 +32,7 @@ func (s *Server) pupilList(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// One page at a time: a secondary school has well over a thousand pupils.
-	page, _ := strconv.Atoi(q.Get("page"))
-	page = max(page, 1)
+	page := pageParam(q.Get("page"))
 	view := templates.PupilListView{Layout: s.layout(r, "Pupils"), Search: f.Search, Total: len(list)}
 	pageLink := func(n int) string {
 		qs := url.Values{"page": {strconv.Itoa(n)}}

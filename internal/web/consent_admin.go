@@ -305,7 +305,13 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 		slices.SortFunc(view.Pupils, func(a, b templates.Option) int {
 			return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
 		})
-		s.render(w, r, http.StatusOK, templates.PaperFormPage(view))
+		status := http.StatusOK
+		if formErr != nil {
+			// The pupil was lost with the form (it could not be read):
+			// say so, rather than a plain "choose a pupil".
+			status = statusOf(apperr.CodeOf(formErr))
+		}
+		s.render(w, r, status, templates.PaperFormPage(view))
 		return
 	}
 	view.PupilName, view.PupilID = pupil.DisplayName()+", "+classLabel(*pupil), fmt.Sprint(pupil.ID)

@@ -14,6 +14,7 @@ import (
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
+	"signoff/internal/tracking"
 	"signoff/templates"
 )
 
@@ -165,7 +166,7 @@ func (s *Server) classListCSV(w http.ResponseWriter, r *http.Request) {
 	header := []string{"Last name", "First name", "Class", "Do not photograph"}
 	for _, it := range items {
 		if it.Kind == consent.ConsentItem {
-			header = append(header, it.Label)
+			header = append(header, tracking.SafeCell(it.Label))
 		}
 	}
 	_ = cw.Write(header)
@@ -174,7 +175,7 @@ func (s *Server) classListCSV(w http.ResponseWriter, r *http.Request) {
 		if c.NoPhotos(items) && hasPhoto(items) {
 			no = "DO NOT PHOTOGRAPH"
 		}
-		rec := []string{safeCell(c.Pupil.FamilyName), safeCell(c.Pupil.FirstName()), safeCell(c.Pupil.RegClass), no}
+		rec := []string{tracking.SafeCell(c.Pupil.FamilyName), tracking.SafeCell(c.Pupil.FirstName()), tracking.SafeCell(c.Pupil.RegClass), no}
 		for _, it := range items {
 			if it.Kind == consent.ConsentItem {
 				rec = append(rec, cell(c.Items[it.ID], false).Text)
@@ -183,14 +184,6 @@ func (s *Server) classListCSV(w http.ResponseWriter, r *http.Request) {
 		_ = cw.Write(rec)
 	}
 	cw.Flush()
-}
-
-// safeCell stops a spreadsheet reading a cell as a formula.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 // quickCheck finds a child by name and shows what is allowed now.

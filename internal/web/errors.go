@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/url"
 
@@ -31,6 +33,12 @@ func statusOf(code apperr.Code) int {
 // fail answers a request that went wrong: sign-in for the anonymous, an
 // error page otherwise. Internal errors are logged, never shown.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.DeadlineExceeded) && r.Context().Err() != nil {
+		s.log.Warn("request ran out of time", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.renderError(w, r, http.StatusServiceUnavailable, "This is taking too long",
+			"The request was stopped because it took too long. What you entered has not been saved. Try again in a moment.")
+		return
+	}
 	code := apperr.CodeOf(err)
 	status := statusOf(code)
 	switch code {

@@ -121,10 +121,10 @@ func (s *Server) coreRoutes() []route {
 // Handler returns the whole site with its middleware.
 func (s *Server) Handler() http.Handler {
 	r := chi.NewRouter()
-	r.Use(withRequestID, realClientIP(s.proxies), s.recoverPanics, s.logRequests, securityHeaders(s.secure))
+	r.Use(withRequestID, realClientIP(s.proxies), s.recoverPanics, s.logRequests, securityHeaders(s.secure), timeout(s.requestTimeout))
 	r.Handle(static.Prefix+"*", static.Handler())
 	r.Group(func(r chi.Router) {
-		r.Use(crossOriginProtection, s.loadSession)
+		r.Use(crossOriginProtection, s.loadSession, s.checkInput)
 		for _, rt := range s.routes() {
 			r.Method(rt.method, rt.pattern, s.guard(rt.access, rt.handler))
 		}

@@ -54,6 +54,10 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// PDFSigner digitally signs every signed copy issued (nil: unsigned).
 	PDFSigner *signkey.PDFSigner
+
+	// RequestTimeout bounds each request's work (DefaultRequestTimeout
+	// when zero).
+	RequestTimeout time.Duration
 }
 
 // Server holds the stores and settings every handler uses.
@@ -71,6 +75,9 @@ type Server struct {
 	mail    *mail.Store
 	mis     *mis.Store
 	consent *consent.Store
+
+	// requestTimeout bounds each request's work.
+	requestTimeout time.Duration
 
 	trustMu     sync.Mutex
 	trustCache  map[int64]trustEntry
@@ -97,7 +104,12 @@ func New(db *database.DB, cfg Config) *Server {
 		Secure:   cfg.SecureCookies,
 		SameSite: http.SameSiteLaxMode,
 	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = DefaultRequestTimeout
+	}
 	return &Server{
+		requestTimeout: cfg.RequestTimeout,
+
 		db:       db,
 		log:      slog.New(requestIDHandler{log.Handler()}),
 		observe:  cfg.ObserveRequest,

@@ -119,9 +119,7 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	if len(lq.Group) > 100 {
 		lq.Group = ""
 	}
-	if len(lq.Search) > 100 {
-		lq.Search = lq.Search[:100]
-	}
+	lq.Search = clip(lq.Search, 100)
 	switch lq.Sort {
 	case "name", "group", "email":
 	case "reminded":
@@ -138,8 +136,7 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 			lq.Sort, lq.Desc = "signed", true
 		}
 	}
-	lq.Page, _ = strconv.Atoi(q.Get("page"))
-	lq.Page = max(lq.Page, 1)
+	lq.Page = pageParam(q.Get("page"))
 	lq.PerPage = 50
 	rows, matching, err := st.List(r.Context(), lq)
 	if err != nil {

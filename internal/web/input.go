@@ -1,0 +1,155 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxRequestBody is the most any request may send: the largest upload
+// (an MIS export or a signed copy to verify, 20 MB) and its form fields.
+// Pages with smaller uploads check their own limit as well.
+const MaxRequestBody = 21 << 20
+
+// maxFormMemory is how much of a multipart form is held in memory; the
+// rest of a large upload waits in a temporary file.
+const maxFormMemory = 4 << 20
+
+// maxUserAgent is how much of the User-Agent header is kept (it is stored
+// with every signature as evidence).
+const maxUserAgent = 500
+
+// DefaultRequestTimeout bounds every request's work (its context ends
+// then, and with it every query it is running).
+const DefaultRequestTimeout = 60 * time.Second
+
+// textProblem says what is wrong with one piece of text from a request,
+// or "" when it is well formed: valid UTF-8 without NUL characters, the
+// only text PostgreSQL can store.
+func textProblem(s string) string {
+	if !utf8.ValidString(s) {
+		return "contains bytes that are not valid UTF-8 text"
+	}
+	if strings.IndexByte(s, 0) >= 0 {
+		return "contains a NUL character"
+	}
+	return ""
+}
+
+// valuesProblem checks every name and value of a form or query.
+func valuesProblem(where string, vals url.Values) string {
+	for k, vs := range vals {
+		if p := textProblem(k); p != "" {
+			return fmt.Sprintf("A field name in the %s %s.", where, p)
+		}
+		for _, v := range vs {
+			if p := textProblem(v); p != "" {
+				return fmt.Sprintf("The field %q in the %s %s.", clip(k, 40), where, p)
+			}
+		}
+	}
+	return ""
+}
+
+// checkInput is the one place that refuses malformed text: the path, the
+// query and every form field (URL-encoded or multipart) must be valid
+// UTF-8 without NUL, or the request gets a 400 page saying what was wrong
+// before any handler sees it. It also bounds the body to MaxRequestBody
+// (413 beyond) and trims the User-Agent to a sane, valid length.
+func (s *Server) checkInput(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bad := func(msg string) {
+			s.renderError(w, r, http.StatusBadRequest, "The request could not be read", msg+" Check what you typed or pasted and try again.")
+		}
+		if p := textProblem(r.URL.Path); p != "" {
+			bad("The web address " + p + ".")
+			return
+		}
+		query, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			bad("The web address has a malformed query (after the ?).")
+			return
+		}
+		if p := valuesProblem("web address", query); p != "" {
+			bad(p)
+			return
+		}
+		if ua := r.Header.Get("User-Agent"); ua != "" {
+			clean := clip(strings.ReplaceAll(strings.ToValidUTF8(ua, "\uFFFD"), "\x00", ""), maxUserAgent)
+			if clean != ua {
+				r.Header.Set("User-Agent", clean)
+			}
+		}
+		if r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
+			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+			ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+			switch ct {
+			case "application/x-www-form-urlencoded":
+				err = r.ParseForm()
+			case "multipart/form-data":
+				err = r.ParseMultipartForm(maxFormMemory)
+				if r.MultipartForm != nil {
+					defer func() { _ = r.MultipartForm.RemoveAll() }()
+				}
+			}
+			var tooBig *http.MaxBytesError
+			switch {
+			case errors.As(err, &tooBig):
+				s.renderError(w, r, http.StatusRequestEntityTooLarge, "What you sent is too large",
+					fmt.Sprintf("Send at most %d MB at a time.", MaxRequestBody>>20))
+				return
+			case err != nil:
+				bad("The form could not be read.")
+				return
+			}
+			if p := valuesProblem("form", r.PostForm); p != "" {
+				bad(p)
+				return
+			}
+			if r.MultipartForm != nil {
+				if p := valuesProblem("form", r.MultipartForm.Value); p != "" {
+					bad(p)
+					return
+				}
+				for field, files := range r.MultipartForm.File {
+					for _, f := range files {
+						if p := textProblem(f.Filename); p != "" {
+							bad(fmt.Sprintf("The name of the file in %q %s.", clip(field, 40), p))
+							return
+						}
+					}
+				}
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// timeout bounds the work of each request: its context ends after d, so
+// every query it runs is cancelled then (as it is when the client leaves).
+func timeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}
+
+// clip cuts s to at most n bytes without splitting a character.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
