@@ -3,9 +3,13 @@ package auth
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/riverqueue/river"
+
+	"signoff/internal/ratelimit"
 )
 
 // Cleaned says how many rows a clean-up removed.
@@ -36,4 +40,44 @@ func (s *Store) CleanUp(ctx context.Context, tx pgx.Tx, now time.Time) (Cleaned,
 	}
 	c.Links = tag.RowsAffected()
 	return c, nil
+}
+
+// CleanUpArgs is the periodic job that deletes what can no longer be used:
+// sessions, links and rate-limit counters (see CleanUp and
+// ratelimit.CleanUp).
+type CleanUpArgs struct{}
+
+// Kind names the job.
+func (CleanUpArgs) Kind() string { return "auth_cleanup" }
+
+// CleanUpWorker runs CleanUpArgs jobs, in one transaction. Running it
+// twice is harmless.
+type CleanUpWorker struct {
+	river.WorkerDefaults[CleanUpArgs]
+	Store *Store
+	Log   *slog.Logger
+}
+
+// Work deletes expired sessions, used and expired links and old counters.
+func (w *CleanUpWorker) Work(ctx context.Context, _ *river.Job[CleanUpArgs]) error {
+	var c Cleaned
+	var counters int64
+	now := w.Store.db.Now()
+	err := w.Store.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		if c, err = w.Store.CleanUp(ctx, tx, now); err != nil {
+			return err
+		}
+		counters, err = ratelimit.CleanUp(ctx, tx, now)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	log := w.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log.Info("clean-up ran", "sessions", c.Sessions, "links", c.Links, "rate_limit_counters", counters)
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/evidence"
 	"signoff/internal/jobs"
@@ -57,8 +58,13 @@ func Register(reg *jobs.Registry, d Deps) {
 	// Retention: what has reached the end of its period, once a day (the job looks hourly).
 	jobs.Add(reg, &retention.Worker{Scheduler: &retention.Scheduler{Store: retention.NewStore(d.DB), DB: d.DB, Log: log.With("component", "retention")}})
 	reg.Every("retention_run", time.Hour, retention.Args{})
+
 	// Anchors of the audit chains: hourly when changed; time stamps retried.
 	registerAnchors(reg, d, log)
+
+	// Clean-up: expired sessions, used sign-in links, old rate-limit counters.
+	jobs.Add(reg, &auth.CleanUpWorker{Store: auth.NewStore(d.DB), Log: log.With("component", "cleanup")})
+	reg.Every("auth_cleanup", time.Hour, auth.CleanUpArgs{})
 }
 
 // registerAnchors adds the hourly anchoring of the audit chains and the

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/png" // drawn signatures
 	"signoff/internal/database"
 	"signoff/internal/limits"
 	"strconv"
@@ -152,6 +154,19 @@ func checkScan(sc *Scan) string {
 	return ""
 }
 
+// MaxDrawingSide is the most pixels a drawn signature may have across or
+// down. Its header is read before any pixels are (a small file can claim
+// to be huge, and decoding it would take the memory it claims).
+const MaxDrawingSide = 4000
+
+// DrawingFits reports whether png's header says it is a PNG image of at
+// most MaxDrawingSide × MaxDrawingSide pixels (no pixels are decoded).
+func DrawingFits(png []byte) bool {
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(png))
+	return err == nil && format == "png" && cfg.Width > 0 && cfg.Height > 0 &&
+		cfg.Width <= MaxDrawingSide && cfg.Height <= MaxDrawingSide
+}
+
 // MaxDrawing is the largest drawn signature accepted (a PNG).
 const MaxDrawing = 300 << 10
 
@@ -264,6 +279,10 @@ func validateSubmission(in *Submission, f signing.Form, items []Item, now time.T
 	if len(in.Drawn) > 0 {
 		v.Check(len(in.Drawn) <= MaxDrawing && bytes.HasPrefix(in.Drawn, []byte("\x89PNG\r\n\x1a\n")), "drawn",
 			"The drawn signature could not be read: clear it and draw it again, or leave it out")
+		if !v.Has("drawn") {
+			v.Check(DrawingFits(in.Drawn), "drawn", fmt.Sprintf(
+				"The drawn signature is too large: it must be a PNG image of at most %d × %d pixels. Clear it and draw it again, or leave it out", MaxDrawingSide, MaxDrawingSide))
+		}
 	}
 	if in.Paper {
 		switch {

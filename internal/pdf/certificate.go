@@ -174,6 +174,9 @@ func orNone(s string) string {
 	return s
 }
 
+// maxImageSide is the most pixels across or down of an image we embed.
+const maxImageSide = 4000
+
 // drawnSignature places the signer's drawn signature, scaled to fit a
 // 70 × 28 mm box.
 func (r *renderer) drawnSignature(png []byte, labelW, valueW float64) {
@@ -186,7 +189,10 @@ func (r *renderer) drawnSignature(png []byte, labelW, valueW float64) {
 	p.SetXY(pageMarginX, y)
 	p.CellFormat(labelW-3, 5, "Drawn signature", "", 0, "L", false, 0, "")
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(png))
-	if err != nil || format != "png" || cfg.Width == 0 || cfg.Height == 0 {
+	// The header is read first: an image claiming more pixels than a
+	// drawn signature could have (a record stored before they were
+	// refused) is described, never decoded.
+	if err != nil || format != "png" || cfg.Width == 0 || cfg.Height == 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
 		r.useFont(famSans, "I", 10)
 		r.setTextColor(colText)
 		p.SetXY(pageMarginX+labelW, y)

@@ -232,6 +232,11 @@ type renderer struct {
 	open    bool // text has been written on the current line
 	noGap   bool // the next block starts flush (after the title block)
 
+	// footerPrefix is the footer's text before the page number, worked
+	// out on the first page (footerSet).
+	footerPrefix string
+	footerSet    bool
+
 	// capture, when non-nil, collects inline text as styled runs instead
 	// of printing it (used to lay out table cells).
 	capture *[]run
@@ -441,7 +446,13 @@ func (r *renderer) contentWidth() float64 {
 
 // footerParts returns the footer text before "Page X of Y", shortening the
 // school name and policy title if needed so the footer stays on one line.
+// It is worked out once per document (with the footer's font set), in
+// time linear in the texts' length (less a logarithm): every page's
+// footer reuses it.
 func (r *renderer) footerParts() (prefix string) {
+	if r.footerSet {
+		return r.footerPrefix
+	}
 	c := r.c
 	school := r.printable(clean(c.SchoolName), famSans, "")
 	title := r.printable(clean(c.PolicyTitle), famSans, "")
@@ -451,28 +462,48 @@ func (r *renderer) footerParts() (prefix string) {
 		ref = " · Ref " + s
 	}
 	build := func() string { return school + " · " + title + ver + ref + " · " }
-	max := r.contentWidth() - r.pdf.GetStringWidth("Page 999 of 999")
-	// Shorten the longer of school and title until the line fits.
-	for r.pdf.GetStringWidth(build()) > max {
-		if utf8.RuneCountInString(school) <= 8 && utf8.RuneCountInString(title) <= 8 {
-			break
-		}
-		if utf8.RuneCountInString(title) >= utf8.RuneCountInString(school) {
-			title = shorten(title)
-		} else {
-			school = shorten(school)
+	width := r.pdf.GetStringWidth
+	max := r.contentWidth() - width("Page 999 of 999")
+	if width(build()) > max {
+		// Share the room left between school and title: the shorter
+		// keeps its length when it fits in half, the longer is cut.
+		avail := max - width(" · "+ver+ref+" · ")
+		ws, wt := width(school), width(title)
+		switch half := avail / 2; {
+		case ws <= half:
+			title = r.fit(title, avail-ws)
+		case wt <= half:
+			school = r.fit(school, avail-wt)
+		default:
+			school, title = r.fit(school, half), r.fit(title, half)
 		}
 	}
-	return build()
+	r.footerPrefix, r.footerSet = build(), true
+	return r.footerPrefix
 }
 
-func shorten(s string) string {
-	s = strings.TrimSuffix(s, "…")
-	rs := []rune(strings.TrimSpace(s))
-	if len(rs) <= 1 {
+// fit returns s, or its longest beginning (at least 8 characters) with
+// "…" that is at most w wide in the current font: a binary search, so
+// O(n log n) for n characters.
+func (r *renderer) fit(s string, w float64) string {
+	if r.pdf.GetStringWidth(s) <= w {
 		return s
 	}
-	return strings.TrimSpace(string(rs[:len(rs)-1])) + "…"
+	rs := []rune(s)
+	cut := func(k int) string { return strings.TrimSpace(string(rs[:k])) + "…" }
+	lo, hi := min(8, len(rs)), len(rs)-1 // cut(lo) is the shortest allowed
+	for lo < hi {
+		mid := (lo + hi + 1) / 2
+		if r.pdf.GetStringWidth(cut(mid)) <= w {
+			lo = mid
+		} else {
+			hi = mid - 1
+		}
+	}
+	if lo <= 0 {
+		return s
+	}
+	return cut(lo)
 }
 
 func (r *renderer) footer() {
@@ -1255,6 +1286,11 @@ func (r *renderer) signatureBox() {
 		r.setTextColor(colText)
 		vy := y
 		for _, l := range row.lines {
+			// A row taller than a page (only an absurdly long name) flows
+			// on to the next page line by line.
+			if nv := next(vy, row.line); nv != vy {
+				vy, ly = nv, nv
+			}
 			p.SetXY(x0+pad+labelW, vy)
 			p.CellFormat(valueW, row.line, l, "", 0, "L", false, 0, "")
 			vy += row.line
