@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/limits"
 	"signoff/internal/audit"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
@@ -331,9 +332,13 @@ func (s *Store) SignChild(ctx context.Context, in ChildInput) (Record, error) {
 		v.Check(in.Agreed, "agree", "Tick the box to say you agree")
 		in.TypedName = strings.Join(strings.Fields(in.TypedName), " ")
 		v.Check(in.TypedName != "" || len(in.Drawn) > 0, "typed_name", "Write your name")
-		if len(in.Drawn) > 0 && len(in.Drawn) > MaxDrawing {
+		switch {
+		case len(in.Drawn) > MaxDrawing:
 			v.Add("typed_name", "The drawing is too big: clear it and try again")
+		case len(in.Drawn) > 0 && !DrawingFits(in.Drawn):
+			v.Add("typed_name", fmt.Sprintf("The drawing could not be used: it must be a picture of at most %d × %d dots. Clear it and try again", MaxDrawingSide, MaxDrawingSide))
 		}
+		v.MaxLen("typed_name", in.TypedName, limits.Name, "name")
 		if err := v.Err(); err != nil {
 			return err
 		}
@@ -366,6 +371,10 @@ func (s *Store) SignSchool(ctx context.Context, schoolID, formID int64, signer p
 		typedName = strings.Join(strings.Fields(typedName), " ")
 		if typedName == "" {
 			return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "typed_name", Message: "Type your full name to sign on the school's behalf"}}}
+		}
+		var v apperr.Validation
+		if v.MaxLen("typed_name", typedName, limits.Name, "name"); v.Err() != nil {
+			return v.Err()
 		}
 		existing, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
 			WHERE s.form_id = $1 AND s.part = 'school' AND s.academic_year = $2 ORDER BY s.id DESC LIMIT 1`, f.ID, schooltime.AcademicYear(now)))

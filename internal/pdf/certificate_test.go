@@ -2,6 +2,8 @@ package pdf_test
 
 import (
 	"bytes"
+	"encoding/binary"
+	"hash/crc32"
 	"image"
 	"image/color"
 	"image/png"
@@ -65,6 +67,32 @@ func TestCertificatePage(t *testing.T) {
 	if !strings.Contains(flat, "could not be shown") {
 		t.Error("a broken drawn signature is not reported")
 	}
+	// A record stored before huge drawings were refused still makes its
+	// copy: a PNG claiming 60000 × 60000 pixels is described, not decoded.
+	c = withCertificate()
+	c.Certificate.DrawnSignature = hugePNGHeader(60000, 60000)
+	flat = strings.Join(strings.Fields(pdftotext(t, writeTemp(t, render(t, c)), "-enc", "UTF-8")), " ")
+	if !strings.Contains(flat, "could not be shown") {
+		t.Error("a 60000×60000 drawn signature is not reported")
+	}
+}
+
+// hugePNGHeader is a PNG whose header claims w × h pixels, and no pixels.
+func hugePNGHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 6
+	_ = binary.Write(&b, binary.BigEndian, uint32(len(ihdr)))
+	crc := crc32.NewIEEE()
+	crc.Write([]byte("IHDR"))
+	crc.Write(ihdr)
+	b.WriteString("IHDR")
+	b.Write(ihdr)
+	_ = binary.Write(&b, binary.BigEndian, crc.Sum32())
+	return b.Bytes()
 }
 
 func TestComplianceReport(t *testing.T) {
