@@ -4,7 +4,7 @@ BIN     := bin/signoff
 VERSION := $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.version=$(VERSION)
 
-.PHONY: run build test lint generate check-generated deps test-deps bench clean
+.PHONY: run build test fuzz lint generate check-generated deps test-deps bench clean
 
 ## run: build and serve the demo school at http://localhost:8080
 run: deps build
@@ -19,6 +19,18 @@ build:
 test: deps test-deps lint
 	@echo "Running every test against a throwaway PostgreSQL (a few minutes)..."
 	$(GO) run ./internal/database/dbtest/withdb $(GO) test -race -count=1 ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
+
+# The fuzz targets (package:FuzzName), each run on its own with its seed
+# corpus and what it finds in testdata/fuzz.
+FUZZ := ./internal/mis:FuzzReadTable ./internal/docimport:FuzzToMarkdown ./internal/policies:FuzzRenderHTML \
+	./internal/pdf:FuzzSignedCopyMarkdown ./internal/web:FuzzReadInput
+FUZZTIME ?= 60s
+
+## fuzz: run every fuzz target for FUZZTIME each (60s; make test runs them for 3s)
+fuzz:
+	@for t in $(FUZZ); do pkg=$${t%%:*}; name=$${t##*:}; echo "fuzz $$name ($$pkg) for $(FUZZTIME)"; \
+		$(GO) test -run='^$$' -fuzz="^$$name$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; done
 
 ## lint: file sizes, gofmt, go vet and the generated-files check
 lint: check-generated

@@ -51,6 +51,7 @@ var AppPrivileges = map[string]string{
 	"outbox":               "SELECT, INSERT, UPDATE, DELETE",
 	"outbox_attachments":   "SELECT, INSERT, DELETE",
 	"rate_limits":          "SELECT, INSERT, UPDATE, DELETE",
+	"rate_failures":        "SELECT, INSERT, UPDATE, DELETE",
 	"import_batches":       "SELECT, INSERT, UPDATE, DELETE",
 	"import_files":         "SELECT, INSERT, UPDATE, DELETE",
 	"policies":             "SELECT, INSERT, UPDATE",

@@ -35,15 +35,20 @@ func ToMarkdown(name string, data []byte) (string, error) {
 	if len(data) > MaxSize {
 		return "", fmt.Errorf("docimport: the file is larger than 10 MB")
 	}
+	var md string
+	var err error
 	switch strings.ToLower(path.Ext(name)) {
 	case ".docx":
-		return Docx(data)
+		md, err = Docx(data)
 	case ".md", ".markdown":
-		return tidy(decodeText(data)), nil
+		md = tidy(decodeText(data))
 	case ".txt", ".text":
-		return Text(decodeText(data)), nil
+		md = Text(decodeText(data))
+	default:
+		return "", ErrUnsupported
 	}
-	return "", ErrUnsupported
+	// What comes back is stored: valid UTF-8 without NUL characters.
+	return strings.ReplaceAll(strings.ToValidUTF8(md, "\uFFFD"), "\x00", ""), err
 }
 
 // decodeText reads UTF-8 (with or without BOM), UTF-16 with BOM, or

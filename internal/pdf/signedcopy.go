@@ -1317,3 +1317,13 @@ func (r *renderer) checkbox(x, y float64) {
 	p.SetLineCapStyle("butt")
 	p.SetLineWidth(0.2)
 }
+
+// shorten drops s's last character and adds "…" (once).
+func shorten(s string) string {
+	s = strings.TrimSuffix(s, "…")
+	rs := []rune(strings.TrimSpace(s))
+	if len(rs) <= 1 {
+		return s
+	}
+	return strings.TrimSpace(string(rs[:len(rs)-1])) + "…"
+}

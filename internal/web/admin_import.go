@@ -37,6 +37,14 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 		fail("Choose at least one CSV file to upload")
 		return
 	}
+	var total int64
+	for _, fh := range r.MultipartForm.File["files"] {
+		total += fh.Size
+	}
+	if total > mis.MaxUpload {
+		fail("The files are too big: upload at most 20 MB at a time")
+		return
+	}
 	var files []mis.File
 	for _, fh := range r.MultipartForm.File["files"] {
 		name := fh.Filename

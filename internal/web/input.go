@@ -64,71 +64,75 @@ func valuesProblem(where string, vals url.Values) string {
 // (413 beyond) and trims the User-Agent to a sane, valid length.
 func (s *Server) checkInput(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		bad := func(msg string) {
-			s.renderError(w, r, http.StatusBadRequest, "The request could not be read", msg+" Check what you typed or pasted and try again.")
+		status, msg := readInput(w, r)
+		if r.MultipartForm != nil {
+			defer func() { _ = r.MultipartForm.RemoveAll() }()
 		}
-		if p := textProblem(r.URL.Path); p != "" {
-			bad("The web address " + p + ".")
-			return
+		switch status {
+		case 0:
+			next.ServeHTTP(w, r)
+		case http.StatusRequestEntityTooLarge:
+			s.renderError(w, r, status, "What you sent is too large", msg)
+		default:
+			s.renderError(w, r, status, "The request could not be read", msg+" Check what you typed or pasted and try again.")
 		}
-		query, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			bad("The web address has a malformed query (after the ?).")
-			return
-		}
-		if p := valuesProblem("web address", query); p != "" {
-			bad(p)
-			return
-		}
-		if ua := r.Header.Get("User-Agent"); ua != "" {
-			clean := clip(strings.ReplaceAll(strings.ToValidUTF8(ua, "\uFFFD"), "\x00", ""), maxUserAgent)
-			if clean != ua {
-				r.Header.Set("User-Agent", clean)
-			}
-		}
-		if r.Body != nil && r.Body != http.NoBody && r.Method != http.MethodGet && r.Method != http.MethodHead {
-			r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
-			ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-			switch ct {
-			case "application/x-www-form-urlencoded":
-				err = r.ParseForm()
-			case "multipart/form-data":
-				err = r.ParseMultipartForm(maxFormMemory)
-				if r.MultipartForm != nil {
-					defer func() { _ = r.MultipartForm.RemoveAll() }()
-				}
-			}
-			var tooBig *http.MaxBytesError
-			switch {
-			case errors.As(err, &tooBig):
-				s.renderError(w, r, http.StatusRequestEntityTooLarge, "What you sent is too large",
-					fmt.Sprintf("Send at most %d MB at a time.", MaxRequestBody>>20))
-				return
-			case err != nil:
-				bad("The form could not be read.")
-				return
-			}
-			if p := valuesProblem("form", r.PostForm); p != "" {
-				bad(p)
-				return
-			}
-			if r.MultipartForm != nil {
-				if p := valuesProblem("form", r.MultipartForm.Value); p != "" {
-					bad(p)
-					return
-				}
-				for field, files := range r.MultipartForm.File {
-					for _, f := range files {
-						if p := textProblem(f.Filename); p != "" {
-							bad(fmt.Sprintf("The name of the file in %q %s.", clip(field, 40), p))
-							return
-						}
-					}
-				}
-			}
-		}
-		next.ServeHTTP(w, r)
 	})
+}
+
+// readInput parses the request's query and form (leaving them parsed for
+// the handler) and says what is wrong with them: a status and a message,
+// or 0 when they are well formed.
+func readInput(w http.ResponseWriter, r *http.Request) (status int, msg string) {
+	if p := textProblem(r.URL.Path); p != "" {
+		return http.StatusBadRequest, "The web address " + p + "."
+	}
+	query, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return http.StatusBadRequest, "The web address has a malformed query (after the ?)."
+	}
+	if p := valuesProblem("web address", query); p != "" {
+		return http.StatusBadRequest, p
+	}
+	if ua := r.Header.Get("User-Agent"); ua != "" {
+		clean := clip(strings.ReplaceAll(strings.ToValidUTF8(ua, "\uFFFD"), "\x00", ""), maxUserAgent)
+		if clean != ua {
+			r.Header.Set("User-Agent", clean)
+		}
+	}
+	if r.Body == nil || r.Body == http.NoBody || r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return 0, ""
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBody)
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/x-www-form-urlencoded":
+		err = r.ParseForm()
+	case "multipart/form-data":
+		err = r.ParseMultipartForm(maxFormMemory)
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return http.StatusRequestEntityTooLarge, fmt.Sprintf("Send at most %d MB at a time.", MaxRequestBody>>20)
+	case err != nil:
+		return http.StatusBadRequest, "The form could not be read."
+	}
+	if p := valuesProblem("form", r.PostForm); p != "" {
+		return http.StatusBadRequest, p
+	}
+	if r.MultipartForm != nil {
+		if p := valuesProblem("form", r.MultipartForm.Value); p != "" {
+			return http.StatusBadRequest, p
+		}
+		for field, files := range r.MultipartForm.File {
+			for _, f := range files {
+				if p := textProblem(f.Filename); p != "" {
+					return http.StatusBadRequest, fmt.Sprintf("The name of the file in %q %s.", clip(field, 40), p)
+				}
+			}
+		}
+	}
+	return 0, ""
 }
 
 // timeout bounds the work of each request: its context ends after d, so

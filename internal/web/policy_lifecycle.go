@@ -528,6 +528,10 @@ func (s *Server) revisionPage(w http.ResponseWriter, r *http.Request, post bool)
 			}
 			data, _ := io.ReadAll(io.LimitReader(file, docimport.MaxSize+1))
 			_ = file.Close()
+			if len(data) > docimport.MaxSize {
+				formErr = &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "file", Message: "The file must be smaller than 10 MB"}}}
+				break
+			}
 			md, err := docimport.ToMarkdown(hdr.Filename, data)
 			if err != nil {
 				msg := "The file could not be read: save it again as a Word (.docx) file and try again"
