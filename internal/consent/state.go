@@ -11,8 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
-	"signoff/internal/limits"
 	"signoff/internal/audit"
+	"signoff/internal/limits"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
