@@ -28,11 +28,28 @@ case "${1:-postgres}" in
     command -v qpdf >/dev/null 2>&1 || missing+=(qpdf)
     command -v chromium >/dev/null 2>&1 || missing+=(chromium)
     command -v caddy >/dev/null 2>&1 || missing+=(caddy)
+    command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
+    command -v npm >/dev/null 2>&1 || missing+=(npm)
     ;;
   *) echo "usage: $0 postgres|test" >&2; exit 2 ;;
 esac
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The W3C Nu HTML checker (vnu.jar), which the web tests run over every
+# page they fetch: from npm, into the user's cache folder, outside the clone.
+vnu_install() {
+  [ "${1:-}" = test ] || return 0
+  local dir="${XDG_CACHE_HOME:-$HOME/.cache}/signoff/vnu"
+  [ -f "$dir/node_modules/vnu-jar/build/dist/vnu.jar" ] && return 0
+  command -v npm >/dev/null 2>&1 || return 0 # reported as missing above
+  echo "Installing the Nu HTML checker (npm vnu-jar) into $dir..."
+  mkdir -p "$dir"
+  npm install --prefix "$dir" --no-audit --no-fund --loglevel=error vnu-jar@26.9.27 >/dev/null
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  vnu_install "${1:-postgres}"
+  exit 0
+fi
 
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   for p in "${missing[@]}"; do
@@ -48,6 +65,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "  apt-get install ${missing[*]}..."
   apt-get install -y -qq "${missing[@]}" >/dev/null
   echo "  installed ${missing[*]}."
+  vnu_install "${1:-postgres}"
   exit 0
 fi
 echo "Missing: ${missing[*]}. Install them (Debian/Ubuntu: sudo apt-get install ${missing[*]}) and try again." >&2

@@ -3,7 +3,11 @@
 // show what they are given; they never query or read settings.
 package templates
 
-import "strconv"
+import (
+	"html"
+	"strconv"
+	"strings"
+)
 
 func pluralise(n int, one, many string) string {
 	if n == 1 {
@@ -20,4 +24,30 @@ func pluralise2(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// emailParts splits an address after its "@" and each "." so that it can
+// wrap there: "a.b@c.org" → "a.", "b@", "c.", "org".
+func emailParts(addr string) []string {
+	var out []string
+	start := 0
+	for i, r := range addr {
+		if r == '@' || r == '.' {
+			out = append(out, addr[start:i+1])
+			start = i + 1
+		}
+	}
+	if start < len(addr) {
+		out = append(out, addr[start:])
+	}
+	return out
+}
+
+// emailHTML is the address escaped, with <wbr> where it may wrap.
+func emailHTML(addr string) string {
+	parts := emailParts(addr)
+	for i, p := range parts {
+		parts[i] = html.EscapeString(p)
+	}
+	return strings.Join(parts, "<wbr>")
 }

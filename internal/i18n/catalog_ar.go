@@ -16,16 +16,11 @@ var arabic = map[string]string{
 	"Check a child":        "التحقق من طفل",
 	"Class mode":           "وضع الصف",
 	"Policies":             "السياسات",
-	"Staff":                "الموظفون",
-	"Parents' forms":       "نماذج الوالدين",
-	"Pupils":               "التلاميذ",
-	"Import":               "استيراد",
-	"Outbox":               "صندوق الصادر",
-	"Audit log":            "سجل التدقيق",
-	"Retention":            "الاحتفاظ بالبيانات",
 	"The trust's schools":  "مدارس الاتحاد التعليمي",
 	"Trust administrators": "مسؤولو الاتحاد التعليمي",
-	"Settings":             "الإعدادات",
+	"People":               "الأشخاص",
+	"More":                 "المزيد",
+	"Parents' forms":       "نماذج الوالدين",
 
 	// Your children.
 	"Hello, %s": "مرحبًا، %s",
@@ -114,7 +109,7 @@ var arabic = map[string]string{
 	"Enter the email address the school has for you. We'll send you a new link to your children's forms.": "أدخل عنوان البريد الإلكتروني المسجل لدى المدرسة. سنرسل إليك رابطًا جديدًا لنماذج أطفالك.",
 	"Get a new link by email": "احصل على رابط جديد عبر البريد الإلكتروني",
 	"Get a new link":          "احصل على رابط جديد",
-	"If the school has %s for a parent or carer, we have sent a new link to it.":                         "إذا كان العنوان %s مسجلًا لدى المدرسة لأحد الوالدين أو مقدمي الرعاية، فقد أرسلنا إليه رابطًا جديدًا.",
+	"If the school has the address you gave for a parent or carer, we have sent a new link to it.":       "إذا كان العنوان الذي أدخلته مسجلاً لدى المدرسة لأحد الوالدين أو الأوصياء، فقد أرسلنا إليه رابطًا جديدًا.",
 	"No email? Check your junk folder, or contact the school office: they can give you a link on paper.": "لم يصلك البريد؟ تحقق من مجلد الرسائل غير المرغوب فيها، أو تواصل مع مكتب المدرسة: يمكنهم إعطاؤك رابطًا على ورق.",
 	"Send me a new link":                 "أرسل لي رابطًا جديدًا",
 	"The new link replaces the old one.": "الرابط الجديد يحل محل الرابط القديم.",
@@ -139,4 +134,5 @@ var arabic = map[string]string{
 
 	// The privacy notice (family.go).
 	"Read the school's privacy notice": "اقرأ إشعار الخصوصية الخاص بالمدرسة",
+	"Check a signed copy":              "تحقق من نسخة موقّعة",
 }

@@ -16,16 +16,11 @@ var polish = map[string]string{
 	"Check a child":        "Sprawdź dziecko",
 	"Class mode":           "Tryb klasowy",
 	"Policies":             "Regulaminy",
-	"Staff":                "Pracownicy",
-	"Parents' forms":       "Formularze rodziców",
-	"Pupils":               "Uczniowie",
-	"Import":               "Import",
-	"Outbox":               "Skrzynka nadawcza",
-	"Audit log":            "Dziennik zdarzeń",
-	"Retention":            "Przechowywanie danych",
 	"The trust's schools":  "Szkoły trustu",
 	"Trust administrators": "Administratorzy trustu",
-	"Settings":             "Ustawienia",
+	"People":               "Osoby",
+	"More":                 "Więcej",
+	"Parents' forms":       "Formularze rodziców",
 
 	// Your children.
 	"Hello, %s": "Dzień dobry, %s",
@@ -114,7 +109,7 @@ var polish = map[string]string{
 	"Enter the email address the school has for you. We'll send you a new link to your children's forms.": "Wpisz adres e-mail, który ma szkoła. Wyślemy Ci nowy link do formularzy Twoich dzieci.",
 	"Get a new link by email": "Otrzymaj nowy link e-mailem",
 	"Get a new link":          "Otrzymaj nowy link",
-	"If the school has %s for a parent or carer, we have sent a new link to it.":                         "Jeśli szkoła ma adres %s jako adres rodzica lub opiekuna, wysłaliśmy na niego nowy link.",
+	"If the school has the address you gave for a parent or carer, we have sent a new link to it.":       "Jeśli szkoła ma podany adres dla rodzica lub opiekuna, wysłaliśmy na niego nowy link.",
 	"No email? Check your junk folder, or contact the school office: they can give you a link on paper.": "Nie ma e-maila? Sprawdź folder ze spamem lub skontaktuj się z sekretariatem szkoły: mogą dać Ci link na papierze.",
 	"Send me a new link":                 "Wyślij mi nowy link",
 	"The new link replaces the old one.": "Nowy link zastępuje stary.",
@@ -139,4 +134,5 @@ var polish = map[string]string{
 
 	// The privacy notice (family.go).
 	"Read the school's privacy notice": "Przeczytaj informację szkoły o przetwarzaniu danych osobowych",
+	"Check a signed copy":              "Sprawdź podpisaną kopię",
 }

@@ -42,7 +42,7 @@ var dynamicCalls = []string{
 
 // sameInTranslation are keys whose translation may equal the English.
 var sameInTranslation = map[string]map[string]bool{
-	"pl": {"Import": true},
+	"pl": {},
 	"ar": {},
 }
 

@@ -42,11 +42,19 @@ func RenderBody(markdown, title string) string {
 	if h, ok := doc.FirstChild().(*ast.Heading); ok && title != "" && h.Level == 1 && sameWords(headingText(h, src), title) {
 		doc.RemoveChild(doc, h)
 	}
-	// The page has its own h1 (the policy's title): the text's headings
-	// start one level down, so the outline stays right for screen readers.
+	// The page has its own h1 (the policy's title): the text's top level of
+	// headings becomes h2 and the rest follow, so that no level is skipped
+	// and the outline stays right for screen readers.
+	top := 7
 	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
-		if h, ok := n.(*ast.Heading); ok && entering && h.Level < 6 {
-			h.Level++
+		if h, ok := n.(*ast.Heading); ok && entering {
+			top = min(top, h.Level)
+		}
+		return ast.WalkContinue, nil
+	})
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if h, ok := n.(*ast.Heading); ok && entering {
+			h.Level = min(6, h.Level-top+2)
 		}
 		return ast.WalkContinue, nil
 	})

@@ -43,3 +43,17 @@ func TestNormaliseAndHash(t *testing.T) {
 		t.Fatal("hash is not hex SHA-256")
 	}
 }
+
+func TestRenderBodySkipsNoHeadingLevel(t *testing.T) {
+	// The title is dropped: its sections (##) become h2 under the page's h1.
+	html := policies.RenderBody("# Safeguarding\n\n## 1. Scope\n\n### 1.1 Who\n\nText.\n", "Safeguarding")
+	for _, want := range []string{"<h2>1. Scope</h2>", "<h3>1.1 Who</h3>"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("lacks %q: %s", want, html)
+		}
+	}
+	// A text whose headings start at ### still starts at h2.
+	if html := policies.RenderBody("### Part\n\nText.\n", "Other"); !strings.Contains(html, "<h2>Part</h2>") {
+		t.Errorf("deep first heading: %s", html)
+	}
+}

@@ -3,7 +3,6 @@ package web
 import (
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -31,11 +30,19 @@ func (s *Server) requestSignInLink(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, statusOf(code), templates.SignInPage(templates.SignInView{Layout: l, LinkEmail: email, Errors: errs}))
 		return
 	}
+	// Post/redirect/get: a reload does not ask again. The address stays
+	// out of the address bar (and the logs); the answer is the same for
+	// any address.
+	http.Redirect(w, r, "/sign-in?link_sent=1", http.StatusSeeOther)
+}
+
+// signInLinkSent is the page after asking for a sign-in link.
+func (s *Server) signInLinkSent(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.MessagePage(templates.MessageView{
 		Layout:  s.layout(r, "Check your email"),
 		Heading: "Check your email",
 		Paragraphs: []string{
-			"If " + strings.TrimSpace(email) + " belongs to a member of staff at your school, we have sent a sign-in link to it. The link works once, for 20 minutes.",
+			"If the address you gave belongs to a member of staff at your school, we have sent a sign-in link to it. The link works once, for 20 minutes.",
 			"No email? Check your junk folder, or ask your school office. Administrators sign in with their password.",
 		},
 		LinkHref: "/sign-in", LinkLabel: "Back to sign in",

@@ -24,6 +24,8 @@ func init() {
 		"GET /verify":                           ALL,
 		"POST /verify":                          ALL,
 		"GET /verify/{ref}":                     ALL,
+		"GET /admin/people":                     ADMIN,
+		"GET /admin/more":                       ADMIN,
 	} {
 		expected[k] = v
 	}

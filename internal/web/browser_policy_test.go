@@ -143,3 +143,46 @@ func TestBrowserImportPreviewOnAPhone(t *testing.T) {
 	b.fitsWidth("the import preview with the leavers open", phoneWidth)
 	b.screenshot("import-preview-phone")
 }
+
+// TestBrowserOfficeOnAPhone: the office's dashboard, a parents' form's
+// list and the More page on a 360-pixel phone: the grouped menu, staff
+// and parents' figures apart, tables that fit, the favicon and the footer's
+// link to check a signed copy.
+func TestBrowserOfficeOnAPhone(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	b := newBrowser(t, a.ts.URL, phoneWidth, phoneHeight)
+	b.signIn(demo.AdminEmail, demo.Password)
+	if st := b.open("/admin/tracking"); st != 200 {
+		b.fatal("dashboard: %d", st)
+	}
+	menu := run(b, "menu", chromedp.Evaluate[[]string](`[...document.querySelectorAll('nav[aria-label="Menu"] a')].map(a => a.innerText.trim())`))
+	if strings.Join(menu, "|") != "Dashboard|Policies|Parents' forms|People|More" {
+		b.fatal("menu %q", menu)
+	}
+	headings := b.text("main")
+	for _, want := range []string{"Staff policies and agreements", "Parents' forms", "of signatures", "of children's forms returned"} {
+		if !strings.Contains(headings, want) {
+			b.t.Errorf("the dashboard lacks %q", want)
+		}
+	}
+	b.fitsWidth("the dashboard", phoneWidth)
+	b.screenshot("office-dashboard-phone")
+	if n := run(b, "favicon and footer", chromedp.Evaluate[int](`document.querySelectorAll('link[rel="icon"], footer a[href="/verify"]').length`)); n != 2 {
+		b.t.Errorf("favicon and footer link: %d of 2", n)
+	}
+	if st := b.open("/admin/tracking/forms/" + itoa(a.formID("Photo consent"))); st != 200 {
+		b.fatal("photo consent: %d", st)
+	}
+	b.fitsWidth("a parents' form's list", phoneWidth)
+	b.screenshot("office-parents-form-phone")
+	if st := b.navigate("open More", chromedp.Click(`//nav[@aria-label="Menu"]//a[normalize-space()="More"]`)); st != 200 {
+		b.fatal("More: %d", st)
+	}
+	for _, want := range []string{"Import from your MIS", "Outbox", "Audit log", "Settings", "Your account"} {
+		if !strings.Contains(b.text("main"), want) {
+			b.t.Errorf("More lacks %q", want)
+		}
+	}
+	b.fitsWidth("More", phoneWidth)
+}

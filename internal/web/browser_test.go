@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -115,7 +116,23 @@ func (b *browser) navigate(what string, steps ...chromedp.Action[chromedp.Void])
 	if err != nil {
 		b.fatal("%s: %v", what, err)
 	}
+	b.keep(int(res.Status))
 	return res.Status
+}
+
+// keep saves the page the browser shows for the Nu checker (nu_test.go).
+func (b *browser) keep(status int) {
+	b.t.Helper()
+	html, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.contentType === "text/html" && document.doctype ? "<!DOCTYPE html>\n" + document.documentElement.outerHTML : ""`))
+	if err != nil || html == "" {
+		return
+	}
+	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+	path := loc
+	if u, err := url.Parse(loc); err == nil {
+		path = u.RequestURI()
+	}
+	keepPage("BROWSER", path, status, http.Header{"Content-Type": {"text/html"}}, []byte(html))
 }
 
 // open loads path and returns its HTTP status.
@@ -125,6 +142,7 @@ func (b *browser) open(path string) int64 {
 	if err != nil {
 		b.fatal("open %s: %v", path, err)
 	}
+	b.keep(int(res.Status))
 	return res.Status
 }
 

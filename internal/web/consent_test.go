@@ -295,6 +295,10 @@ func TestDashboardAndRemindersForParentsForms(t *testing.T) {
 			t.Errorf("the parents' form page lacks %q", want)
 		}
 	}
+	// Addresses may wrap after "@" and dots, not mid-word.
+	if !regexp.MustCompile(`<span class="app-email">[a-z0-9]+\.<wbr>[a-z0-9]+@<wbr>example\.<wbr>(net|org)</span>`).MatchString(form.body) {
+		t.Error("email addresses do not wrap at @ and dots")
+	}
 	if strings.Contains(form.body, ">By role<") {
 		t.Error("a parents' form groups by role")
 	}

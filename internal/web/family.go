@@ -43,6 +43,7 @@ func (s *Server) familyLayout(w http.ResponseWriter, r *http.Request, title func
 	l.Lang, l.Dir = lang.Code, lang.Dir()
 	l.SkipLink, l.SignOut = lang.T("Skip to main content"), lang.T("Sign out")
 	l.Footer = lang.T("Signoff · forms for %s", l.SiteName)
+	l.VerifyText = lang.T("Check a signed copy")
 	for i := range l.Nav {
 		l.Nav[i].Label = lang.T(l.Nav[i].Label)
 	}

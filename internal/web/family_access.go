@@ -2,7 +2,6 @@ package web
 
 import (
 	"net/http"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -117,6 +116,10 @@ func (s *Server) familyLostView(w http.ResponseWriter, r *http.Request, email st
 
 // familyLostForm asks a parent for their email to send a new link.
 func (s *Server) familyLostForm(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Get("sent") != "" {
+		s.familyLostSent(w, r)
+		return
+	}
 	s.render(w, r, http.StatusOK, templates.EmailFormPage(s.familyLostView(w, r, "", nil)))
 }
 
@@ -133,12 +136,18 @@ func (s *Server) familyLost(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Post/redirect/get, without the address in the address bar.
+	http.Redirect(w, r, "/family/lost?sent=1", http.StatusSeeOther)
+}
+
+// familyLostSent is the page after asking for a new family link.
+func (s *Server) familyLostSent(w http.ResponseWriter, r *http.Request) {
 	l, lang, langs := s.familyLayout(w, r, func(l i18n.Lang) string { return l.T("Check your email") })
 	s.render(w, r, http.StatusOK, templates.MessagePage(templates.MessageView{
 		Layout: l, Languages: langs,
 		Heading: lang.T("Check your email"),
 		Paragraphs: []string{
-			lang.T("If the school has %s for a parent or carer, we have sent a new link to it.", strings.TrimSpace(email)),
+			lang.T("If the school has the address you gave for a parent or carer, we have sent a new link to it."),
 			lang.T("No email? Check your junk folder, or contact the school office: they can give you a link on paper."),
 		},
 	}))

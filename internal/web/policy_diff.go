@@ -84,6 +84,29 @@ func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBas
 	}
 
 	visible := d.Visible(diffContext)
+	// A shown block's headings above it are shown too, so that no heading
+	// level is skipped (a change in 2.1 shows 2 as well).
+	type open struct{ i, level int }
+	var stack []open
+	for i, b := range d.Blocks {
+		if b.Kind == policies.Heading {
+			for len(stack) > 0 && stack[len(stack)-1].level >= b.Level {
+				stack = stack[:len(stack)-1]
+			}
+			if visible[i] {
+				for _, o := range stack {
+					visible[o.i] = true
+				}
+			}
+			stack = append(stack, open{i, b.Level})
+			continue
+		}
+		if visible[i] {
+			for _, o := range stack {
+				visible[o.i] = true
+			}
+		}
+	}
 	var cur *templates.DiffGroup
 	hidden := 0
 	started := map[int]bool{}

@@ -38,6 +38,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		SiteName: "Signoff",
 		CSS:      []string{static.Path("govuk-frontend.min.css"), static.Path("app.css")},
 		JS:       static.Path("app.js"),
+		Favicon:  static.Path("favicon.svg"),
 	}
 	school := v.school
 	if !v.signedIn {
@@ -59,6 +60,23 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	add := func(label, href string, current bool) {
 		p.Nav = append(p.Nav, templates.NavItem{Label: label, Href: href, Current: current})
 	}
+	// The office's menu is grouped: its daily pages, then People and More
+	// (pages of links), so it fits two rows on a phone.
+	if v.account.Has(auth.Admin) {
+		add("Dashboard", "/admin/tracking", strings.HasPrefix(path, "/admin/tracking") || path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
+		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies") || strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
+		add("Parents' forms", "/admin/consents", strings.HasPrefix(path, "/admin/consents"))
+		add("People", "/admin/people", path == "/admin/people" || strings.HasPrefix(path, "/admin/staff") || strings.HasPrefix(path, "/admin/pupils") ||
+			strings.HasPrefix(path, "/admin/parents") || strings.HasPrefix(path, "/admin/import"))
+		add("More", "/admin/more", path == "/admin/more" || strings.HasPrefix(path, "/admin/outbox") || strings.HasPrefix(path, "/admin/audit") ||
+			strings.HasPrefix(path, "/admin/school") || strings.HasPrefix(path, "/admin/retention") || path == "/account" || strings.HasPrefix(path, "/trust") ||
+			path == "/" || strings.HasPrefix(path, "/forms/") ||
+			strings.HasPrefix(path, "/classes") || path == "/check" || strings.HasPrefix(path, "/class-mode"))
+		if v.account.Has(auth.Parent) {
+			add("Your children", "/family", strings.HasPrefix(path, "/family"))
+		}
+		return p
+	}
 	if v.account.Has(auth.Staff) {
 		add("Your documents", "/", path == "/" || strings.HasPrefix(path, "/forms/"))
 	}
@@ -70,27 +88,15 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	if v.account.Has(auth.Parent) {
 		add("Your children", "/family", strings.HasPrefix(path, "/family"))
 	}
-	if !v.account.Has(auth.Admin) && (v.account.Has(auth.Governor) || v.account.Has(auth.Head)) {
+	if v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
 		add("Policies", "/policies", strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
-	}
-	if v.account.Has(auth.Admin) {
-		add("Dashboard", "/admin/tracking", strings.HasPrefix(path, "/admin/tracking") || path == "/admin" || strings.HasPrefix(path, "/admin/forms"))
-		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies") || strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
-		add("Staff", "/admin/staff", strings.HasPrefix(path, "/admin/staff"))
-		add("Parents' forms", "/admin/consents", strings.HasPrefix(path, "/admin/consents"))
-		add("Pupils", "/admin/pupils", strings.HasPrefix(path, "/admin/pupils") || strings.HasPrefix(path, "/admin/parents"))
-		add("Import", "/admin/import", strings.HasPrefix(path, "/admin/import"))
-		add("Outbox", "/admin/outbox", strings.HasPrefix(path, "/admin/outbox"))
-		add("Audit log", "/admin/audit", strings.HasPrefix(path, "/admin/audit"))
-		add("Retention", "/admin/retention", strings.HasPrefix(path, "/admin/retention"))
-		add("Settings", "/admin/school", path == "/admin/school")
 	}
 	if v.account.Has(auth.TrustAdmin) {
 		add("Schools compared", "/trust", path == "/trust")
 		add("The trust's schools", "/trust/schools", strings.HasPrefix(path, "/trust/schools"))
 		add("Trust administrators", "/trust/admins", strings.HasPrefix(path, "/trust/admins"))
 	}
-	if v.account.Has(auth.Staff) || v.account.Has(auth.Admin) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
+	if v.account.Has(auth.Staff) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
 		add("Your account", "/account", path == "/account")
 	}
 	return p

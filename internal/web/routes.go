@@ -46,6 +46,7 @@ func (s *Server) routes() []route {
 	all = append(all, s.trackingRoutes()...)
 	all = append(all, s.dataProtectionRoutes()...)
 	all = append(all, s.evidenceRoutes()...)
+	all = append(all, s.menuRoutes()...)
 	return all
 }
 

@@ -17,6 +17,10 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/set-up-school", http.StatusSeeOther)
 		return
 	}
+	if r.URL.Query().Get("link_sent") != "" {
+		s.signInLinkSent(w, r)
+		return
+	}
 	v := templates.SignInView{Layout: s.layout(r, "Sign in"), Next: r.URL.Query().Get("next")}
 	if r.URL.Query().Get("signed_out") != "" {
 		v.Message = "You have signed out."

@@ -53,14 +53,33 @@ func (s *Server) trackSchool(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := templates.TrackSchoolView{Layout: s.trackLayout(r, "Compliance dashboard"), ReportHref: "/admin/tracking/report.pdf", Schedule: scheduleLabel(sched)}
+	// Staff policies and parents' forms apart: their figures never add up
+	// into one percentage.
+	staff := templates.TrackHeadline{Label: "Staff policies and agreements", Unit: "signatures"}
+	parents := templates.TrackHeadline{Label: "Parents' forms", Unit: "children's forms returned"}
 	for _, f := range forms {
-		view.Forms = append(view.Forms, trackFormRow(f, fmt.Sprintf("/admin/tracking/forms/%d", f.FormID)))
-		view.Signed += f.Signed
-		view.Total += f.Audience
+		row := trackFormRow(f, fmt.Sprintf("/admin/tracking/forms/%d", f.FormID))
+		h := &staff
+		if f.ForParents {
+			h = &parents
+			view.ParentForms = append(view.ParentForms, row)
+		} else {
+			view.Forms = append(view.Forms, row)
+		}
+		h.Forms++
+		h.Signed += f.Signed
+		h.Total += f.Audience
+		h.Withdrawn += f.Withdrawn
 	}
-	view.Percent = 100
-	if view.Total > 0 {
-		view.Percent = view.Signed * 100 / view.Total
+	for _, h := range []*templates.TrackHeadline{&staff, &parents} {
+		h.Outstanding = max(h.Total-h.Signed-h.Withdrawn, 0)
+		h.Percent = 100
+		if h.Total > 0 {
+			h.Percent = h.Signed * 100 / h.Total
+		}
+		if h.Forms > 0 {
+			view.Headlines = append(view.Headlines, *h)
+		}
 	}
 	list, err := s.onboarding.Checklist(r.Context(), v.school.ID)
 	if err != nil {
@@ -466,7 +485,11 @@ func (s *Server) trackSchedule(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, templates.TrackSchedulePage(scheduleView(s.trackLayout(r, "Automatic reminders"), sc)))
+	view := scheduleView(s.trackLayout(r, "Automatic reminders"), sc)
+	if r.URL.Query().Get("saved") != "" {
+		view.Notice = "Automatic reminders saved: " + scheduleLabel(sc)
+	}
+	s.render(w, r, http.StatusOK, templates.TrackSchedulePage(view))
 }
 
 func scheduleView(l templates.LayoutProps, sc tracking.Schedule) templates.TrackScheduleView {
@@ -503,10 +526,7 @@ func (s *Server) trackScheduleSave(w http.ResponseWriter, r *http.Request) {
 	if errs == nil {
 		err = s.tracking().SetSchedule(r.Context(), v.school.ID, sc, v.account.Actor(clientIP(r)))
 		if err == nil {
-			saved, _ := s.tracking().Schedule(r.Context(), v.school.ID)
-			view := scheduleView(s.trackLayout(r, "Automatic reminders"), saved)
-			view.Notice = "Automatic reminders saved: " + scheduleLabel(saved)
-			s.render(w, r, http.StatusOK, templates.TrackSchedulePage(view))
+			http.Redirect(w, r, "/admin/tracking/schedule?saved=1", http.StatusSeeOther)
 			return
 		}
 		if apperr.CodeOf(err) != apperr.Invalid {

@@ -361,8 +361,8 @@ func TestScheduledReminders(t *testing.T) {
 	ctx := context.Background()
 	office := a.signedIn(demo.AdminEmail)
 	res := office.post("/admin/tracking/schedule", url.Values{"enabled": {"yes"}, "days_after": {"14, 7"}, "then_weekly": {"yes"}, "weeks_max": {"2"}})
-	if res.status != 200 || !strings.Contains(res.body, "7, 14 days after publication") {
-		t.Fatalf("save schedule: %d\n%s", res.status, res.body)
+	if res.status != http.StatusSeeOther || !strings.Contains(office.get(res.location).body, "Automatic reminders saved: 7, 14 days after publication") {
+		t.Fatalf("save schedule: %d %s", res.status, res.location)
 	}
 	if bad := office.post("/admin/tracking/schedule", url.Values{"enabled": {"yes"}, "days_after": {"soon"}, "weeks_max": {"2"}}); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, `href="#days_after"`) {
 		t.Fatalf("bad schedule: %d", bad.status)

@@ -26,8 +26,6 @@ import (
 	"signoff/internal/web"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
-
 // app is a running Signoff over a fresh database holding the demo school.
 type app struct {
 	t  *testing.T
@@ -151,6 +149,7 @@ func (c *client) do(req *http.Request) response {
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
+	keepPage(req.Method, req.URL.RequestURI(), res.StatusCode, res.Header, body)
 	return response{status: res.StatusCode, location: res.Header.Get("Location"), header: res.Header, body: string(body)}
 }
 

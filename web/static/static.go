@@ -29,7 +29,7 @@ const Prefix = "/static/"
 // Add a pattern here when a new kind of file (e.g. *.svg, *.png, *.ico) is
 // added to this directory; every pattern must match at least one file.
 //
-//go:embed *.css *.js *.txt
+//go:embed *.css *.js *.txt *.svg
 var files embed.FS
 
 const (
