@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
+	"signoff/internal/onboarding"
 	"signoff/internal/web"
 )
 
@@ -168,5 +170,50 @@ func TestRequestIDOnErrorPageAndInLogs(t *testing.T) {
 		if !ok {
 			t.Errorf("the metrics hook did not see %+v (saw %+v)", k, observed)
 		}
+	}
+}
+
+// The rate limits count the client's address: through a trusted proxy,
+// each forwarded client has its own allowance; from anyone else, a
+// changed X-Forwarded-For does not buy a fresh one.
+func TestRateLimitsFollowTheTrustedClientIP(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		proxies []netip.Prefix
+		want    int // the other client's first attempt
+	}{
+		{"trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, http.StatusUnprocessableEntity},
+		{"no trusted proxy", nil, http.StatusTooManyRequests},
+	} {
+		db := dbtest.New(t)
+		if _, err := onboarding.NewStore(db).NewSetupCode(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test", TrustedProxies: tc.proxies})
+		ts := httptest.NewServer(srv.Handler())
+		attempt := func(from string) int {
+			req, _ := http.NewRequest("POST", ts.URL+"/set-up-school", strings.NewReader(firstRunForm("WRNG-WRNG-WRNG-WRNG").Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("X-Forwarded-For", from)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			return res.StatusCode
+		}
+		for i := range onboarding.LimitSetupByIP.Max {
+			if code := attempt("198.51.100.1"); code != http.StatusUnprocessableEntity {
+				t.Fatalf("%s: wrong code %d: %d", tc.name, i, code)
+			}
+		}
+		if code := attempt("198.51.100.1"); code != http.StatusTooManyRequests {
+			t.Fatalf("%s: the same client after %d wrong codes: %d, want 429", tc.name, onboarding.LimitSetupByIP.Max, code)
+		}
+		if code := attempt("198.51.100.2"); code != tc.want {
+			t.Fatalf("%s: another forwarded address: %d, want %d", tc.name, code, tc.want)
+		}
+		ts.Close()
 	}
 }
