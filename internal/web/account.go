@@ -52,7 +52,7 @@ func (s *Server) account(w http.ResponseWriter, r *http.Request) {
 // accountPassword sets or changes the account's password.
 func (s *Server) accountPassword(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	if !v.account.Has(auth.Staff) && !v.account.Has(auth.Admin) && !v.account.Has(auth.Head) && !v.account.Has(auth.Governor) {
+	if !v.account.Has(auth.Staff) && !v.account.Has(auth.Admin) && !v.account.Has(auth.Head) && !v.account.Has(auth.Governor) && !v.account.Has(auth.TrustAdmin) {
 		s.fail(w, r, apperr.New(apperr.Forbidden, "Parents and carers sign in with their family link and need no password"))
 		return
 	}

@@ -58,6 +58,14 @@ func TestTrustOfTwoSchoolsInTheWeb(t *testing.T) {
 	if res := ta.get("/"); res.status != http.StatusSeeOther || res.location != "/trust" {
 		t.Fatalf("a trust administrator's home: %d %s", res.status, res.location)
 	}
+	// A trust administrator changes their own password like anyone else.
+	if res := ta.get("/account"); res.status != 200 || !strings.Contains(res.body, "Trust administrator") {
+		t.Fatalf("a trust administrator's account page: %d", res.status)
+	}
+	if res := ta.post("/account/password", url.Values{"current_password": {"trust admin password"}, "new_password": {"a newer trust password"},
+		"confirm_password": {"a newer trust password"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("a trust administrator changing their password: %d\n%s", res.status, res.body)
+	}
 	list := ta.get("/trust/schools")
 	if list.status != 200 || !strings.Contains(list.body, "Oakfield Primary") || !strings.Contains(list.body, "office@oakfield-primary.example.sch.uk") ||
 		!strings.Contains(list.body, "of 5 set-up steps done") {

@@ -96,7 +96,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("The trust's schools", "/trust/schools", strings.HasPrefix(path, "/trust/schools"))
 		add("Trust administrators", "/trust/admins", strings.HasPrefix(path, "/trust/admins"))
 	}
-	if v.account.Has(auth.Staff) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) {
+	if v.account.Has(auth.Staff) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) || v.account.Has(auth.TrustAdmin) {
 		add("Your account", "/account", path == "/account")
 	}
 	return p

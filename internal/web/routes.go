@@ -23,7 +23,7 @@ var (
 	admin    = access{roles: []auth.Role{auth.Admin}}
 	parent   = access{roles: []auth.Role{auth.Parent}}
 	// people who sign in with an email address rather than a family link
-	member = access{roles: []auth.Role{auth.Admin, auth.Head, auth.Governor, auth.Staff}}
+	member = access{roles: []auth.Role{auth.Admin, auth.Head, auth.Governor, auth.Staff, auth.TrustAdmin}}
 )
 
 // route is one line of the route table.
