@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -43,6 +44,9 @@ func auditCommand(ctx context.Context, cfg config, log *slog.Logger, args []stri
 			rep.Records, rep.Sealed, rep.Before, rep.Erased)
 		fmt.Fprintf(stdout, "published texts: %d checked\n", rep.Texts)
 		fmt.Fprintf(stdout, "anchors: %d (%d time-stamped, %d waiting for a time stamp)\n", rep.Anchors.Anchors, rep.Anchors.TimeStamped, rep.Anchors.Pending)
+		if rep.Anchors.Foreign > 0 {
+			fmt.Fprintf(stdout, "anchors signed with a certificate that is not this installation's (an earlier key?): %d\n", rep.Anchors.Foreign)
+		}
 		schools := make([]int64, 0, len(rep.Anchors.Newest))
 		for id := range rep.Anchors.Newest {
 			schools = append(schools, id)
@@ -89,7 +93,11 @@ func loadSigningKey(cfg config, log *slog.Logger) (*signkey.Key, error) {
 		}
 		return signkey.LoadPKCS12(data, cfg.SigningPass)
 	}
-	k, created, err := signkey.LoadOrCreate(cfg.DataDir, "Signoff", time.Now())
+	name := "Signoff"
+	if u, err := url.Parse(cfg.BaseURL); err == nil && u.Host != "" {
+		name = "Signoff at " + u.Host
+	}
+	k, created, err := signkey.LoadOrCreate(cfg.DataDir, name, time.Now())
 	if err != nil {
 		return nil, err
 	}

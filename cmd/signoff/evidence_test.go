@@ -277,6 +277,22 @@ func TestAnchorsFindARewrittenOrCutChain(t *testing.T) {
 				t.Fatalf("verify: exit %d\n%s%s", code, out.String(), errOut.String())
 			}
 
+			// An anchor made with another key (an earlier one, say) is
+			// counted, not failed, and never the newest that matches.
+			other, err := signkey.Generate("Another installation", time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := (&evidence.Anchorer{DB: db, Key: other}).Anchor(ctx, school, evidence.AnchorOnDemand, audit.System("test")); err != nil {
+				t.Fatal(err)
+			}
+			out.Reset()
+			if code := run([]string{"audit", "verify"}, vars, &out, &errOut); code != 0 ||
+				!strings.Contains(out.String(), "not this installation's (an earlier key?): 1") ||
+				!strings.Contains(out.String(), fmt.Sprintf("newest anchor that matches: %d of", pending.ID)) {
+				t.Fatalf("verify with a foreign anchor: exit %d\n%s%s", code, out.String(), errOut.String())
+			}
+
 			pool, err := openTestDB(url)
 			if err != nil {
 				t.Fatal(err)

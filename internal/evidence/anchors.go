@@ -298,13 +298,15 @@ type AnchorReport struct {
 	Anchors     int
 	TimeStamped int
 	Pending     int
+	Foreign     int // signed with a certificate that is not this installation's
 	// Newest is, per school, the newest anchor that still matches its chain.
 	Newest   map[int64]Anchor
 	Problems []Problem
 }
 
 // CheckAnchors checks every anchor: its signature (with the certificate it
-// carries; trusted, when given, says whether that is this installation's),
+// carries; trusted, when given, is this installation's: an anchor signed
+// with another is counted in Foreign and never reported as Newest),
 // its time stamp, and that the chain still holds the anchored head at the
 // same place with the same hash. Every "audit.anchored" entry must name an
 // anchor that is still there.
@@ -333,9 +335,13 @@ func CheckAnchors(ctx context.Context, db *database.DB, chains map[int64]*audit.
 			bad("its signature does not verify (the anchor was changed)")
 			continue
 		}
-		if trusted != nil && signkey.Fingerprint(cert) != trusted.Fingerprint() {
-			bad("it was signed with a certificate that is not this installation's (" + signkey.Fingerprint(cert)[:16] + "…)")
-			continue
+		// Signed with another certificate (an earlier key, before a
+		// PKCS#12 file was set): still checked against the chain, but not
+		// reported as the newest that matches, which must be this
+		// installation's.
+		foreign := trusted != nil && signkey.Fingerprint(cert) != trusted.Fingerprint()
+		if foreign {
+			rep.Foreign++
 		}
 		switch {
 		case a.TSAToken != nil:
@@ -368,7 +374,9 @@ func CheckAnchors(ctx context.Context, db *database.DB, chains map[int64]*audit.
 			bad(fmt.Sprintf("the chain holds %d entries up to the anchored entry, the anchor says %d: entries were removed or added", pos.N, a.Entries))
 			continue
 		}
-		rep.Newest[a.SchoolID] = a
+		if !foreign {
+			rep.Newest[a.SchoolID] = a
+		}
 	}
 	// Every anchor the log recorded must still be there, with its head.
 	logged, err := db.Pool.Query(ctx, `SELECT id, school_id, subject, detail->>'head', erased_at IS NOT NULL FROM audit_log
