@@ -56,11 +56,14 @@ deps:
 	@scripts/deps.sh go
 	@scripts/deps.sh postgres
 
-## test-deps: the tools the tests use (pdftotext, qpdf, chromium, caddy; Mailpit built from go.mod's tool line)
+## test-deps: the tools the tests use (pdftotext, qpdf, chromium, caddy; Mailpit built from go.mod's tool line;
+## ORY Hydra, the tests' OpenID provider, built from its own module in internal/sso/oidctest/provider)
 test-deps:
 	@scripts/deps.sh test
 	@echo "Building Mailpit for the mail tests (the first time takes about two minutes)..."
 	@$(GO) tool -n mailpit >/dev/null
+	@echo "Building ORY Hydra for the single sign-on tests (the first time takes a few minutes)..."
+	@$(GO) run ./internal/sso/oidctest/build
 
 ## bench: the trust-scale benchmark against real PostgreSQL (about 5 minutes); writes BENCHMARKS.md
 bench: deps

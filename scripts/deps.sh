@@ -30,6 +30,7 @@ case "${1:-postgres}" in
     command -v caddy >/dev/null 2>&1 || missing+=(caddy)
     command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
     command -v npm >/dev/null 2>&1 || missing+=(npm)
+    command -v gcc >/dev/null 2>&1 || missing+=(gcc) # cgo, for the tests' OpenID provider (Hydra with SQLite)
     ;;
   *) echo "usage: $0 postgres|test" >&2; exit 2 ;;
 esac

@@ -249,7 +249,7 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 				}
 				templ.ReleaseBuffer(templ_7745c5c3_Buffer)
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "></div><button type=\"submit\" class=\"govuk-button govuk-button--secondary\" data-module=\"govuk-button\">Upload logo</button></form></div></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "></div><button type=\"submit\" class=\"govuk-button govuk-button--secondary\" data-module=\"govuk-button\">Upload logo</button></form><h2 class=\"govuk-heading-m\">Signing in</h2><p class=\"govuk-body\"><a class=\"govuk-link\" href=\"/admin/sso\">Single sign-on with Microsoft 365 or Google Workspace</a>: let staff sign in with their school account, and choose who must.</p></div></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

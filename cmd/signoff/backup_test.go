@@ -76,8 +76,8 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	if code := run([]string{"backup", archive}, vars(dataA), &out, &errOut); code != 0 {
 		t.Fatalf("backup: exit %d\n%s\n%s", code, out.String(), errOut.String())
 	}
-	if !strings.Contains(out.String(), "3 file(s)") {
-		t.Errorf("backup output (the data folder holds session.key and the signing key and certificate): %s", out.String())
+	if !strings.Contains(out.String(), "4 file(s)") {
+		t.Errorf("backup output (the data folder holds session.key, secret.key and the signing key and certificate): %s", out.String())
 	}
 	if fi, err := os.Stat(archive); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("the archive: %v %v (want mode 0600: it holds the session key)", fi, err)
@@ -127,6 +127,11 @@ func TestBackupRestoreRoundTrip(t *testing.T) {
 	keyB, err := os.ReadFile(filepath.Join(dataB, "session.key"))
 	if err != nil || len(keyA) == 0 || !bytes.Equal(keyA, keyB) {
 		t.Fatalf("session.key did not come back (%v)", err)
+	}
+	secretA, _ := os.ReadFile(filepath.Join(dataA, "secret.key"))
+	secretB, err := os.ReadFile(filepath.Join(dataB, "secret.key"))
+	if err != nil || len(secretA) == 0 || !bytes.Equal(secretA, secretB) {
+		t.Fatalf("secret.key did not come back (%v)", err)
 	}
 	errOut.Reset()
 	if code := run([]string{"restore", archive}, vars(dataB), &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "is not empty") {

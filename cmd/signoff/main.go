@@ -60,6 +60,7 @@ type config struct {
 	Addr          string // SIGNOFF_ADDR
 	DataDir       string // SIGNOFF_DATA
 	SessionKey    string // SIGNOFF_SESSION_KEY
+	SecretKey     string // SIGNOFF_SECRET_KEY
 	SecureCookies bool   // SIGNOFF_SECURE_COOKIES
 	LogLevel      string // SIGNOFF_LOG_LEVEL
 	BaseURL       string // SIGNOFF_BASE_URL
@@ -82,6 +83,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Addr:        getenv("SIGNOFF_ADDR"),
 		DataDir:     getenv("SIGNOFF_DATA"),
 		SessionKey:  getenv("SIGNOFF_SESSION_KEY"),
+		SecretKey:   getenv("SIGNOFF_SECRET_KEY"),
 		LogLevel:    getenv("SIGNOFF_LOG_LEVEL"),
 	}
 	if c.Addr == "" {
@@ -287,7 +289,7 @@ commands:
   health           ask the running server on SIGNOFF_ADDR whether it is ready (for container health checks)
   version          print the version
 
-settings (environment): DATABASE_URL, SIGNOFF_ADDR, SIGNOFF_DATA, SIGNOFF_SESSION_KEY,
+settings (environment): DATABASE_URL, SIGNOFF_ADDR, SIGNOFF_DATA, SIGNOFF_SESSION_KEY, SIGNOFF_SECRET_KEY,
 SIGNOFF_SECURE_COOKIES, SIGNOFF_LOG_LEVEL (see README.md)
 `)
 }
@@ -541,10 +543,15 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 		}
 		defer stopOps()
 	}
+	secretKey, err := secretKey(cfg)
+	if err != nil {
+		log.Error("secret key", "err", err)
+		return 1
+	}
 	srv := &http.Server{
 		Addr: cfg.Addr,
 		Handler: web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
-			MailEnabled: cfg.Mail.Enabled(), Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies,
+			MailEnabled: cfg.Mail.Enabled(), SecretKey: secretKey, Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies,
 			PDFSigner: pdfSigner}).Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
@@ -628,6 +635,42 @@ func sessionKeys(cfg config) ([][]byte, error) {
 		return nil, errors.New("SIGNOFF_SESSION_KEY (or data/session.key) must be 64 random bytes as hex or base64 (for example: openssl rand -hex 64)")
 	}
 	return [][]byte{key[:32], key[32:]}, nil
+}
+
+// secretKey returns the key that seals stored secrets (the schools'
+// single sign-on client secrets): SIGNOFF_SECRET_KEY (32 bytes as hex or
+// base64), else the data folder's secret.key, created on first start.
+// Back it up with the database: without it the secrets cannot be read.
+func secretKey(cfg config) ([]byte, error) {
+	raw := strings.TrimSpace(cfg.SecretKey)
+	if raw == "" {
+		path := filepath.Join(cfg.DataDir, "secret.key")
+		data, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			key := make([]byte, 32)
+			if _, err := rand.Read(key); err != nil {
+				return nil, err
+			}
+			data = []byte(hex.EncodeToString(key))
+			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(path, data, 0o600); err != nil {
+				return nil, fmt.Errorf("write %s: %w", path, err)
+			}
+		} else if err != nil {
+			return nil, err
+		}
+		raw = strings.TrimSpace(string(data))
+	}
+	key, err := hex.DecodeString(raw)
+	if err != nil {
+		key, err = base64.StdEncoding.DecodeString(raw)
+	}
+	if err != nil || len(key) != 32 {
+		return nil, errors.New("SIGNOFF_SECRET_KEY (or data/secret.key) must be 32 random bytes as hex or base64 (for example: openssl rand -hex 32)")
+	}
+	return key, nil
 }
 
 // health asks the server listening on cfg.Addr for /readyz.

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -65,6 +68,29 @@ func TestSessionKeys(t *testing.T) {
 	}
 	if _, err := sessionKeys(config{DataDir: dir, SessionKey: "too-short"}); err == nil {
 		t.Fatal("a short SIGNOFF_SESSION_KEY was accepted")
+	}
+}
+
+func TestSecretKey(t *testing.T) {
+	dir := t.TempDir()
+	k1, err := secretKey(config{DataDir: dir})
+	if err != nil || len(k1) != 32 {
+		t.Fatalf("generated key: %d bytes, %v", len(k1), err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, "secret.key")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v %v (want mode 0600)", fi, err)
+	}
+	k2, err := secretKey(config{DataDir: dir})
+	if err != nil || !bytes.Equal(k1, k2) {
+		t.Fatal("the generated key is not kept in the data folder")
+	}
+	given := strings.Repeat("ab", 32)
+	k3, err := secretKey(config{DataDir: dir, SecretKey: given})
+	if err != nil || hex.EncodeToString(k3) != given {
+		t.Fatalf("SIGNOFF_SECRET_KEY not used: %v", err)
+	}
+	if _, err := secretKey(config{DataDir: dir, SecretKey: "too-short"}); err == nil {
+		t.Fatal("a short SIGNOFF_SECRET_KEY was accepted")
 	}
 }
 

@@ -21,6 +21,7 @@ const (
 	Conflict        Code = "conflict"        // the state has moved on (already done, superseded)
 	Unauthenticated Code = "unauthenticated" // sign in first, or the sign-in failed
 	TooMany         Code = "too_many"        // rate limited
+	Unavailable     Code = "unavailable"     // a service we depend on (an identity provider) did not answer
 	Internal        Code = "internal"        // our fault
 )
 

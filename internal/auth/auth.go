@@ -70,6 +70,29 @@ type Account struct {
 	Email       string
 	DisplayName string
 	Roles       []Role
+	// Session describes the session the account was read from (only set
+	// by SessionAccount).
+	Session SessionInfo
+}
+
+// SessionInfo is how a session's holder was identified.
+type SessionInfo struct {
+	// IdentifiedBy says how, in words the certificate page prints:
+	// "Signed in with their password (a@b)", "Microsoft 365 account a@b, tenant …".
+	IdentifiedBy string
+	// SSOSchoolID is the school whose single sign-on opened the session, 0 if none.
+	SSOSchoolID int64
+}
+
+// Via is how a sign-in identified the account, for SignInTx.
+type Via struct {
+	Method       string // the audit log's method: "password", "single sign-on", ...
+	IdentifiedBy string
+	SSOSchoolID  int64
+	IP           string
+	UserAgent    string
+	// Link is the SHA-256 of the family link the session was opened with, if any.
+	Link []byte
 }
 
 // Has reports whether the account holds role r.
@@ -110,6 +133,18 @@ type Store struct {
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after sign-in, used or not.
 	AbsoluteTimeout time.Duration
+	// RequireSSO, when set, says whether an account must sign in with its
+	// school's single sign-on: it returns the message that tells them how
+	// ("" when passwords and emailed links are allowed).
+	RequireSSO func(ctx context.Context, a Account) (string, error)
+}
+
+// ssoRequired asks RequireSSO about a.
+func (s *Store) ssoRequired(ctx context.Context, a Account) (string, error) {
+	if s.RequireSSO == nil {
+		return "", nil
+	}
+	return s.RequireSSO(ctx, a)
 }
 
 // NewStore returns a Store with a 2-hour idle and a 12-hour absolute time-out.
@@ -247,15 +282,19 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 	}
 	_ = byAddress.Succeeded(ctx)
 	_ = byIP.Succeeded(ctx)
+	// Only once the password is right does the answer say that this
+	// account signs in with its school's provider (so it reveals nothing
+	// to someone guessing addresses).
+	if msg, err := s.ssoRequired(ctx, a); err != nil {
+		return Account{}, "", err
+	} else if msg != "" {
+		return Account{}, "", &apperr.Error{Code: apperr.Unauthenticated, Message: msg, Fields: []apperr.FieldError{{Field: "email", Message: msg}}}
+	}
 	var token string
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
-		token, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent, nil)
-		if err != nil {
-			return err
-		}
-		return audit.Record(ctx, tx, audit.Entry{SchoolID: a.SchoolID, At: s.db.Now(), Actor: a.Actor(ip),
-			Action: "account.signed_in", Subject: fmt.Sprintf("account %d", a.ID), Detail: map[string]string{"method": "password"}})
+		token, err = s.SignInTx(ctx, tx, a, Via{Method: "password", IdentifiedBy: "Signed in with their password (" + a.Email + ")", IP: ip, UserAgent: userAgent})
+		return err
 	})
 	if err != nil {
 		return Account{}, "", err
@@ -263,9 +302,38 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 	return a, token, nil
 }
 
-// createSessionTx opens a session; via is the token hash of the family
-// link it was opened with, if any.
-func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64, ip, userAgent string, via []byte) (string, error) {
+// SignInTx opens a session for a, identified as via says, inside tx, and
+// records the sign-in in the audit log. It returns the session's token.
+func (s *Store) SignInTx(ctx context.Context, tx pgx.Tx, a Account, via Via) (string, error) {
+	token, err := s.createSessionTx(ctx, tx, a.ID, via)
+	if err != nil {
+		return "", err
+	}
+	detail := map[string]string{"method": via.Method}
+	if via.IdentifiedBy != "" {
+		detail["identified_by"] = via.IdentifiedBy
+	}
+	if err := audit.Record(ctx, tx, audit.Entry{SchoolID: a.SchoolID, At: s.db.Now(), Actor: a.Actor(via.IP),
+		Action: "account.signed_in", Subject: fmt.Sprintf("account %d", a.ID), Detail: detail}); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// AccountTx reads an active account inside tx.
+func AccountTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
+	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 AND a.disabled_at IS NULL`, id))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, apperr.New(apperr.NotFound, "There is no such account")
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("auth: account: %w", err)
+	}
+	return a, nil
+}
+
+func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64, via Via) (string, error) {
+	ip, userAgent := via.IP, via.UserAgent
 	var b [32]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		return "", fmt.Errorf("auth: session token: %w", err)
@@ -274,8 +342,9 @@ func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64,
 	now := s.db.Now()
 	sum := sha256.Sum256([]byte(token))
 	userAgent = limits.Clip(userAgent, limits.UserAgent)
-	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent, via_link)
-		VALUES ($1, $2, $3, $3, $4, $5, $6, $7)`, sum[:], accountID, now, now.Add(s.AbsoluteTimeout), limits.Clip(ip, 100), userAgent, via)
+	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent, via_link, identified_by, sso_school_id)
+		VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)`, sum[:], accountID, now, now.Add(s.AbsoluteTimeout), limits.Clip(ip, 100), userAgent, via.Link,
+		limits.Clip(via.IdentifiedBy, 500), database.NullID(via.SSOSchoolID))
 	if err != nil {
 		return "", fmt.Errorf("auth: create session: %w", err)
 	}
@@ -294,10 +363,12 @@ func (s *Store) SessionAccount(ctx context.Context, token string) (Account, erro
 	sum := sha256.Sum256([]byte(token))
 	now := s.db.Now()
 	var lastSeen time.Time
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, s.last_seen_at
+	var info SessionInfo
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, s.last_seen_at, s.identified_by, coalesce(s.sso_school_id, 0)
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
 		WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled_at IS NULL`,
-		sum[:], now, now.Add(-s.IdleTimeout)), &lastSeen)
+		sum[:], now, now.Add(-s.IdleTimeout)), &lastSeen, &info.IdentifiedBy, &info.SSOSchoolID)
+	a.Session = info
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, apperr.New(apperr.Unauthenticated, "Your session has ended. Sign in again to continue")
 	}

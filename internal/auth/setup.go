@@ -110,7 +110,7 @@ func (s *Store) UseSetUpLink(ctx context.Context, token, password, confirm, ip, 
 		if _, err := tx.Exec(ctx, `UPDATE accounts SET password_hash = $2 WHERE id = $1`, a.ID, hash); err != nil {
 			return fmt.Errorf("auth: set password: %w", err)
 		}
-		session, err = s.createSessionTx(ctx, tx, a.ID, ip, userAgent, nil)
+		session, err = s.createSessionTx(ctx, tx, a.ID, Via{IdentifiedBy: "Chose their password with a set-up link emailed to their address (" + a.Email + ")", IP: ip, UserAgent: userAgent})
 		if err != nil {
 			return err
 		}
@@ -126,7 +126,7 @@ func (s *Store) UseSetUpLink(ctx context.Context, token, password, confirm, ip, 
 // OpenSessionTx opens a session for account inside tx (the first-run
 // set-up signs its new administrator in with the school it creates).
 func (s *Store) OpenSessionTx(ctx context.Context, tx pgx.Tx, accountID int64, ip, userAgent string) (string, error) {
-	return s.createSessionTx(ctx, tx, accountID, ip, userAgent, nil)
+	return s.createSessionTx(ctx, tx, accountID, Via{IdentifiedBy: "Signed in with the password they chose when setting up the school", IP: ip, UserAgent: userAgent})
 }
 
 // BeginAttempt counts an attempt for key under rule as a failure before

@@ -72,6 +72,9 @@ var AppPrivileges = map[string]string{
 	"legal_holds":       "SELECT, INSERT, UPDATE (lifted_at, lifted_by)",
 	"retention_runs":    "SELECT, INSERT",
 	"erased_scans":      "SELECT",
+	"sso_connections":   "SELECT, INSERT, UPDATE, DELETE",
+	"sso_identities":    "SELECT, INSERT, UPDATE, DELETE",
+	"sso_attempts":      "SELECT, INSERT, UPDATE, DELETE",
 }
 
 // GrantSQL is the SQL that gives role exactly AppPrivileges on the tables

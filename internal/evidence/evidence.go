@@ -322,6 +322,11 @@ func (s *Store) howIdentified(ctx context.Context, schoolID, accountID int64, si
 		return "Signed by hand on paper; the office keeps the form", how, nil
 	}
 	how = "Online, in Signoff"
+	// Signatures since single sign-on (issue 16) carry how the signer's
+	// session was opened.
+	if id, ok := extra["identified_by"].(string); ok && id != "" {
+		return id, how, nil
+	}
 	if accountID == 0 {
 		return "Not recorded", how, nil
 	}

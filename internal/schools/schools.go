@@ -313,3 +313,21 @@ func (s *Store) Update(ctx context.Context, sc School, actor audit.Actor) error 
 			Subject: "school " + sc.Slug, Detail: detail})
 	})
 }
+
+// TrustSchools lists the schools of id's trust, by name (id alone when it
+// is in no trust).
+func (s *Store) TrustSchools(ctx context.Context, id int64) ([]School, error) {
+	rows, err := s.db.Pool.Query(ctx, `SELECT id, slug, name, colour, family_link_days FROM schools
+		WHERE id = $1 OR trust_id = (SELECT trust_id FROM schools WHERE id = $1) ORDER BY name`, id)
+	if err != nil {
+		return nil, fmt.Errorf("schools: trust: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (School, error) {
+		var sc School
+		return sc, r.Scan(&sc.ID, &sc.Slug, &sc.Name, &sc.Colour, &sc.FamilyLinkDays)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("schools: trust: %w", err)
+	}
+	return out, nil
+}

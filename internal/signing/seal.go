@@ -37,6 +37,10 @@ type SealFields struct {
 	PaperDate                                      *time.Time
 	KeyStage                                       *int
 	Language                                       string
+	// IdentifiedBy is how the signer's session was opened (single sign-on:
+	// "Microsoft 365 account …, tenant …"). Records without it seal as
+	// before; with it, it is one more string at the end of the encoding.
+	IdentifiedBy string
 }
 
 // Seal is "1:" and the SHA-256 (hex) of the canonical encoding: a JSON
@@ -69,14 +73,18 @@ func (f SealFields) canonical() []byte {
 	if f.KeyStage != nil {
 		ks = strconv.Itoa(*f.KeyStage)
 	}
-	out, _ := json.Marshal([]string{
+	fields := []string{
 		"signoff-seal-" + strconv.Itoa(SealVersion),
 		id(f.SchoolID), id(f.FormID), id(f.PersonID), id(f.PupilID), id(f.VersionID), f.VersionSHA256,
 		f.Statement, f.TypedName, drawn, CanonicalAnswers(f.Answers), strconv.Itoa(f.AcademicYear), string(f.Method),
 		id(f.AccountID), f.IP, f.UserAgent, f.Reference, id(f.SupersedesID),
 		f.SignedAt.UTC().Truncate(time.Microsecond).Format("2006-01-02T15:04:05.000000Z"),
 		f.Part, id(f.WitnessID), id(f.RecordedBy), paper, ks, f.Language,
-	})
+	}
+	if f.IdentifiedBy != "" {
+		fields = append(fields, f.IdentifiedBy)
+	}
+	out, _ := json.Marshal(fields)
 	return out
 }
 
@@ -102,7 +110,7 @@ func CanonicalAnswers(raw []byte) string {
 const SealColumns = `s.school_id, s.form_id, s.person_id, coalesce(s.pupil_id, 0), coalesce(s.version_id, 0),
 	coalesce(s.version_sha256, ''), s.statement, s.typed_name, s.drawn_signature, s.answers, s.academic_year, s.method,
 	coalesce(s.account_id, 0), s.ip, s.user_agent, s.reference, coalesce(s.supersedes_id, 0), s.signed_at, s.part,
-	coalesce(s.witness_id, 0), coalesce(s.recorded_by, 0), s.paper_date, s.key_stage, s.language`
+	coalesce(s.witness_id, 0), coalesce(s.recorded_by, 0), s.paper_date, s.key_stage, s.language, coalesce(s.identified_by, '')`
 
 // ScanSeal scans SealColumns, and then dest.
 func ScanSeal(r pgx.Row, dest ...any) (SealFields, error) {
@@ -110,7 +118,7 @@ func ScanSeal(r pgx.Row, dest ...any) (SealFields, error) {
 	var ks *int16
 	args := []any{&f.SchoolID, &f.FormID, &f.PersonID, &f.PupilID, &f.VersionID, &f.VersionSHA256, &f.Statement,
 		&f.TypedName, &f.Drawn, &f.Answers, &f.AcademicYear, &f.Method, &f.AccountID, &f.IP, &f.UserAgent, &f.Reference,
-		&f.SupersedesID, &f.SignedAt, &f.Part, &f.WitnessID, &f.RecordedBy, &f.PaperDate, &ks, &f.Language}
+		&f.SupersedesID, &f.SignedAt, &f.Part, &f.WitnessID, &f.RecordedBy, &f.PaperDate, &ks, &f.Language, &f.IdentifiedBy}
 	err := r.Scan(append(args, dest...)...)
 	if ks != nil {
 		k := int(*ks)

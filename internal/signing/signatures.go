@@ -78,6 +78,9 @@ type SignInput struct {
 	TypedName string
 	Actor     audit.Actor
 	UserAgent string
+	// IdentifiedBy is how the signer's session was opened ("Microsoft 365
+	// account j.smith@school.example, tenant ..."), kept on the signature.
+	IdentifiedBy string
 }
 
 // Sign records that a member of staff signed the version of a form's
@@ -149,16 +152,18 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 		if len(ua) > 500 {
 			ua = ua[:500]
 		}
+		identified := clip(in.IdentifiedBy, 500)
 		seal := SealFields{SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID, VersionSHA256: cur.SHA256,
 			Statement: f.Statement, TypedName: in.TypedName, Answers: []byte("{}"), AcademicYear: ay, Method: Web,
-			AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, Reference: ref, SignedAt: now, Language: "en"}.Seal()
+			AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, Reference: ref, SignedAt: now, Language: "en",
+			IdentifiedBy: identified}.Seal()
 		err = tx.QueryRow(ctx, `INSERT INTO signatures (school_id, form_id, person_id, version_id, version_sha256, statement, typed_name,
-				academic_year, method, account_id, ip, user_agent, reference, signed_at, answers, part, language, seal)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13, '{}', '', 'en', $14)
+				academic_year, method, account_id, ip, user_agent, reference, signed_at, answers, part, language, seal, identified_by)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13, '{}', '', 'en', $14, nullif($15, ''))
 			ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
 			RETURNING id`,
 			in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay, database.NullID(in.Actor.AccountID),
-			in.Actor.IP, ua, ref, now, seal).Scan(&sig.ID)
+			in.Actor.IP, ua, ref, now, seal, identified).Scan(&sig.ID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			// A second submit raced this one and won: show its signature.
 			sig, err = scanSignature(tx.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
@@ -286,4 +291,12 @@ func (s *Store) CurrentSignature(ctx context.Context, p people.Person, formID in
 		return Signature{}, false, fmt.Errorf("signing: current signature: %w", err)
 	}
 	return sig, true, nil
+}
+
+// clip shortens s to at most n bytes.
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
 }

@@ -27,7 +27,9 @@ func (s *Server) requestSignInLink(w http.ResponseWriter, r *http.Request) {
 		if code == apperr.TooMany {
 			errs = templates.Errors{{Field: "link_email", Message: apperr.MessageOf(err)}}
 		}
-		s.render(w, r, statusOf(code), templates.SignInPage(templates.SignInView{Layout: l, LinkEmail: email, Errors: errs}))
+		v := s.signInView(r, l)
+		v.LinkEmail, v.Errors = email, errs
+		s.render(w, r, statusOf(code), templates.SignInPage(v))
 		return
 	}
 	// Post/redirect/get: a reload does not ask again. The address stays
@@ -38,14 +40,18 @@ func (s *Server) requestSignInLink(w http.ResponseWriter, r *http.Request) {
 
 // signInLinkSent is the page after asking for a sign-in link.
 func (s *Server) signInLinkSent(w http.ResponseWriter, r *http.Request) {
+	paras := []string{
+		"If the address you gave belongs to a member of staff at your school, we have sent a sign-in link to it. The link works once, for 20 minutes.",
+		"No email? Check your junk folder, or ask your school office. Administrators sign in with their password.",
+	}
+	if len(s.signInView(r, templates.LayoutProps{}).SSO) > 0 {
+		paras = append(paras, "If your school signs you in with your Microsoft or Google account, no link is sent: use the “Sign in with Microsoft” or “Sign in with Google” button on the sign-in page instead.")
+	}
 	s.render(w, r, http.StatusOK, templates.MessagePage(templates.MessageView{
-		Layout:  s.layout(r, "Check your email"),
-		Heading: "Check your email",
-		Paragraphs: []string{
-			"If the address you gave belongs to a member of staff at your school, we have sent a sign-in link to it. The link works once, for 20 minutes.",
-			"No email? Check your junk folder, or ask your school office. Administrators sign in with their password.",
-		},
-		LinkHref: "/sign-in", LinkLabel: "Back to sign in",
+		Layout:     s.layout(r, "Check your email"),
+		Heading:    "Check your email",
+		Paragraphs: paras,
+		LinkHref:   "/sign-in", LinkLabel: "Back to sign in",
 	}))
 }
 

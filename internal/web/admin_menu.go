@@ -37,6 +37,7 @@ func (s *Server) adminMore(w http.ResponseWriter, r *http.Request) {
 		{Label: "Audit log", Href: "/admin/audit", About: "Everything anyone has changed, in order."},
 		{Label: "Retention", Href: "/admin/retention", About: "How long records are kept, and legal holds."},
 		{Label: "Settings", Href: "/admin/school", About: "The school's name, colour, logo, emails and privacy notice."},
+		{Label: "Single sign-on", Href: "/admin/sso", About: "Staff sign in with their Microsoft 365 or Google Workspace account; who must."},
 	}}
 	if v.account.Has(auth.TrustAdmin) {
 		office.Links = append(office.Links, templates.MenuLink{Label: "Schools compared", Href: "/trust", About: "Every school of the trust side by side."},

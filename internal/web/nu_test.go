@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"signoff/internal/database/dbtest"
+	"signoff/internal/sso/oidctest"
 )
 
 // The W3C Nu HTML checker (vnu.jar, from the npm package vnu-jar, on
@@ -69,6 +70,7 @@ func TestMain(m *testing.M) {
 	}
 	pages.dir = dir
 	code := m.Run()
+	oidctest.StopShared()
 	dbtest.Shutdown()
 	if code == 0 && pages.n > 0 {
 		if msg := nuCheck(dir); msg != "" {

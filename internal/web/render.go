@@ -69,7 +69,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("People", "/admin/people", path == "/admin/people" || strings.HasPrefix(path, "/admin/staff") || strings.HasPrefix(path, "/admin/pupils") ||
 			strings.HasPrefix(path, "/admin/parents") || strings.HasPrefix(path, "/admin/import"))
 		add("More", "/admin/more", path == "/admin/more" || strings.HasPrefix(path, "/admin/outbox") || strings.HasPrefix(path, "/admin/audit") ||
-			strings.HasPrefix(path, "/admin/school") || strings.HasPrefix(path, "/admin/retention") || path == "/account" || strings.HasPrefix(path, "/trust") ||
+			strings.HasPrefix(path, "/admin/school") || strings.HasPrefix(path, "/admin/sso") || strings.HasPrefix(path, "/admin/retention") || path == "/account" || strings.HasPrefix(path, "/trust") ||
 			path == "/" || strings.HasPrefix(path, "/forms/") ||
 			strings.HasPrefix(path, "/classes") || path == "/check" || strings.HasPrefix(path, "/class-mode"))
 		if v.account.Has(auth.Parent) {
@@ -95,6 +95,9 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 		add("Schools compared", "/trust", path == "/trust")
 		add("The trust's schools", "/trust/schools", strings.HasPrefix(path, "/trust/schools"))
 		add("Trust administrators", "/trust/admins", strings.HasPrefix(path, "/trust/admins"))
+		if !v.account.Has(auth.Admin) {
+			add("Single sign-on", "/admin/sso", strings.HasPrefix(path, "/admin/sso"))
+		}
 	}
 	if v.account.Has(auth.Staff) || v.account.Has(auth.Governor) || v.account.Has(auth.Head) || v.account.Has(auth.TrustAdmin) {
 		add("Your account", "/account", path == "/account")

@@ -24,6 +24,8 @@ var (
 	parent   = access{roles: []auth.Role{auth.Parent}}
 	// people who sign in with an email address rather than a family link
 	member = access{roles: []auth.Role{auth.Admin, auth.Head, auth.Governor, auth.Staff, auth.TrustAdmin}}
+	// the office, or a trust administrator for the schools of their trust
+	office = access{roles: []auth.Role{auth.Admin, auth.TrustAdmin}}
 )
 
 // route is one line of the route table.
@@ -67,6 +69,8 @@ func (s *Server) coreRoutes() []route {
 		{"POST", "/set-up/{token}", anyone, s.setUp},
 		{"GET", "/set-up-school", anyone, s.firstRunForm},
 		{"POST", "/set-up-school", anyone, s.firstRun},
+		{"GET", "/sign-in/sso", anyone, s.ssoStart},
+		{"GET", "/sign-in/sso/callback", anyone, s.ssoCallback},
 		{"GET", "/f/{token}", anyone, s.familyLink},
 		{"GET", "/family/code", anyone, s.familyCodeForm},
 		{"POST", "/family/code", anyone, s.familyCode},
@@ -116,6 +120,10 @@ func (s *Server) coreRoutes() []route {
 		{"POST", "/admin/school/logo", admin, s.schoolLogoSave},
 		{"POST", "/admin/school/logo/remove", admin, s.schoolLogoRemove},
 		{"GET", "/logo/{schoolID}/{hash}", anyone, s.schoolLogo},
+		{"GET", "/admin/sso", office, s.ssoSettings},
+		{"POST", "/admin/sso", office, s.ssoSettingsSave},
+		{"GET", "/admin/sso/test", office, s.ssoTest},
+		{"POST", "/admin/sso/remove", office, s.ssoRemove},
 	}
 }
 

@@ -4,6 +4,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -26,6 +27,7 @@ import (
 	"signoff/internal/schools"
 	"signoff/internal/signing"
 	"signoff/internal/signkey"
+	"signoff/internal/sso"
 )
 
 // Config is what the web server needs from the outside.
@@ -42,7 +44,11 @@ type Config struct {
 	// MailEnabled says an SMTP server is configured (else mail waits in
 	// the outbox for the office).
 	MailEnabled bool
-	Log         *slog.Logger
+	// SecretKey (32 bytes) seals the schools' single sign-on client
+	// secrets. Without it a random key is used, so secrets saved do not
+	// survive a restart (tests only: cmd/signoff always gives one).
+	SecretKey []byte
+	Log       *slog.Logger
 	// ObserveRequest, when set, is told of every request served: its
 	// method, route pattern ("/admin/outbox/{messageID}"; "unmatched" for
 	// none), status and duration (the operator's metrics).
@@ -88,6 +94,7 @@ type Server struct {
 	policies    *policies.Store
 	signing     *signing.Store
 	onboarding  *onboarding.Store
+	sso         *sso.Store
 }
 
 // New returns a Server over db.
@@ -107,6 +114,20 @@ func New(db *database.DB, cfg Config) *Server {
 	if cfg.RequestTimeout <= 0 {
 		cfg.RequestTimeout = DefaultRequestTimeout
 	}
+	key := cfg.SecretKey
+	if len(key) != 32 {
+		if len(key) != 0 {
+			log.Error("the secret key must be 32 bytes: using a random one; single sign-on secrets will not survive a restart")
+		}
+		key = make([]byte, 32)
+		_, _ = rand.Read(key)
+	}
+	accounts := auth.NewStore(db)
+	ssoStore, err := sso.NewStore(db, accounts, key, cfg.BaseURL)
+	if err != nil {
+		panic(err) // a 32-byte key always makes a cipher
+	}
+	accounts.RequireSSO = ssoStore.RequiredMessage
 	return &Server{
 		requestTimeout: cfg.RequestTimeout,
 
@@ -125,10 +146,14 @@ func New(db *database.DB, cfg Config) *Server {
 		consent:  consent.NewStore(db),
 		schools:  schools.NewStore(db),
 		people:   people.NewStore(db),
-		accounts: auth.NewStore(db),
+		accounts: accounts,
+		sso:      ssoStore,
 		policies: policies.NewStore(db),
 		signing:  signing.NewStore(db),
 
 		onboarding: onboarding.NewStore(db),
 	}
 }
+
+// SSO is the single sign-on store (tests point it at their provider).
+func (s *Server) SSO() *sso.Store { return s.sso }

@@ -98,6 +98,8 @@ func (s *Server) sign(w http.ResponseWriter, r *http.Request) {
 		TypedName: r.PostFormValue("typed_name"),
 		Actor:     v.account.Actor(clientIP(r)),
 		UserAgent: r.UserAgent(),
+
+		IdentifiedBy: v.account.Session.IdentifiedBy,
 	}
 	sig, created, err := s.signing.Sign(r.Context(), in)
 	switch apperr.CodeOf(err) {

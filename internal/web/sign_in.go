@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"net/url"
 
 	"signoff/internal/apperr"
 	"signoff/templates"
@@ -21,9 +22,19 @@ func (s *Server) signInForm(w http.ResponseWriter, r *http.Request) {
 		s.signInLinkSent(w, r)
 		return
 	}
-	v := templates.SignInView{Layout: s.layout(r, "Sign in"), Next: r.URL.Query().Get("next")}
+	v := s.signInView(r, s.layout(r, "Sign in"))
+	v.Next = r.URL.Query().Get("next")
 	if r.URL.Query().Get("signed_out") != "" {
-		v.Message = "You have signed out."
+		v.Message = "You have signed out of Signoff."
+		// After a single sign-on, the provider's own sign-out is offered.
+		if slug := r.URL.Query().Get("sso"); slug != "" {
+			if sc, err := s.schools.BySlug(r.Context(), slug); err == nil {
+				if c, ok, err := s.sso.Get(r.Context(), sc.ID); err == nil && ok {
+					v.ProviderSignOutHref = s.sso.SignOutURL(r.Context(), sc.ID)
+					v.ProviderSignOutLabel = "Sign out of " + c.Provider.Label() + " too"
+				}
+			}
+		}
 	}
 	s.render(w, r, http.StatusOK, templates.SignInPage(v))
 }
@@ -41,7 +52,9 @@ func (s *Server) signIn(w http.ResponseWriter, r *http.Request) {
 		}
 		l := s.layout(r, "Sign in")
 		l.HasErrors = true
-		s.render(w, r, statusOf(code), templates.SignInPage(templates.SignInView{Layout: l, Email: email, Next: next, Errors: viewErrors(err)}))
+		v := s.signInView(r, l)
+		v.Email, v.Next, v.Errors = email, next, viewErrors(err)
+		s.render(w, r, statusOf(code), templates.SignInPage(v))
 		return
 	}
 	s.startSession(w, r, token, safeNext(next))
@@ -64,7 +77,13 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, token, nex
 
 // signOut ends the session on the server and removes the cookie.
 func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
+	target := "/sign-in?signed_out=1"
 	if v := viewerOf(r); v.signedIn {
+		if id := v.account.Session.SSOSchoolID; id != 0 {
+			if sc, err := s.schools.Get(r.Context(), id); err == nil {
+				target += "&sso=" + url.QueryEscape(sc.Slug)
+			}
+		}
 		if err := s.accounts.SignOut(r.Context(), v.token, clientIP(r)); err != nil {
 			s.fail(w, r, err)
 			return
@@ -73,5 +92,5 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) {
 	sess, _ := s.cookies.New(r, sessionCookie)
 	sess.Options.MaxAge = -1
 	_ = sess.Save(r, w)
-	http.Redirect(w, r, "/sign-in?signed_out=1", http.StatusSeeOther)
+	http.Redirect(w, r, target, http.StatusSeeOther)
 }
