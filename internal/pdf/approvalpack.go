@@ -217,19 +217,24 @@ func (r *renderer) packBlock(b PackBlock) {
 	if prefix != "" {
 		r.packText(prefix, "", false, size, line)
 	}
+	runs := func(rs []PackRun, bold bool) {
+		for i, ru := range rs {
+			// A deletion and the insertion that replaces it are set apart.
+			if i > 0 && rs[i-1].Op == "del" && ru.Op == "ins" && !strings.HasSuffix(rs[i-1].Text, " ") {
+				r.packText(" ", "", bold, size, line)
+			}
+			r.packText(ru.Text, ru.Op, bold, size, line)
+		}
+	}
 	if b.Kind == "row" {
 		for i, c := range b.Cells {
 			if i > 0 {
 				r.packText("  |  ", "", false, size, line)
 			}
-			for _, ru := range c {
-				r.packText(ru.Text, ru.Op, false, size, line)
-			}
+			runs(c, false)
 		}
 	} else {
-		for _, ru := range b.Runs {
-			r.packText(ru.Text, ru.Op, bold, size, line)
-		}
+		runs(b.Runs, bold)
 	}
 	p.Ln(line)
 	r.setLeft(pageMarginX)
