@@ -10,7 +10,7 @@ ALTER TABLE trusts
     ALTER COLUMN slug SET NOT NULL;
 
 ALTER TABLE schools
-    ADD COLUMN urn                text NOT NULL DEFAULT '' CHECK (urn = '' OR urn ~ '^[0-9]{7}$'),
+    ADD COLUMN urn                text NOT NULL DEFAULT '' CHECK (urn = '' OR urn ~ '^[0-9]{6}$'),
     ADD COLUMN mail_from_name     text NOT NULL DEFAULT '' CHECK (length(mail_from_name) <= 200),
     ADD COLUMN mail_from_address  text NOT NULL DEFAULT '' CHECK (length(mail_from_address) <= 254),
     ADD COLUMN reply_to           text NOT NULL DEFAULT '' CHECK (length(reply_to) <= 254),

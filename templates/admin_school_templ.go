@@ -76,7 +76,7 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "urn", Name: "urn", Label: "DfE URN (optional)", Hint: "The school's 7-digit unique reference number, from Get Information about Schools", Value: v.URN, Error: v.Errors.Get("urn"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = Input(InputProps{ID: "urn", Name: "urn", Label: "DfE URN (optional)", Hint: "The school’s 6-digit unique reference number, from Get Information about Schools", Value: v.URN, Error: v.Errors.Get("urn"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -71,7 +71,7 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 	now := db.Now()
 	actor := audit.System("signoff demo")
 	res := Result{School: schools.School{Slug: SchoolSlug, Name: "Hollybrook Primary School", Colour: "#00594f",
-		PrivacyNoticeURL: "https://hollybrook.example.sch.uk/privacy-notice", URN: "1000001", ReplyTo: "office@hollybrook.example.sch.uk"}}
+		PrivacyNoticeURL: "https://hollybrook.example.sch.uk/privacy-notice", URN: "900001", ReplyTo: "office@hollybrook.example.sch.uk"}}
 	staff, err := readStaff()
 	if err != nil {
 		return Result{}, err

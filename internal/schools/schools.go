@@ -32,7 +32,7 @@ type School struct {
 	Colour  string // "#1d70b8"
 	// FamilyLinkDays is how long a parent's family link works.
 	FamilyLinkDays int
-	// URN is the school's seven-digit DfE unique reference number, or "".
+	// URN is the school's six-digit DfE unique reference number, or "".
 	URN string
 	// MailFromName and MailFromAddress, when set, are the sender of the
 	// school's emails (else the installation's SIGNOFF_SMTP_FROM*);
@@ -66,7 +66,7 @@ const (
 var (
 	slugRE   = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,62}$`)
 	colourRE = regexp.MustCompile(`^#[0-9a-f]{6}$`)
-	urnRE    = regexp.MustCompile(`^[0-9]{7}$`)
+	urnRE    = regexp.MustCompile(`^[0-9]{6}$`)
 )
 
 // ValidSlug reports whether s can be a school's or trust's short name.
@@ -102,7 +102,7 @@ func (s *School) Validate() error {
 		s.FamilyLinkDays = 90
 	}
 	v.Check(s.FamilyLinkDays >= 1 && s.FamilyLinkDays <= 400, "family_link_days", "Family links must last between 1 and 400 days")
-	v.Check(s.URN == "" || urnRE.MatchString(s.URN), "urn", "Enter the URN as 7 digits, like 1234567 (it is on Get Information about Schools)")
+	v.Check(s.URN == "" || urnRE.MatchString(s.URN), "urn", "Enter the URN as 6 digits, like 123456 (it is on Get Information about Schools)")
 	switch {
 	case utf8.RuneCountInString(s.MailFromName) > MaxName || strings.ContainsFunc(s.MailFromName, unicode.IsControl):
 		v.Add("mail_from_name", fmt.Sprintf("The sender's name must be one line of %d characters or fewer", MaxName))

@@ -77,13 +77,13 @@ func TestGoingLiveChecklistAndSchoolDetails(t *testing.T) {
 	if urn := a.str(`SELECT urn FROM schools`); urn != "" {
 		t.Fatalf("a refused form saved the URN %q", urn)
 	}
-	good := office.post("/admin/school", url.Values{"name": {"Willowbank Primary School"}, "urn": {"123 4567"}, "colour": {"#00594f"},
+	good := office.post("/admin/school", url.Values{"name": {"Willowbank Primary School"}, "urn": {"123 456"}, "colour": {"#00594f"},
 		"family_link_days": {"90"}, "mail_from_name": {"Willowbank office"}, "mail_from_address": {"office@willowbank.example.sch.uk"},
 		"reply_to": {"Office@Willowbank.example.sch.uk"}, "privacy_notice_url": {"https://willowbank.example.sch.uk/privacy"}})
 	if good.status != http.StatusSeeOther {
 		t.Fatalf("good details: %d\n%s", good.status, good.body)
 	}
-	if got := a.str(`SELECT urn || ' ' || reply_to || ' ' || privacy_notice_url || ' ' || mail_from_name FROM schools`); got != "1234567 office@willowbank.example.sch.uk https://willowbank.example.sch.uk/privacy Willowbank office" {
+	if got := a.str(`SELECT urn || ' ' || reply_to || ' ' || privacy_notice_url || ' ' || mail_from_name FROM schools`); got != "123456 office@willowbank.example.sch.uk https://willowbank.example.sch.uk/privacy Willowbank office" {
 		t.Fatalf("saved %q", got)
 	}
 	if dash := office.get("/admin/tracking"); !strings.Contains(dash.body, "1 of 5 steps done") {
