@@ -6,6 +6,7 @@ import (
 
 	"signoff/internal/audit"
 	"signoff/internal/database/dbtest"
+	"signoff/internal/evidence"
 	"signoff/internal/tracking"
 	"signoff/internal/tracking/benchdata"
 )
@@ -23,6 +24,11 @@ func TestSmallTrust(t *testing.T) {
 	res, err := benchdata.Generate(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The generated records are evidence like any other: every seal and
+	// chain checks, so the benchmark's signed copies are issued.
+	if rep, err := evidence.CheckAll(ctx, db, nil); err != nil || !rep.OK() {
+		t.Fatalf("generated data fails the evidence check: %v %+v", err, rep.Problems)
 	}
 	st := tracking.NewStore(db)
 	forms, err := st.Forms(ctx, append(res.SchoolIDs, res.BigSchoolID), 0)

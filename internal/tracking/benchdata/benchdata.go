@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"signoff/internal/audit"
 	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/policies"
@@ -256,6 +257,7 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 			// Policies, versions, forms and signatures.
 			published := now.Add(-30 * 24 * time.Hour)
 			var sigs [][]any
+			var entries []audit.Entry
 			for fi := range formsN {
 				title := fmt.Sprintf("Policy %02d: %s", fi+1, []string{"IT acceptable use", "Data protection", "Safeguarding", "Code of conduct", "Health and safety",
 					"Whistleblowing", "Online safety", "Lone working", "Social media", "Confidentiality"}[fi%10])
@@ -301,11 +303,21 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 						Statement: statement, TypedName: p.name, Answers: []byte("{}"), AcademicYear: ay, Method: signing.Web, IP: ip,
 						UserAgent: ua, Reference: ref, SignedAt: at, Language: "en"}.Seal()
 					sigs = append(sigs, []any{school, formID, p.id, versionID, sha, statement, p.name, ay, "web", ip, ua, ref, at.Truncate(time.Microsecond), seal})
+					entries = append(entries, audit.Entry{SchoolID: school, At: at, Actor: audit.Actor{Name: p.name, IP: ip}, Action: "signature.created",
+						Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(formID), "person": fmt.Sprint(p.id),
+							"version": "1", "sha256": sha, "method": string(signing.Web), "seal": seal}})
 				}
 			}
 			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"signatures"}, []string{"school_id", "form_id", "person_id", "version_id", "version_sha256", "statement",
 				"typed_name", "academic_year", "method", "ip", "user_agent", "reference", "signed_at", "seal"}, pgx.CopyFromRows(sigs)); err != nil {
 				return fmt.Errorf("signatures: %w", err)
+			}
+			// Each signature's audit entry carries its seal, as signing.Sign
+			// writes it, so signed copies of the generated records verify.
+			for _, e := range entries {
+				if err := audit.Record(ctx, tx, e); err != nil {
+					return fmt.Errorf("signatures: %w", err)
+				}
 			}
 			res.Signatures += len(sigs)
 			return nil
