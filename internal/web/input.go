@@ -135,12 +135,21 @@ func readInput(w http.ResponseWriter, r *http.Request) (status int, msg string) 
 	return 0, ""
 }
 
-// timeout bounds the work of each request: its context ends after d, so
-// every query it runs is cancelled then (as it is when the client leaves).
+// ExportTimeout bounds a streamed ZIP of signed copies (one PDF after
+// another, for a whole form): just under the server's write timeout.
+const ExportTimeout = 115 * time.Second
+
+// timeout bounds the work of each request: its context ends after d
+// (ExportTimeout for a .zip), so every query it runs is cancelled then
+// (as it is when the client leaves).
 func timeout(d time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			ctx, cancel := context.WithTimeout(r.Context(), d)
+			limit := d
+			if strings.HasSuffix(r.URL.Path, ".zip") {
+				limit = max(d, ExportTimeout)
+			}
+			ctx, cancel := context.WithTimeout(r.Context(), limit)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
