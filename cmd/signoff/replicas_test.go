@@ -340,7 +340,9 @@ http://127.0.0.1:%d {
 				} else {
 					failedAll.Add(1)
 					if k != 0 && sent.UnixNano() > k+int64(3*time.Second) {
-						failedLate.Add(1) // the survivor should be carrying everything by now
+						if failedLate.Add(1) <= 3 { // the survivor should be carrying everything by now
+							t.Logf("late failure %s after the kill: %d %q", time.Duration(sent.UnixNano()-k), code, loc)
+						}
 					}
 				}
 			}
