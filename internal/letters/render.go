@@ -3,8 +3,8 @@ package letters
 import (
 	"bytes"
 	"fmt"
-	"image/png"
 	"io"
+	"signoff/internal/pdf"
 	"signoff/internal/pdf/fonts"
 	"strconv"
 	"strings"
@@ -848,31 +848,8 @@ func (r *renderer) drawQR(bits [][]bool, x, y, module float64) {
 	p.DrawPath("F")
 }
 
-// logo draws the school's logo at x, y within maxW × maxH millimetres,
-// keeping its shape, and returns the height it took (0 without one).
+// logo draws the school's logo at x, y within maxW × maxH millimetres
+// and returns the height it took (0 without one).
 func (r *renderer) logo(x, y, maxW, maxH float64) float64 {
-	data := r.b.SchoolLogo
-	if len(data) == 0 {
-		return 0
-	}
-	cfg, err := png.DecodeConfig(bytes.NewReader(data))
-	if err != nil || cfg.Width == 0 || cfg.Height == 0 {
-		return 0
-	}
-	w, h := maxH*float64(cfg.Width)/float64(cfg.Height), maxH
-	if w > maxW {
-		w, h = maxW, maxW*float64(cfg.Height)/float64(cfg.Width)
-	}
-	p := r.pdf
-	opts := fpdf.ImageOptions{ImageType: "PNG"}
-	if !r.added["school-logo"] {
-		p.RegisterImageOptionsReader("school-logo", opts, bytes.NewReader(data))
-		if p.Err() {
-			p.ClearError()
-			return 0
-		}
-		r.added["school-logo"] = true
-	}
-	p.ImageOptions("school-logo", x, y, w, h, false, opts, 0, "")
-	return h
+	return pdf.DrawLogo(r.pdf, r.b.SchoolLogo, x, y, maxW, maxH)
 }
