@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -29,27 +28,10 @@ import (
 type serverProcess struct {
 	t    *testing.T
 	cmd  *exec.Cmd
-	logs *lockedLog
+	logs *lockedBuffer
 }
 
-type lockedLog struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-func startServe(t *testing.T, bin, addr, data string, logs *lockedLog) *serverProcess {
+func startServe(t *testing.T, bin, addr, data string, logs *lockedBuffer) *serverProcess {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--demo")
 	cmd.Env = append(os.Environ(), "SIGNOFF_ADDR="+addr, "SIGNOFF_DATA="+data, "SIGNOFF_BASE_URL=http://"+addr, "DATABASE_URL=")
@@ -63,7 +45,7 @@ func startServe(t *testing.T, bin, addr, data string, logs *lockedLog) *serverPr
 	return s
 }
 
-func waitServeReady(t *testing.T, addr string, d time.Duration, logs *lockedLog) {
+func waitServeReady(t *testing.T, addr string, d time.Duration, logs *lockedBuffer) {
 	t.Helper()
 	c := &http.Client{Timeout: 2 * time.Second}
 	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
@@ -202,18 +184,13 @@ func (s *signer) signAll(base string, stop <-chan struct{}) ([]ack, error) {
 // itself. Every signature the server acknowledged must be there exactly
 // once, and nobody may hold two signatures of one version.
 func TestDurabilityUnderKills(t *testing.T) {
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
 	dir, err := os.MkdirTemp("", "signoff-durability-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	_ = os.Chmod(dir, 0o755) // the cluster runs as postgres when we are root
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	bin := filepath.Join(dir, "signoff")
-	build := exec.Command(goBin, "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildSignoff(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -221,7 +198,7 @@ func TestDurabilityUnderKills(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	data := filepath.Join(dir, "data")
-	logs := &lockedLog{}
+	logs := &lockedBuffer{}
 	start := time.Now()
 	srv := startServe(t, bin, addr, data, logs)
 	pgDir := filepath.Join(data, "postgres")

@@ -13,7 +13,14 @@ import (
 	"signoff/internal/demo"
 )
 
-func TestMain(m *testing.M) { dbtest.Main(m) }
+func TestMain(m *testing.M) {
+	code := m.Run()
+	dbtest.Shutdown()
+	if built.path != "" {
+		_ = os.RemoveAll(filepath.Dir(built.path))
+	}
+	os.Exit(code)
+}
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }

@@ -34,24 +34,7 @@ type replica struct {
 	name string
 	addr string
 	cmd  *exec.Cmd
-	log  *syncLog
-}
-
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	log  *lockedBuffer
 }
 
 // TestTwoReplicasBehindCaddy builds the binary, runs two `signoff serve`
@@ -71,11 +54,7 @@ func TestTwoReplicasBehindCaddy(t *testing.T) {
 	}
 	root := t.TempDir()
 	_ = os.Chmod(root, 0o755)
-	bin := filepath.Join(root, "signoff")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildSignoff(t)
 	t.Logf("built the binary in %v", time.Since(start).Round(time.Millisecond))
 
 	owner := dbtest.NewURL(t)
@@ -113,7 +92,7 @@ func TestTwoReplicasBehindCaddy(t *testing.T) {
 	}
 
 	startReplica := func(name string) *replica {
-		r := &replica{name: name, addr: "127.0.0.1:" + strconv.Itoa(freePort(t)), log: &syncLog{}}
+		r := &replica{name: name, addr: "127.0.0.1:" + strconv.Itoa(freePort(t)), log: &lockedBuffer{}}
 		r.cmd = exec.Command(bin, "serve")
 		r.cmd.Env = append(os.Environ(), "SIGNOFF_ADDR="+r.addr, "SIGNOFF_DATA="+filepath.Join(root, name))
 		for k, v := range common {
@@ -178,7 +157,7 @@ http://127.0.0.1:%d {
 	cctx, stopCaddy := context.WithCancel(context.Background())
 	proxy := exec.CommandContext(cctx, caddy, "run", "--config", caddyfile, "--adapter", "caddyfile")
 	proxy.Env = append(os.Environ(), "HOME="+root, "XDG_DATA_HOME="+root, "XDG_CONFIG_HOME="+root)
-	caddyLog := &syncLog{}
+	caddyLog := &lockedBuffer{}
 	proxy.Stdout, proxy.Stderr = caddyLog, caddyLog
 	if err := proxy.Start(); err != nil {
 		t.Fatal(err)
