@@ -416,10 +416,21 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 		without(t, "pupils.csv", func(l string) bool { return strings.HasPrefix(l, upn) }),
 		without(t, "contacts.csv", func(l string) bool { return strings.HasPrefix(l, upn) }),
 	}
+	// The school's first administrator, made at set-up rather than by the
+	// MIS, is in no export: the import must not mark her as having left.
+	var adminID int64
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO people (school_id, kind, given_name, family_name, email, staff_role)
+		VALUES ($1, 'staff', 'Grace', 'Setup', 'grace.setup@oakfield.example', 'support') RETURNING id`, s.ID).Scan(&adminID); err != nil {
+		t.Fatal(err)
+	}
 	db.Now = func() time.Time { return time.Date(2026, 7, 20, 15, 0, 0, 0, time.UTC) }
 	rep, err := store.Apply(ctx, s.ID, actor, leaving)
 	if err != nil {
 		t.Fatal(err)
+	}
+	var adminLeft *time.Time
+	if err := db.Pool.QueryRow(ctx, `SELECT left_at FROM people WHERE id = $1`, adminID).Scan(&adminLeft); err != nil || adminLeft != nil {
+		t.Fatalf("a member of staff the MIS never supplied was marked as left (%v, %v)", adminLeft, err)
 	}
 	parents := expectedParents(t)
 	wantCounts(t, rep, mis.Staff, mis.Counts{Unchanged: 23, Leavers: 1})
@@ -439,7 +450,7 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(staff) != 23 || slices.ContainsFunc(staff, func(p people.Person) bool { return p.MISID == "PK02" }) {
+	if len(staff) != 23+1 || slices.ContainsFunc(staff, func(p people.Person) bool { return p.MISID == "PK02" }) { // 23 from the MIS and the administrator
 		t.Fatalf("the leaver is still listed: %d staff", len(staff))
 	}
 	if n := count(t, db, `SELECT count(*) FROM people WHERE left_at IS NOT NULL`); n != 4 {
@@ -473,7 +484,7 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	if n := count(t, db, `SELECT count(*) FROM accounts WHERE disabled_at IS NOT NULL`); n != 0 {
 		t.Fatalf("%d accounts still disabled", n)
 	}
-	if n := count(t, db, `SELECT count(*) FROM people`); n != 24+42+parents {
+	if n := count(t, db, `SELECT count(*) FROM people`); n != 24+42+parents+1 { // and the administrator
 		t.Fatalf("returners were duplicated: %d people", n)
 	}
 }

@@ -384,7 +384,9 @@ func planStaff(ctx context.Context, tx pgx.Tx, schoolID int64, t *table, st *sta
 		return nil, err
 	}
 	for _, c := range st.staff {
-		if !c.claimed && c.LeftAt == nil && !mentioned["code:"+strings.ToUpper(c.MISID)] && !mentioned["email:"+c.Email] {
+		// Staff the MIS never supplied (the first administrator, made at set-up)
+		// are not the export's to mark as leavers.
+		if c.MISID != "" && !c.claimed && c.LeftAt == nil && !mentioned["code:"+strings.ToUpper(c.MISID)] && !mentioned["email:"+c.Email] {
 			sp.leavers = append(sp.leavers, c)
 		}
 	}
