@@ -18,7 +18,7 @@ build:
 ## test: formatting, vet, generated files, then every test against real PostgreSQL
 test: deps test-deps lint
 	@echo "Running every test against a throwaway PostgreSQL (a few minutes)..."
-	$(GO) run ./internal/database/dbtest/withdb $(GO) test -race -count=1 ./...
+	$(GO) run ./internal/database/dbtest/withdb $(GO) test -race -count=1 -timeout 30m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=3s
 
 # The fuzz targets (package:FuzzName), each run on its own with its seed
