@@ -113,7 +113,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.Tested {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<h2 class=\"govuk-heading-m\" id=\"test-result\">Connection test</h2><table class=\"govuk-table\"><caption class=\"govuk-visually-hidden\">Connection test results</caption> <thead class=\"govuk-table__head\"><tr class=\"govuk-table__row\"><th scope=\"col\" class=\"govuk-table__header\">Check</th><th scope=\"col\" class=\"govuk-table__header\">Result</th></tr></thead> <tbody class=\"govuk-table__body\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<h2 class=\"govuk-heading-m\" id=\"test-result\">Connection test</h2><table class=\"govuk-table app-stack\"><caption class=\"govuk-visually-hidden\">Connection test results</caption> <thead class=\"govuk-table__head\"><tr class=\"govuk-table__row\"><th scope=\"col\" class=\"govuk-table__header\">Check</th><th scope=\"col\" class=\"govuk-table__header\">Result</th></tr></thead> <tbody class=\"govuk-table__body\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -131,7 +131,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</th><td class=\"govuk-table__cell\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "</th><td class=\"govuk-table__cell\" data-label=\"Result\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}

@@ -318,3 +318,29 @@ func TestSSOSettingsForTheTrust(t *testing.T) {
 		t.Fatal("no Google button on the school's sign-in page")
 	}
 }
+
+// TestBrowserSSOSettingsOnAPhone: the settings page, with its long
+// redirect URI and a connection test's results, reads on a 360px phone.
+func TestBrowserSSOSettingsOnAPhone(t *testing.T) {
+	a := newSSOApp(t)
+	a.connect("teacher")
+	b := newBrowser(t, a.ts.URL, phoneWidth, phoneHeight)
+	b.open("/sign-in")
+	b.do("type the office's email and password",
+		chromedp.SendKeys(chromedp.ID("email"), demo.AdminEmail),
+		chromedp.SendKeys(chromedp.ID("password"), demo.Password))
+	if st := b.navigate("sign in", chromedp.Click(`//main//form//button[normalize-space()="Sign in"]`)); st != 200 {
+		b.fatal("signing in showed a %d page", st)
+	}
+	if st := b.open("/admin/sso"); st != 200 {
+		b.fatal("/admin/sso answered %d", st)
+	}
+	b.fitsWidth("single sign-on settings", phoneWidth)
+	if st := b.navigate("test the connection", chromedp.Click(`//main//form//button[normalize-space()="Test the connection"]`)); st != 200 {
+		b.fatal("the connection test answered %d", st)
+	}
+	if h := b.text("#test-result"); h != "Connection test" {
+		b.fatal("no test results: %q", h)
+	}
+	b.fitsWidth("single sign-on connection test", phoneWidth)
+}
