@@ -18,6 +18,7 @@ var arabic = map[string]string{
 	"Policies":             "السياسات",
 	"The trust's schools":  "مدارس الاتحاد التعليمي",
 	"Trust administrators": "مسؤولو الاتحاد التعليمي",
+	"Single sign-on":       "تسجيل الدخول الموحد",
 	"People":               "الأشخاص",
 	"More":                 "المزيد",
 	"Parents' forms":       "نماذج الوالدين",

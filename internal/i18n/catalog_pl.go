@@ -18,6 +18,7 @@ var polish = map[string]string{
 	"Policies":             "Regulaminy",
 	"The trust's schools":  "Szkoły trustu",
 	"Trust administrators": "Administratorzy trustu",
+	"Single sign-on":       "Logowanie jednokrotne",
 	"People":               "Osoby",
 	"More":                 "Więcej",
 	"Parents' forms":       "Formularze rodziców",
