@@ -87,9 +87,13 @@ func (s *Server) renderRecordCopy(ctx context.Context, schoolName string, f sign
 		identified = "In person, by their teacher"
 	}
 	statement := f.Statement
+	logo, err := s.schools.LogoPNG(ctx, f.SchoolID)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	err := pdf.WriteSignedCopy(&buf, pdf.SignedCopy{
-		SchoolName: schoolName, PolicyTitle: f.Title, VersionNumber: 1, VersionDate: f.CreatedAt,
+	err = pdf.WriteSignedCopy(&buf, pdf.SignedCopy{
+		SchoolName: schoolName, SchoolLogo: logo, PolicyTitle: f.Title, VersionNumber: 1, VersionDate: f.CreatedAt,
 		BodyMarkdown: consent.CopyMarkdown(f, items, rec.Answers), Statement: statement, SignerName: rec.PersonName,
 		SignerRole: "Parent or carer of " + child.DisplayName(), TypedSignature: rec.TypedName, SignedAt: rec.SignedAt,
 		SHA256: rec.TextSHA256, Reference: rec.Reference,

@@ -170,3 +170,47 @@ func TestLogoOnSignedCopiesAndLetters(t *testing.T) {
 		t.Fatalf("images in the signed copy %d → %d, in the letters %d → %d: want the logo and its mask in each", copyBefore, copyAfter, lettersBefore, lettersAfter)
 	}
 }
+
+// TestLogoOnTheParentsReceipt: the copy emailed to a parent carries the
+// school's logo, as the copy they download does.
+func TestLogoOnTheParentsReceipt(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	office := a.signedIn(demo.AdminEmail)
+	if res := office.uploadField("/admin/school/logo", "logo", "logo.png", pngOf(300, 100)); res.status != http.StatusSeeOther {
+		t.Fatalf("logo upload: %d", res.status)
+	}
+	school := a.id(`SELECT id FROM schools`)
+	parentID, _, err := demo.Parent(ctx, a.db, school)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
+	p := a.parent(parentID)
+	kid := regexp.MustCompile(`/family/children/(\d+)/forms/` + itoa(photo)).FindStringSubmatch(p.get("/family").body)
+	if kid == nil {
+		t.Fatal("no photo form for the demo parent")
+	}
+	path := "/family/children/" + kid[1] + "/forms/" + itoa(photo)
+	page := p.get(path)
+	vals := url.Values{"typed_name": {a.str(`SELECT given_name || ' ' || family_name FROM people WHERE id = $1`, parentID)}}
+	for _, m := range regexp.MustCompile(`name="(item-\d+)" type="radio" value="yes"`).FindAllStringSubmatch(page.body, -1) {
+		vals.Set(m[1], "yes")
+	}
+	for _, m := range regexp.MustCompile(`name="(item-\d+)" type="checkbox"`).FindAllStringSubmatch(page.body, -1) {
+		vals.Set(m[1], "yes")
+	}
+	if sub := p.post(path, vals); sub.status != http.StatusSeeOther {
+		t.Fatalf("submit: %d", sub.status)
+	}
+	var receipt []byte
+	if err := a.db.Pool.QueryRow(ctx, `SELECT x.data FROM outbox_attachments x JOIN outbox o ON o.id = x.outbox_id
+		WHERE o.kind = 'consent_receipt' ORDER BY o.id DESC LIMIT 1`).Scan(&receipt); err != nil {
+		t.Fatalf("receipt: %v", err)
+	}
+	// The logo with its transparency is two image objects.
+	if n := bytes.Count(receipt, []byte("/Subtype /Image")); n < 2 {
+		t.Fatalf("the receipt's copy has %d images, want the logo and its mask", n)
+	}
+}
