@@ -14,6 +14,7 @@ import (
 	"signoff/internal/evidence"
 	"signoff/internal/jobs"
 	"signoff/internal/mail"
+	"signoff/internal/mis"
 	"signoff/internal/retention"
 	"signoff/internal/reviews"
 	"signoff/internal/signkey"
@@ -65,6 +66,9 @@ func Register(reg *jobs.Registry, d Deps) {
 	// Clean-up: expired sessions, used sign-in links, old rate-limit counters.
 	jobs.Add(reg, &auth.CleanUpWorker{Store: auth.NewStore(d.DB), Log: log.With("component", "cleanup")})
 	reg.Every("auth_cleanup", time.Hour, auth.CleanUpArgs{})
+	// MIS exports uploaded but never imported: their files go after a day.
+	jobs.Add(reg, &mis.CleanUpWorker{Store: mis.NewStore(d.DB), Log: log.With("component", "cleanup")})
+	reg.Every("mis_upload_cleanup", time.Hour, mis.CleanUpArgs{})
 }
 
 // registerAnchors adds the hourly anchoring of the audit chains and the

@@ -76,6 +76,9 @@ func (s *Store) Batch(ctx context.Context, schoolID, id int64) (Batch, error) {
 	if err != nil {
 		return Batch{}, fmt.Errorf("mis: batch files: %w", err)
 	}
+	if b.AppliedAt == nil && len(b.Files) == 0 {
+		return Batch{}, apperr.New(apperr.NotFound, "These files were uploaded more than a day ago and not imported, so they have been deleted: upload them again")
+	}
 	return b, nil
 }
 
@@ -114,6 +117,11 @@ func (s *Store) ApplyBatch(ctx context.Context, schoolID, id int64, actor audit.
 		}
 		if err != nil {
 			return fmt.Errorf("mis: claim batch: %w", err)
+		}
+		// Once applied, the uploaded files are not needed: the people hold
+		// what they said, and the batch keeps its summary.
+		if _, err := tx.Exec(ctx, `DELETE FROM import_files WHERE batch_id = $1`, id); err != nil {
+			return fmt.Errorf("mis: delete applied files: %w", err)
 		}
 		return nil
 	})

@@ -98,10 +98,13 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request, actionErr er
 		s.fail(w, r, err)
 		return
 	}
-	rep, err := s.mis.Preview(r.Context(), v.school.ID, b.Files)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	// An applied import's files are deleted; it shows its summary.
+	var rep mis.Report
+	if b.AppliedAt == nil {
+		if rep, err = s.mis.Preview(r.Context(), v.school.ID, b.Files); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	base := fmt.Sprintf("/admin/import/%d", id)
 	view := templates.ImportPreviewView{
