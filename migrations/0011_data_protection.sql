@@ -46,42 +46,33 @@ CREATE INDEX retention_runs_school ON retention_runs (school_id, id DESC);
 ALTER TABLE people ADD COLUMN anonymised_at timestamptz;
 ALTER TABLE audit_log ADD COLUMN erased_at timestamptz;
 
--- Signatures: the evidence migration (0008) defines erasure of a record's
--- personal fields; define the same here when it is not there, so either
--- order of merging works.
-ALTER TABLE signatures ADD COLUMN IF NOT EXISTS erased_at timestamptz;
-DO $do$
+-- Signatures: erasure (defined by the evidence migration, 0008) also
+-- blanks how the signer was identified (0010's identified_by, which can
+-- hold their email address), with the typed name, drawing, IP and browser.
+CREATE OR REPLACE FUNCTION signatures_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_proc WHERE proname = 'signoff_erase_signature') THEN
-        CREATE FUNCTION signatures_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF TG_OP = 'UPDATE' AND current_setting('signoff.erasing', true) = 'on'
-               AND OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL
-               AND (to_jsonb(NEW) - ARRAY['typed_name', 'drawn_signature', 'ip', 'user_agent', 'erased_at'])
-                   = (to_jsonb(OLD) - ARRAY['typed_name', 'drawn_signature', 'ip', 'user_agent', 'erased_at']) THEN
-                RETURN NEW;
-            END IF;
-            RAISE EXCEPTION '% rows cannot be changed or removed (% refused)', TG_TABLE_NAME, TG_OP
-                USING ERRCODE = 'insufficient_privilege';
-        END $$;
-        DROP TRIGGER signatures_immutable ON signatures;
-        CREATE TRIGGER signatures_immutable BEFORE UPDATE OR DELETE ON signatures
-            FOR EACH ROW EXECUTE FUNCTION signatures_guard();
-        CREATE FUNCTION signoff_erase_signature(signature_id bigint, erased_at timestamptz) RETURNS boolean
-            LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
-        DECLARE
-            n int;
-        BEGIN
-            PERFORM set_config('signoff.erasing', 'on', true);
-            UPDATE signatures s SET typed_name = '(erased)', drawn_signature = NULL, ip = '', user_agent = '',
-                   erased_at = signoff_erase_signature.erased_at
-             WHERE s.id = signoff_erase_signature.signature_id AND s.erased_at IS NULL;
-            GET DIAGNOSTICS n = ROW_COUNT;
-            PERFORM set_config('signoff.erasing', 'off', true);
-            RETURN n = 1;
-        END $$;
+    IF TG_OP = 'UPDATE' AND current_setting('signoff.erasing', true) = 'on'
+       AND OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL
+       AND (to_jsonb(NEW) - ARRAY['typed_name', 'drawn_signature', 'ip', 'user_agent', 'identified_by', 'erased_at'])
+           = (to_jsonb(OLD) - ARRAY['typed_name', 'drawn_signature', 'ip', 'user_agent', 'identified_by', 'erased_at']) THEN
+        RETURN NEW;
     END IF;
-END $do$;
+    RAISE EXCEPTION '% rows cannot be changed or removed (% refused)', TG_TABLE_NAME, TG_OP
+        USING ERRCODE = 'insufficient_privilege';
+END $$;
+CREATE OR REPLACE FUNCTION signoff_erase_signature(signature_id bigint, erased_at timestamptz) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    n int;
+BEGIN
+    PERFORM set_config('signoff.erasing', 'on', true);
+    UPDATE signatures s SET typed_name = '(erased)', drawn_signature = NULL, ip = '', user_agent = '',
+           identified_by = NULL, erased_at = signoff_erase_signature.erased_at
+     WHERE s.id = signoff_erase_signature.signature_id AND s.erased_at IS NULL;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    PERFORM set_config('signoff.erasing', 'off', true);
+    RETURN n = 1;
+END $$;
 
 -- Audit entries: erasure blanks who (the name shown, the IP address) and
 -- the details, keeping the action, subject, time, account id and both

@@ -17,6 +17,7 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/jobs"
 	"signoff/internal/retention"
+	"signoff/internal/signing"
 )
 
 func TestMain(m *testing.M) { dbtest.Main(m) }
@@ -383,5 +384,35 @@ func TestRunsOnceADayOnRiverAcrossTwoServers(t *testing.T) {
 	ran, err := (&retention.Scheduler{Store: f.st, DB: f.db}).RunOnce(ctx)
 	if err != nil || ran {
 		t.Fatalf("a second run the same day: %v %v", ran, err)
+	}
+}
+
+// TestErasureForgetsHowTheSignerWasIdentified: a signature made after a
+// single sign-on keeps "Microsoft 365 account <address>"; erasure blanks
+// it with the other personal fields.
+func TestErasureForgetsHowTheSignerWasIdentified(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	person := f.id(`SELECT id FROM people WHERE email = $1`, demo.StaffEmail)
+	form := f.id(`SELECT id FROM forms WHERE kind = 'acknowledgement' AND NOT EXISTS
+		(SELECT 1 FROM signatures s WHERE s.form_id = forms.id AND s.person_id = $1) ORDER BY id LIMIT 1`, person)
+	st := signing.NewStore(f.db)
+	version, _, err := st.CurrentVersion(ctx, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, _, err := st.Sign(ctx, signing.SignInput{SchoolID: f.school, FormID: form, PersonID: person, VersionID: version, Agreed: true,
+		TypedName: "Daniel Okafor", Actor: audit.Actor{Name: "Daniel Okafor", IP: "192.0.2.7"}, UserAgent: "Test",
+		IdentifiedBy: "Microsoft 365 account dokafor@hollybrook.example.sch.uk, tenant 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var erased bool
+	if err := f.db.Pool.QueryRow(ctx, `SELECT signoff_erase_signature($1, now())`, sig.ID).Scan(&erased); err != nil || !erased {
+		t.Fatalf("erase: %v %v", erased, err)
+	}
+	if n := f.id(`SELECT count(*) FROM signatures WHERE id = $1 AND identified_by IS NULL AND typed_name = '(erased)'`, sig.ID); n != 1 {
+		t.Fatal("the erased signature still says how its signer was identified")
 	}
 }
