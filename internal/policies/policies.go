@@ -325,6 +325,20 @@ func (s *Store) Version(ctx context.Context, schoolID, versionID int64) (Version
 	return v, nil
 }
 
+// CurrentAndOpen picks from a policy's versions the published one and the
+// open revision (a draft, awaiting approval or approved); either may be nil.
+func CurrentAndOpen(versions []Version) (current, open *Version) {
+	for i := range versions {
+		switch versions[i].Status {
+		case Published:
+			current = &versions[i]
+		case Draft, AwaitingApproval, Approved:
+			open = &versions[i]
+		}
+	}
+	return current, open
+}
+
 // Versions returns a policy's versions, newest first.
 func (s *Store) Versions(ctx context.Context, schoolID, policyID int64) ([]Version, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT `+versionColumns+` FROM policy_versions

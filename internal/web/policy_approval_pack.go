@@ -32,15 +32,7 @@ func (s *Server) policyApprovalPack(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	var current, open *policies.Version
-	for i := range versions {
-		switch versions[i].Status {
-		case policies.Published:
-			current = &versions[i]
-		case policies.Draft, policies.AwaitingApproval, policies.Approved:
-			open = &versions[i]
-		}
-	}
+	current, open := policies.CurrentAndOpen(versions)
 	if open == nil {
 		s.notFound(w, r)
 		return

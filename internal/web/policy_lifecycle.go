@@ -199,15 +199,7 @@ func (s *Server) lifecyclePage(w http.ResponseWriter, r *http.Request, f *lifecy
 			view.Message = apperr.MessageOf(f.err)
 		}
 	}
-	var current, open *policies.Version
-	for i := range versions {
-		switch versions[i].Status {
-		case policies.Published:
-			current = &versions[i]
-		case policies.Draft, policies.AwaitingApproval, policies.Approved:
-			open = &versions[i]
-		}
-	}
+	current, open := policies.CurrentAndOpen(versions)
 	inRevision := open != nil && current != nil
 	st := policies.StatusOf(p.NextReviewOn, policies.Today(s.db.Now()), rule.WindowDays, inRevision)
 	if current == nil {
