@@ -141,14 +141,20 @@ var errBadLink = apperr.New(apperr.Unauthenticated, "This sign-in link has expir
 // using it (the link's page asks the person to press a button, so that a
 // mail scanner opening the link does not use it up).
 func (s *Store) PeekSignInLink(ctx context.Context, token string) (Account, error) {
+	return s.peekLink(ctx, token, "sign_in", errBadLink)
+}
+
+// peekLink returns the account an unused, unexpired link of the purpose
+// is for, or bad when there is none.
+func (s *Store) peekLink(ctx context.Context, token, purpose string, bad error) (Account, error) {
 	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM access_links l JOIN accounts a ON a.id = l.account_id
-		WHERE l.token_hash = $1 AND l.purpose = 'sign_in' AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $2
-		  AND a.disabled_at IS NULL`, hashToken(token), s.db.Now()))
+		WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $3
+		  AND a.disabled_at IS NULL`, hashToken(token), purpose, s.db.Now()))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Account{}, errBadLink
+		return Account{}, bad
 	}
 	if err != nil {
-		return Account{}, fmt.Errorf("auth: peek link: %w", err)
+		return Account{}, fmt.Errorf("auth: peek %s link: %w", purpose, err)
 	}
 	return a, nil
 }

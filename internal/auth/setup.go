@@ -65,16 +65,7 @@ var errBadSetUpLink = apperr.New(apperr.Unauthenticated, "This set-up link has e
 
 // PeekSetUpLink returns the account a set-up link is for, without using it.
 func (s *Store) PeekSetUpLink(ctx context.Context, token string) (Account, error) {
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM access_links l JOIN accounts a ON a.id = l.account_id
-		WHERE l.token_hash = $1 AND l.purpose = 'set_up' AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $2
-		  AND a.disabled_at IS NULL`, hashToken(token), s.db.Now()))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Account{}, errBadSetUpLink
-	}
-	if err != nil {
-		return Account{}, fmt.Errorf("auth: peek set-up link: %w", err)
-	}
-	return a, nil
+	return s.peekLink(ctx, token, "set_up", errBadSetUpLink)
 }
 
 // UseSetUpLink uses a set-up link once: it sets the account's password
