@@ -606,33 +606,9 @@ func displayURL(a net.Addr) string {
 // as hex or base64: 32 to sign, 32 to encrypt), else from the data
 // folder's session.key, created on first start.
 func sessionKeys(cfg config) ([][]byte, error) {
-	raw := []byte(strings.TrimSpace(cfg.SessionKey))
-	if len(raw) == 0 {
-		path := filepath.Join(cfg.DataDir, "session.key")
-		data, err := os.ReadFile(path)
-		if errors.Is(err, os.ErrNotExist) {
-			key := make([]byte, 64)
-			if _, err := rand.Read(key); err != nil {
-				return nil, err
-			}
-			data = []byte(hex.EncodeToString(key))
-			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
-				return nil, err
-			}
-			if err := os.WriteFile(path, data, 0o600); err != nil {
-				return nil, fmt.Errorf("write %s: %w", path, err)
-			}
-		} else if err != nil {
-			return nil, err
-		}
-		raw = []byte(strings.TrimSpace(string(data)))
-	}
-	key, err := hex.DecodeString(string(raw))
+	key, err := keyOf(cfg.SessionKey, "SIGNOFF_SESSION_KEY", cfg.DataDir, "session.key", 64)
 	if err != nil {
-		key, err = base64.StdEncoding.DecodeString(string(raw))
-	}
-	if err != nil || len(key) != 64 {
-		return nil, errors.New("SIGNOFF_SESSION_KEY (or data/session.key) must be 64 random bytes as hex or base64 (for example: openssl rand -hex 64)")
+		return nil, err
 	}
 	return [][]byte{key[:32], key[32:]}, nil
 }
@@ -642,17 +618,25 @@ func sessionKeys(cfg config) ([][]byte, error) {
 // base64), else the data folder's secret.key, created on first start.
 // Back it up with the database: without it the secrets cannot be read.
 func secretKey(cfg config) ([]byte, error) {
-	raw := strings.TrimSpace(cfg.SecretKey)
+	return keyOf(cfg.SecretKey, "SIGNOFF_SECRET_KEY", cfg.DataDir, "secret.key", 32)
+}
+
+// keyOf returns a key of size random bytes: the setting's value when it
+// is set, else the file name in the data folder, written with a new key
+// (hex) on first use. Either is hex or base64; label names the setting in
+// the error.
+func keyOf(setting, label, dataDir, name string, size int) ([]byte, error) {
+	raw := strings.TrimSpace(setting)
 	if raw == "" {
-		path := filepath.Join(cfg.DataDir, "secret.key")
+		path := filepath.Join(dataDir, name)
 		data, err := os.ReadFile(path)
 		if errors.Is(err, os.ErrNotExist) {
-			key := make([]byte, 32)
+			key := make([]byte, size)
 			if _, err := rand.Read(key); err != nil {
 				return nil, err
 			}
 			data = []byte(hex.EncodeToString(key))
-			if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+			if err := os.MkdirAll(dataDir, 0o755); err != nil {
 				return nil, err
 			}
 			if err := os.WriteFile(path, data, 0o600); err != nil {
@@ -667,8 +651,8 @@ func secretKey(cfg config) ([]byte, error) {
 	if err != nil {
 		key, err = base64.StdEncoding.DecodeString(raw)
 	}
-	if err != nil || len(key) != 32 {
-		return nil, errors.New("SIGNOFF_SECRET_KEY (or data/secret.key) must be 32 random bytes as hex or base64 (for example: openssl rand -hex 32)")
+	if err != nil || len(key) != size {
+		return nil, fmt.Errorf("%s (or data/%s) must be %d random bytes as hex or base64 (for example: openssl rand -hex %d)", label, name, size, size)
 	}
 	return key, nil
 }
