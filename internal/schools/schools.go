@@ -155,11 +155,12 @@ func SlugFrom(name string) string {
 		case r == '\'' || r == '’' || unicode.Is(unicode.Mn, r):
 			continue
 		case r == '&':
-			if b.Len() > 0 && !dash {
+			// "and" is a word of its own, with hyphens either side.
+			if b.Len() > 0 {
 				b.WriteByte('-')
 			}
 			b.WriteString("and")
-			dash = false
+			dash = true
 		case r < 128 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
 			if dash && b.Len() > 0 {
 				b.WriteByte('-')
