@@ -88,23 +88,12 @@ func (s *Server) policyPublish(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/admin/forms/%d", f.ID), http.StatusSeeOther)
 }
 
-// parseDueDate reads an optional date from its three fields.
+// parseDueDate reads the optional date people must sign by: today or
+// within the next 2 years.
 func parseDueDate(day, month, year string, now time.Time) (*time.Time, string) {
-	if day == "" && month == "" && year == "" {
-		return nil, ""
-	}
-	d, errD := strconv.Atoi(day)
-	m, errM := strconv.Atoi(month)
-	y, errY := strconv.Atoi(year)
-	if errD != nil || errM != nil || errY != nil {
-		return nil, "The date people must sign by must include a day, month and year, as numbers"
-	}
-	if y < 100 {
-		y += 2000
-	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if t.Day() != d || int(t.Month()) != m || t.Year() != y {
-		return nil, "The date people must sign by must be a real date"
+	t, msg := parseDate(day, month, year, "The date people must sign by")
+	if t == nil {
+		return nil, msg
 	}
 	today := time.Date(now.In(schooltime.London).Year(), now.In(schooltime.London).Month(), now.In(schooltime.London).Day(), 0, 0, 0, 0, time.UTC)
 	if t.Before(today) {
@@ -113,7 +102,7 @@ func parseDueDate(day, month, year string, now time.Time) (*time.Time, string) {
 	if t.After(today.AddDate(2, 0, 0)) {
 		return nil, "The date people must sign by must be within the next 2 years"
 	}
-	return &t, ""
+	return t, ""
 }
 
 func (s *Server) policyPage(w http.ResponseWriter, r *http.Request, pf *publishForm, formErr error) {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"signoff/internal/apperr"
@@ -53,9 +52,9 @@ func (s *Server) renderRetention(w http.ResponseWriter, r *http.Request, typed m
 	view.PreviewAt = templates.DateProps{ID: "at", Name: "at", Legend: "Preview the run on another day", Hint: "For example, 1 9 2027",
 		Day: q.Get("at-day"), Month: q.Get("at-month"), Year: q.Get("at-year")}
 	if view.PreviewAt.Day != "" || view.PreviewAt.Month != "" || view.PreviewAt.Year != "" {
-		if d, ok := parseDay(view.PreviewAt.Day, view.PreviewAt.Month, view.PreviewAt.Year); ok {
+		if d, msg := parseDate(view.PreviewAt.Day, view.PreviewAt.Month, view.PreviewAt.Year, "The preview date"); d != nil && msg == "" {
 			// The end of that day in London.
-			at = d.Add(24*time.Hour - time.Second)
+			at = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, schooltime.London).Add(24*time.Hour - time.Second)
 		} else {
 			view.PreviewAt.Error = "Enter a real date, like 1 9 2027"
 			view.Errors = append(view.Errors, templates.FieldError{Field: "at", Message: view.PreviewAt.Error})
@@ -127,21 +126,6 @@ func counts(c map[retention.Kind]int, items map[retention.Kind][]retention.Item)
 		out = append(out, rc)
 	}
 	return out
-}
-
-// parseDay reads a date typed as day, month and year, midnight in London.
-func parseDay(day, month, year string) (time.Time, bool) {
-	d, err1 := strconv.Atoi(strings.TrimSpace(day))
-	m, err2 := strconv.Atoi(strings.TrimSpace(month))
-	y, err3 := strconv.Atoi(strings.TrimSpace(year))
-	if err1 != nil || err2 != nil || err3 != nil || y < 2000 || y > 2200 {
-		return time.Time{}, false
-	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, schooltime.London)
-	if t.Day() != d || int(t.Month()) != m {
-		return time.Time{}, false
-	}
-	return t, true
 }
 
 // retentionSave saves the school's schedule.

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -385,7 +384,8 @@ func (s *Server) paperSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var fieldErrs []apperr.FieldError
-	if day, msg := parsePastDate(r.FormValue("paper_date-day"), r.FormValue("paper_date-month"), r.FormValue("paper_date-year")); msg != "" {
+	// The domain says whether the date is there and not in the future.
+	if day, msg := formDate(r, "paper_date", "The date on the paper form"); msg != "" {
 		fieldErrs = append(fieldErrs, apperr.FieldError{Field: "paper_date", Message: msg})
 	} else {
 		in.PaperDate = day
@@ -418,30 +418,6 @@ func (s *Server) paperSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, fmt.Sprintf("/admin/consents/%d?paper=1", id), http.StatusSeeOther)
-}
-
-// parsePastDate reads a required date, today or earlier, from three fields.
-func parsePastDate(day, month, year string) (*time.Time, string) {
-	if strings.TrimSpace(day+month+year) == "" {
-		return nil, "Enter the date written on the paper form"
-	}
-	d, errD := strconv.Atoi(strings.TrimSpace(day))
-	m, errM := strconv.Atoi(strings.TrimSpace(month))
-	y, errY := strconv.Atoi(strings.TrimSpace(year))
-	if errD != nil || errM != nil || errY != nil {
-		return nil, "The date must include a day, month and year, as numbers"
-	}
-	if y < 100 {
-		y += 2000
-	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if t.Day() != d || int(t.Month()) != m || t.Year() != y {
-		return nil, "The date must be a real date"
-	}
-	if t.After(time.Now().UTC()) {
-		return nil, "The date on the paper form must be today or in the past"
-	}
-	return &t, ""
 }
 
 // recordScan sends the scan of a paper record.

@@ -234,7 +234,10 @@ func TestClassModeAndPaperForms(t *testing.T) {
 	if step.status != 200 || !strings.Contains(step.body, "Scan of the form") {
 		t.Fatalf("paper form page: %d", step.status)
 	}
-	upload := func(scan []byte, name string) response {
+	upload := func(scan []byte, name string, date ...string) response {
+		if date == nil {
+			date = []string{"3", "10", "2026"}
+		}
 		var body bytes.Buffer
 		w := multipart.NewWriter(&body)
 		_ = w.WriteField("pupil", itoa(pupil))
@@ -246,9 +249,9 @@ func TestClassModeAndPaperForms(t *testing.T) {
 			_ = w.WriteField(m[1], "yes")
 		}
 		_ = w.WriteField("typed_name", "J Parent")
-		_ = w.WriteField("paper_date-day", "3")
-		_ = w.WriteField("paper_date-month", "10")
-		_ = w.WriteField("paper_date-year", "2026")
+		_ = w.WriteField("paper_date-day", date[0])
+		_ = w.WriteField("paper_date-month", date[1])
+		_ = w.WriteField("paper_date-year", date[2])
 		part, _ := w.CreateFormFile("scan", name)
 		_, _ = part.Write(scan)
 		_ = w.Close()
@@ -260,6 +263,19 @@ func TestClassModeAndPaperForms(t *testing.T) {
 		t.Fatalf("bad scan: %d", bad.status)
 	}
 	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
+	for _, c := range []struct {
+		date []string
+		want string
+	}{
+		{[]string{"31", "2", "2026"}, "The date on the paper form must be a real date"},
+		{[]string{"3", "Oct", "2026"}, "The date on the paper form must include a day, month and year, as numbers"},
+		{[]string{"", "", ""}, "Enter the date written on the paper form"},
+		{[]string{"3", "10", "2099"}, "The date on the paper form must be today or in the past"},
+	} {
+		if bad := upload(png, "form.png", c.date...); bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, c.want) {
+			t.Errorf("paper date %v: %d, want %q", c.date, bad.status, c.want)
+		}
+	}
 	if ok := upload(png, "form.png"); ok.status != http.StatusSeeOther {
 		t.Fatalf("paper form: %d\n%s", ok.status, ok.body)
 	}

@@ -672,28 +672,6 @@ func (s *Server) policyDecision(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// formDate reads a date from its three fields.
-func formDate(r *http.Request, name, what string) (*time.Time, string) {
-	day, month, year := strings.TrimSpace(r.PostFormValue(name+"-day")), strings.TrimSpace(r.PostFormValue(name+"-month")), strings.TrimSpace(r.PostFormValue(name+"-year"))
-	if day == "" && month == "" && year == "" {
-		return nil, ""
-	}
-	d, errD := strconv.Atoi(day)
-	m, errM := strconv.Atoi(month)
-	y, errY := strconv.Atoi(year)
-	if errD != nil || errM != nil || errY != nil {
-		return nil, what + " must include a day, month and year, as numbers"
-	}
-	if y < 100 {
-		y += 2000
-	}
-	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
-	if t.Day() != d || int(t.Month()) != m || t.Year() != y {
-		return nil, what + " must be a real date"
-	}
-	return &t, ""
-}
-
 // policyMeeting records the board's approval at a meeting.
 func (s *Server) policyMeeting(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
