@@ -1,11 +1,11 @@
 // Command bench is `make bench`: it starts a private PostgreSQL cluster
 // (default durability settings), generates a trust of 20 schools with
-// benchdata, serves Signoff on 127.0.0.1, and measures, at concurrency 50:
-// the dashboard and the outstanding list, a staff signature POST,
-// signed-copy PDFs, the ZIP of 1,000 signed copies; and, for a ratio, a
-// static file from the same server and a bare single-row INSERT loop
-// through pgx. Every loop is bounded; it stops by itself. With -out it
-// rewrites the figures section of BENCHMARKS.md.
+// benchdata, serves Signoff on 127.0.0.1, and runs the steps (a list: each
+// file of this package adds its own with register) at concurrency 1 and
+// 50; for a ratio, a static file from the same server and a bare
+// single-row INSERT through pgx are measured in the same run. Every loop
+// is bounded; it stops by itself. With -out it rewrites the figures
+// section of BENCHMARKS.md.
 package main
 
 import (
@@ -21,7 +21,6 @@ import (
 	"os"
 	"regexp"
 	"runtime"
-	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync"
@@ -31,28 +30,68 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/tracking/benchdata"
 	"signoff/internal/web"
-	"signoff/web/static"
 )
 
+// concurrency is the "many at once" level of every step.
 const concurrency = 50
 
 func main() {
 	out := flag.String("out", "", "rewrite the figures in this file (BENCHMARKS.md) between the markers")
 	scale := flag.Float64("scale", 1, "request counts multiplier (0.1 for a quick look)")
+	only := flag.String("only", "", "run only the steps whose name matches this regular expression (and the baselines)")
 	flag.Parse()
-	if err := run(*out, *scale); err != nil {
+	if err := run(*out, *scale, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-type result struct {
+// A step is one part of the benchmark. Steps run in order of their
+// order field (baselines 0–99, dashboards 100–199, signing 200–299,
+// signed copies 300–399); within one order, in the order registered.
+// run measures with b.measure (concurrency 1 then 50) or b.measureAt, and
+// may add notes with b.note.
+type step struct {
+	order int
 	name  string
+	run   func(ctx context.Context, b *bench) error
+}
+
+var steps []step
+
+// register adds a step; call it from an init function in the step's file.
+func register(s step) { steps = append(steps, s) }
+
+// bench is what every step shares: the database, the server, the data
+// generated and the sessions, and the rows measured so far.
+type bench struct {
+	db        *database.DB
+	base      string // http://127.0.0.1:port
+	data      benchdata.Result
+	transport *http.Transport
+	scale     float64
+	// admins holds one signed-in office session per school (every school
+	// of data.SchoolIDs, the large school and the ZIP school).
+	admins map[int64]*http.Client
+	anon   *http.Client
+
+	mu    sync.Mutex
+	rows  []row
+	notes []string
+}
+
+// row is one line of the figures: a step at concurrency 1 and 50.
+type row struct {
+	name     string
+	one, all result // all: at concurrency 50 (n == 0: not measured)
+	baseline bool
+}
+
+type result struct {
 	n     int
 	errs  int
 	total time.Duration
 	lat   []time.Duration
-	note  string
 }
 
 func (r result) pct(p float64) time.Duration {
@@ -61,17 +100,103 @@ func (r result) pct(p float64) time.Duration {
 	}
 	s := slices.Clone(r.lat)
 	slices.Sort(s)
-	i := int(float64(len(s)-1) * p)
-	return s[i]
+	return s[int(float64(len(s)-1)*p)]
 }
 
-func (r result) rate() float64 { return float64(r.n) / r.total.Seconds() }
+func (r result) rate() float64 {
+	if r.total <= 0 {
+		return 0
+	}
+	return float64(r.n) / r.total.Seconds()
+}
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
-func run(outFile string, scale float64) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+// n scales a request count (never below the concurrency).
+func (b *bench) n(x int) int { return max(int(float64(x)*b.scale), concurrency) }
+
+// measure runs fn n/10 times one at a time (at least 20), then n times
+// (scaled) with 50 in flight, and records both as one row. fn(i) gets
+// distinct i across both runs.
+func (b *bench) measure(name string, n int, fn func(i int) error) {
+	n50 := b.n(n)
+	n1 := max(n50/10, 20)
+	one := loadN(name+" [c=1]", 0, n1, 1, fn)
+	all := loadN(name+" [c=50]", n1, n50, concurrency, fn)
+	b.add(row{name: name, one: one, all: all})
+}
+
+// measureAt runs fn n times (not scaled) at one concurrency only.
+func (b *bench) measureAt(name string, n, workers int, fn func(i int) error) {
+	r := loadN(name, 0, n, workers, fn)
+	if workers == 1 {
+		b.add(row{name: name, one: r})
+	} else {
+		b.add(row{name: name, all: r})
+	}
+}
+
+func (b *bench) add(r row) {
+	b.mu.Lock()
+	b.rows = append(b.rows, r)
+	b.mu.Unlock()
+}
+
+// note adds a paragraph under the table.
+func (b *bench) note(s string) {
+	fmt.Println(s)
+	b.mu.Lock()
+	b.notes = append(b.notes, s)
+	b.mu.Unlock()
+}
+
+// client returns a client with its own cookie jar that does not follow
+// redirects.
+func (b *bench) client() *http.Client {
+	jar, _ := cookiejar.New(nil)
+	return &http.Client{Jar: jar, Transport: b.transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// signIn signs in with the bench password.
+func (b *bench) signIn(email string) (*http.Client, error) {
+	c := b.client()
+	res, err := c.PostForm(b.base+"/sign-in", url.Values{"email": {email}, "password": {benchdata.Trust.Password}})
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusSeeOther {
+		return nil, fmt.Errorf("sign in %s: %d", email, res.StatusCode)
+	}
+	return c, nil
+}
+
+// get fetches u and reads the whole body; anything but 200 is an error.
+func get(c *http.Client, u string) error {
+	res, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		return fmt.Errorf("GET %s: %d", u, res.StatusCode)
+	}
+	return nil
+}
+
+func run(outFile string, scale float64, only string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
+	var onlyRE *regexp.Regexp
+	if only != "" {
+		re, err := regexp.Compile(only)
+		if err != nil {
+			return err
+		}
+		onlyRE = re
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dir, err := os.MkdirTemp("", "signoff-bench-")
 	if err != nil {
@@ -104,11 +229,7 @@ func run(outFile string, scale float64) error {
 	if err != nil {
 		return err
 	}
-	var pupils, parents, staff int
-	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'pupil'), count(*) FILTER (WHERE kind = 'parent'), count(*) FILTER (WHERE kind = 'staff' AND school_id <> $1) FROM people`, data.BigSchoolID).Scan(&pupils, &parents, &staff)
-	gen := fmt.Sprintf("%d schools, %d staff, %d pupils, %d parents and carers, %d forms, %d requests, %d signatures (plus a ZIP school: %d staff who all signed one form); generated in %s",
-		len(data.SchoolIDs), staff, pupils, parents, len(data.SchoolIDs)*benchdata.Trust.FormsPerSchool, data.Requests-benchdata.Trust.BigFormSigned,
-		data.Signatures-benchdata.Trust.BigFormSigned, benchdata.Trust.BigFormSigned, data.GeneratedIn.Round(time.Millisecond))
+	gen := data.Describe(benchdata.Trust)
 	fmt.Println(gen)
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -120,319 +241,88 @@ func run(outFile string, scale float64) error {
 	srv := &http.Server{Handler: web.New(db, web.Config{SessionKeys: keys, BaseURL: base, Log: log}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
-	transport := &http.Transport{MaxIdleConnsPerHost: 200, MaxConnsPerHost: 200}
 
-	signIn := func(email string) (*http.Client, error) {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar, Transport: transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-		res, err := c.PostForm(base+"/sign-in", url.Values{"email": {email}, "password": {benchdata.Trust.Password}})
-		if err != nil {
-			return nil, err
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusSeeOther {
-			return nil, fmt.Errorf("sign in %s: %d", email, res.StatusCode)
-		}
-		return c, nil
-	}
-	n := func(x int) int { return max(int(float64(x)*scale), concurrency) }
-
-	// Admin sessions, one per school.
-	admins := map[int64]*http.Client{}
-	for _, id := range append(slices.Clone(data.SchoolIDs), data.BigSchoolID) {
-		c, err := signIn(data.AdminEmails[id])
+	b := &bench{db: db, base: base, data: data, scale: scale, admins: map[int64]*http.Client{},
+		transport: &http.Transport{MaxIdleConnsPerHost: 200, MaxConnsPerHost: 200}}
+	b.anon = &http.Client{Transport: b.transport}
+	for id, email := range data.AdminEmails {
+		c, err := b.signIn(email)
 		if err != nil {
 			return err
 		}
-		admins[id] = c
-	}
-	var forms []struct{ school, form int64 }
-	rows, err := db.Pool.Query(ctx, `SELECT school_id, id FROM forms WHERE school_id = ANY ($1) ORDER BY id`, data.SchoolIDs)
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var f struct{ school, form int64 }
-		_ = rows.Scan(&f.school, &f.form)
-		forms = append(forms, f)
-	}
-	rows.Close()
-
-	var results []result
-	// Static file.
-	anon := &http.Client{Transport: transport}
-	results = append(results, load("Static file (app.css), 50 concurrent", n(20000), func(i int) error {
-		return get(anon, base+static.Path("app.css"))
-	}))
-	// Dashboard: the school's page of every form, and one form's page.
-	results = append(results, load("School dashboard GET /admin/tracking", n(2000), func(i int) error {
-		id := data.SchoolIDs[i%len(data.SchoolIDs)]
-		return get(admins[id], base+"/admin/tracking")
-	}))
-	results = append(results, load("Form dashboard + outstanding list GET /admin/tracking/forms/{id}", n(2000), func(i int) error {
-		f := forms[(i*7)%len(forms)]
-		return get(admins[f.school], fmt.Sprintf("%s/admin/tracking/forms/%d", base, f.form))
-	}))
-	results = append(results, load("Outstanding list, page 2 sorted by last reminder", n(2000), func(i int) error {
-		f := forms[(i*13)%len(forms)]
-		return get(admins[f.school], fmt.Sprintf("%s/admin/tracking/forms/%d?sort=reminded&page=2", base, f.form))
-	}))
-	trustAdmin := admins[data.SchoolIDs[0]]
-	if _, err := db.Pool.Exec(ctx, `UPDATE accounts SET roles = roles || '{trust_admin}' WHERE email = $1`, data.AdminEmails[data.SchoolIDs[0]]); err != nil {
-		return err
-	}
-	results = append(results, load("Trust view GET /trust (20 schools, 200 forms)", n(200), func(i int) error {
-		return get(trustAdmin, base+"/trust")
-	}))
-
-	// Staff signature POSTs: sign in staff, then each signs a form they owe.
-	type owed struct {
-		email, name   string
-		form, version int64
-	}
-	orows, err := db.Pool.Query(ctx, `SELECT p.email, p.given_name || ' ' || p.family_name, f.id, fc.version_id
-		FROM forms f JOIN form_current fc ON fc.form_id = f.id
-		JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.staff_role = ANY (f.audience_staff_roles)
-		WHERE f.school_id = ANY ($1) AND p.account_id IS NOT NULL
-		  AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = p.id)
-		  AND p.email <> ALL ($2)
-		ORDER BY p.id, f.id`, data.SchoolIDs, adminList(data.AdminEmails))
-	if err != nil {
-		return err
-	}
-	var todo []owed
-	for orows.Next() {
-		var o owed
-		_ = orows.Scan(&o.email, &o.name, &o.form, &o.version)
-		todo = append(todo, o)
-	}
-	orows.Close()
-	signers := map[string]*http.Client{}
-	var byEmail []string
-	for _, o := range todo {
-		if _, ok := signers[o.email]; !ok && len(signers) < 300 {
-			signers[o.email] = nil
-			byEmail = append(byEmail, o.email)
-		}
-	}
-	var mu sync.Mutex
-	signInRes := load("Sign-in POST /sign-in (argon2id), 50 concurrent", len(byEmail), func(i int) error {
-		c, err := signIn(byEmail[i])
-		mu.Lock()
-		signers[byEmail[i]] = c
-		mu.Unlock()
-		return err
-	})
-	results = append(results, signInRes)
-	var posts []owed
-	for _, o := range todo {
-		if signers[o.email] != nil {
-			posts = append(posts, o)
-		}
-	}
-	posts = posts[:min(len(posts), n(2000))]
-	// What one signature adds: rows per table and bytes on disk.
-	growthTables := []string{"signatures", "audit_log", "signed_copies", "outbox", "river_job", "sessions"}
-	snapshot := func() (map[string]int64, int64, error) {
-		rows := map[string]int64{}
-		for _, tbl := range growthTables {
-			var n int64
-			if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM `+tbl).Scan(&n); err != nil {
-				return nil, 0, err
-			}
-			rows[tbl] = n
-		}
-		var size int64
-		err := db.Pool.QueryRow(ctx, `SELECT sum(pg_total_relation_size(relid))::bigint FROM pg_stat_user_tables`).Scan(&size)
-		return rows, size, err
-	}
-	rowsBefore, sizeBefore, err := snapshot()
-	if err != nil {
-		return err
-	}
-	refRE := regexp.MustCompile(`/signatures/(SG-[0-9A-Z-]+)`)
-	var refs []string
-	var refMu sync.Mutex
-	results = append(results, load("Staff signature POST /forms/{id}", len(posts), func(i int) error {
-		o := posts[i]
-		res, err := signers[o.email].PostForm(fmt.Sprintf("%s/forms/%d", base, o.form), url.Values{"version_id": {fmt.Sprint(o.version)}, "agree": {"yes"}, "typed_name": {o.name}})
-		if err != nil {
-			return err
-		}
-		_, _ = io.Copy(io.Discard, res.Body)
-		res.Body.Close()
-		if res.StatusCode != http.StatusSeeOther {
-			return fmt.Errorf("sign: %d", res.StatusCode)
-		}
-		if m := refRE.FindStringSubmatch(res.Header.Get("Location")); m != nil {
-			refMu.Lock()
-			refs = append(refs, m[1])
-			refMu.Unlock()
-		}
-		return nil
-	}))
-
-	rowsAfter, sizeAfter, err := snapshot()
-	if err != nil {
-		return err
-	}
-	growthNote := ""
-	if made := rowsAfter["signatures"] - rowsBefore["signatures"]; made > 0 {
-		var parts []string
-		for _, tbl := range growthTables {
-			parts = append(parts, fmt.Sprintf("%s %.2f", tbl, float64(rowsAfter[tbl]-rowsBefore[tbl])/float64(made)))
-		}
-		growthNote = fmt.Sprintf("%d signatures through the web added, per signature, rows: %s; and %.1f kB to the database's tables and indexes (WAL and signed-copy PDFs, which are rendered on demand and not stored, not counted)",
-			made, strings.Join(parts, ", "), float64(sizeAfter-sizeBefore)/float64(made)/1024)
+		b.admins[id] = c
 	}
 
-	// Signed-copy PDFs, as the office downloads them.
-	var copies []struct {
-		school int64
-		ref    string
-	}
-	crows, err := db.Pool.Query(ctx, `SELECT school_id, reference FROM signatures WHERE school_id = ANY ($1) ORDER BY id LIMIT 2000`, data.SchoolIDs)
-	if err != nil {
-		return err
-	}
-	for crows.Next() {
-		var c struct {
-			school int64
-			ref    string
+	slices.SortStableFunc(steps, func(x, y step) int { return x.order - y.order })
+	for _, s := range steps {
+		if onlyRE != nil && s.order >= 100 && !onlyRE.MatchString(s.name) {
+			continue
 		}
-		_ = crows.Scan(&c.school, &c.ref)
-		copies = append(copies, c)
-	}
-	crows.Close()
-	results = append(results, load("Signed-copy PDF GET /signatures/{ref}/copy.pdf", n(1000), func(i int) error {
-		c := copies[i%len(copies)]
-		return get(admins[c.school], base+"/signatures/"+c.ref+"/copy.pdf")
-	}))
-
-	// The ZIP of 1,000 signed copies, with the heap sampled while it streams.
-	runtime.GC()
-	var base0 runtime.MemStats
-	runtime.ReadMemStats(&base0)
-	var peak, peakLive atomic.Uint64
-	live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Go(func() {
-		t := time.NewTicker(2 * time.Millisecond)
-		defer t.Stop()
-		var m runtime.MemStats
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				runtime.ReadMemStats(&m)
-				if m.HeapInuse > peak.Load() {
-					peak.Store(m.HeapInuse)
-				}
-				metrics.Read(live)
-				if v := live[0].Value.Uint64(); v > peakLive.Load() {
-					peakLive.Store(v)
-				}
-			}
-		}
-	})
-	zipStart := time.Now()
-	res, err := admins[data.BigSchoolID].Get(fmt.Sprintf("%s/admin/tracking/forms/%d/copies.zip", base, data.BigFormID))
-	if err != nil {
-		return err
-	}
-	size, err := io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	zipTime := time.Since(zipStart)
-	close(stop)
-	wg.Wait()
-	if err != nil || res.StatusCode != 200 {
-		return fmt.Errorf("zip: %d %v", res.StatusCode, err)
-	}
-	zipNote := fmt.Sprintf("%d copies, %.1f MB, in %s (%.0f PDFs/s); Go heap in use: %.1f MB before, peak %.1f MB while streaming (garbage included); live heap after GC peaked at %.1f MB; the whole archive is %.1f MB",
-		benchdata.Trust.BigFormSigned, float64(size)/1e6, zipTime.Round(time.Millisecond), float64(benchdata.Trust.BigFormSigned)/zipTime.Seconds(),
-		float64(base0.HeapInuse)/1e6, float64(peak.Load())/1e6, float64(peakLive.Load())/1e6, float64(size)/1e6)
-	fmt.Println("ZIP:", zipNote)
-
-	// Bare single-row INSERT loops through pgx.
-	if _, err := db.Pool.Exec(ctx, `CREATE TABLE bench_insert (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, v text NOT NULL, at timestamptz NOT NULL)`); err != nil {
-		return err
-	}
-	results = append(results, load1("Bare single-row INSERT through pgx, one loop", n(5000), func(i int) error {
-		_, err := db.Pool.Exec(ctx, `INSERT INTO bench_insert (v, at) VALUES ($1, now())`, "x")
-		return err
-	}))
-	results = append(results, load("Bare single-row INSERT through pgx, 50 loops", n(10000), func(i int) error {
-		_, err := db.Pool.Exec(ctx, `INSERT INTO bench_insert (v, at) VALUES ($1, now())`, "x")
-		return err
-	}))
-
-	var b strings.Builder
-	host, _ := os.Hostname()
-	fmt.Fprintf(&b, "Run %s on %s: %d CPU cores (GOMAXPROCS %d), %s, %s, PostgreSQL from the server's own cluster (default durability: fsync on, synchronous_commit on).\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04 UTC"), host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), cpuModel())
-	fmt.Fprintf(&b, "Data: %s.\n\n", gen)
-	b.WriteString("| what | requests | errors | throughput | p50 | p99 |\n| --- | ---: | ---: | ---: | ---: | ---: |\n")
-	for _, r := range results {
-		fmt.Fprintf(&b, "| %s | %d | %d | %.0f/s | %s | %s |\n", r.name, r.n, r.errs, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)))
-	}
-	fmt.Fprintf(&b, "\nZIP of the signed copies of one form: %s.\n", zipNote)
-	if growthNote != "" {
-		fmt.Fprintf(&b, "\nGrowth: %s.\n", growthNote)
-	}
-	var static, post, ins result
-	for _, r := range results {
-		switch {
-		case strings.HasPrefix(r.name, "Static"):
-			static = r
-		case strings.HasPrefix(r.name, "Staff signature"):
-			post = r
-		case strings.HasSuffix(r.name, "50 loops"):
-			ins = r
+		fmt.Printf("— %s\n", s.name)
+		if err := s.run(ctx, b); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
-	if static.n > 0 && post.n > 0 && ins.n > 0 {
-		fmt.Fprintf(&b, "\nRatios: a signature POST runs at %.1f%% of the static file's throughput and %.1f%% of the bare INSERT's (50 concurrent each).\n",
-			100*post.rate()/static.rate(), 100*post.rate()/ins.rate())
-	}
-	fmt.Print("\n" + b.String())
+
+	report := b.report(gen)
+	fmt.Print("\n" + report)
 	if outFile != "" {
-		return writeFigures(outFile, b.String())
+		return writeFigures(outFile, report)
 	}
 	return nil
 }
 
-func adminList(m map[int64]string) []string {
-	var out []string
-	for _, e := range m {
-		out = append(out, e)
+// report writes the figures: the machine, the data, one table row per
+// step with its ratios to the baselines, then the notes.
+func (b *bench) report(gen string) string {
+	var sb strings.Builder
+	host, _ := os.Hostname()
+	fmt.Fprintf(&sb, "Run %s on %s: %d CPU cores (GOMAXPROCS %d), %s, %s, PostgreSQL from the server's own cluster (default durability: fsync on, synchronous_commit on).\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), cpuModel())
+	fmt.Fprintf(&sb, "Data: %s.\n\n", gen)
+	var static, insert float64
+	for _, r := range b.rows {
+		switch r.name {
+		case staticName:
+			static = r.all.rate()
+		case insertName:
+			insert = r.all.rate()
+		}
 	}
-	return out
+	ratio := func(x, of float64) string {
+		if of == 0 || x == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.1f %%", 100*x/of)
+	}
+	opt := func(r result, f func(result) string) string {
+		if r.n == 0 {
+			return "–"
+		}
+		return f(r)
+	}
+	sb.WriteString("| what | c=1: p50 (service time) | c=50: requests | errors | throughput | p50 | p99 | vs static file | vs bare INSERT |\n")
+	sb.WriteString("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	for _, r := range b.rows {
+		fmt.Fprintf(&sb, "| %s | %s | %s | %d | %s | %s | %s | %s | %s |\n", r.name,
+			opt(r.one, func(x result) string { return ms(x.pct(0.5)) }),
+			opt(r.all, func(x result) string { return fmt.Sprint(x.n) }),
+			r.one.errs+r.all.errs,
+			opt(r.all, func(x result) string { return fmt.Sprintf("%.0f/s", x.rate()) }),
+			opt(r.all, func(x result) string { return ms(x.pct(0.5)) }),
+			opt(r.all, func(x result) string { return ms(x.pct(0.99)) }),
+			ratio(r.all.rate(), static), ratio(r.all.rate(), insert))
+	}
+	for _, n := range b.notes {
+		fmt.Fprintf(&sb, "\n%s\n", n)
+	}
+	return sb.String()
 }
 
-func get(c *http.Client, u string) error {
-	res, err := c.Get(u)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %d", u, res.StatusCode)
-	}
-	return nil
-}
-
-// load runs fn n times with 50 workers and times each call.
-func load(name string, n int, fn func(i int) error) result {
-	return loadN(name, n, concurrency, fn)
-}
-
-func load1(name string, n int, fn func(i int) error) result { return loadN(name, n, 1, fn) }
-
-func loadN(name string, n, workers int, fn func(i int) error) result {
-	r := result{name: name, n: n, lat: make([]time.Duration, n)}
+// loadN runs fn for i in [from, from+n) with workers in flight and times
+// each call.
+func loadN(name string, from, n, workers int, fn func(i int) error) result {
+	r := result{n: n, lat: make([]time.Duration, n)}
 	var next atomic.Int64
 	var errs atomic.Int64
 	var firstErr atomic.Value
@@ -446,7 +336,7 @@ func loadN(name string, n, workers int, fn func(i int) error) result {
 					return
 				}
 				t := time.Now()
-				if err := fn(i); err != nil {
+				if err := fn(from + i); err != nil {
 					errs.Add(1)
 					firstErr.CompareAndSwap(nil, err)
 				}
@@ -457,7 +347,7 @@ func loadN(name string, n, workers int, fn func(i int) error) result {
 	wg.Wait()
 	r.total = time.Since(start)
 	r.errs = int(errs.Load())
-	fmt.Printf("%-70s n=%-6d err=%-4d %8.0f/s  p50 %-9s p99 %s\n", name, n, r.errs, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)))
+	fmt.Printf("%-78s n=%-6d err=%-4d %8.0f/s  p50 %-9s p99 %s\n", name, n, r.errs, r.rate(), ms(r.pct(0.5)), ms(r.pct(0.99)))
 	if e := firstErr.Load(); e != nil {
 		fmt.Println("   first error:", e)
 	}

@@ -356,3 +356,11 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+// Describe says in one sentence what was made.
+func (r Result) Describe(cfg Config) string {
+	return fmt.Sprintf("%d schools, %d people (%d staff, %d pupils, %d parents and carers), %d forms, %d requests, %d signatures (plus a ZIP school: %d staff who all signed one form); generated in %s",
+		len(r.SchoolIDs), len(r.SchoolIDs)*(cfg.StaffPerSchool+cfg.PupilsPerSch+cfg.ParentsPerSch),
+		len(r.SchoolIDs)*cfg.StaffPerSchool, len(r.SchoolIDs)*cfg.PupilsPerSch, len(r.SchoolIDs)*cfg.ParentsPerSch,
+		len(r.SchoolIDs)*cfg.FormsPerSchool, r.Requests-cfg.BigFormSigned, r.Signatures-cfg.BigFormSigned, cfg.BigFormSigned, r.GeneratedIn.Round(time.Millisecond))
+}
