@@ -37,6 +37,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"signoff/internal/apperr"
 	"signoff/internal/consent"
@@ -50,9 +51,13 @@ import (
 	"signoff/internal/signkey"
 )
 
-// Store builds and checks signed copies.
+// Store builds and checks signed copies: the one builder of every signed
+// copy (a member of staff's, a parent's download, the copy attached to a
+// parent's receipt, the ZIP of a form's copies).
 type Store struct {
-	db *database.DB
+	db      *database.DB
+	schools *schools.Store
+	consent *consent.Store
 	// BaseURL is the site's public address, for the verification link.
 	BaseURL string
 	// Signer signs every copy issued (PAdES); nil issues unsigned copies.
@@ -61,7 +66,13 @@ type Store struct {
 
 // NewStore returns a Store.
 func NewStore(db *database.DB, baseURL string) *Store {
-	return &Store{db: db, BaseURL: strings.TrimRight(baseURL, "/")}
+	return &Store{db: db, schools: schools.NewStore(db), consent: consent.NewStore(db), BaseURL: strings.TrimRight(baseURL, "/")}
+}
+
+// querier is the pool or the transaction a copy is read and recorded in.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // NormalizeReference tidies a typed reference: upper case, no spaces,
@@ -131,9 +142,12 @@ func (s *Store) VerifyURL(ref string) string { return s.BaseURL + "/verify/" + r
 // Load reads the signature with reference ref (of any school when
 // schoolID is 0) and everything its signed copy prints.
 func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, error) {
+	return s.load(ctx, s.db.Pool, schoolID, ref)
+}
+
+func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string) (Record, error) {
 	ref = NormalizeReference(ref)
 	var rec Record
-	var raw []byte
 	var (
 		schoolName, body, statement, typed, ip, ua, method, title string
 		sha, versionSHA                                           string
@@ -143,29 +157,33 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 		signedAt                                                  time.Time
 		drawn                                                     []byte
 		answers                                                   []byte
+		sig                                                       signedHow
 	)
-	err := s.db.Pool.QueryRow(ctx, `SELECT s.id, s.school_id, s.reference, sc.name, coalesce(pol.title, f.title), coalesce(v.number, 0),
+	err := q.QueryRow(ctx, `SELECT s.id, s.school_id, s.reference, sc.name, coalesce(pol.title, f.title), coalesce(v.number, 0),
 			v.published_at, coalesce(v.body_md, ''), coalesce(v.sha256, ''), coalesce(s.version_sha256, ''), s.statement, s.typed_name,
 			s.ip, s.user_agent, s.method, coalesce(s.account_id, 0), coalesce(s.pupil_id, 0), s.signed_at, s.drawn_signature, s.answers,
-			s.person_id, coalesce(s.version_id, 0), f.title, to_jsonb(s) - 'drawn_signature' - 'answers', s.form_id
+			s.person_id, coalesce(s.version_id, 0), f.title, s.form_id,
+			coalesce(w.given_name || ' ' || w.family_name, ''), coalesce(rb.display_name, ''), s.paper_date, coalesce(s.identified_by, '')
 		FROM signatures s
 		JOIN schools sc ON sc.id = s.school_id
 		JOIN forms f ON f.id = s.form_id
 		LEFT JOIN policy_versions v ON v.id = s.version_id
 		LEFT JOIN policies pol ON pol.id = v.policy_id
+		LEFT JOIN people w ON w.id = s.witness_id
+		LEFT JOIN accounts rb ON rb.id = s.recorded_by
 		WHERE s.reference = $1 AND ($2::bigint = 0 OR s.school_id = $2)`, ref, schoolID).
 		Scan(&rec.SignatureID, &rec.SchoolID, &rec.Reference, &schoolName, &title, &number, &publishedAt, &body, &sha, &versionSHA,
-			&statement, &typed, &ip, &ua, &method, &accountID, &pupilID, &signedAt, &drawn, &answers, &rec.PersonID, &rec.VersionID, &rec.FormTitle, &raw, &formID)
+			&statement, &typed, &ip, &ua, &method, &accountID, &pupilID, &signedAt, &drawn, &answers, &rec.PersonID, &rec.VersionID, &rec.FormTitle, &formID,
+			&sig.witness, &sig.recordedBy, &sig.paperDate, &sig.identifiedBy)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, apperr.New(apperr.NotFound, "There is no signature with that reference")
 	}
 	if err != nil {
 		return Record{}, fmt.Errorf("evidence: load %s: %w", ref, err)
 	}
-	var extra map[string]any
-	_ = json.Unmarshal(raw, &extra)
+	sig.method, sig.accountID, sig.signedAt = method, accountID, signedAt
 
-	person, err := people.Scan(s.db.Pool.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, rec.PersonID))
+	person, err := people.Scan(q.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, rec.PersonID))
 	if err != nil {
 		return Record{}, fmt.Errorf("evidence: signer: %w", err)
 	}
@@ -186,12 +204,12 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 	if publishedAt != nil {
 		c.VersionDate = *publishedAt
 	}
-	if c.SchoolLogo, err = schools.NewStore(s.db).LogoPNG(ctx, rec.SchoolID); err != nil {
+	if c.SchoolLogo, err = s.schools.LogoPNG(ctx, rec.SchoolID); err != nil {
 		return Record{}, fmt.Errorf("evidence: school logo: %w", err)
 	}
 	cert := &pdf.Certificate{IP: ip, UserAgent: ua, VerifyURL: s.VerifyURL(rec.Reference), DrawnSignature: drawn}
 	if pupilID != 0 {
-		pupil, err := people.Scan(s.db.Pool.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, pupilID))
+		pupil, err := people.Scan(q.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, pupilID))
 		if err == nil {
 			cert.ForChild = pupil.FullName()
 			if pupil.YearGroup != nil {
@@ -206,7 +224,7 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 	if rec.VersionID == 0 {
 		// A parents' form: its text is the form and its questions, hashed
 		// when it was published (see consent.TextHash).
-		f, items, err := consent.NewStore(s.db).FormOf(ctx, formID)
+		f, items, err := s.consent.FormOf(ctx, formID)
 		if err == nil && f.Audience == signing.ParentsAudience {
 			given := map[int64]bool{}
 			raw := map[string]bool{}
@@ -233,10 +251,10 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 		}
 	}
 	rec.AccountID = accountID
-	if rec.SealState, rec.Seal, err = recordSeal(ctx, s.db.Pool, rec.SignatureID); err != nil {
+	if rec.SealState, rec.Seal, err = recordSeal(ctx, q, rec.SignatureID); err != nil {
 		return Record{}, err
 	}
-	cert.IdentifiedBy, cert.Method, err = s.howIdentified(ctx, rec.SchoolID, accountID, signedAt, method, extra)
+	cert.IdentifiedBy, cert.Method, err = s.howIdentified(ctx, q, rec.SchoolID, sig)
 	if err != nil {
 		return Record{}, err
 	}
@@ -283,60 +301,54 @@ func decodeAnswers(b []byte) []pdf.Answer {
 	return out
 }
 
+// signedHow is what a signature records of how it was given.
+type signedHow struct {
+	method              string
+	accountID           int64
+	signedAt            time.Time
+	witness, recordedBy string // names: the witnessing member of staff, the account that recorded a paper form
+	paperDate           *time.Time
+	identifiedBy        string // single sign-on's description of the signer's session
+}
+
 // howIdentified says how the signer was identified and how they signed.
-// For a signature given online it is the way the signing account last
-// signed in before signing (the audit log's account.signed_in "method");
-// in class, the witnessing member of staff; on paper, who recorded it.
-// Optional columns (witness_id, recorded_by, paper_date: issue 5) are read
-// from the row as JSON so this works before and after they exist.
-func (s *Store) howIdentified(ctx context.Context, schoolID, accountID int64, signedAt time.Time, method string, extra map[string]any) (identified, how string, err error) {
-	num := func(k string) int64 {
-		if f, ok := extra[k].(float64); ok {
-			return int64(f)
-		}
-		return 0
-	}
-	switch method {
+// For a signature given online it is how the signer's session was opened
+// (single sign-on's identified_by) or else the way the signing account
+// last signed in before signing (the audit log's account.signed_in
+// "method"); in class, the witnessing member of staff; on paper, who
+// recorded it.
+func (s *Store) howIdentified(ctx context.Context, q querier, schoolID int64, sig signedHow) (identified, how string, err error) {
+	switch sig.method {
 	case "class":
 		how = "In class, on the school's device"
-		if w := num("witness_id"); w != 0 {
-			var name string
-			if s.db.Pool.QueryRow(ctx, `SELECT given_name || ' ' || family_name FROM people WHERE id = $1`, w).Scan(&name) == nil {
-				how = "In class, witnessed by " + name
-			}
+		if sig.witness != "" {
+			how = "In class, witnessed by " + sig.witness
 		}
 		return "Witnessed in person by a member of staff", how, nil
 	case "paper":
 		how = "On a paper form"
-		if by := num("recorded_by"); by != 0 {
-			var name string
-			if s.db.Pool.QueryRow(ctx, `SELECT display_name FROM accounts WHERE id = $1`, by).Scan(&name) == nil {
-				how = "On a paper form, recorded by " + name
-			}
+		if sig.recordedBy != "" {
+			how = "On a paper form, recorded by " + sig.recordedBy
 		}
-		if d, ok := extra["paper_date"].(string); ok && d != "" {
-			if t, err := time.Parse("2006-01-02", d); err == nil {
-				how += " (form dated " + t.Format("2 January 2006") + ")"
-			}
+		if sig.paperDate != nil {
+			how += " (form dated " + sig.paperDate.Format("2 January 2006") + ")"
 		}
 		return "Signed by hand on paper; the office keeps the form", how, nil
 	}
 	how = "Online, in Signoff"
-	// Signatures since single sign-on (issue 16) carry how the signer's
-	// session was opened.
-	if id, ok := extra["identified_by"].(string); ok && id != "" {
-		return id, how, nil
+	if sig.identifiedBy != "" {
+		return sig.identifiedBy, how, nil
 	}
-	if accountID == 0 {
+	if sig.accountID == 0 {
 		return "Not recorded", how, nil
 	}
 	var m, email string
-	err = s.db.Pool.QueryRow(ctx, `SELECT coalesce(l.detail->>'method', ''), coalesce(a.email, '')
+	err = q.QueryRow(ctx, `SELECT coalesce(l.detail->>'method', ''), coalesce(a.email, '')
 		FROM accounts a
 		LEFT JOIN LATERAL (SELECT detail FROM audit_log
 			WHERE school_id = $1 AND actor_id = a.id AND action = 'account.signed_in' AND at <= $3
 			ORDER BY id DESC LIMIT 1) l ON true
-		WHERE a.id = $2`, schoolID, accountID, signedAt).Scan(&m, &email)
+		WHERE a.id = $2`, schoolID, sig.accountID, sig.signedAt).Scan(&m, &email)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "Not recorded", how, nil
 	}
@@ -365,26 +377,48 @@ func (s *Store) howIdentified(ctx context.Context, schoolID, accountID int64, si
 // the bytes issued, so that the copy verifies later even if the layout of
 // signed copies changes.
 func (s *Store) Render(ctx context.Context, w io.Writer, rec Record) (int, error) {
-	if !rec.TextIntact {
-		return 0, apperr.New(apperr.Conflict, "The text kept for %s no longer matches the SHA-256 recorded when it was signed, so no copy can be issued. Run signoff audit verify.", rec.Reference)
-	}
-	if !rec.SealState.Good() {
-		return 0, apperr.New(apperr.Conflict, "The record %s no longer matches its seal (%s), so no copy can be issued. Run signoff audit verify.", rec.Reference, rec.SealState)
-	}
-	var buf bytes.Buffer
-	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
-		return 0, err
-	}
-	data, err := s.Sign(ctx, buf.Bytes(), rec.Copy.SchoolName, rec.Reference)
+	data, err := s.issue(ctx, s.db.Pool, rec)
 	if err != nil {
 		return 0, err
 	}
-	sum := sha256.Sum256(data)
-	if _, err := s.db.Pool.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
-		ON CONFLICT DO NOTHING`, rec.SignatureID, hex.EncodeToString(sum[:]), s.db.Now()); err != nil {
-		return 0, fmt.Errorf("evidence: record issued copy: %w", err)
-	}
 	return w.Write(data)
+}
+
+// IssueTx issues the signed copy of the signature ref (of school
+// schoolID) inside tx, the transaction that records it: the copy a
+// parent's receipt attaches. It is built and recorded as Render's are,
+// with the IP address and browser (the receipt goes to the one who gave
+// them).
+func (s *Store) IssueTx(ctx context.Context, tx pgx.Tx, schoolID int64, ref string) ([]byte, error) {
+	rec, err := s.load(ctx, tx, schoolID, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.issue(ctx, tx, rec)
+}
+
+// issue renders and signs rec's copy and records the hash of its bytes.
+func (s *Store) issue(ctx context.Context, q querier, rec Record) ([]byte, error) {
+	if !rec.TextIntact {
+		return nil, apperr.New(apperr.Conflict, "The text kept for %s no longer matches the SHA-256 recorded when it was signed, so no copy can be issued. Run signoff audit verify.", rec.Reference)
+	}
+	if !rec.SealState.Good() {
+		return nil, apperr.New(apperr.Conflict, "The record %s no longer matches its seal (%s), so no copy can be issued. Run signoff audit verify.", rec.Reference, rec.SealState)
+	}
+	var buf bytes.Buffer
+	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
+		return nil, err
+	}
+	data, err := s.Sign(ctx, buf.Bytes(), rec.Copy.SchoolName, rec.Reference)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(data)
+	if _, err := q.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
+		ON CONFLICT DO NOTHING`, rec.SignatureID, hex.EncodeToString(sum[:]), s.db.Now()); err != nil {
+		return nil, fmt.Errorf("evidence: record issued copy: %w", err)
+	}
+	return data, nil
 }
 
 // Sign digitally signs a rendered copy with the installation's key (and

@@ -108,6 +108,20 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 	if attached != 2 {
 		t.Fatalf("receipts with the signed copy attached: %d, want 2", attached)
 	}
+	// One builder of a parent's copy: the receipt attaches the very copy
+	// the parent downloads (copies without a signing key are
+	// deterministic), certificate wording and all.
+	var receiptCopy []byte
+	if err := a.db.Pool.QueryRow(ctx, `SELECT x.data FROM outbox_attachments x JOIN outbox o ON o.id = x.outbox_id
+		WHERE o.kind = 'consent_receipt' AND o.dedupe_key = $1`, "receipt:"+refs[0]).Scan(&receiptCopy); err != nil {
+		t.Fatalf("receipt of %s: %v", refs[0], err)
+	}
+	if string(receiptCopy) != pdf.body {
+		t.Fatalf("the receipt's copy differs from the download:\n%s\n---\n%s", pdfText(t, string(receiptCopy)), text)
+	}
+	if !strings.Contains(text, "Opened their family link") {
+		t.Fatalf("the copy does not say how the parent was identified:\n%s", text)
+	}
 
 	// The teacher's class list shows the first child may appear on the website...
 	first := children[0]
@@ -284,6 +298,27 @@ func TestClassModeAndPaperForms(t *testing.T) {
 	scan := office.get("/admin/records/" + ref + "/scan")
 	if scan.status != 200 || scan.header.Get("Content-Type") != "image/png" || !bytes.Equal([]byte(scan.body), png) {
 		t.Fatalf("scan download: %d %s", scan.status, scan.header.Get("Content-Type"))
+	}
+	// The certificates say how each was given: in class, witnessed by
+	// the teacher; on paper, recorded by the office, with the form's date.
+	var childRef, teacherName, officeName string
+	_ = a.db.Pool.QueryRow(ctx, `SELECT s.reference, w.given_name || ' ' || w.family_name FROM signatures s JOIN people w ON w.id = s.witness_id
+		WHERE s.form_id = $1 AND s.pupil_id = $2 AND s.part = 'child'`, agreement, links[0][2]).Scan(&childRef, &teacherName)
+	_ = a.db.Pool.QueryRow(ctx, `SELECT display_name FROM accounts WHERE email = $1`, demo.AdminEmail).Scan(&officeName)
+	if childRef == "" || teacherName == "" || officeName == "" {
+		t.Fatalf("child's record %q, witness %q, office %q", childRef, teacherName, officeName)
+	}
+	for ref, wants := range map[string][]string{
+		childRef: {"Witnessed in person by a member of staff", "In class, witnessed by " + teacherName},
+		ref:      {"Signed by hand on paper", "On a paper form, recorded by " + officeName, "(form dated 3 October 2026)"},
+	} {
+		cp := office.get("/signatures/" + ref + "/copy.pdf")
+		text := strings.Join(strings.Fields(pdfText(t, cp.body)), " ")
+		for _, want := range wants {
+			if cp.status != 200 || !strings.Contains(text, want) {
+				t.Fatalf("copy of %s: %d, lacks %q:\n%s", ref, cp.status, want, text)
+			}
+		}
 	}
 }
 

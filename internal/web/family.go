@@ -317,7 +317,7 @@ func (s *Server) parentFormSubmit(w http.ResponseWriter, r *http.Request) {
 			in.Answers[it.ID] = false
 		}
 	}
-	in.Deliver = s.receipt(r, parent, cf, in.Drawn)
+	in.Deliver = s.receipt(r, parent, cf)
 	rec, err := s.consent.Submit(r.Context(), in)
 	if apperr.CodeOf(err) == apperr.Invalid {
 		view.Errors = viewErrors(err)

@@ -1,11 +1,8 @@
 package web
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,7 +14,6 @@ import (
 	"signoff/internal/consent"
 	"signoff/internal/i18n"
 	"signoff/internal/mail"
-	"signoff/internal/pdf"
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/schooltime"
@@ -45,65 +41,6 @@ func decodeDataURL(s string) []byte {
 		return nil
 	}
 	return b
-}
-
-// recordCopy renders the copy of a parents' form record as a PDF.
-func (s *Server) recordCopy(r *http.Request, schoolName string, f signing.Form, items []consent.Item, rec consent.Record, child people.Person) ([]byte, error) {
-	var drawn []byte
-	if rec.HasDrawing {
-		d, err := s.consent.Drawing(r.Context(), f.SchoolID, rec.ID)
-		if err == nil {
-			drawn = d
-		}
-	}
-	return s.renderRecordCopy(r.Context(), schoolName, f, items, rec, child, drawn)
-}
-
-// renderRecordCopy renders a record's copy from what is at hand (inside
-// the transaction that records it, for the receipt).
-func (s *Server) renderRecordCopy(ctx context.Context, schoolName string, f signing.Form, items []consent.Item, rec consent.Record, child people.Person, drawn []byte) ([]byte, error) {
-	var answers []pdf.Answer
-	for _, it := range items {
-		if it.Kind != consent.ConsentItem {
-			continue
-		}
-		v := "No"
-		if rec.Answers[it.ID] {
-			v = "Yes"
-		}
-		answers = append(answers, pdf.Answer{Item: it.Label, Value: v})
-	}
-	method := "Online"
-	identified := "Their family link"
-	switch rec.Method {
-	case signing.Paper:
-		method = "On paper, recorded by " + rec.RecordedBy
-		if rec.PaperDate != nil {
-			method += "; the form is dated " + rec.PaperDate.Format("2 January 2006")
-		}
-		identified = "Their signature on the paper form"
-	case signing.Class:
-		method = "In class, witnessed by " + rec.WitnessName
-		identified = "In person, by their teacher"
-	}
-	statement := f.Statement
-	logo, err := s.schools.LogoPNG(ctx, f.SchoolID)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	err = pdf.WriteSignedCopy(&buf, pdf.SignedCopy{
-		SchoolName: schoolName, SchoolLogo: logo, PolicyTitle: f.Title, VersionNumber: 1, VersionDate: f.CreatedAt,
-		BodyMarkdown: consent.CopyMarkdown(f, items, rec.Answers), Statement: statement, SignerName: rec.PersonName,
-		SignerRole: "Parent or carer of " + child.DisplayName(), TypedSignature: rec.TypedName, SignedAt: rec.SignedAt,
-		SHA256: rec.TextSHA256, Reference: rec.Reference,
-		Certificate: &pdf.Certificate{ForChild: child.DisplayName() + ", " + classLabel(child), IdentifiedBy: identified, Method: method,
-			Answers: answers, IP: rec.IP, UserAgent: rec.UserAgent, VerifyURL: s.link("/verify/" + rec.Reference), DrawnSignature: drawn},
-	})
-	if err != nil {
-		return nil, err
-	}
-	return s.evidence().Sign(ctx, buf.Bytes(), schoolName, rec.Reference)
 }
 
 // familyRecord loads a record the signed-in parent may see: one for a
@@ -181,7 +118,7 @@ func sendPDF(w http.ResponseWriter, name string, data []byte) {
 
 // receipt returns the function that queues a parent's receipt email in
 // the transaction that records their answers.
-func (s *Server) receipt(r *http.Request, parent people.Person, cf consent.ChildForm, drawn []byte) func(context.Context, pgx.Tx, consent.Record) error {
+func (s *Server) receipt(r *http.Request, parent people.Person, cf consent.ChildForm) func(context.Context, pgx.Tx, consent.Record) error {
 	v := viewerOf(r)
 	return func(ctx context.Context, tx pgx.Tx, rec consent.Record) error {
 		if parent.Email == "" {
@@ -213,16 +150,11 @@ Your signed copy is attached. You can see your answers or change one at any time
 %s
 `, parent.GivenName, v.school.Name, cf.Form.Title, cf.State.Pupil.DisplayName(), strings.Join(lines, "\n"), rec.Reference,
 			schooltime.DateTimeZone(rec.SignedAt), s.link("/family/records/"+rec.Reference), v.school.Name)
-		copyPDF, err := s.renderRecordCopy(ctx, v.school.Name, cf.Form, cf.Items, rec, cf.State.Pupil, drawn)
+		// The one builder of signed copies issues the attached copy in
+		// this transaction, recording its hash so it verifies by upload.
+		copyPDF, err := s.evidence().IssueTx(ctx, tx, v.school.ID, rec.Reference)
 		if err != nil {
 			return err
-		}
-		// The attached copy verifies by upload too: record the hash of
-		// the exact bytes sent.
-		sum := sha256.Sum256(copyPDF)
-		if _, err := tx.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-			rec.ID, hex.EncodeToString(sum[:]), s.db.Now()); err != nil {
-			return fmt.Errorf("web: record receipt copy: %w", err)
 		}
 		_, _, err = mail.Enqueue(ctx, tx, s.db.Now(), mail.Message{SchoolID: v.school.ID, To: parent.Email, ToName: parent.FullName(),
 			Subject: "Receipt: " + cf.Form.Title + " for " + cf.State.Pupil.DisplayName(), Text: body, Kind: "consent_receipt",
