@@ -22,6 +22,7 @@ const (
 	Unauthenticated Code = "unauthenticated" // sign in first, or the sign-in failed
 	TooMany         Code = "too_many"        // rate limited
 	Unavailable     Code = "unavailable"     // a service we depend on (an identity provider) did not answer
+	Busy            Code = "busy"            // too much is being done at once: nothing was done, try again in a moment
 	Internal        Code = "internal"        // our fault
 )
 

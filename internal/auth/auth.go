@@ -17,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
@@ -109,21 +108,6 @@ func (a Account) Actor(ip string) audit.Actor {
 
 // MinPasswordLength is the shortest password accepted.
 const MinPasswordLength = 10
-
-var argonParams = &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
-
-// HashPassword hashes a password with argon2id.
-func HashPassword(pw string) (string, error) {
-	h, err := argon2id.CreateHash(pw, argonParams)
-	if err != nil {
-		return "", fmt.Errorf("auth: hash password: %w", err)
-	}
-	return h, nil
-}
-
-// dummyHash is compared against when no account matches, so that a
-// sign-in takes as long for an unknown address as for a known one.
-var dummyHash, _ = argon2id.CreateHash("not a real password", argonParams)
 
 // Store reads and writes accounts and sessions.
 type Store struct {
@@ -270,10 +254,15 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 		return Account{}, "", fmt.Errorf("auth: sign in: %w", err)
 	}
 	if errors.Is(err, pgx.ErrNoRows) || hash == nil {
-		_, _ = argon2id.ComparePasswordAndHash(password, dummyHash)
+		if _, err := checkPassword(password, dummyHash); err != nil {
+			return Account{}, "", s.notChecked(ctx, err, byAddress, byIP)
+		}
 		return failed()
 	}
-	ok, err := argon2id.ComparePasswordAndHash(password, *hash)
+	ok, err := checkPassword(password, *hash)
+	if apperr.CodeOf(err) == apperr.Busy {
+		return Account{}, "", s.notChecked(ctx, err, byAddress, byIP)
+	}
 	if err != nil {
 		return Account{}, "", fmt.Errorf("auth: check password: %w", err)
 	}

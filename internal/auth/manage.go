@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/alexedwards/argon2id"
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
@@ -36,7 +35,7 @@ func (s *Store) SetPassword(ctx context.Context, a Account, session, current, ne
 		return fmt.Errorf("auth: set password: %w", err)
 	}
 	if hash != nil {
-		ok, err := argon2id.ComparePasswordAndHash(current, *hash)
+		ok, err := checkPassword(current, *hash)
 		if err != nil {
 			return fmt.Errorf("auth: set password: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 
 	"signoff/internal/apperr"
 	"signoff/templates"
@@ -26,11 +27,14 @@ func statusOf(code apperr.Code) int {
 		return http.StatusUnauthorized
 	case apperr.TooMany:
 		return http.StatusTooManyRequests
-	case apperr.Unavailable:
+	case apperr.Unavailable, apperr.Busy:
 		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
+
+// busyRetryAfter is how many seconds a busy answer asks the client to wait.
+const busyRetryAfter = 5
 
 // fail answers a request that went wrong: sign-in for the anonymous, an
 // error page otherwise. Internal errors are logged, never shown.
@@ -54,6 +58,10 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.notFound(w, r)
 	case apperr.Forbidden:
 		s.renderError(w, r, status, "You cannot see this page", apperr.MessageOf(err))
+	case apperr.Busy:
+		// Nothing was done; the browser (or a script) may try again soon.
+		w.Header().Set("Retry-After", strconv.Itoa(busyRetryAfter))
+		s.renderError(w, r, status, "Signoff is busy", apperr.MessageOf(err))
 	case apperr.Internal:
 		s.log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		s.renderError(w, r, status, "Sorry, there is a problem with the service", "Try again later. What you entered has not been saved.")
