@@ -34,6 +34,7 @@ import (
 	"time"
 	_ "time/tzdata"
 
+	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/auth"
 	"signoff/internal/background"
@@ -44,6 +45,7 @@ import (
 	"signoff/internal/metrics"
 	"signoff/internal/onboarding"
 	"signoff/internal/ops"
+	"signoff/internal/schools"
 	"signoff/internal/web"
 )
 
@@ -220,7 +222,10 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		defer closeAll()
-		if !isDemoOnly(ctx, db) {
+		if demoOnly, err := isDemoOnly(ctx, db); err != nil {
+			log.Error("demo", "err", err)
+			return 1
+		} else if !demoOnly {
 			fmt.Fprintln(stderr, "signoff demo: this database holds a real school, so the demo school is not loaded beside it (use an empty database, or another SIGNOFF_DATA folder, to try the demo)")
 			return 1
 		}
@@ -409,10 +414,7 @@ func openDatabase(ctx context.Context, cfg config, log *slog.Logger, migrate, su
 // the signatures table (or is a superuser): it could then disable the
 // triggers that keep evidence unchangeable.
 func warnIfOwner(ctx context.Context, db *database.DB, log *slog.Logger) {
-	var owns bool
-	err := db.Pool.QueryRow(ctx, `SELECT r.rolsuper OR coalesce(pg_has_role(current_user, c.relowner, 'USAGE'), false)
-		FROM pg_roles r LEFT JOIN pg_class c ON c.oid = to_regclass('public.signatures') WHERE r.rolname = current_user`).Scan(&owns)
-	if err == nil && owns {
+	if owns, err := db.OwnsEvidence(ctx); err == nil && owns {
 		log.Warn("DATABASE_URL connects as the owner of the tables (or a superuser), which could change evidence: " +
 			"set SIGNOFF_MIGRATE_DATABASE_URL to the owner and DATABASE_URL to a role that owns nothing (see README, \"Roles\")")
 	}
@@ -478,12 +480,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 		log.Info("migrations applied", "count", n)
 	}
 	if *withDemo {
-		var schools int
-		if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM schools`).Scan(&schools); err != nil {
+		demoOnly, err := isDemoOnly(ctx, db)
+		if err != nil {
 			log.Error("demo", "err", err)
 			return 1
 		}
-		if schools == 0 || isDemoOnly(ctx, db) {
+		if demoOnly {
 			if err := loadDemo(ctx, db, stdout, cfg.BaseURL); err != nil {
 				log.Error("demo", "err", err)
 				return 1
@@ -584,10 +586,17 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 
 // isDemoOnly reports whether the database holds no school but the demo
 // school (or none at all).
-func isDemoOnly(ctx context.Context, db *database.DB) bool {
-	var n int
-	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM schools WHERE slug <> $1`, demo.SchoolSlug).Scan(&n)
-	return n == 0
+func isDemoOnly(ctx context.Context, db *database.DB) (bool, error) {
+	st := schools.NewStore(db)
+	n, err := st.Count(ctx)
+	if err != nil || n != 1 {
+		return n == 0, err
+	}
+	_, err = st.BySlug(ctx, demo.SchoolSlug)
+	if apperr.CodeOf(err) == apperr.NotFound {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func displayURL(a net.Addr) string {

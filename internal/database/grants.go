@@ -134,6 +134,18 @@ func (db *DB) EnsureRole(ctx context.Context, name, password string) error {
 	return nil
 }
 
+// OwnsEvidence reports whether the connection's role owns the signatures
+// table (or is a superuser), and so could disable the triggers that keep
+// evidence unchangeable.
+func (db *DB) OwnsEvidence(ctx context.Context) (bool, error) {
+	var owns bool
+	if err := db.Pool.QueryRow(ctx, `SELECT r.rolsuper OR coalesce(pg_has_role(current_user, c.relowner, 'USAGE'), false)
+		FROM pg_roles r LEFT JOIN pg_class c ON c.oid = to_regclass('public.signatures') WHERE r.rolname = current_user`).Scan(&owns); err != nil {
+		return false, fmt.Errorf("database: owner of the signatures table: %w", err)
+	}
+	return owns, nil
+}
+
 // Grant gives role the application's privileges (GrantSQL), under the
 // migration lock so that it never runs beside a migration.
 func (db *DB) Grant(ctx context.Context, role string) error {

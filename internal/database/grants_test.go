@@ -20,6 +20,13 @@ func TestAppRoleCannotChangeEvidence(t *testing.T) {
 	if err := app.Pool.QueryRow(ctx, `SELECT current_user`).Scan(&user); err != nil || user != database.AppRole {
 		t.Fatalf("the test connection is %q (%v), want %s", user, err, database.AppRole)
 	}
+	// The owner is told it could change evidence; the application's role is not.
+	if owns, err := owner.OwnsEvidence(ctx); err != nil || !owns {
+		t.Fatalf("the owner owns the evidence: %v (%v)", owns, err)
+	}
+	if owns, err := app.OwnsEvidence(ctx); err != nil || owns {
+		t.Fatalf("the application's role owns the evidence: %v (%v)", owns, err)
+	}
 	// A published policy, a staff signature and a consent record, made by the owner.
 	_, err := owner.Pool.Exec(ctx, `
 		INSERT INTO schools (slug, name) VALUES ('grants', 'Grants School');
