@@ -167,7 +167,7 @@ func TestFamilyLinkOpensOnlyThatFamily(t *testing.T) {
 		t.Fatalf("another family's child: %d, want 404", res.status)
 	}
 	// The parent reaches no staff or office page.
-	for _, path := range []string{"/admin", "/admin/pupils/" + itoa(other), "/forms/1", "/account"} {
+	for _, path := range []string{"/admin/tracking", "/admin/pupils/" + itoa(other), "/forms/1", "/account"} {
 		if res := c.get(path); res.status != http.StatusForbidden {
 			t.Errorf("parent opening %s: %d, want 403", path, res.status)
 		}
@@ -253,8 +253,8 @@ func TestOfficeSetsRoles(t *testing.T) {
 	if res.status != http.StatusSeeOther {
 		t.Fatalf("roles: %d\n%s", res.status, res.body)
 	}
-	if page := a.signedIn(demo.StaffEmail).get("/admin"); page.status != 200 {
-		t.Fatalf("new admin opening /admin: %d", page.status)
+	if page := a.signedIn(demo.StaffEmail).get("/admin/tracking"); page.status != 200 {
+		t.Fatalf("new admin opening the dashboard: %d", page.status)
 	}
 	// Someone without a password cannot be.
 	if _, err := a.db.Pool.Exec(context.Background(), `UPDATE accounts SET password_hash = NULL WHERE email = 'zhartley@hollybrook.example.sch.uk'`); err != nil {

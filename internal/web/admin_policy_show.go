@@ -85,7 +85,7 @@ func (s *Server) policyPublish(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	http.Redirect(w, r, fmt.Sprintf("/admin/forms/%d", f.ID), http.StatusSeeOther)
+	http.Redirect(w, r, fmt.Sprintf("/admin/tracking/forms/%d", f.ID), http.StatusSeeOther)
 }
 
 // parseDueDate reads the optional date people must sign by: today or
@@ -160,7 +160,7 @@ func (s *Server) policyPage(w http.ResponseWriter, r *http.Request, pf *publishF
 		view.Versions = append(view.Versions, row)
 	}
 	if hasForm {
-		view.FormHref = fmt.Sprintf("/admin/forms/%d", form.ID)
+		view.FormHref = fmt.Sprintf("/admin/tracking/forms/%d", form.ID)
 		view.Summary = append(view.Summary, templates.SummaryRow{Key: "Who signs", Value: audienceLabel(form.AudienceRoles)})
 	}
 	view.LifecycleHref = fmt.Sprintf("/policies/%d", id)

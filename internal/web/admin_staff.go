@@ -154,7 +154,7 @@ func (s *Server) staffPersonPage(w http.ResponseWriter, r *http.Request, formErr
 	now := s.db.Now()
 	for _, o := range owed {
 		item := owedItem(o, now)
-		item.Href = fmt.Sprintf("/admin/forms/%d", o.Form.ID)
+		item.Href = fmt.Sprintf("/admin/tracking/forms/%d", o.Form.ID)
 		view.Owed = append(view.Owed, item)
 	}
 	sigs, err := s.signing.SignaturesOf(r.Context(), v.school.ID, p.ID)

@@ -123,9 +123,9 @@ func TestBadInputGetsAClear4xx(t *testing.T) {
 		{"path %ff", office, "GET", "/admin/staff/%ff", "", 400, utf8Msg},
 		{"malformed query", office, "GET", "/admin/staff?q=%zz", "", 400, "malformed query"},
 		// Numbers out of range: not found (or the last page), never a panic.
-		{"form id max int64", office, "GET", "/admin/forms/9223372036854775807", "", 404, "Page not found"},
-		{"form id beyond int64", office, "GET", "/admin/forms/99999999999999999999", "", 404, "Page not found"},
-		{"form id negative", office, "GET", "/admin/forms/-1", "", 404, "Page not found"},
+		{"form id max int64", office, "GET", "/admin/tracking/forms/9223372036854775807", "", 404, "Page not found"},
+		{"form id beyond int64", office, "GET", "/admin/tracking/forms/99999999999999999999", "", 404, "Page not found"},
+		{"form id negative", office, "GET", "/admin/tracking/forms/-1", "", 404, "Page not found"},
 		{"policy id max int64", office, "GET", "/policies/9223372036854775807", "", 404, "Page not found"},
 		{"child id max int64", parent, "GET", "/family/children/9223372036854775807", "", 404, "Page not found"},
 		{"audit before beyond int4", office, "GET", "/admin/audit?before=99999999999", "", 200, "Audit log"},

@@ -85,8 +85,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET", "/signatures/{ref}", signedIn, s.signature},
 		{"GET", "/signatures/{ref}/copy.pdf", signedIn, s.signedCopy},
 
-		{"GET", "/admin", admin, s.adminForms},
-		{"GET", "/admin/forms/{formID}", admin, s.adminForm},
 		{"GET", "/admin/policies", admin, s.policyList},
 		{"GET", "/admin/policies/new", admin, s.policyNewForm},
 		{"POST", "/admin/policies", admin, s.policyCreate},
@@ -162,4 +160,16 @@ func (s *Server) Routes() []RouteInfo {
 		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Public: rt.access.public, Roles: rt.access.roles})
 	}
 	return out
+}
+
+// moved answers a retired address with a permanent redirect to the page
+// that replaced it, keeping the query.
+func moved(to func(*http.Request) string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		target := to(r)
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	}
 }

@@ -1,6 +1,11 @@
 package web
 
-import "signoff/internal/auth"
+import (
+	"net/http"
+	"strconv"
+
+	"signoff/internal/auth"
+)
 
 // trustAdmin is a trust's administrators: every school of the trust side by side.
 var trustAdmin = access{roles: []auth.Role{auth.TrustAdmin}}
@@ -29,5 +34,19 @@ func (s *Server) trackingRoutes() []route {
 		{"GET", "/verify", anyone, s.verifyForm},
 		{"POST", "/verify", anyone, s.verifyUpload},
 		{"GET", "/verify/{ref}", anyone, s.verifyLink},
+
+		// Retired: the first office overview ("Who has signed", staff
+		// forms only) and its page of one form.
+		{"GET", "/admin", admin, moved(func(*http.Request) string { return "/admin/tracking" })},
+		{"GET", "/admin/forms/{formID}", admin, moved(trackFormPath)},
 	}
+}
+
+// trackFormPath is the tracking page of the form in the path.
+func trackFormPath(r *http.Request) string {
+	id, err := idParam(r, "formID")
+	if err != nil {
+		return "/admin/tracking"
+	}
+	return "/admin/tracking/forms/" + strconv.FormatInt(id, 10)
 }

@@ -176,6 +176,50 @@ func TestRemindTickedAndChaseList(t *testing.T) {
 	}
 }
 
+// TestOutstandingListSortsAndCounts: the still-to-sign tab counts the
+// audience not yet signed and sorts by name either way, announcing it.
+func TestOutstandingListSortsAndCounts(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	form := a.formID(aup)
+	var audience, signed int
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM people WHERE kind = 'staff' AND staff_role <> 'visitor'`).Scan(&audience)
+	_ = a.db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM signatures WHERE form_id = $1`, form).Scan(&signed)
+	page := office.get("/admin/tracking/forms/" + itoa(form))
+	if !strings.Contains(page.body, "Still to sign ("+itoa(int64(audience-signed))+")") {
+		t.Fatalf("outstanding count: want %d of %d\n%s", audience-signed, audience, page.body)
+	}
+	names := func(body string) []string {
+		re := regexp.MustCompile(`href="/admin/staff/\d+">([^<]+)</a>`)
+		var out []string
+		for _, m := range re.FindAllStringSubmatch(body, -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	asc := names(page.body)
+	desc := names(office.get("/admin/tracking/forms/" + itoa(form) + "?sort=name&dir=desc").body)
+	if len(asc) < 2 || len(asc) != len(desc) || asc[0] != desc[len(desc)-1] || asc[0] == desc[0] {
+		t.Fatalf("sorting by name: asc %v desc %v", asc, desc)
+	}
+	if !strings.Contains(page.body, `aria-sort="ascending"`) {
+		t.Fatal("the sorted column is not announced with aria-sort")
+	}
+	// The first generation's addresses, bookmarked or in old emails,
+	// lead here, the form and the query kept.
+	for from, to := range map[string]string{
+		"/admin":                     "/admin/tracking",
+		"/admin/forms/" + itoa(form): "/admin/tracking/forms/" + itoa(form),
+		"/admin/forms/" + itoa(form) + "?show=signed": "/admin/tracking/forms/" + itoa(form) + "?show=signed",
+		"/admin/forms/x": "/admin/tracking",
+	} {
+		if res := office.get(from); res.status != http.StatusMovedPermanently || res.location != to {
+			t.Errorf("%s: %d %q, want 301 to %s", from, res.status, res.location, to)
+		}
+	}
+}
+
 // TestExportsOpenInASpreadsheet reads the CSV and XLSX back.
 func TestExportsOpenInASpreadsheet(t *testing.T) {
 	t.Parallel()
