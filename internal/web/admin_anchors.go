@@ -9,21 +9,8 @@ import (
 	"signoff/internal/evidence"
 	"signoff/internal/schooltime"
 	"signoff/internal/signkey"
-	"signoff/internal/tsa"
 	"signoff/templates"
 )
-
-// anchorer makes anchors with the installation's key (nil without one).
-func (s *Server) anchorer() *evidence.Anchorer {
-	if s.signer == nil || s.signer.Key == nil {
-		return nil
-	}
-	an := &evidence.Anchorer{DB: s.db, Key: s.signer.Key, Log: s.log.With("component", "anchors")}
-	if s.signer.TSAURL != "" {
-		an.TSA = &tsa.Client{URL: s.signer.TSAURL}
-	}
-	return an
-}
 
 // anchorsPage lists the school's anchors, with "anchor now" and where
 // anchors are emailed.
@@ -56,7 +43,7 @@ func (s *Server) anchorsView(r *http.Request) (templates.AnchorsView, error) {
 	if view.Email, err = evidence.AnchorEmail(r.Context(), s.db, v.school.ID); err != nil {
 		return view, err
 	}
-	if an := s.anchorer(); an != nil {
+	if an := s.anchorer; an != nil {
 		view.CanAnchor = true
 		view.Fingerprint = an.Key.Fingerprint()
 		if an.TSA != nil {
@@ -94,7 +81,7 @@ func (s *Server) anchorsView(r *http.Request) (templates.AnchorsView, error) {
 // anchorNow anchors the school's audit log at once.
 func (s *Server) anchorNow(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	an := s.anchorer()
+	an := s.anchorer
 	if an == nil {
 		s.fail(w, r, apperr.New(apperr.Conflict, "This installation has no signing key, so it cannot anchor the audit log"))
 		return

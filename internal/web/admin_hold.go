@@ -6,12 +6,9 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/people"
-	"signoff/internal/retention"
 	"signoff/internal/schooltime"
 	"signoff/templates"
 )
-
-func (s *Server) retention() *retention.Store { return retention.NewStore(s.db) }
 
 // personPath is the office's page of a person.
 func personPath(p people.Person) string {
@@ -29,7 +26,7 @@ func (s *Server) dataProtection(r *http.Request, p people.Person) (templates.Dat
 	v := viewerOf(r)
 	base := fmt.Sprintf("/admin/people/%d", p.ID)
 	props := templates.DataProtectionProps{Name: p.FullName(), ZipHref: base + "/subject-access.zip", HoldHref: base + "/hold", LiftAction: base + "/hold/lift"}
-	st := s.retention()
+	st := s.retention
 	hold, err := st.HoldOn(r.Context(), v.school.ID, p.ID)
 	if err != nil {
 		return props, err
@@ -86,7 +83,7 @@ func (s *Server) holdPlace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	reason := r.PostFormValue("reason")
-	if err := s.retention().PlaceHold(r.Context(), v.school.ID, p.ID, reason, v.account.Actor(clientIP(r))); err != nil {
+	if err := s.retention.PlaceHold(r.Context(), v.school.ID, p.ID, reason, v.account.Actor(clientIP(r))); err != nil {
 		if apperr.CodeOf(err) == apperr.Invalid {
 			s.renderHold(w, r, p, reason, err)
 			return
@@ -105,7 +102,7 @@ func (s *Server) holdLift(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.retention().LiftHold(r.Context(), v.school.ID, p.ID, v.account.Actor(clientIP(r))); err != nil {
+	if err := s.retention.LiftHold(r.Context(), v.school.ID, p.ID, v.account.Actor(clientIP(r))); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -28,7 +28,7 @@ func (s *Server) retentionPage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderRetention(w http.ResponseWriter, r *http.Request, typed map[retention.Kind]string, formErr error, notice string) {
 	v := viewerOf(r)
-	st := s.retention()
+	st := s.retention
 	periods, err := st.Schedule(r.Context(), v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -135,7 +135,7 @@ func (s *Server) retentionSave(w http.ResponseWriter, r *http.Request) {
 	for _, rule := range retention.Rules {
 		typed[rule.Kind] = r.PostFormValue(string(rule.Kind))
 	}
-	if err := s.retention().SaveSchedule(r.Context(), v.school.ID, v.account.Actor(clientIP(r)), typed); err != nil {
+	if err := s.retention.SaveSchedule(r.Context(), v.school.ID, v.account.Actor(clientIP(r)), typed); err != nil {
 		if apperr.CodeOf(err) == apperr.Invalid {
 			s.renderRetention(w, r, typed, err, "")
 			return
@@ -149,7 +149,7 @@ func (s *Server) retentionSave(w http.ResponseWriter, r *http.Request) {
 // retentionRun erases and removes what is due today, now.
 func (s *Server) retentionRun(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	if _, err := s.retention().Apply(r.Context(), v.school.ID, s.db.Now(), retention.FromOffice, v.account.Actor(clientIP(r))); err != nil {
+	if _, err := s.retention.Apply(r.Context(), v.school.ID, s.db.Now(), retention.FromOffice, v.account.Actor(clientIP(r))); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -21,12 +21,6 @@ import (
 	"signoff/internal/tracking"
 )
 
-func (s *Server) evidence() *evidence.Store {
-	ev := evidence.NewStore(s.db, s.baseURL)
-	ev.Signer = s.signer
-	return ev
-}
-
 // trackExport sends a form's (or, without a form, every open form's)
 // signed or outstanding list as CSV or XLSX: ?list=signed|outstanding&format=csv|xlsx.
 func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
@@ -39,7 +33,7 @@ func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		f, err := s.tracking().Form(r.Context(), v.school.ID, id)
+		f, err := s.tracking.Form(r.Context(), v.school.ID, id)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -52,7 +46,7 @@ func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 	if format != "xlsx" {
 		format = "csv"
 	}
-	t, err := s.tracking().ExportList(r.Context(), v.school.ID, formID, signed)
+	t, err := s.tracking.ExportList(r.Context(), v.school.ID, formID, signed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -91,7 +85,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	st := s.tracking()
+	st := s.tracking
 	f, err := st.Form(r.Context(), v.school.ID, formID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -106,7 +100,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, apperr.New(apperr.NotFound, "Nobody has signed this form yet"))
 		return
 	}
-	ev := s.evidence()
+	ev := s.evidence
 	// Load the first before any byte is sent, so an error is still a page.
 	first, err := ev.Load(r.Context(), v.school.ID, rows[0].Reference)
 	if err != nil {
@@ -157,7 +151,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 // trackReport is the compliance report PDF for the governors' meeting.
 func (s *Server) trackReport(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	forms, err := s.tracking().Forms(r.Context(), []int64{v.school.ID}, 0)
+	forms, err := s.tracking.Forms(r.Context(), []int64{v.school.ID}, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -152,7 +152,7 @@ Your signed copy is attached. You can see your answers or change one at any time
 			schooltime.DateTimeZone(rec.SignedAt), s.link("/family/records/"+rec.Reference), v.school.Name)
 		// The one builder of signed copies issues the attached copy in
 		// this transaction, recording its hash so it verifies by upload.
-		copyPDF, err := s.evidence().IssueTx(ctx, tx, v.school.ID, rec.Reference)
+		copyPDF, err := s.evidence.IssueTx(ctx, tx, v.school.ID, rec.Reference)
 		if err != nil {
 			return err
 		}

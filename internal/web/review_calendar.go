@@ -41,7 +41,7 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, feedURL, n
 		m.Rows = append(m.Rows, templates.ReviewCalendarRow{Date: p.NextReviewOn.Format("2 January"), Title: p.Title, Href: fmt.Sprintf("/policies/%d", p.ID),
 			Status: p.Status.Label(), StatusClass: statusClass(p.Status)})
 	}
-	since, err := reviews.NewFeeds(s.db).Active(r.Context(), v.account.ID)
+	since, err := s.reviewFeeds.Active(r.Context(), v.account.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -72,7 +72,7 @@ func withReviewDates(list []policies.LibraryRow) []policies.LibraryRow {
 // reviewFeedCreate makes a new private calendar link, replacing the old.
 func (s *Server) reviewFeedCreate(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	token, err := reviews.NewFeeds(s.db).Create(r.Context(), v.school.ID, v.account.ID, v.account.Actor(clientIP(r)))
+	token, err := s.reviewFeeds.Create(r.Context(), v.school.ID, v.account.ID, v.account.Actor(clientIP(r)))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -83,7 +83,7 @@ func (s *Server) reviewFeedCreate(w http.ResponseWriter, r *http.Request) {
 // reviewFeedRevoke stops the viewer's calendar link working.
 func (s *Server) reviewFeedRevoke(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	if err := reviews.NewFeeds(s.db).Revoke(r.Context(), v.school.ID, v.account.ID, v.account.Actor(clientIP(r))); err != nil {
+	if err := s.reviewFeeds.Revoke(r.Context(), v.school.ID, v.account.ID, v.account.Actor(clientIP(r))); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -94,7 +94,7 @@ func (s *Server) reviewFeedRevoke(w http.ResponseWriter, r *http.Request) {
 // calendar application fetches it).
 func (s *Server) reviewFeed(w http.ResponseWriter, r *http.Request) {
 	token := chi.URLParam(r, "token")
-	schoolID, err := reviews.NewFeeds(s.db).Open(r.Context(), token)
+	schoolID, err := s.reviewFeeds.Open(r.Context(), token)
 	if err != nil {
 		http.Error(w, "Not found", http.StatusNotFound)
 		return

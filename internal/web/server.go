@@ -18,16 +18,22 @@ import (
 	"signoff/internal/auth"
 	"signoff/internal/consent"
 	"signoff/internal/database"
+	"signoff/internal/evidence"
 	"signoff/internal/mail"
 	"signoff/internal/mis"
 	"signoff/internal/onboarding"
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/ratelimit"
+	"signoff/internal/retention"
+	"signoff/internal/reviews"
 	"signoff/internal/schools"
 	"signoff/internal/signing"
 	"signoff/internal/signkey"
 	"signoff/internal/sso"
+	"signoff/internal/subjectaccess"
+	"signoff/internal/tracking"
+	"signoff/internal/tsa"
 )
 
 // Config is what the web server needs from the outside.
@@ -95,6 +101,13 @@ type Server struct {
 	signing     *signing.Store
 	onboarding  *onboarding.Store
 	sso         *sso.Store
+	tracking    *tracking.Store
+	retention   *retention.Store
+	evidence    *evidence.Store
+	// anchorer makes anchors with the installation's key (nil without one).
+	anchorer      *evidence.Anchorer
+	subjectAccess *subjectaccess.Store
+	reviewFeeds   *reviews.Feeds
 }
 
 // New returns a Server over db.
@@ -128,7 +141,9 @@ func New(db *database.DB, cfg Config) *Server {
 		panic(err) // a 32-byte key always makes a cipher
 	}
 	accounts.RequireSSO = ssoStore.RequiredMessage
-	return &Server{
+	ev := evidence.NewStore(db, cfg.BaseURL)
+	ev.Signer = cfg.PDFSigner
+	s := &Server{
 		requestTimeout: cfg.RequestTimeout,
 
 		db:       db,
@@ -152,7 +167,20 @@ func New(db *database.DB, cfg Config) *Server {
 		signing:  signing.NewStore(db),
 
 		onboarding: onboarding.NewStore(db),
+
+		tracking:      tracking.NewStore(db),
+		retention:     retention.NewStore(db),
+		evidence:      ev,
+		subjectAccess: subjectaccess.NewStore(db),
+		reviewFeeds:   reviews.NewFeeds(db),
 	}
+	if k := cfg.PDFSigner; k != nil && k.Key != nil {
+		s.anchorer = &evidence.Anchorer{DB: db, Key: k.Key, Log: s.log.With("component", "anchors")}
+		if k.TSAURL != "" {
+			s.anchorer.TSA = &tsa.Client{URL: k.TSAURL}
+		}
+	}
+	return s
 }
 
 // SSO is the single sign-on store (tests point it at their provider).

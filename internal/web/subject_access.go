@@ -45,7 +45,7 @@ func (s *Server) familyRecordsZip(w http.ResponseWriter, r *http.Request) {
 // rendering one signed copy at a time.
 func (s *Server) sendSubjectAccess(w http.ResponseWriter, r *http.Request, personID int64, action string) {
 	v := viewerOf(r)
-	ex, err := subjectaccess.NewStore(s.db).Collect(r.Context(), v.school.ID, personID)
+	ex, err := s.subjectAccess.Collect(r.Context(), v.school.ID, personID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -58,7 +58,7 @@ func (s *Server) sendSubjectAccess(w http.ResponseWriter, r *http.Request, perso
 		s.fail(w, r, err)
 		return
 	}
-	ev := s.evidence()
+	ev := s.evidence
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, ex.FileName()))
 	w.Header().Set("Cache-Control", "private, no-store")

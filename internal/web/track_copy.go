@@ -16,7 +16,7 @@ import (
 //
 //	s.writeSignedCopyWithCertificate(w, r, sig.Reference)
 func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.Request, ref string) {
-	ev := s.evidence()
+	ev := s.evidence
 	rec, err := ev.Load(r.Context(), viewerOf(r).school.ID, ref)
 	if err != nil {
 		s.fail(w, r, err)

@@ -17,8 +17,6 @@ import (
 	"signoff/web/static"
 )
 
-func (s *Server) tracking() *tracking.Store { return tracking.NewStore(s.db) }
-
 // trackLayout is the page frame with the tracking stylesheet.
 func (s *Server) trackLayout(r *http.Request, title string) templates.LayoutProps {
 	l := s.layout(r, title)
@@ -41,7 +39,7 @@ func trackFormRow(f tracking.FormFigures, href string) templates.TrackFormRow {
 // trackSchool is the school's compliance dashboard: every open form.
 func (s *Server) trackSchool(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	st := s.tracking()
+	st := s.tracking
 	forms, err := st.Forms(r.Context(), []int64{v.school.ID}, 0)
 	if err != nil {
 		s.fail(w, r, err)
@@ -123,7 +121,7 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 		s.fail(w, r, err)
 		return
 	}
-	st := s.tracking()
+	st := s.tracking
 	f, err := st.Form(r.Context(), v.school.ID, formID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -365,7 +363,7 @@ func (s *Server) trackRemind(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if len(in.PersonIDs) == 0 {
-			if _, err := s.tracking().Form(r.Context(), v.school.ID, formID); err != nil {
+			if _, err := s.tracking.Form(r.Context(), v.school.ID, formID); err != nil {
 				s.fail(w, r, err)
 				return
 			}
@@ -373,14 +371,14 @@ func (s *Server) trackRemind(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	default:
-		if _, err := s.tracking().Form(r.Context(), v.school.ID, formID); err != nil {
+		if _, err := s.tracking.Form(r.Context(), v.school.ID, formID); err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		s.renderTrackForm(w, r, http.StatusUnprocessableEntity, "", "", templates.Errors{{Field: "people", Message: "Choose who to remind"}})
 		return
 	}
-	res, err := s.tracking().Remind(r.Context(), in)
+	res, err := s.tracking.Remind(r.Context(), in)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -448,7 +446,7 @@ func (s *Server) trackChase(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	st := s.tracking()
+	st := s.tracking
 	f, err := st.Form(r.Context(), v.school.ID, formID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -480,7 +478,7 @@ func (s *Server) trackChase(w http.ResponseWriter, r *http.Request) {
 // trackSchedule shows the school's automatic reminder settings.
 func (s *Server) trackSchedule(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	sc, err := s.tracking().Schedule(r.Context(), v.school.ID)
+	sc, err := s.tracking.Schedule(r.Context(), v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -524,7 +522,7 @@ func (s *Server) trackScheduleSave(w http.ResponseWriter, r *http.Request) {
 	}
 	sc.WeeksMax = weeks
 	if errs == nil {
-		err = s.tracking().SetSchedule(r.Context(), v.school.ID, sc, v.account.Actor(clientIP(r)))
+		err = s.tracking.SetSchedule(r.Context(), v.school.ID, sc, v.account.Actor(clientIP(r)))
 		if err == nil {
 			http.Redirect(w, r, "/admin/tracking/schedule?saved=1", http.StatusSeeOther)
 			return
@@ -591,7 +589,7 @@ func (s *Server) trustFigures(r *http.Request, schoolID int64) (string, []tracki
 	// Requests arriving together while the figures are worked out share
 	// the one computation.
 	v, err, _ := s.trustFlight.Do(fmt.Sprint(schoolID), func() (any, error) {
-		trust, schools, forms, err := s.tracking().Trust(context.WithoutCancel(r.Context()), schoolID)
+		trust, schools, forms, err := s.tracking.Trust(context.WithoutCancel(r.Context()), schoolID)
 		if err != nil {
 			return nil, err
 		}

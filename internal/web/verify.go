@@ -44,7 +44,7 @@ func (s *Server) verifyReference(w http.ResponseWriter, r *http.Request, ref str
 		s.fail(w, r, err)
 		return
 	}
-	res, err := s.evidence().VerifyReference(r.Context(), ref)
+	res, err := s.evidence.VerifyReference(r.Context(), ref)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -93,7 +93,7 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		bad("The file must be a PDF: the signed copy you downloaded from Signoff")
 		return
 	}
-	res, err := s.evidence().VerifyPDF(r.Context(), data)
+	res, err := s.evidence.VerifyPDF(r.Context(), data)
 	if err != nil {
 		s.fail(w, r, err)
 		return
