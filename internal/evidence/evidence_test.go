@@ -1,0 +1,509 @@
+package evidence_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/audit"
+	"signoff/internal/database"
+	"signoff/internal/database/dbtest"
+	"signoff/internal/demo"
+	"signoff/internal/evidence"
+	"signoff/internal/pdf"
+	"signoff/internal/policies"
+	"signoff/internal/schools"
+	"signoff/internal/signing"
+	"signoff/internal/signkey"
+)
+
+func TestMain(m *testing.M) { dbtest.Main(m) }
+
+const baseURL = "https://signoff.example"
+
+// fixture is the demo school (staff signatures of two policies), its
+// database as the application and as the superuser an attacker might hold.
+type fixture struct {
+	t      *testing.T
+	db     *database.DB
+	owner  *database.DB
+	st     *evidence.Store
+	school int64
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	db, owner := dbtest.NewWithOwner(t)
+	if _, err := demo.Load(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{t: t, db: db, owner: owner, st: evidence.NewStore(db, baseURL+"/")}
+	f.school = f.id(`SELECT id FROM schools`)
+	return f
+}
+
+func (f *fixture) id(q string, args ...any) int64 {
+	f.t.Helper()
+	var id int64
+	if err := f.db.Pool.QueryRow(context.Background(), q, args...).Scan(&id); err != nil {
+		f.t.Fatalf("%s: %v", q, err)
+	}
+	return id
+}
+
+func (f *fixture) text(q string, args ...any) string {
+	f.t.Helper()
+	var s string
+	if err := f.db.Pool.QueryRow(context.Background(), q, args...).Scan(&s); err != nil {
+		f.t.Fatalf("%s: %v", q, err)
+	}
+	return s
+}
+
+// tamper runs sql as the database's superuser with every trigger off, as
+// an attacker holding it could.
+func (f *fixture) tamper(sql string, args ...any) {
+	f.t.Helper()
+	ctx := context.Background()
+	tx, err := f.owner.Pool.Begin(ctx)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SET LOCAL session_replication_role = replica`); err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		f.t.Fatalf("tamper %s: %v", sql, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) verify(ref string) evidence.Result {
+	f.t.Helper()
+	res, err := f.st.VerifyReference(context.Background(), ref)
+	if err != nil {
+		f.t.Fatalf("verify %s: %v", ref, err)
+	}
+	return res
+}
+
+func (f *fixture) check() evidence.Report {
+	f.t.Helper()
+	rep, err := evidence.CheckAll(context.Background(), f.db, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return rep
+}
+
+func (f *fixture) problemAbout(rep evidence.Report, what string) bool {
+	for _, p := range rep.Problems {
+		if strings.HasPrefix(p.What, what) {
+			return true
+		}
+	}
+	return false
+}
+
+// firstStaffSignature is the reference and id of the demo's first staff signature.
+func (f *fixture) firstStaffSignature() (string, int64) {
+	f.t.Helper()
+	id := f.id(`SELECT id FROM signatures WHERE version_id IS NOT NULL ORDER BY id LIMIT 1`)
+	return f.text(`SELECT reference FROM signatures WHERE id = $1`, id), id
+}
+
+// TestSealCoversEveryEvidentialField changes each field the seal covers,
+// one at a time, as the database's superuser could, and checks that the
+// record then fails verification (by reference and in signoff audit
+// verify's CheckAll), and verifies again once the field is put back.
+// The fields are read from signing.SealColumns, so a field added to the
+// seal without a case here fails the test.
+func TestSealCoversEveryEvidentialField(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	ref, id := f.firstStaffSignature()
+	if res := f.verify(ref); !res.Verified() || res.SealState != evidence.SealIntact {
+		t.Fatalf("before any change: %+v", res)
+	}
+	rep := f.check()
+	if !rep.OK() || rep.Records == 0 || rep.Sealed != rep.Records || rep.Chains != 1 || rep.Texts < 2 {
+		t.Fatalf("before any change: %+v", rep)
+	}
+	var other schools.School
+	if err := f.db.InTx(ctx, func(tx pgx.Tx) error {
+		other = schools.School{Slug: "elsewhere", Name: "Elsewhere School"}
+		return schools.CreateTx(ctx, tx, &other)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The attacker may drop the constraints tying method to witness and recorder.
+	f.tamper(`ALTER TABLE signatures DROP CONSTRAINT signatures_paper, DROP CONSTRAINT signatures_class`)
+	f.tamper(`CREATE TABLE sig_backup AS SELECT * FROM signatures WHERE id = $1`, id)
+
+	changes := map[string]string{
+		"school_id":       `(SELECT id FROM schools WHERE slug = 'elsewhere')`,
+		"form_id":         `(SELECT id FROM forms WHERE id <> signatures.form_id ORDER BY id LIMIT 1)`,
+		"person_id":       `(SELECT id FROM people WHERE kind = 'staff' AND id <> signatures.person_id ORDER BY id LIMIT 1)`,
+		"pupil_id":        `(SELECT id FROM people WHERE kind = 'pupil' ORDER BY id LIMIT 1)`,
+		"version_id":      `(SELECT id FROM policy_versions WHERE id <> signatures.version_id ORDER BY id LIMIT 1)`,
+		"version_sha256":  `repeat('a', 64)`,
+		"statement":       `statement || ' (and more)'`,
+		"typed_name":      `typed_name || 'e'`,
+		"drawn_signature": `coalesce(drawn_signature, ''::bytea) || '\x01'::bytea`,
+		"answers":         `answers || '{"extra": "yes"}'::jsonb`,
+		"academic_year":   `academic_year - 1`,
+		"method":          `'class'`,
+		"account_id":      `(SELECT id FROM accounts WHERE id IS DISTINCT FROM signatures.account_id ORDER BY id LIMIT 1)`,
+		"ip":              `'198.51.100.66'`,
+		"user_agent":      `user_agent || ' (changed)'`,
+		"reference":       `'SG-AAAA-BBBB-CCCC'`,
+		"supersedes_id":   `(SELECT id FROM signatures s2 WHERE s2.id <> signatures.id ORDER BY id LIMIT 1)`,
+		"signed_at":       `signed_at + interval '1 microsecond'`,
+		"part":            `'school'`,
+		"witness_id":      `(SELECT id FROM people WHERE kind = 'staff' ORDER BY id LIMIT 1)`,
+		"recorded_by":     `(SELECT id FROM accounts ORDER BY id LIMIT 1)`,
+		"paper_date":      `date '2026-09-15'`,
+		"key_stage":       `2`,
+		"language":        `'cy'`,
+		"identified_by":   `coalesce(identified_by, '') || 'Microsoft 365 account'`,
+	}
+	cols := regexp.MustCompile(`\bs\.([a-z0-9_]+)`).FindAllStringSubmatch(signing.SealColumns, -1)
+	if len(cols) != len(changes) {
+		t.Errorf("the seal covers %d columns, the test changes %d", len(cols), len(changes))
+	}
+	for _, m := range cols {
+		col := m[1]
+		change, ok := changes[col]
+		if !ok {
+			t.Errorf("the seal covers %s, which this test does not change", col)
+			continue
+		}
+		f.tamper(`UPDATE signatures SET `+col+` = `+change+` WHERE id = $1`, id)
+		now := f.text(`SELECT reference FROM signatures WHERE id = $1`, id)
+		if f.text(`SELECT (s.`+col+` IS DISTINCT FROM b.`+col+`)::text FROM signatures s, sig_backup b WHERE s.id = b.id`) != "true" {
+			t.Fatalf("%s: the change changed nothing", col)
+		}
+		res := f.verify(now)
+		if res.Verified() || res.SealState == evidence.SealIntact {
+			t.Errorf("%s changed: still verifies (%+v)", col, res)
+		}
+		if rep := f.check(); !f.problemAbout(rep, "signature "+now) {
+			t.Errorf("%s changed: CheckAll names no problem with the record: %v", col, rep.Problems)
+		}
+		f.tamper(`UPDATE signatures s SET ` + col + ` = b.` + col + ` FROM sig_backup b WHERE s.id = b.id`)
+		if res := f.verify(ref); !res.Verified() {
+			t.Fatalf("%s put back: %+v", col, res)
+		}
+	}
+	if rep := f.check(); !rep.OK() {
+		t.Fatalf("after putting everything back: %v", rep.Problems)
+	}
+}
+
+func TestSealStates(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ref, id := f.firstStaffSignature()
+	seal := f.text(`SELECT seal FROM signatures WHERE id = $1`, id)
+	if !strings.HasPrefix(seal, "1:") || len(seal) != 66 {
+		t.Fatalf("seal %q", seal)
+	}
+	// The audit entry that recorded the signature carries the same seal.
+	if got := f.text(`SELECT detail->>'seal' FROM audit_log WHERE subject = 'signature ' || $1 AND detail ? 'seal'`, ref); got != seal {
+		t.Fatalf("audit entry's seal %q, record's %q", got, seal)
+	}
+	// A record re-sealed to match changed fields still disagrees with its audit entry.
+	f.tamper(`UPDATE signatures SET typed_name = 'Somebody Else' WHERE id = $1`, id)
+	if res := f.verify(ref); res.SealState != evidence.SealChanged || res.Verified() {
+		t.Fatalf("changed: %+v", res)
+	}
+	var fields signing.SealFields
+	var err error
+	fields, err = signing.ScanSeal(f.db.Pool.QueryRow(context.Background(), `SELECT `+signing.SealColumns+` FROM signatures s WHERE s.id = $1`, id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.tamper(`UPDATE signatures SET seal = $2 WHERE id = $1`, id, fields.Seal())
+	if res := f.verify(ref); res.SealState != evidence.SealMissing || res.Verified() {
+		t.Fatalf("re-sealed: %+v", res)
+	}
+	f.tamper(`UPDATE signatures SET seal = NULL WHERE id = $1`, id)
+	if res := f.verify(ref); res.SealState != evidence.SealMissing {
+		t.Fatalf("no seal: %+v", res)
+	}
+	// Marked erased without the erasure's audit entry: missing, not erased.
+	id2 := f.id(`SELECT id FROM signatures WHERE version_id IS NOT NULL AND id <> $1 ORDER BY id LIMIT 1`, id)
+	ref2 := f.text(`SELECT reference FROM signatures WHERE id = $1`, id2)
+	f.tamper(`UPDATE signatures SET erased_at = now() WHERE id = $1`, id2)
+	if res := f.verify(ref2); res.SealState != evidence.SealMissing {
+		t.Fatalf("erased without an entry: %+v", res)
+	}
+	for st, good := range map[evidence.SealState]bool{evidence.SealIntact: true, evidence.SealBefore: true, evidence.SealErased: true,
+		evidence.SealChanged: false, evidence.SealMissing: false} {
+		if st.Good() != good || (st.Reason() == "") != good {
+			t.Errorf("%s: good %v, reason %q", st, st.Good(), st.Reason())
+		}
+	}
+	if rep := f.check(); !f.problemAbout(rep, "signature "+ref) || !f.problemAbout(rep, "signature "+ref2) || rep.Sealed != rep.Records-2 {
+		t.Fatalf("check: sealed %d of %d, %v", rep.Sealed, rep.Records, rep.Problems)
+	}
+}
+
+func TestChainAndTexts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	ref, _ := f.firstStaffSignature()
+	// An audit entry rewritten: the chain breaks at it.
+	entry := f.id(`SELECT id FROM audit_log WHERE school_id = $1 ORDER BY id LIMIT 1 OFFSET 3`, f.school)
+	f.tamper(`UPDATE audit_log SET action = 'nothing.happened' WHERE id = $1`, entry)
+	rep := f.check()
+	if !f.problemAbout(rep, "audit entry ") || rep.OK() {
+		t.Fatalf("rewritten entry: %v", rep.Problems)
+	}
+	// A policy's text changed after publishing: its records no longer
+	// verify, no copy is issued, and CheckAll names the version.
+	version := f.id(`SELECT version_id FROM signatures WHERE reference = $1`, ref)
+	f.tamper(`UPDATE policy_versions SET body_md = body_md || E'\n\nStaff may share passwords.' WHERE id = $1`, version)
+	rec, err := f.st.Load(ctx, f.school, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.TextIntact || f.verify(ref).Verified() {
+		t.Fatal("a record of a changed text verifies")
+	}
+	if _, err := f.st.Render(ctx, &bytes.Buffer{}, rec); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("render: %v", err)
+	}
+	if rep := f.check(); !f.problemAbout(rep, "policy ") {
+		t.Fatalf("changed text: %v", rep.Problems)
+	}
+}
+
+func TestCertificateAndCopies(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	ref, id := f.firstStaffSignature()
+	rec, err := f.st.Load(ctx, f.school, " "+strings.ToLower(ref)+" ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signer, typed, body, sha, ua, ip string
+	var number int
+	if err := f.db.Pool.QueryRow(ctx, `SELECT p.given_name || ' ' || p.family_name, s.typed_name, v.body_md, v.sha256, v.number, s.user_agent, s.ip
+		FROM signatures s JOIN people p ON p.id = s.person_id JOIN policy_versions v ON v.id = s.version_id WHERE s.id = $1`, id).
+		Scan(&signer, &typed, &body, &sha, &number, &ua, &ip); err != nil {
+		t.Fatal(err)
+	}
+	c := rec.Copy
+	if rec.Reference != ref || rec.SignatureID != id || !rec.TextIntact || rec.SealState != evidence.SealIntact || c.SchoolName != "Hollybrook Primary School" ||
+		c.SignerName != signer || c.TypedSignature != typed || c.SHA256 != sha || policies.Hash(body) != sha || c.VersionNumber != number ||
+		c.BodyMarkdown != body || c.Reference != ref || c.SignedAt.IsZero() {
+		t.Fatalf("copy: %+v", rec)
+	}
+	cert := c.Certificate
+	if cert == nil || cert.IP != ip || cert.UserAgent != ua || ip == "" || ua == "" || cert.VerifyURL != baseURL+"/verify/"+ref ||
+		cert.Method != "Online, in Signoff" || cert.IdentifiedBy == "" || cert.DeviceWithheld {
+		t.Fatalf("certificate: %+v", cert)
+	}
+	if _, err := f.st.Load(ctx, f.school+1, ref); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another school's record: %v", err)
+	}
+	// Who sees the device.
+	if !rec.DeviceShownTo(0, true) || rec.DeviceShownTo(rec.AccountID+1, false) || (rec.AccountID != 0) != rec.DeviceShownTo(rec.AccountID, false) {
+		t.Fatalf("device shown: account %d", rec.AccountID)
+	}
+	withheld := rec.WithoutDevice()
+	if withheld.Copy.Certificate.IP != "" || withheld.Copy.Certificate.UserAgent != "" || !withheld.Copy.Certificate.DeviceWithheld ||
+		rec.Copy.Certificate.IP != ip {
+		t.Fatalf("without device: %+v; original %+v", withheld.Copy.Certificate, rec.Copy.Certificate)
+	}
+
+	// A rendered copy is recorded as issued and verifies byte for byte.
+	var out bytes.Buffer
+	if _, err := f.st.Render(ctx, &out, rec); err != nil {
+		t.Fatal(err)
+	}
+	data := out.Bytes()
+	if pdf.ReferenceOf(data) != ref {
+		t.Fatalf("the copy names %q", pdf.ReferenceOf(data))
+	}
+	sum := sha256.Sum256(data)
+	if n := f.id(`SELECT count(*) FROM signed_copies WHERE signature_id = $1 AND sha256 = $2`, id, hex.EncodeToString(sum[:])); n != 1 {
+		t.Fatalf("issued copies recorded: %d", n)
+	}
+	res, err := f.st.VerifyPDF(ctx, data)
+	if err != nil || !res.Verified() || !res.FileMatches || res.SignerName != signer {
+		t.Fatalf("verify the copy: %v %+v", err, res)
+	}
+	// The copy without the device, rendered now, also verifies (never issued).
+	var bare bytes.Buffer
+	if err := pdf.WriteSignedCopy(&bare, withheld.Copy); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := f.st.VerifyPDF(ctx, bare.Bytes()); err != nil || !res.Verified() {
+		t.Fatalf("verify the copy without the device: %v %+v", err, res)
+	}
+	// Any other bytes do not.
+	changed := bytes.Replace(data, []byte(typed), []byte(strings.ToUpper(typed)), 1)
+	if bytes.Equal(changed, data) {
+		changed = append(bytes.Clone(data), '\n')
+	}
+	if res, err := f.st.VerifyPDF(ctx, changed); err != nil || res.Verified() || res.FileMatches {
+		t.Fatalf("a changed copy: %v %+v", err, res)
+	}
+	if res, err := f.st.VerifyPDF(ctx, []byte("%PDF-1.4 not a copy")); err != nil || res.Found || res.Verified() || !res.FileChecked {
+		t.Fatalf("not a copy: %v %+v", err, res)
+	}
+	if res := f.verify("SG-0000-0000-0000"); res.Found || res.Verified() {
+		t.Fatalf("unknown reference: %+v", res)
+	}
+	// A record changed after issue: the issued copy no longer verifies, and
+	// no new copy is issued.
+	f.tamper(`UPDATE signatures SET signed_at = signed_at - interval '45 days' WHERE id = $1`, id)
+	if res, err := f.st.VerifyPDF(ctx, data); err != nil || res.Verified() || res.SealState != evidence.SealChanged {
+		t.Fatalf("copy of a changed record: %v %+v", err, res)
+	}
+	rec, err = f.st.Load(ctx, f.school, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.Render(ctx, &bytes.Buffer{}, rec); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("render a changed record: %v", err)
+	}
+}
+
+func TestSignedCopyIsPAdES(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	key, err := signkey.Generate("Signoff evidence test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.st.Signer = &signkey.PDFSigner{Key: key}
+	ref, _ := f.firstStaffSignature()
+	var data []byte
+	if err := f.db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		data, err = f.st.IssueTx(ctx, tx, f.school, ref)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.st.VerifyPDF(ctx, data)
+	if err != nil || !res.Verified() || !res.Signature.Signed || !res.Signature.Valid || !res.OurKey {
+		t.Fatalf("signed copy: %v %+v", err, res)
+	}
+	// Signed with another key, the same copy is not this installation's.
+	otherKey, err := signkey.Generate("Someone else", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := f.st.Load(ctx, f.school, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain bytes.Buffer
+	if err := pdf.WriteSignedCopy(&plain, rec.Copy); err != nil {
+		t.Fatal(err)
+	}
+	forged, err := (&signkey.PDFSigner{Key: otherKey}).Sign(ctx, plain.Bytes(), signkey.SignInfo{Name: "Someone else"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := f.st.VerifyPDF(ctx, forged.PDF); err != nil || res.Verified() || res.OurKey {
+		t.Fatalf("signed with another key: %v %+v", err, res)
+	}
+	// A byte changed inside the signed range breaks the signature.
+	broken := bytes.Clone(data)
+	i := bytes.Index(broken, []byte(ref))
+	broken[i+len(ref)+5] ^= 0x01
+	if res, err := f.st.VerifyPDF(ctx, broken); err != nil || res.Verified() {
+		t.Fatalf("broken signature: %v %+v", err, res)
+	}
+}
+
+func TestAnchors(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	key, err := signkey.Generate("Signoff evidence test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	an := &evidence.Anchorer{DB: f.db, Key: key}
+	actor := audit.System("test")
+	a, created, err := an.Anchor(ctx, f.school, evidence.AnchorOnDemand, actor)
+	if err != nil || !created || a.ID == 0 || a.Entries == 0 || a.HeadHash == "" || a.TSAURL != "" {
+		t.Fatalf("anchor: %v %v %+v", err, created, a)
+	}
+	// Hourly, nothing but the anchoring has happened since: no new anchor.
+	if _, created, err := an.Anchor(ctx, f.school, evidence.AnchorHourly, actor); err != nil || created {
+		t.Fatalf("hourly without change: %v %v", err, created)
+	}
+	// A school with an empty log has nothing to anchor.
+	var empty schools.School
+	if err := f.db.InTx(ctx, func(tx pgx.Tx) error {
+		empty = schools.School{Slug: "empty", Name: "Empty School"}
+		return schools.CreateTx(ctx, tx, &empty)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := an.Anchor(ctx, empty.ID, evidence.AnchorOnDemand, actor); !errors.Is(err, evidence.ErrNoChain) {
+		t.Fatalf("empty chain: %v", err)
+	}
+	rep, err := evidence.CheckAll(ctx, f.db, key)
+	if err != nil || !rep.OK() || rep.Anchors.Anchors != 1 || rep.Anchors.Newest[f.school].ID != a.ID || rep.Anchors.Foreign != 0 {
+		t.Fatalf("check: %v %+v", err, rep.Anchors)
+	}
+	// Checked against another installation's key, the anchor is foreign.
+	otherKey, err := signkey.Generate("Someone else", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := evidence.CheckAll(ctx, f.db, otherKey); err != nil || rep.Anchors.Foreign != 1 || len(rep.Anchors.Newest) != 0 {
+		t.Fatalf("foreign: %v %+v", err, rep.Anchors)
+	}
+	// The chain cut back past the anchored head (the anchoring entries with it).
+	f.tamper(`DELETE FROM audit_log WHERE school_id = $1 AND id >= $2`, f.school, a.EntryID)
+	rep, err = evidence.CheckAll(ctx, f.db, key)
+	if err != nil || !f.problemAbout(rep, "anchor ") {
+		t.Fatalf("cut chain: %v %v", err, rep.Problems)
+	}
+	// The anchor itself changed: its signature fails.
+	f.tamper(`UPDATE audit_anchors SET entries = entries + 1 WHERE id = $1`, a.ID)
+	rep, err = evidence.CheckAll(ctx, f.db, key)
+	if err != nil || len(rep.Anchors.Problems) == 0 || !strings.Contains(rep.Anchors.Problems[0].Reason, "signature does not verify") {
+		t.Fatalf("changed anchor: %v %v", err, rep.Anchors.Problems)
+	}
+}
+
+func TestNormalizeReference(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"SG-7K2M-9XQ4-RT3P":      "SG-7K2M-9XQ4-RT3P",
+		" sg 7k2m 9xq4 rt3p ":    "SG-7K2M-9XQ4-RT3P",
+		"SG7K2M9XQ4RT3P":         "SG-7K2M-9XQ4-RT3P",
+		"SG–OOIL–9XQ4–RT3P":      "SG-0011-9XQ4-RT3P",
+		"not a reference at all": "N0TAREFERENCEATA11",
+	} {
+		if got := evidence.NormalizeReference(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
