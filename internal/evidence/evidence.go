@@ -273,10 +273,9 @@ func signerRole(p people.Person) string {
 	return p.RoleLabel()
 }
 
-// decodeAnswers reads the answers jsonb: {"item": "yes"|"no"|true|false}.
-//
-// ISSUE 5: when answers are keyed by form_items ids, map them to the
-// items' labels here (in position order).
+// decodeAnswers reads the answers jsonb as stored, {"item": "yes"|"no"|true|false},
+// in key order. A parents' form's answers are keyed by its items' ids:
+// load prints those with the items' labels, in the form's order, instead.
 func decodeAnswers(b []byte) []pdf.Answer {
 	var m map[string]any
 	if len(b) == 0 || json.Unmarshal(b, &m) != nil {

@@ -25,10 +25,9 @@
 //
 // With no SMTP server, nothing is sent: the send jobs complete without
 // touching the messages, which wait in the outbox, and the office reads or
-// prints them through Store (List and Get, scoped to one school). A
-// waiting message on a site without SMTP should be shown as "not sent: no
-// mail server configured, print or forward it" (Sender.Enabled /
-// Config.Enabled tell which).
+// prints them through Store (List and Get, scoped to one school); the
+// outbox page says that no mail server is set up (Config.Enabled, passed
+// to the web server as web.Config.MailEnabled).
 //
 // # Wiring
 //

@@ -33,14 +33,7 @@ import (
 //
 // A signature counts exactly as signing.validSignature says: of a version
 // no older than the last major one, and in this academic year for yearly
-// forms.
-//
-// ISSUE 5 (parents' forms): add a UNION ALL branch here for forms with
-// audience 'parents': one row per (parent with parental responsibility,
-// pupil in the audience's year groups/classes), pupil_id set, grp the
-// pupil's year group label or class, the latest non-superseded signature
-// for that pupil, and withdrawn = true when that latest record withdraws
-// consent. Nothing else in this package needs to change.
+// forms; a parents' form's as its second branch says.
 const requestsSQL = `
 	SELECT f.school_id, f.id AS form_id, p.id AS person_id, NULL::bigint AS pupil_id,
 		p.staff_role AS grp, cur.signed_at, cur.reference, false AS withdrawn

@@ -9,12 +9,9 @@ import (
 
 // writeSignedCopyWithCertificate sends the signed copy of the signature
 // with reference ref (of the viewer's school) with its certificate page,
-// recording the hash of the bytes issued so that the copy verifies.
-//
-// Lead: signedCopy (signature.go) can call this after its ownership check
-// in place of building pdf.SignedCopy itself:
-//
-//	s.writeSignedCopyWithCertificate(w, r, sig.Reference)
+// recording the hash of the bytes issued so that the copy verifies: a
+// member of staff's copy (signature.go) and a parent's (family_records.go),
+// after their ownership checks.
 func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.Request, ref string) {
 	ev := s.evidence
 	rec, err := ev.Load(r.Context(), viewerOf(r).school.ID, ref)
