@@ -308,9 +308,9 @@ http://127.0.0.1:%d {
 				time.Sleep(20 * time.Millisecond)
 				title := fmt.Sprintf("Load policy %d-%d", w, i)
 				sent := time.Now()
-				code, loc := office.postLocation("/admin/policies", url.Values{"title": {title}, "category": {"Load"}, "review_cycle_years": {"1"}, "body": {"# " + title + "\n\nText."}})
+				code, loc := office.postLocation("/policies/new", url.Values{"title": {title}, "category": {"Load"}, "review_cycle_years": {"1"}, "body": {"# " + title + "\n\nText."}})
 				k := killedAt.Load()
-				if code == http.StatusSeeOther && strings.HasPrefix(loc, "/admin/policies/") {
+				if code == http.StatusSeeOther && strings.HasPrefix(loc, "/policies/") {
 					acked.Store(title, true)
 					if k != 0 && sent.UnixNano() > k {
 						okAfterKill.Add(1)

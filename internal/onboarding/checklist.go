@@ -85,12 +85,12 @@ func (s *Store) Checklist(ctx context.Context, schoolID int64) (Checklist, error
 	if imp.Done {
 		imp.Hint = fmt.Sprintf("%d staff so far.", staff)
 	}
-	pol := Step{Key: "policies", Title: "Adopt policies from the starter set, or import your own Word files", Done: policies > 0, Href: "/admin/policies",
+	pol := Step{Key: "policies", Title: "Adopt policies from the starter set, or import your own Word files", Done: policies > 0, Href: "/policies",
 		Hint: "28 common school policies to start from, or your .docx files."}
 	if policies > 0 {
 		pol.Hint = fmt.Sprintf("%d policies in the library.", policies)
 	}
-	pub := Step{Key: "publish", Title: "Choose who signs what, and publish", Done: forms > 0, Href: "/admin/policies",
+	pub := Step{Key: "publish", Title: "Choose who signs what, and publish", Done: forms > 0, Href: "/policies",
 		Hint: "Publish a policy to the staff roles that must sign it, or a parents' form to the year groups it is for."}
 	if forms > 0 {
 		pub.Hint = fmt.Sprintf("%d forms published.", forms)

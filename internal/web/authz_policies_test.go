@@ -17,6 +17,8 @@ import (
 func init() {
 	for k, v := range map[string][]string{
 		"GET /policies":                              ADMIN,
+		"GET /policies/new":                          ADMIN,
+		"POST /policies/new":                         ADMIN,
 		"GET /policies/starter":                      ADMIN,
 		"POST /policies/starter":                     ADMIN,
 		"GET /policies/approval-settings":            ADMIN,
@@ -30,6 +32,7 @@ func init() {
 		"POST /policies/{policyID}/discard":          ADMIN,
 		"POST /policies/{policyID}/decision":         ADMIN,
 		"POST /policies/{policyID}/meeting":          ADMIN,
+		"GET /policies/{policyID}/publish":           ADMIN,
 		"POST /policies/{policyID}/publish":          ADMIN,
 		"POST /policies/{policyID}/reviewed":         ADMIN,
 		"GET /policies/{policyID}/settings":          ADMIN,
@@ -38,6 +41,11 @@ func init() {
 		"POST /reviews/feed":                         ADMIN,
 		"POST /reviews/feed/revoke":                  ADMIN,
 		"GET /calendar/{token}.ics":                  ALL,
+		// Retired addresses, redirected to their replacements.
+		"GET /admin/policies":                 ADMIN,
+		"GET /admin/policies/new":             ADMIN,
+		"GET /admin/policies/{policyID}":      ADMIN,
+		"GET /admin/policies/{policyID}/edit": ADMIN,
 	} {
 		expected[k] = v
 	}
@@ -193,7 +201,7 @@ func TestRevisionDraftToPublishedThroughHTTP(t *testing.T) {
 	}
 	// The author cannot decide (the head is not an approver here), the
 	// office cannot publish before approval.
-	if res := office.post(path+"/publish", url.Values{"version_id": {vid[1]}}); res.status != http.StatusConflict {
+	if res := office.post(path+"/publish", url.Values{"version_id": {vid[1]}, "settings": {"keep"}}); res.status != http.StatusConflict {
 		t.Fatalf("publishing before approval: %d", res.status)
 	}
 	var govs []string
@@ -221,7 +229,7 @@ func TestRevisionDraftToPublishedThroughHTTP(t *testing.T) {
 	if home := a.signedIn(signer).get("/"); strings.Contains(home.body, formLink) {
 		t.Fatal("the teacher owes the AUP before version 2")
 	}
-	if res := office.post(path+"/publish", url.Values{"version_id": {vid[1]}}); res.status != http.StatusSeeOther {
+	if res := office.post(path+"/publish", url.Values{"version_id": {vid[1]}, "settings": {"keep"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("publish: %d\n%s", res.status, res.body)
 	}
 	if home := a.signedIn(signer).get("/"); !strings.Contains(home.body, formLink) {

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"io"
 	"net/http"
 	"slices"
@@ -17,7 +15,6 @@ import (
 	"signoff/internal/docimport"
 	"signoff/internal/policies"
 	"signoff/internal/schooltime"
-	"signoff/internal/signing"
 	"signoff/templates"
 	"signoff/web/static"
 )
@@ -26,13 +23,6 @@ import (
 // governors, heads and the office (revision, approval, publishing,
 // reviews, history), the revision editor, comparisons, the starter set
 // and the approval rule.
-
-var (
-	// board may read policies, their revisions and the review calendar.
-	board = access{roles: []auth.Role{auth.Admin, auth.Head, auth.Governor}}
-	// authors draft revisions and record reviews.
-	authors = access{roles: []auth.Role{auth.Admin, auth.Head}}
-)
 
 // lifecycleLayout is the page frame with the lifecycle's stylesheet.
 func (s *Server) lifecycleLayout(r *http.Request, title string) templates.LayoutProps {
@@ -79,9 +69,6 @@ func approvalLine(v policies.Version) string {
 	}
 	return out
 }
-
-// policyList is the office's library (GET /admin/policies).
-func (s *Server) policyList(w http.ResponseWriter, r *http.Request) { s.library(w, r, true) }
 
 // policyLibrary is the library for governors and heads (GET /policies).
 func (s *Server) policyLibrary(w http.ResponseWriter, r *http.Request) {
@@ -189,7 +176,7 @@ func (s *Server) lifecyclePage(w http.ResponseWriter, r *http.Request, f *lifecy
 	view := templates.PolicyLifecycleView{
 		Layout: s.lifecycleLayout(r, p.Title), Title: p.Title, ID: ids, Notice: f.notice, Errors: viewErrors(f.err),
 		IsAdmin: isAdmin, CanRevise: isAdmin || v.account.Has(auth.Head),
-		AdminHref: "/admin/policies/" + ids, SettingsHref: "/policies/" + ids + "/settings", RuleText: rule.Describe(),
+		SettingsHref: "/policies/" + ids + "/settings", RuleText: rule.Describe(),
 		Comment: f.comment, MeetingBody: f.body, MeetingName: f.meeting, MinuteRef: f.minuteRef,
 		ReviewBody: f.body, ReviewMeeting: f.meeting, ReviewMinute: f.minuteRef, ReviewNote: f.note,
 	}
@@ -228,6 +215,18 @@ func (s *Server) lifecyclePage(w http.ResponseWriter, r *http.Request, f *lifecy
 			templates.SummaryRow{Key: "Approval", Value: approvalLine(*current)})
 		view.CurrentHTML = policies.RenderBody(current.Body, p.Title)
 	}
+	if isAdmin {
+		form, hasForm, err := s.signing.PolicyForm(ctx, v.school.ID, id)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if hasForm {
+			view.HasForm = true
+			view.FormHref = fmt.Sprintf("/admin/tracking/forms/%d", form.ID)
+			view.Summary = append(view.Summary, templates.SummaryRow{Key: "Who signs", Value: audienceLabel(form.AudienceRoles)})
+		}
+	}
 	if open != nil {
 		view.HasOpen = true
 		view.OpenNumber = strconv.Itoa(open.Number)
@@ -245,15 +244,13 @@ func (s *Server) lifecyclePage(w http.ResponseWriter, r *http.Request, f *lifecy
 		if view.IsApproved {
 			view.ApprovalLine = approvalLine(*open)
 		}
-		view.CanPublish = isAdmin && policies.CheckPublishable(*open) == nil && (open.Number > 1 || view.IsApproved)
-		base := ""
+		view.CanPublish = isAdmin && policies.CheckPublishable(*open) == nil
 		if current != nil {
-			base = current.Body
-		}
-		view.Diff = diffView(policies.CompareDocuments(base, open.Body), r.URL.Query().Get("whole") == "1", "/policies/"+ids,
-			"Version "+view.OpenNumber+" with its changes marked", 3)
-		if current != nil {
+			view.Diff = diffView(policies.CompareDocuments(current.Body, open.Body), r.URL.Query().Get("whole") == "1", "/policies/"+ids,
+				"Version "+view.OpenNumber+" with its changes marked", 3)
 			view.PackHref = "/policies/" + ids + "/approval-pack.pdf"
+		} else {
+			view.DraftHTML = policies.RenderBody(open.Body, p.Title)
 		}
 		if open.Round > 0 {
 			approvers, err := s.policies.Approvers(ctx, v.school.ID, open.ID, open.Round)
@@ -689,39 +686,6 @@ func (s *Server) policyMeeting(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// policyPublishRevision publishes the approved revision with the staff
-// form's existing settings and emails everyone who signs it.
-func (s *Server) policyPublishRevision(w http.ResponseWriter, r *http.Request) {
-	v := viewerOf(r)
-	s.lifecycleAction(w, r, &lifecycleForm{}, func(id int64) (string, error) {
-		open, err := s.openVersion(r, id)
-		if err != nil {
-			return "", err
-		}
-		if err := policies.CheckPublishable(open); err != nil {
-			return "", err
-		}
-		form, hasForm, err := s.signing.PolicyForm(r.Context(), v.school.ID, id)
-		if err != nil {
-			return "", err
-		}
-		if !hasForm {
-			return "", apperr.New(apperr.Conflict, "This policy has no signing form yet: publish it from Publishing and signatures, choosing who signs it")
-		}
-		// The audience is told in the publishing transaction itself.
-		tell := func(ctx context.Context, tx pgx.Tx, ver policies.Version) error {
-			_, err := policies.NotifyPublishedTx(ctx, tx, s.db.Now(), v.school.ID, ver.ID, s.baseURL)
-			return err
-		}
-		_, err = s.signing.Publish(r.Context(), v.school.ID, open.ID, v.account.Actor(clientIP(r)),
-			signing.FormInput{Statement: form.Statement, AudienceRoles: form.AudienceRoles, Renewal: form.Renewal, DueOn: form.DueOn}, tell)
-		if err != nil {
-			return "", err
-		}
-		return "published", nil
-	})
-}
-
 // policyReviewed records a review with no changes.
 func (s *Server) policyReviewed(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
@@ -812,8 +776,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, post bool)
 		OwnerValue: strconv.FormatInt(in.OwnerAccountID, 10), Errors: viewErrors(formErr)}
 	view.Layout.HasErrors = formErr != nil
 	cycle := strconv.Itoa(in.ReviewCycleYears)
-	view.Cycle = templates.ChoiceProps{ID: "review_cycle_years", Name: "review_cycle_years", Legend: "How often is it reviewed?", Small: true, Error: view.Errors.Get("review_cycle_years"),
-		Options: []templates.Option{{Value: "1", Label: "Every year", Checked: cycle == "1"}, {Value: "2", Label: "Every 2 years", Checked: cycle == "2"}, {Value: "3", Label: "Every 3 years", Checked: cycle == "3"}}}
+	view.Cycle = cycleChoice(cycle, view.Errors.Get("review_cycle_years"))
 	view.Level = templates.ChoiceProps{ID: "approval_level", Name: "approval_level", Legend: "Who approves it?", Small: true, Error: view.Errors.Get("approval_level")}
 	for _, l := range policies.ApprovalLevels {
 		view.Level.Options = append(view.Level.Options, templates.Option{Value: string(l), Label: l.Label(), Checked: in.ApprovalLevel == l})

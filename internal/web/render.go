@@ -64,7 +64,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	// (pages of links), so it fits two rows on a phone.
 	if v.account.Has(auth.Admin) {
 		add("Dashboard", "/admin/tracking", strings.HasPrefix(path, "/admin/tracking"))
-		add("Policies", "/admin/policies", strings.HasPrefix(path, "/admin/policies") || strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
+		add("Policies", "/policies", strings.HasPrefix(path, "/policies") || strings.HasPrefix(path, "/reviews"))
 		add("Parents' forms", "/admin/consents", strings.HasPrefix(path, "/admin/consents"))
 		add("People", "/admin/people", path == "/admin/people" || strings.HasPrefix(path, "/admin/staff") || strings.HasPrefix(path, "/admin/pupils") ||
 			strings.HasPrefix(path, "/admin/parents") || strings.HasPrefix(path, "/admin/import"))

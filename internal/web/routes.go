@@ -85,13 +85,6 @@ func (s *Server) coreRoutes() []route {
 		{"GET", "/signatures/{ref}", signedIn, s.signature},
 		{"GET", "/signatures/{ref}/copy.pdf", signedIn, s.signedCopy},
 
-		{"GET", "/admin/policies", admin, s.policyList},
-		{"GET", "/admin/policies/new", admin, s.policyNewForm},
-		{"POST", "/admin/policies", admin, s.policyCreate},
-		{"GET", "/admin/policies/{policyID}", admin, s.policyShow},
-		{"GET", "/admin/policies/{policyID}/edit", admin, s.policyEditForm},
-		{"POST", "/admin/policies/{policyID}/edit", admin, s.policyEdit},
-		{"POST", "/admin/policies/{policyID}/publish", admin, s.policyPublish},
 		{"GET", "/admin/staff", admin, s.staffList},
 		{"GET", "/admin/staff/invite", admin, s.staffInviteForm},
 		{"GET", "/admin/staff/invite/confirm", admin, s.staffInviteConfirm},

@@ -32,3 +32,19 @@ func audienceLabel(roles []people.StaffRole) string {
 	}
 	return strings.ToUpper(out[:1]) + out[1:]
 }
+
+// cycleLabel reads "Every year", "Every 2 years".
+func cycleLabel(years int) string {
+	if years == 1 {
+		return "Every year"
+	}
+	return fmt.Sprintf("Every %d years", years)
+}
+
+// orDash shows an empty value as a dash.
+func orDash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}

@@ -302,7 +302,7 @@ func TestOwnership(t *testing.T) {
 	}
 	// An admin of another school sees none of this school.
 	other := a.otherSchoolAdmin()
-	for _, path := range []string{"/admin/tracking/forms/" + itoa(conf), "/signatures/" + ref, "/admin/staff/" + itoa(gov), "/admin/policies/" + itoa(a.id(`SELECT policy_id FROM forms WHERE id = $1`, conf))} {
+	for _, path := range []string{"/admin/tracking/forms/" + itoa(conf), "/signatures/" + ref, "/admin/staff/" + itoa(gov), "/policies/" + itoa(a.id(`SELECT policy_id FROM forms WHERE id = $1`, conf))} {
 		if res := other.get(path); res.status != http.StatusNotFound {
 			t.Errorf("another school's admin opening %s: %d, want 404", path, res.status)
 		}
@@ -431,24 +431,45 @@ func TestAdminCreatesAndPublishesAPolicy(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	office := a.signedIn(demo.AdminEmail)
+	// The first generation's address of the form redirects to the new page.
+	if res := office.get("/admin/policies/new"); res.status != http.StatusMovedPermanently || res.location != "/policies/new" {
+		t.Fatalf("old create address: %d %s", res.status, res.location)
+	}
 	// Nothing half-saved on a bad form.
-	bad := office.post("/admin/policies", url.Values{"title": {""}, "review_cycle_years": {"1"}, "body": {""}})
+	bad := office.post("/policies/new", url.Values{"title": {""}, "review_cycle_years": {"1"}, "body": {""}})
 	if bad.status != http.StatusUnprocessableEntity || !strings.Contains(bad.body, `href="#title"`) || !strings.Contains(bad.body, `href="#body"`) {
 		t.Fatalf("bad policy: %d", bad.status)
 	}
 	body := "# Mobile phones\n\nKeep your phone **out of sight** in class.\n\n<script>alert(1)</script>\n"
-	res := office.post("/admin/policies", url.Values{"title": {"Mobile phone policy"}, "review_cycle_years": {"2"}, "body": {body}})
-	if res.status != http.StatusSeeOther {
-		t.Fatalf("create: %d\n%s", res.status, res.body)
+	res := office.post("/policies/new", url.Values{"title": {"Mobile phone policy"}, "review_cycle_years": {"2"}, "body": {body}})
+	if res.status != http.StatusSeeOther || !strings.HasSuffix(res.location, "?done=saved") {
+		t.Fatalf("create: %d %s\n%s", res.status, res.location, res.body)
 	}
-	page := office.get(strings.TrimSuffix(res.location, "?saved=1"))
-	if !strings.Contains(page.body, "<strong>out of sight</strong>") || strings.Contains(page.body, "<script>alert") {
-		t.Fatalf("draft preview not rendered safely:\n%s", page.body)
+	policyPath := strings.TrimSuffix(res.location, "?done=saved")
+	page := office.get(res.location)
+	if !strings.Contains(page.body, "Draft saved") || !strings.Contains(page.body, "<strong>out of sight</strong>") || strings.Contains(page.body, "<script>alert") {
+		t.Fatalf("draft not rendered safely on the policy's page:\n%s", page.body)
 	}
-	policyPath := strings.TrimSuffix(res.location, "?saved=1")
-	versionID := regexp.MustCompile(`name="version_id" value="(\d+)"`).FindStringSubmatch(page.body)
-	if versionID == nil {
-		t.Fatal("no publish form")
+	if !strings.Contains(page.body, `href="`+policyPath+`/publish"`) || !strings.Contains(page.body, `href="`+policyPath+`/revision"`) {
+		t.Fatal("the first draft is not edited and published from the policy's page")
+	}
+	// Old addresses of the policy redirect to its page and its editor.
+	id := strings.TrimPrefix(policyPath, "/policies/")
+	for old, want := range map[string]string{"/admin/policies": "/policies", "/admin/policies/" + id: policyPath,
+		"/admin/policies/" + id + "?saved=1": policyPath + "?saved=1", "/admin/policies/" + id + "/edit": policyPath + "/revision"} {
+		if res := office.get(old); res.status != http.StatusMovedPermanently || res.location != want {
+			t.Errorf("GET %s: %d %s, want 301 to %s", old, res.status, res.location, want)
+		}
+	}
+	// The one editor edits version 1 while it is a draft.
+	editor := office.get(policyPath + "/revision")
+	if editor.status != 200 || !strings.Contains(editor.body, "Edit the draft of version 1") || !strings.Contains(editor.body, "out of sight") {
+		t.Fatalf("editor of the first draft: %d", editor.status)
+	}
+	publish := office.get(policyPath + "/publish")
+	versionID := regexp.MustCompile(`name="version_id" value="(\d+)"`).FindStringSubmatch(publish.body)
+	if publish.status != 200 || versionID == nil {
+		t.Fatalf("no publish form: %d", publish.status)
 	}
 	// No audience chosen: refused, nothing published.
 	refused := office.post(policyPath+"/publish", url.Values{"version_id": {versionID[1]}, "statement": {"I will comply."}, "renewal": {"each_version"},
@@ -456,10 +477,16 @@ func TestAdminCreatesAndPublishesAPolicy(t *testing.T) {
 	if refused.status != http.StatusUnprocessableEntity || !strings.Contains(refused.body, `href="#audience"`) || !strings.Contains(refused.body, `href="#due"`) {
 		t.Fatalf("publish without audience: %d", refused.status)
 	}
+	if n := a.id(`SELECT count(*) FROM policy_versions v JOIN policies p ON p.id = v.policy_id WHERE p.title = 'Mobile phone policy' AND v.status = 'published'`); n != 0 {
+		t.Fatal("a refused publish published the draft")
+	}
 	ok := office.post(policyPath+"/publish", url.Values{"version_id": {versionID[1]}, "statement": {"I will keep my phone away."},
 		"renewal": {"each_version"}, "audience": {"teacher", "teaching_assistant"}})
-	if ok.status != http.StatusSeeOther || !strings.HasPrefix(ok.location, "/admin/tracking/forms/") {
+	if ok.status != http.StatusSeeOther || ok.location != policyPath+"?done=published" {
 		t.Fatalf("publish: %d %s\n%s", ok.status, ok.location, ok.body)
+	}
+	if after := office.get(ok.location); !strings.Contains(after.body, "See who has signed") || !strings.Contains(after.body, "Teacher and teaching assistant") {
+		t.Fatal("the policy's page does not say who signs it")
 	}
 	// A teacher now has it to sign; a governor does not.
 	if home := a.signedIn(demo.StaffEmail).get("/"); !strings.Contains(home.body, "Mobile phone policy") {
@@ -470,8 +497,8 @@ func TestAdminCreatesAndPublishesAPolicy(t *testing.T) {
 	if home := a.signedIn(govEmail).get("/"); strings.Contains(home.body, "Mobile phone policy") {
 		t.Fatal("a governor is asked to sign a policy for teachers")
 	}
-	// The published text can no longer be edited.
-	if res := office.get(policyPath + "/edit"); res.status != http.StatusConflict {
+	// The published text can no longer be edited: the editor starts version 2.
+	if res := office.get(policyPath + "/revision"); res.status != 200 || !strings.Contains(res.body, "Revise the policy: version 2") {
 		t.Fatalf("editing a published policy: %d", res.status)
 	}
 }
