@@ -169,38 +169,6 @@ func CreateDraftTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID int64
 	return p, v, err
 }
 
-// UpdateDraft replaces the title, settings and text of a policy whose
-// version versionID is still a draft.
-func (s *Store) UpdateDraft(ctx context.Context, schoolID, versionID int64, actor audit.Actor, in DraftInput) error {
-	if err := in.Validate(); err != nil {
-		return err
-	}
-	now := s.db.Now()
-	return s.db.InTx(ctx, func(tx pgx.Tx) error {
-		v, err := versionTx(ctx, tx, schoolID, versionID, true)
-		if err != nil {
-			return err
-		}
-		if v.Status != Draft {
-			return apperr.New(apperr.Conflict, "Version %d is %s and can no longer be edited", v.Number, strings.ToLower(v.Status.Label()))
-		}
-		body := NormaliseText(in.Body)
-		if _, err := tx.Exec(ctx, `UPDATE policy_versions SET body_md = $2, sha256 = $3 WHERE id = $1`, v.ID, body, Hash(body)); err != nil {
-			return fmt.Errorf("policies: update draft: %w", err)
-		}
-		_, err = tx.Exec(ctx, `UPDATE policies SET title = $2, category = $3, review_cycle_years = $4 WHERE id = $1`,
-			v.PolicyID, in.Title, in.Category, in.ReviewCycleYears)
-		if database.IsUniqueViolation(err, "policies_title") {
-			return &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "title", Message: "There is already a policy with this title"}}}
-		}
-		if err != nil {
-			return fmt.Errorf("policies: update policy: %w", err)
-		}
-		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: now, Actor: actor, Action: "policy.draft_edited",
-			Subject: fmt.Sprintf("policy %d", v.PolicyID), Detail: map[string]string{"version": fmt.Sprint(v.Number), "sha256": Hash(body)}})
-	})
-}
-
 // CreateRevision starts a new draft version of a policy from body. A
 // minor revision (typos, names) does not ask people to sign again when
 // it is published; a major one does.
