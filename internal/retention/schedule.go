@@ -1,9 +1,11 @@
 // Package retention keeps each kind of record no longer than the
 // school's schedule says: a period per kind, counted from the kind's
 // trigger (a date of leaving, the day a message was queued), with
-// defaults from the Information and Records Management Society's toolkit
-// for schools where it gives one; legal holds on a person; and the run
-// that erases or removes what is due, previewed before and reported after.
+// defaults that are Signoff's own choices (each Rule's Source says why:
+// the Information and Records Management Society's toolkits could not be
+// read to confirm them; see docs/data-protection.md); legal holds on a
+// person; and the run that erases or removes what is due, previewed
+// before and reported after.
 //
 // Erasure keeps the evidence chain verifiable: a signature or consent
 // record keeps its reference, seal, who (as ids), answers and times and
@@ -49,8 +51,9 @@ type Rule struct {
 	Trigger       string // what the period counts from
 	DefaultMonths int
 	Action        string // what happens at the end
-	// Source says where the default comes from, and whether we could
-	// confirm it against the toolkit's text.
+	// Source says where the default comes from. None is confirmed
+	// against the IRMS toolkits' retention tables (we could not read
+	// them); each says so, and why we chose it.
 	Source string
 }
 
@@ -58,28 +61,28 @@ type Rule struct {
 var Rules = []Rule{
 	{StaffSignatures, "Staff signatures of policies", "the member of staff's date of leaving", 72,
 		"the typed name, drawn signature, IP address and browser are erased; the record, its reference and seal stay",
-		"IRMS toolkit, staff personnel file: termination of employment + 6 years (as widely quoted; not confirmed against the text)"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table (we could not read it): the figure widely given for a staff personnel file, termination of employment + 6 years, the Limitation Act 1980's six years for claims"},
 	{ParentConsents, "Parents' consents and their history", "the pupil's date of leaving", 72,
 		"every record and change: the typed name, drawn signature, IP address and browser are erased",
-		"Not a toolkit figure we could confirm; date of leaving + 6 years, like the pupil's other records"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table: the pupil's date of leaving + 6 years, the Limitation Act 1980's six years for claims (a consent stops counting the day the pupil leaves)"},
 	{PaperScans, "Scans of paper forms", "the date of leaving of the pupil (or member of staff)", 72,
 		"the scan is deleted; its SHA-256 is kept, and the record it belongs to stays",
-		"Not a toolkit figure we could confirm; follows the record the form belongs to"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table: the scan follows the record it belongs to"},
 	{HomeSchoolAgreement, "The home-school agreement", "the pupil's date of leaving", 72,
 		"the parent's and child's parts: the typed name, drawn signature, IP address and browser are erased",
-		"IRMS toolkit, home-school agreements; we could not confirm the figure against the text, so date of leaving + 6 years"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table: the pupil's date of leaving + 6 years, like their consents"},
 	{SignIns, "Sign-in records", "the end of the session, or of the sign-in or family link", 12,
 		"sessions and links are deleted",
-		"Not in the toolkit (an IT log); Signoff's choice"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table: an IT security log, kept a year to look into the misuse of an account"},
 	{Audit, "Audit log entries", "the day of the entry", 72,
 		"the name, IP address and details are erased; the hashes that chain entries stay",
-		"Not in the toolkit; Signoff's choice, the longest period of the records the log evidences"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table: 6 years, the longest period of the records the log evidences; the hashes that chain it stay"},
 	{Leavers, "People who have left", "the date of leaving, once none of their records is kept", 72,
 		"names, email, mobile, date of birth and MIS id are erased; their account is closed",
-		"IRMS toolkit, staff personnel file: termination of employment + 6 years (not confirmed against the text); used for pupils and parents too"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table: date of leaving + 6 years (as for staff, used for pupils and parents too), once none of their records is kept"},
 	{Outbox, "Emails sent", "the day the message was queued", 12,
 		"the message and its attachments are deleted (messages still to send are kept)",
-		"Not a toolkit figure we could confirm; Signoff's choice"},
+		"Signoff's choice, not confirmed against the IRMS toolkit's table: a year, to answer whether a message was sent; signed copies are kept with their records, not here"},
 }
 
 // RuleOf returns the rule of kind k.
