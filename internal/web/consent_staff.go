@@ -334,16 +334,3 @@ func (s *Server) classModeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, back+"&done="+url.QueryEscape(p.FirstName()), http.StatusSeeOther)
 }
-
-// classroomStaff lets teachers, teaching assistants, support staff and
-// the office through; governors, volunteers and contractors never see a
-// child's consent details.
-func (s *Server) classroomStaff(next http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if !s.isClassroomStaff(r) {
-			s.fail(w, r, apperr.New(apperr.Forbidden, "Class lists and consent details are for teaching and support staff and the office"))
-			return
-		}
-		next(w, r)
-	}
-}

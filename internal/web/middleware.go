@@ -10,7 +10,6 @@ import (
 	"net/netip"
 	"net/url"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -80,8 +79,12 @@ func (s *Server) guard(a access, h http.HandlerFunc) http.Handler {
 			s.fail(w, r, apperr.New(apperr.Unauthenticated, "Sign in to continue"))
 			return
 		}
-		if len(a.roles) > 0 && !slices.ContainsFunc(a.roles, v.account.Has) {
-			s.fail(w, r, apperr.New(apperr.Forbidden, "Your account cannot see this page"))
+		if !a.allows(v.account) {
+			msg := a.refused
+			if msg == "" {
+				msg = "Your account cannot see this page"
+			}
+			s.fail(w, r, apperr.New(apperr.Forbidden, "%s", msg))
 			return
 		}
 		h(w, r)

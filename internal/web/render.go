@@ -9,7 +9,6 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
-	"signoff/internal/people"
 	"signoff/templates"
 	"signoff/web/static"
 )
@@ -114,20 +113,9 @@ func viewErrors(err error) templates.Errors {
 	return out
 }
 
-// isClassroomStaff reports whether the viewer may see class lists: the
-// office, and teaching and support staff (not governors, volunteers or
-// contractors).
+// isClassroomStaff reports whether the viewer may see class lists (the
+// classroom access of the route table), for the menus that link to them.
 func (s *Server) isClassroomStaff(r *http.Request) bool {
 	v := viewerOf(r)
-	if v.account.Has(auth.Admin) {
-		return true
-	}
-	if !v.account.Has(auth.Staff) {
-		return false
-	}
-	switch people.StaffRole(v.account.StaffRole) {
-	case people.Teacher, people.TeachingAssistant, people.Support:
-		return true
-	}
-	return false
+	return v.signedIn && classroom.allows(v.account)
 }

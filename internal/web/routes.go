@@ -2,10 +2,12 @@ package web
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/go-chi/chi/v5"
 
 	"signoff/internal/auth"
+	"signoff/internal/people"
 	"signoff/web/static"
 )
 
@@ -14,6 +16,22 @@ import (
 type access struct {
 	public bool        // anyone, signed in or not
 	roles  []auth.Role // any of these roles; none listed means any signed-in account
+	// staffRoles, when set, narrows auth.Staff: an account let in only as
+	// staff must hold one of these staff roles.
+	staffRoles []people.StaffRole
+	// refused is the message of the 403 page; "" for the usual one.
+	refused string
+}
+
+// allows reports whether the access lets account a in (a signed-in
+// account; public routes let anyone in before this is asked).
+func (x access) allows(a auth.Account) bool {
+	if len(x.roles) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(x.roles, func(r auth.Role) bool {
+		return a.Has(r) && (r != auth.Staff || len(x.staffRoles) == 0 || slices.Contains(x.staffRoles, people.StaffRole(a.StaffRole)))
+	})
 }
 
 var (
@@ -144,13 +162,16 @@ type RouteInfo struct {
 	Public  bool
 	// Roles may use the route; empty (and not Public) means any signed-in account.
 	Roles []auth.Role
+	// StaffRoles, when set, are the only staff roles let in as Staff.
+	StaffRoles []people.StaffRole
 }
 
 // Routes lists the route table.
 func (s *Server) Routes() []RouteInfo {
 	var out []RouteInfo
 	for _, rt := range s.routes() {
-		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Public: rt.access.public, Roles: rt.access.roles})
+		out = append(out, RouteInfo{Method: rt.method, Pattern: rt.pattern, Public: rt.access.public, Roles: rt.access.roles,
+			StaffRoles: rt.access.staffRoles})
 	}
 	return out
 }

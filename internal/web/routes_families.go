@@ -1,13 +1,21 @@
 package web
 
-import "signoff/internal/auth"
+import (
+	"signoff/internal/auth"
+	"signoff/internal/people"
+)
+
+// classroom is who sees class lists and a child's consent details: the
+// office, and the staff who teach or support a class (teachers, teaching
+// assistants, support staff). Governors, volunteers and contractors never
+// do.
+var classroom = access{roles: []auth.Role{auth.Staff, auth.Admin},
+	staffRoles: []people.StaffRole{people.Teacher, people.TeachingAssistant, people.Support},
+	refused:    "Class lists and consent details are for teaching and support staff and the office"}
 
 // familyRoutes are the routes of parents, pupils and consent: the
 // parent's pages (reached with a family link), the staff's class lists,
 // quick check and class mode, and the office's parents' forms.
-// classroom is staff and the office; the handlers then let through only
-// teaching and support staff (see classroomStaff).
-var classroom = access{roles: []auth.Role{auth.Staff, auth.Admin}}
 
 func (s *Server) familyRoutes() []route {
 	return []route{
@@ -20,12 +28,12 @@ func (s *Server) familyRoutes() []route {
 		{"GET", "/family/records/{ref}", parent, s.familyRecordPage},
 		{"GET", "/family/records/{ref}/copy.pdf", parent, s.familyRecordPDF},
 
-		{"GET", "/classes/photos", classroom, s.classroomStaff(s.classList)},
-		{"GET", "/classes/photos.csv", classroom, s.classroomStaff(s.classListCSV)},
-		{"GET", "/check", classroom, s.classroomStaff(s.quickCheck)},
-		{"GET", "/class-mode", classroom, s.classroomStaff(s.classMode)},
-		{"GET", "/class-mode/{formID}/pupils/{pupilID}", classroom, s.classroomStaff(s.classModeSign)},
-		{"POST", "/class-mode/{formID}/pupils/{pupilID}", classroom, s.classroomStaff(s.classModeSubmit)},
+		{"GET", "/classes/photos", classroom, s.classList},
+		{"GET", "/classes/photos.csv", classroom, s.classListCSV},
+		{"GET", "/check", classroom, s.quickCheck},
+		{"GET", "/class-mode", classroom, s.classMode},
+		{"GET", "/class-mode/{formID}/pupils/{pupilID}", classroom, s.classModeSign},
+		{"POST", "/class-mode/{formID}/pupils/{pupilID}", classroom, s.classModeSubmit},
 
 		{"GET", "/admin/consents", admin, s.consentList},
 		{"GET", "/admin/consents/new", admin, s.consentNewForm},
