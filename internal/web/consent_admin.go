@@ -45,7 +45,8 @@ func kindLabelForm(f signing.Form) string {
 	return "Consent form"
 }
 
-// consentList lists the parents' forms with their figures.
+// consentList lists the open parents' forms: what each asks and of whom.
+// Their figures are on the compliance dashboard.
 func (s *Server) consentList(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	forms, err := s.consent.Forms(r.Context(), v.school.ID)
@@ -58,21 +59,9 @@ func (s *Server) consentList(w http.ResponseWriter, r *http.Request) {
 		view.Notice = "The form is closed. Its answers stay on record"
 	}
 	for _, f := range forms {
-		_, _, children, err := s.consent.Consents(r.Context(), v.school.ID, f.ID, "")
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		row := templates.ParentFormRow{Title: f.Title, Href: fmt.Sprintf("/admin/consents/%d", f.ID), Kind: kindLabelForm(f), Audience: formAudience(f), Children: len(children)}
-		for _, c := range children {
-			if c.Returned {
-				row.Returned++
-			}
-			if c.HasConflict() {
-				row.Conflicts++
-			}
-		}
-		view.Rows = append(view.Rows, row)
+		view.Rows = append(view.Rows, templates.ParentFormRow{Title: f.Title, Href: fmt.Sprintf("/admin/consents/%d", f.ID), Kind: kindLabelForm(f),
+			Audience: formAudience(f), Renewal: f.Renewal.Label(), Published: schooltime.Date(f.CreatedAt),
+			FiguresHref: fmt.Sprintf("/admin/tracking/forms/%d", f.ID)})
 	}
 	s.render(w, r, http.StatusOK, templates.ParentFormsPage(view))
 }
@@ -165,8 +154,9 @@ func (s *Server) consentCreate(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, fmt.Sprintf("/admin/consents/%d?created=1", f.ID), http.StatusSeeOther)
 }
 
-// consentShow is one parents' form: figures, conflicts, who has not
-// returned it, class lists, paper forms and letters.
+// consentShow is one parents' form's set-up: what it asks and of whom,
+// the school's part, paper forms, class lists and closing it. Its figures
+// and chase lists are on its dashboard page (trackForm), linked both ways.
 func (s *Server) consentShow(w http.ResponseWriter, r *http.Request) {
 	s.consentShowPage(w, r, nil)
 }
@@ -178,19 +168,30 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 		s.fail(w, r, err)
 		return
 	}
-	f, _, children, err := s.consent.Consents(r.Context(), v.school.ID, id, "")
+	f, items, err := s.consent.Form(r.Context(), v.school.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	classes, err := s.people.Classes(r.Context(), v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	base := fmt.Sprintf("/admin/consents/%d", f.ID)
-	view := templates.ParentFormAdminView{Layout: s.layout(r, f.Title), Title: f.Title, Children: len(children), Errors: viewErrors(formErr),
-		PaperHref: base + "/paper", LettersHref: base + "/letters", Agreement: f.Kind == signing.Agreement, SchoolAction: base + "/school",
+	signer := "One parent or carer with parental responsibility"
+	if f.Signer == signing.EachParent {
+		signer = "Each parent or carer with parental responsibility"
+	}
+	view := templates.ParentFormAdminView{Layout: s.layout(r, f.Title), Title: f.Title, Errors: viewErrors(formErr),
+		PaperHref: base + "/paper", Agreement: f.Kind == signing.Agreement, SchoolAction: base + "/school",
 		CloseAction:   base + "/close",
 		CanSignSchool: v.account.PersonID != 0 && (v.account.Has(auth.Head) || v.account.Has(auth.Admin)),
+		IntroHTML:     renderMarkdown(f.IntroMD),
 		Summary: []templates.SummaryRow{
 			{Key: "Kind", Value: kindLabelForm(f)},
 			{Key: "For the parents of", Value: formAudience(f)},
+			{Key: "Completed by", Value: signer},
 			{Key: "Asked again", Value: f.Renewal.Label()},
 			{Key: "Published", Value: schooltime.Date(f.CreatedAt)},
 			{Key: "Text fingerprint (SHA-256)", Value: f.TextSHA256, Mono: true},
@@ -198,6 +199,8 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 	view.Layout.HasErrors = formErr != nil
 	if f.ClosedAt != nil {
 		view.Closed = "Closed on " + schooltime.Date(*f.ClosedAt)
+	} else {
+		view.FiguresHref = fmt.Sprintf("/admin/tracking/forms/%d", f.ID)
 	}
 	if r.URL.Query().Get("created") != "" {
 		view.Notice = "Published: parents see it with their family link now"
@@ -205,34 +208,30 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 	if r.URL.Query().Get("paper") != "" {
 		view.Notice = "Paper form recorded"
 	}
+	for _, it := range items {
+		q := templates.ParentFormQuestion{Label: it.Label, Explanation: it.Explanation, Photo: it.Photo, Ack: it.Kind == consent.AckItem}
+		view.Questions = append(view.Questions, q)
+	}
 	if f.Kind == signing.Agreement {
+		view.Parts = []templates.AgreementPart{{Heading: "The school's part", HTML: renderMarkdown(f.SchoolPartMD)},
+			{Heading: "The parent's part", HTML: renderMarkdown(f.ParentPartMD)}, {Heading: "The child's part", HTML: renderMarkdown(f.ChildPartMD)}}
 		if rec, ok, err := s.consent.SchoolSignature(r.Context(), v.school.ID, f.ID); err == nil && ok {
 			view.SchoolSigned = fmt.Sprintf("Signed on the school's behalf by %s on %s for %s.", rec.TypedName, schooltime.Date(rec.SignedAt),
 				schooltime.AcademicYearLabel(rec.AcademicYear))
 		}
 	}
-	classes := map[string]bool{}
-	for _, c := range children {
-		row := templates.ConsentRow{Name: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")", Href: fmt.Sprintf("/admin/pupils/%d", c.Pupil.ID)}
-		if c.Returned {
-			view.Returned++
-		} else {
-			view.Missing = append(view.Missing, row)
+	// The class lists of the classes the form is for.
+	for _, c := range classes {
+		y := c.YearGroup
+		if !consent.ForPupil(f, people.Person{Kind: people.Pupil, YearGroup: &y, RegClass: c.Name}) {
+			continue
 		}
-		if c.HasConflict() {
-			view.Conflicts = append(view.Conflicts, row)
+		href := "/classes/photos?" + url.Values{"class": {c.Name}, "form": {fmt.Sprint(f.ID)}}.Encode()
+		if f.Kind == signing.Agreement {
+			href = "/class-mode?" + url.Values{"class": {c.Name}, "form": {fmt.Sprint(f.ID)}}.Encode()
 		}
-		if c.Pupil.RegClass != "" && !classes[c.Pupil.RegClass] {
-			classes[c.Pupil.RegClass] = true
-			href := "/classes/photos?" + url.Values{"class": {c.Pupil.RegClass}, "form": {fmt.Sprint(f.ID)}}.Encode()
-			if f.Kind == signing.Agreement {
-				href = "/class-mode?" + url.Values{"class": {c.Pupil.RegClass}, "form": {fmt.Sprint(f.ID)}}.Encode()
-			}
-			view.ClassLinks = append(view.ClassLinks, templates.NavItem{Label: "Class " + c.Pupil.RegClass, Href: href})
-		}
+		view.ClassLinks = append(view.ClassLinks, templates.NavItem{Label: "Class " + c.Name, Href: href})
 	}
-	slices.SortFunc(view.ClassLinks, func(a, b templates.NavItem) int { return strings.Compare(a.Label, b.Label) })
-	view.Outstanding = view.Children - view.Returned
 	status := http.StatusOK
 	if formErr != nil {
 		status = statusOf(apperr.CodeOf(formErr))

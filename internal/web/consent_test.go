@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"signoff/internal/audit"
+	"signoff/internal/consent"
 	"signoff/internal/demo"
 )
 
@@ -335,9 +337,56 @@ func TestDashboardAndRemindersForParentsForms(t *testing.T) {
 	var children, returned int
 	_ = a.db.Pool.QueryRow(ctx, `SELECT count(*) FROM people WHERE kind = 'pupil' AND left_at IS NULL`).Scan(&children)
 	_ = a.db.Pool.QueryRow(ctx, `SELECT count(DISTINCT pupil_id) FROM signatures WHERE form_id = $1`, photo).Scan(&returned)
+	// Two parents of one child answer differently.
+	school := a.id(`SELECT school_id FROM forms WHERE id = $1`, photo)
+	_, items, err := consent.NewStore(a.db).Form(ctx, school, photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pupil, mum, dad int64
+	if err := a.db.Pool.QueryRow(ctx, `SELECT g.pupil_id, min(g.parent_id), max(g.parent_id) FROM guardianships g WHERE g.parental_responsibility
+		GROUP BY g.pupil_id HAVING count(*) > 1 ORDER BY g.pupil_id LIMIT 1`).Scan(&pupil, &mum, &dad); err != nil {
+		t.Fatal(err)
+	}
+	for parent, yes := range map[int64]bool{mum: true, dad: false} {
+		in := consent.Submission{SchoolID: school, FormID: photo, PupilID: pupil, ParentID: parent, Answers: map[int64]bool{},
+			Acks: map[int64]bool{}, TypedName: "A Parent", Actor: audit.System("test")}
+		for _, it := range items {
+			in.Answers[it.ID], in.Acks[it.ID] = yes, true
+		}
+		if _, err := consent.NewStore(a.db).Submit(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_ = a.db.Pool.QueryRow(ctx, `SELECT count(DISTINCT pupil_id) FROM signatures WHERE form_id = $1`, photo).Scan(&returned)
 	form := office.get("/admin/tracking/forms/" + itoa(photo))
 	if form.status != 200 || !strings.Contains(form.body, itoa(int64(children-returned))) {
 		t.Fatalf("form dashboard: %d (want %d outstanding)", form.status, children-returned)
+	}
+	// Two pages for one form: the dashboard has its figures and chase
+	// lists, the set-up page what it asks and of whom; each links to the
+	// other, and only the dashboard counts.
+	for _, want := range []string{`href="/admin/consents/` + itoa(photo) + `"`, "Parents disagree (", `href="/admin/pupils/` + itoa(pupil) + `"`,
+		"Print letters for families without email"} {
+		if !strings.Contains(form.body, want) {
+			t.Errorf("the form's dashboard lacks %q", want)
+		}
+	}
+	setUp := office.get("/admin/consents/" + itoa(photo))
+	for _, want := range []string{"Photos on the school website", "Anyone can see the website.", `href="/admin/tracking/forms/` + itoa(photo) + `"`,
+		"Record a paper form", "Close this form", ">Class "} {
+		if setUp.status != 200 || !strings.Contains(setUp.body, want) {
+			t.Errorf("the form's set-up page: %d, lacks %q", setUp.status, want)
+		}
+	}
+	list := office.get("/admin/consents")
+	if !strings.Contains(list.body, `href="/admin/tracking/forms/`+itoa(photo)+`"`) {
+		t.Error("the list of parents' forms does not link to their figures")
+	}
+	for name, page := range map[string]response{"set-up page": setUp, "list of parents' forms": list} {
+		if strings.Contains(page.body, "app-figure") || strings.Contains(page.body, "disagree") {
+			t.Errorf("the %s shows figures", name)
+		}
 	}
 	// One row per child and parent, with the child's name and class; every
 	// tick box its own id.

@@ -247,6 +247,28 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	if f.LastReminder != nil {
 		view.LastReminder = schooltime.DateTime(*f.LastReminder)
 	}
+	// The form itself (what it asks, of whom) is another page: the
+	// policy's, or the parents' form's set-up.
+	if f.ForParents {
+		view.SetUpHref = fmt.Sprintf("/admin/consents/%d", formID)
+		view.LettersHref = view.SetUpHref + "/letters"
+		_, _, children, err := s.consent.Consents(r.Context(), v.school.ID, formID, "")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, c := range children {
+			if c.HasConflict() {
+				view.Conflicts = append(view.Conflicts, templates.ConsentRow{Name: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")",
+					Href: fmt.Sprintf("/admin/pupils/%d", c.Pupil.ID)})
+			}
+		}
+	} else if sf, err := s.signing.Form(r.Context(), v.school.ID, formID); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if sf.PolicyID != 0 {
+		view.SetUpHref = fmt.Sprintf("/policies/%d", sf.PolicyID)
+	}
 	// Trend: cumulative, as a share of the audience.
 	if len(trend) > 0 {
 		last := trend[len(trend)-1]

@@ -51,7 +51,8 @@ func TestFromPublishToEveryoneSigned(t *testing.T) {
 	if page.status != 200 || !strings.Contains(page.body, fmt.Sprintf("Email a reminder to everyone still to sign (%d)", outstanding)) {
 		t.Fatalf("form dashboard: %d, want %d outstanding\n%s", page.status, outstanding, page.body)
 	}
-	for _, want := range []string{"Signatures since publication", "By role", "The figures as a table", "Teacher"} {
+	for _, want := range []string{"Signatures since publication", "By role", "The figures as a table", "Teacher",
+		`href="/policies/` + itoa(a.id(`SELECT policy_id FROM forms WHERE id = $1`, form)) + `">The policy</a>`} {
 		if !strings.Contains(page.body, want) {
 			t.Errorf("form dashboard lacks %q", want)
 		}
