@@ -85,6 +85,13 @@ func registerAnchors(reg *jobs.Registry, d Deps, log *slog.Logger) {
 	reg.Every("audit_anchor", time.Hour, evidence.AnchorArgs{})
 	jobs.Add(reg, &evidence.AnchorRetryWorker{Anchorer: an})
 	reg.Every("audit_anchor_retry", 5*time.Minute, evidence.AnchorRetryArgs{})
+	if d.TSAURL != "" {
+		// Stored signed copies signed while the authority was down.
+		ev := evidence.NewStore(d.DB, d.BaseURL)
+		ev.Signer = &signkey.PDFSigner{Key: d.SigningKey, TSAURL: d.TSAURL, Log: log.With("component", "pdf-signing")}
+		jobs.Add(reg, &evidence.CopyStampWorker{Store: ev})
+		reg.Every("signed_copy_stamp", 15*time.Minute, evidence.CopyStampArgs{})
+	}
 }
 
 // NewRegistry returns a Registry with everything registered.

@@ -26,9 +26,11 @@ const AppRole = "signoff_app"
 // to narrow it. Column lists narrow UPDATE to those columns.
 var AppPrivileges = map[string]string{
 	// Evidence: never changed through the application.
-	"signatures":        "SELECT, INSERT",
-	"signature_scans":   "SELECT, INSERT",
-	"signed_copies":     "SELECT, INSERT",
+	"signatures":      "SELECT, INSERT",
+	"signature_scans": "SELECT, INSERT",
+	"signed_copies":   "SELECT, INSERT",
+	// The bytes of issued copies: removed only by erasure's trigger.
+	"signed_copy_files": "SELECT, INSERT",
 	"policy_decisions":  "SELECT, INSERT",
 	"audit_log":         "SELECT, INSERT",
 	"seal_epoch":        "SELECT",

@@ -30,7 +30,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -370,69 +369,6 @@ func (s *Store) howIdentified(ctx context.Context, q querier, schoolID int64, si
 		identified += " (" + email + ")"
 	}
 	return identified, how, nil
-}
-
-// Render writes the signed copy of rec to w and records the SHA-256 of
-// the bytes issued, so that the copy verifies later even if the layout of
-// signed copies changes.
-func (s *Store) Render(ctx context.Context, w io.Writer, rec Record) (int, error) {
-	data, err := s.issue(ctx, s.db.Pool, rec)
-	if err != nil {
-		return 0, err
-	}
-	return w.Write(data)
-}
-
-// IssueTx issues the signed copy of the signature ref (of school
-// schoolID) inside tx, the transaction that records it: the copy a
-// parent's receipt attaches. It is built and recorded as Render's are,
-// with the IP address and browser (the receipt goes to the one who gave
-// them).
-func (s *Store) IssueTx(ctx context.Context, tx pgx.Tx, schoolID int64, ref string) ([]byte, error) {
-	rec, err := s.load(ctx, tx, schoolID, ref)
-	if err != nil {
-		return nil, err
-	}
-	return s.issue(ctx, tx, rec)
-}
-
-// issue renders and signs rec's copy and records the hash of its bytes.
-func (s *Store) issue(ctx context.Context, q querier, rec Record) ([]byte, error) {
-	if !rec.TextIntact {
-		return nil, apperr.New(apperr.Conflict, "The text kept for %s no longer matches the SHA-256 recorded when it was signed, so no copy can be issued. Run signoff audit verify.", rec.Reference)
-	}
-	if !rec.SealState.Good() {
-		return nil, apperr.New(apperr.Conflict, "The record %s no longer matches its seal (%s), so no copy can be issued. Run signoff audit verify.", rec.Reference, rec.SealState)
-	}
-	var buf bytes.Buffer
-	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
-		return nil, err
-	}
-	data, err := s.Sign(ctx, buf.Bytes(), rec.Copy.SchoolName, rec.Reference)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256(data)
-	if _, err := q.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
-		ON CONFLICT DO NOTHING`, rec.SignatureID, hex.EncodeToString(sum[:]), s.db.Now()); err != nil {
-		return nil, fmt.Errorf("evidence: record issued copy: %w", err)
-	}
-	return data, nil
-}
-
-// Sign digitally signs a rendered copy with the installation's key (and
-// a time stamp when an authority is set); without a Signer it returns
-// the copy as it is.
-func (s *Store) Sign(ctx context.Context, data []byte, schoolName, ref string) ([]byte, error) {
-	if s.Signer == nil {
-		return data, nil
-	}
-	signed, err := s.Signer.Sign(ctx, data, signkey.SignInfo{Name: schoolName, Reason: "Signed copy " + ref,
-		Location: schoolName, Contact: s.VerifyURL(ref)})
-	if err != nil {
-		return nil, fmt.Errorf("evidence: sign %s: %w", ref, err)
-	}
-	return signed.PDF, nil
 }
 
 // Result is what the public verification page may show: no more than the
