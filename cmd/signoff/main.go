@@ -531,6 +531,12 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 			log.Error("stopping jobs", "err", err)
 		}
 	}()
+	// Audit entries are linked into their school's chain right after they
+	// commit (internal/audit); every server runs a chainer.
+	chainCtx, stopChainer := context.WithCancel(context.WithoutCancel(ctx))
+	chainerDone := make(chan struct{})
+	go func() { defer close(chainerDone); audit.NewChainer(db, log).Run(chainCtx) }()
+	defer func() { stopChainer(); <-chainerDone }()
 	keys, err := sessionKeys(cfg)
 	if err != nil {
 		log.Error("session keys", "err", err)

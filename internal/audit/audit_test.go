@@ -2,13 +2,16 @@ package audit_test
 
 import (
 	"context"
+	"errors"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/audit"
+	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
 )
 
@@ -71,6 +74,11 @@ func TestChainFindsARemovedEntry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Once the entries are chained (the chainer does it right after they
+	// commit), removing one breaks the chain at the entry after it.
+	if n, err := audit.Link(ctx, db); err != nil || n != 3 {
+		t.Fatalf("link: %d %v", n, err)
+	}
 	entries, _ := audit.List(ctx, db, school, 10)
 	middle := entries[1].ID
 	if _, err := owner.Pool.Exec(ctx, `ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable;
@@ -85,3 +93,133 @@ func TestChainFindsARemovedEntry(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Fifty changes at one school commit at once while two servers' chainers
+// (two pools, as two servers would have) link them: nobody waits on the
+// chain, every entry gets exactly one place, the places run 1…n with no
+// gap or fork, and the chain verifies.
+func TestConcurrentEntriesAreChainedOnceInOrder(t *testing.T) {
+	t.Parallel()
+	url := dbtest.NewURL(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var servers [2]*database.DB
+	for i := range servers {
+		db, err := database.Open(ctx, dbtest.AppURL(t, url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(db.Close)
+		servers[i] = db
+	}
+	db := servers[0]
+	var school int64
+	if err := db.Pool.QueryRow(ctx, `INSERT INTO schools (slug, name) VALUES ('one', 'One') RETURNING id`).Scan(&school); err != nil {
+		t.Fatal(err)
+	}
+	var chainers sync.WaitGroup
+	for _, s := range servers {
+		c := audit.NewChainer(s, nil)
+		c.Interval = 5 * time.Millisecond
+		chainers.Add(1)
+		go func() { defer chainers.Done(); c.Run(ctx) }()
+	}
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- servers[i%2].InTx(ctx, func(tx pgx.Tx) error {
+				// Hold the transaction open a little, as a signature's would,
+				// so that many are in flight while the chainers run.
+				if err := audit.Record(ctx, tx, audit.Entry{SchoolID: school, At: time.Now(), Actor: audit.System("test"),
+					Action: "signature.created", Subject: "signature " + itoa(int64(i))}); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `SELECT pg_sleep(0.01)`)
+				return err
+			})
+		}()
+	}
+	// One more change is rolled back: it leaves no entry and no gap.
+	_ = db.InTx(ctx, func(tx pgx.Tx) error {
+		_ = audit.Record(ctx, tx, audit.Entry{SchoolID: school, At: time.Now(), Actor: audit.System("test"), Action: "test.rolled_back"})
+		return errors.New("roll back")
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	chainers.Wait()
+	var entries, waiting, first, last, places, hashes, links int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*), count(*) FILTER (WHERE seq IS NULL), coalesce(min(seq), 0), coalesce(max(seq), 0),
+			count(DISTINCT seq), count(DISTINCT hash), count(DISTINCT prev_hash)
+		FROM audit_log WHERE school_id = $1`, school).Scan(&entries, &waiting, &first, &last, &places, &hashes, &links); err != nil {
+		t.Fatal(err)
+	}
+	if entries != n || waiting != 0 || first != 1 || last != n || places != n || hashes != n || links != n {
+		t.Fatalf("entries %d (want %d), waiting %d, places %d…%d (%d distinct), %d distinct hashes, %d distinct previous hashes",
+			entries, n, waiting, first, last, places, hashes, links)
+	}
+	broken, checked, err := audit.Verify(context.Background(), db)
+	if err != nil || broken != nil || checked != n {
+		t.Fatalf("verify: broken=%+v checked=%d err=%v", broken, checked, err)
+	}
+}
+
+// An entry waits for its place until it is linked; Walk links it first,
+// and a linked entry can be linked no second time, even by the chainer.
+func TestWaitingEntryIsLinkedBeforeWalking(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	var school int64
+	_ = db.Pool.QueryRow(ctx, `INSERT INTO schools (slug, name) VALUES ('one', 'One') RETURNING id`).Scan(&school)
+	record := func(what string) {
+		t.Helper()
+		if err := db.InTx(ctx, func(tx pgx.Tx) error {
+			b := &pgx.Batch{}
+			audit.Queue(b, audit.Entry{SchoolID: school, At: time.Now(), Actor: audit.System("test"), Action: "test." + what})
+			return tx.SendBatch(ctx, b).Close()
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record("first")
+	entries, err := audit.List(ctx, db, school, 10)
+	if err != nil || len(entries) != 1 || entries[0].Seq != 0 || entries[0].Hash != "" {
+		t.Fatalf("before linking: %+v %v", entries, err)
+	}
+	_, chains, err := audit.Walk(ctx, db)
+	if err != nil || chains[school] == nil || chains[school].Entries != 1 {
+		t.Fatalf("walk: %+v %v", chains, err)
+	}
+	record("second")
+	if n, err := audit.Link(ctx, db); err != nil || n != 1 {
+		t.Fatalf("link: %d %v", n, err)
+	}
+	if n, err := audit.Link(ctx, db); err != nil || n != 0 {
+		t.Fatalf("link again: %d %v", n, err)
+	}
+	entries, _ = audit.List(ctx, db, school, 10)
+	if len(entries) != 2 || entries[0].Seq != 2 || entries[0].PrevHash != entries[1].Hash || entries[1].PrevHash != audit.Genesis {
+		t.Fatalf("after linking: %+v", entries)
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET seq = 3, prev_hash = $2, hash = $3 WHERE id = $1`,
+		entries[0].ID, entries[0].Hash, entries[0].Hash+"x"); err == nil {
+		t.Fatal("a linked entry was linked again")
+	}
+	// A chainer that ignored the lock could not fork the chain either: a
+	// second entry at a place already taken is refused.
+	record("third")
+	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET seq = 2, prev_hash = $1, hash = repeat('f', 64) WHERE seq IS NULL`,
+		entries[1].Hash); !database.IsUniqueViolation(err, "audit_log_chain") {
+		t.Fatalf("a second entry at place 2: %v", err)
+	}
+}

@@ -20,7 +20,8 @@ const AppRole = "signoff_app"
 // migrations create: exactly the statements the code runs. The evidential
 // tables are SELECT and INSERT only, so that no row of a signature,
 // consent record, scan, issued copy, approval decision, audit entry or
-// anchor can be changed through the application. A table this list does
+// anchor can be changed through the application (an audit entry's and an
+// anchor's few late columns aside, as the triggers allow). A table this list does
 // not name (added since, or created by a library such as River) gets
 // SELECT, INSERT, UPDATE and DELETE so that it keeps working: name it here
 // to narrow it. Column lists narrow UPDATE to those columns.
@@ -32,9 +33,11 @@ var AppPrivileges = map[string]string{
 	// The bytes of issued copies: removed only by erasure's trigger.
 	"signed_copy_files": "SELECT, INSERT",
 	"policy_decisions":  "SELECT, INSERT",
-	"audit_log":         "SELECT, INSERT",
 	"seal_epoch":        "SELECT",
 	"schema_migrations": "SELECT",
+	// Audit entries: only linked into their chain afterwards, once (the
+	// trigger of migrations/0013 refuses any other change).
+	"audit_log": "SELECT, INSERT, UPDATE (seq, prev_hash, hash)",
 	// Anchors: only a late time stamp is written afterwards.
 	"audit_anchors": "SELECT, INSERT, UPDATE (tsa_token, tsa_time, tsa_attempts, tsa_error, tsa_next_at)",
 	// Published policy texts are frozen by a trigger the role cannot

@@ -40,7 +40,8 @@ func TestAppRoleCannotChangeEvidence(t *testing.T) {
 			VALUES (1, 1, 1, 1, repeat('a', 64), 'I agree', 'Ann Lee', 2026, 'SG-TEST-0001', now());
 		INSERT INTO signatures (school_id, form_id, person_id, pupil_id, statement, typed_name, answers, academic_year, reference, signed_at)
 			VALUES (1, 1, 3, 2, 'I agree', 'Bo Lee', '{"1": true}', 2026, 'SG-TEST-0002', now());
-		INSERT INTO audit_log (school_id, at, actor, action, prev_hash, hash) VALUES (1, now(), 'x', 'policy.published', '0', '1');
+		INSERT INTO audit_log (school_id, at, actor, action, seq, prev_hash, hash) VALUES (1, now(), 'x', 'policy.published', 1, '0', '1');
+		INSERT INTO audit_log (school_id, at, actor, action) VALUES (1, now(), 'x', 'policy.published');
 		INSERT INTO audit_anchors (school_id, entry_id, head_hash, entries, created_at, certificate, signature, reason)
 			VALUES (1, 1, repeat('b', 64), 1, now(), '\x00', '\x00', 'hourly');`)
 	if err != nil {
@@ -60,6 +61,8 @@ func TestAppRoleCannotChangeEvidence(t *testing.T) {
 		`TRUNCATE signatures CASCADE`,
 		`UPDATE policy_versions SET body_md = 'other text' WHERE id = 1`,
 		`UPDATE audit_log SET actor = 'y'`,
+		`UPDATE audit_log SET seq = 5, prev_hash = '2', hash = '3' WHERE seq = 1`,
+		`UPDATE audit_log SET seq = NULL, prev_hash = NULL, hash = NULL WHERE seq = 1`,
 		`DELETE FROM audit_log`,
 		`UPDATE audit_anchors SET head_hash = repeat('c', 64)`,
 		`DELETE FROM audit_anchors`,
@@ -85,6 +88,13 @@ func TestAppRoleCannotChangeEvidence(t *testing.T) {
 	// What the design does change, the role may: a late time stamp on an anchor.
 	if _, err := app.Pool.Exec(ctx, `UPDATE audit_anchors SET tsa_attempts = 1, tsa_error = 'down'`); err != nil {
 		t.Fatalf("recording a failed time stamp: %v", err)
+	}
+	// And linking a waiting audit entry into its chain, once.
+	if _, err := app.Pool.Exec(ctx, `UPDATE audit_log SET seq = 2, prev_hash = '1', hash = '2' WHERE seq IS NULL`); err != nil {
+		t.Fatalf("linking a waiting entry: %v", err)
+	}
+	if _, err := app.Pool.Exec(ctx, `UPDATE audit_log SET seq = 3, prev_hash = '1', hash = '4' WHERE seq = 2`); err == nil {
+		t.Fatal("the application's role could link an entry twice")
 	}
 	// Erasure goes through the owner's function, which keeps the seal.
 	var erased bool

@@ -155,8 +155,13 @@ func (an *Anchorer) Anchor(ctx context.Context, schoolID int64, reason string, a
 	}
 	now := an.DB.Now().UTC().Truncate(time.Microsecond)
 	a = Anchor{SchoolID: schoolID, CreatedAt: now, Reason: reason, Certificate: an.Key.Certificate.Raw, TSAURL: an.tsaURL()}
-	err = an.DB.Pool.QueryRow(ctx, `SELECT id, hash, (SELECT count(*) FROM audit_log c WHERE c.school_id = $1 AND c.id <= l.id)
-		FROM audit_log l WHERE school_id = $1 ORDER BY id DESC LIMIT 1`, schoolID).Scan(&a.EntryID, &a.HeadHash, &a.Entries)
+	// The head is the newest entry linked into the chain (seq is its place
+	// in it, so the chain's length up to it): link what is waiting first.
+	if _, err := audit.Link(ctx, an.DB); err != nil {
+		return Anchor{}, false, fmt.Errorf("evidence: anchor: %w", err)
+	}
+	err = an.DB.Pool.QueryRow(ctx, `SELECT id, hash, seq FROM audit_log
+		WHERE coalesce(school_id, 0) = $1 AND seq IS NOT NULL ORDER BY seq DESC LIMIT 1`, schoolID).Scan(&a.EntryID, &a.HeadHash, &a.Entries)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Anchor{}, false, ErrNoChain
 	}
@@ -167,7 +172,7 @@ func (an *Anchorer) Anchor(ctx context.Context, schoolID int64, reason string, a
 		var changed bool
 		if err := an.DB.Pool.QueryRow(ctx, `SELECT NOT EXISTS (SELECT 1 FROM audit_anchors WHERE school_id = $1)
 			OR EXISTS (SELECT 1 FROM audit_log WHERE school_id = $1 AND action <> 'audit.anchored'
-				AND id > (SELECT max(entry_id) FROM audit_anchors WHERE school_id = $1))`, schoolID).Scan(&changed); err != nil {
+				AND (seq IS NULL OR seq > (SELECT max(entries) FROM audit_anchors WHERE school_id = $1)))`, schoolID).Scan(&changed); err != nil {
 			return Anchor{}, false, fmt.Errorf("evidence: anchor: changed: %w", err)
 		}
 		if !changed {
