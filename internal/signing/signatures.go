@@ -89,106 +89,145 @@ type SignInput struct {
 func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created bool, err error) {
 	now := s.db.Now()
 	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
-		var p people.Person
-		err := tx.QueryRow(ctx, `SELECT id, given_name, family_name, kind, coalesce(staff_role, ''), left_at
-			FROM people WHERE school_id = $1 AND id = $2 FOR SHARE`, in.SchoolID, in.PersonID).
-			Scan(&p.ID, &p.GivenName, &p.FamilyName, &p.Kind, &p.StaffRole, &p.LeftAt)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.Forbidden, "Your account is not linked to a person at this school, so there is nothing for you to sign")
-		}
-		if err != nil {
-			return fmt.Errorf("signing: sign: person: %w", err)
-		}
-		f, err := scanForm(tx.QueryRow(ctx, `SELECT `+formColumns+` FROM forms f WHERE f.school_id = $1 AND f.id = $2 FOR SHARE`, in.SchoolID, in.FormID))
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "There is no such form")
-		}
-		if err != nil {
-			return fmt.Errorf("signing: sign: form: %w", err)
-		}
-		if p.Kind != people.Staff || p.LeftAt != nil || !f.InAudience(p.StaffRole) {
-			return apperr.New(apperr.Forbidden, "This form is not addressed to you")
-		}
-		if f.ClosedAt != nil {
-			return apperr.New(apperr.Conflict, "This form has been closed and is no longer collecting signatures")
-		}
-		var cur struct {
-			VersionID int64
-			Number    int
-			SHA256    string
-			Floor     int
-		}
-		err = tx.QueryRow(ctx, `SELECT version_id, number, sha256, floor_number FROM form_current WHERE form_id = $1`, f.ID).
-			Scan(&cur.VersionID, &cur.Number, &cur.SHA256, &cur.Floor)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.Conflict, "This policy has no published version to sign")
-		}
-		if err != nil {
-			return fmt.Errorf("signing: sign: current version: %w", err)
-		}
-		ay := schooltime.AcademicYear(now)
-		existing, err := scanSignature(tx.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
-			WHERE s.form_id = $1 AND s.person_id = $2 AND s.pupil_id IS NULL AND v.number >= $3
-			  AND ($4 <> 'each_year' OR s.academic_year = $5)
-			ORDER BY s.signed_at DESC LIMIT 1`, f.ID, p.ID, cur.Floor, f.Renewal, ay))
-		if err == nil {
-			sig = existing
-			return nil
-		}
-		if !errors.Is(err, pgx.ErrNoRows) {
-			return fmt.Errorf("signing: sign: existing: %w", err)
-		}
-		if in.VersionID != cur.VersionID {
-			return apperr.New(apperr.Conflict, "A new version of this policy (version %d) was published while you were reading. Please read the new version and sign again.", cur.Number)
-		}
-		if err := validateSignature(&in, p, f); err != nil {
-			return err
-		}
-		ref, err := NewReference()
-		if err != nil {
-			return err
-		}
-		ua := in.UserAgent
-		if len(ua) > 500 {
-			ua = ua[:500]
-		}
-		identified := clip(in.IdentifiedBy, 500)
-		seal := SealFields{SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID, VersionSHA256: cur.SHA256,
-			Statement: f.Statement, TypedName: in.TypedName, Answers: []byte("{}"), AcademicYear: ay, Method: Web,
-			AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, Reference: ref, SignedAt: now, Language: "en",
-			IdentifiedBy: identified}.Seal()
-		err = tx.QueryRow(ctx, `INSERT INTO signatures (school_id, form_id, person_id, version_id, version_sha256, statement, typed_name,
-				academic_year, method, account_id, ip, user_agent, reference, signed_at, answers, part, language, seal, identified_by)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13, '{}', '', 'en', $14, nullif($15, ''))
-			ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
-			RETURNING id`,
-			in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay, database.NullID(in.Actor.AccountID),
-			in.Actor.IP, ua, ref, now, seal, identified).Scan(&sig.ID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			// A second submit raced this one and won: show its signature.
-			sig, err = scanSignature(tx.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
-				WHERE s.form_id = $1 AND s.person_id = $2 AND s.version_id = $3 AND s.academic_year = $4 AND s.pupil_id IS NULL`,
-				f.ID, p.ID, cur.VersionID, ay))
-			if err != nil {
-				return fmt.Errorf("signing: sign: raced: %w", err)
-			}
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("signing: sign: insert: %w", err)
-		}
-		created = true
-		sig = Signature{ID: sig.ID, Reference: ref, SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID,
-			VersionSHA256: cur.SHA256, Statement: f.Statement, TypedName: in.TypedName, AcademicYear: ay, Method: Web,
-			AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, SignedAt: now, FormTitle: f.Title, VersionNumber: cur.Number}
-		return audit.Record(ctx, tx, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
-			Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(f.ID), "person": fmt.Sprint(p.ID),
-				"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web), "seal": seal}})
+		sig, created, err = signTx(ctx, tx, now, in)
+		return err
 	})
+	if errors.Is(err, errSignRaced) {
+		// A second submit of the same signer raced this one and won (this
+		// transaction was rolled back): show its signature.
+		sig, err = scanSignature(s.db.Pool.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
+			WHERE s.form_id = $1 AND s.person_id = $2 AND s.version_id = $3 AND s.academic_year = $4 AND s.pupil_id IS NULL`,
+			in.FormID, in.PersonID, sig.VersionID, sig.AcademicYear))
+		if err != nil {
+			return Signature{}, false, fmt.Errorf("signing: sign: raced: %w", err)
+		}
+		return sig, false, nil
+	}
 	if err != nil {
 		return Signature{}, false, err
 	}
 	return sig, created, nil
+}
+
+// errSignRaced rolls back a signing whose signature another transaction
+// made first (its version and year are in the returned signature).
+var errSignRaced = errors.New("signing: sign: raced")
+
+// signState is everything one signing reads, in one statement: the form,
+// the signer, the form's current version and any signature that still
+// counts. The form and the signer's rows are locked against a change
+// (closing the form, the signer leaving) until the signing commits.
+const signState = `SELECT ` + formColumns + `,
+		p.given_name, p.family_name, p.kind, coalesce(p.staff_role, ''), p.left_at,
+		coalesce(fc.version_id, 0), coalesce(fc.number, 0), coalesce(fc.sha256, ''), coalesce(fc.floor_number, 0),
+		coalesce(ex.id, 0)
+	FROM people p
+	JOIN forms f ON f.school_id = p.school_id AND f.id = $3
+	LEFT JOIN form_current fc ON fc.form_id = f.id
+	LEFT JOIN LATERAL (SELECT s.id FROM signatures s JOIN policy_versions v ON v.id = s.version_id
+		WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL AND v.number >= fc.floor_number
+		  AND (f.renewal <> 'each_year' OR s.academic_year = $4)
+		ORDER BY s.signed_at DESC LIMIT 1) ex ON true
+	WHERE p.school_id = $1 AND p.id = $2
+	FOR SHARE OF p, f`
+
+// insertSignature stores a staff signature made on the web.
+const insertSignature = `INSERT INTO signatures (school_id, form_id, person_id, version_id, version_sha256, statement, typed_name,
+		academic_year, method, account_id, ip, user_agent, reference, signed_at, answers, part, language, seal, identified_by)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13, '{}', '', 'en', $14, nullif($15, ''))
+	ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
+	RETURNING id`
+
+// signTx is one signing, in tx, in three round trips: one statement reads
+// what it needs, then the signature and its audit entry go together in
+// one batch (then the commit). The audit entry is linked into the
+// school's chain after commit, so signers never wait for one another.
+func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput) (sig Signature, created bool, err error) {
+	ay := schooltime.AcademicYear(now)
+	p := people.Person{ID: in.PersonID, SchoolID: in.SchoolID}
+	var cur struct {
+		VersionID int64
+		Number    int
+		SHA256    string
+		Floor     int
+	}
+	var existing int64
+	f, err := scanForm(tx.QueryRow(ctx, signState, in.SchoolID, in.PersonID, in.FormID, ay),
+		&p.GivenName, &p.FamilyName, &p.Kind, &p.StaffRole, &p.LeftAt, &cur.VersionID, &cur.Number, &cur.SHA256, &cur.Floor, &existing)
+	if errors.Is(err, pgx.ErrNoRows) {
+		var person bool
+		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM people WHERE school_id = $1 AND id = $2)`, in.SchoolID, in.PersonID).Scan(&person); err != nil {
+			return sig, false, fmt.Errorf("signing: sign: person: %w", err)
+		}
+		if !person {
+			return sig, false, apperr.New(apperr.Forbidden, "Your account is not linked to a person at this school, so there is nothing for you to sign")
+		}
+		return sig, false, apperr.New(apperr.NotFound, "There is no such form")
+	}
+	if err != nil {
+		return sig, false, fmt.Errorf("signing: sign: read: %w", err)
+	}
+	if p.Kind != people.Staff || p.LeftAt != nil || !f.InAudience(p.StaffRole) {
+		return sig, false, apperr.New(apperr.Forbidden, "This form is not addressed to you")
+	}
+	if f.ClosedAt != nil {
+		return sig, false, apperr.New(apperr.Conflict, "This form has been closed and is no longer collecting signatures")
+	}
+	if cur.VersionID == 0 {
+		return sig, false, apperr.New(apperr.Conflict, "This policy has no published version to sign")
+	}
+	if existing != 0 {
+		sig, err = scanSignature(tx.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+` WHERE s.id = $1`, existing))
+		if err != nil {
+			return sig, false, fmt.Errorf("signing: sign: existing: %w", err)
+		}
+		return sig, false, nil
+	}
+	if in.VersionID != cur.VersionID {
+		return sig, false, apperr.New(apperr.Conflict, "A new version of this policy (version %d) was published while you were reading. Please read the new version and sign again.", cur.Number)
+	}
+	if err := validateSignature(&in, p, f); err != nil {
+		return sig, false, err
+	}
+	ref, err := NewReference()
+	if err != nil {
+		return sig, false, err
+	}
+	ua := clip(in.UserAgent, 500)
+	identified := clip(in.IdentifiedBy, 500)
+	seal := SealFields{SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID, VersionSHA256: cur.SHA256,
+		Statement: f.Statement, TypedName: in.TypedName, Answers: []byte("{}"), AcademicYear: ay, Method: Web,
+		AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, Reference: ref, SignedAt: now, Language: "en",
+		IdentifiedBy: identified}.Seal()
+	sig = Signature{Reference: ref, SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID,
+		VersionSHA256: cur.SHA256, Statement: f.Statement, TypedName: in.TypedName, AcademicYear: ay, Method: Web,
+		AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, SignedAt: now, FormTitle: f.Title, VersionNumber: cur.Number}
+
+	b := &pgx.Batch{}
+	b.Queue(insertSignature, in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay,
+		database.NullID(in.Actor.AccountID), in.Actor.IP, ua, ref, now, seal, identified).QueryRow(func(r pgx.Row) error {
+		err := r.Scan(&sig.ID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errSignRaced
+		}
+		if err != nil {
+			return fmt.Errorf("signing: sign: insert: %w", err)
+		}
+		return nil
+	})
+	audit.Queue(b, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
+		Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(f.ID), "person": fmt.Sprint(p.ID),
+			"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web), "seal": seal}})
+	// More work of a signing (keeping who owes what up to date, say) goes
+	// here, queued in b so that it travels in the same round trip, or
+	// run on tx after the batch.
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if errors.Is(err, errSignRaced) {
+			return sig, false, errSignRaced
+		}
+		return sig, false, fmt.Errorf("signing: sign: %w", err)
+	}
+	return sig, true, nil
 }
 
 // validateSignature checks the tick and the typed name, which must contain

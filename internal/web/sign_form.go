@@ -81,18 +81,24 @@ func (s *Server) signForm(w http.ResponseWriter, r *http.Request) {
 }
 
 // sign records a signature, or shows the form again with what was wrong.
+// The signing reads what it checks once, in its transaction: the page's
+// reads (and its rendered text) are needed only to show it again.
 func (s *Server) sign(w http.ResponseWriter, r *http.Request) {
-	view, p, f, err := s.signPage(r)
+	v := viewerOf(r)
+	formID, err := idParam(r, "formID")
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	v := viewerOf(r)
+	if v.account.PersonID == 0 {
+		s.fail(w, r, apperr.New(apperr.NotFound, "Page not found"))
+		return
+	}
 	versionID, _ := strconv.ParseInt(r.PostFormValue("version_id"), 10, 64)
 	in := signing.SignInput{
 		SchoolID:  v.school.ID,
-		FormID:    f.ID,
-		PersonID:  p.ID,
+		FormID:    formID,
+		PersonID:  v.account.PersonID,
 		VersionID: versionID,
 		Agreed:    r.PostFormValue("agree") == "yes",
 		TypedName: r.PostFormValue("typed_name"),
@@ -102,15 +108,25 @@ func (s *Server) sign(w http.ResponseWriter, r *http.Request) {
 		IdentifiedBy: v.account.Session.IdentifiedBy,
 	}
 	sig, created, err := s.signing.Sign(r.Context(), in)
-	switch apperr.CodeOf(err) {
+	switch code := apperr.CodeOf(err); code {
 	case apperr.Invalid, apperr.Conflict:
+		view, _, _, perr := s.signPage(r)
+		if perr != nil {
+			s.fail(w, r, perr)
+			return
+		}
 		view.Errors = viewErrors(err)
-		if apperr.CodeOf(err) == apperr.Conflict {
+		if code == apperr.Conflict {
 			view.Message = apperr.MessageOf(err)
 		}
 		view.Agreed, view.TypedName = in.Agreed, in.TypedName
 		view.Layout.HasErrors = true
-		s.render(w, r, statusOf(apperr.CodeOf(err)), templates.SignFormPage(view))
+		s.render(w, r, statusOf(code), templates.SignFormPage(view))
+		return
+	case apperr.Forbidden:
+		// As on the page itself: a form not addressed to this person is
+		// not found.
+		s.fail(w, r, apperr.New(apperr.NotFound, "Page not found"))
 		return
 	}
 	if err != nil {
