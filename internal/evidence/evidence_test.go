@@ -46,6 +46,11 @@ func newFixture(t *testing.T) *fixture {
 	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
+	// The demo's audit entries chained, as a server's chainer does right
+	// after they commit (internal/audit): tampering comes after.
+	if _, err := audit.Link(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
 	f := &fixture{t: t, db: db, owner: owner, st: evidence.NewStore(db, baseURL+"/")}
 	f.school = f.id(`SELECT id FROM schools`)
 	return f
