@@ -7,6 +7,7 @@ package apperr
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -78,6 +79,16 @@ func FieldsOf(err error) []FieldError {
 		return e.Fields
 	}
 	return nil
+}
+
+// FieldNames returns the fields err has messages for, in order,
+// joined with commas ("email,password"), or "" for none.
+func FieldNames(err error) string {
+	var names []string
+	for _, f := range FieldsOf(err) {
+		names = append(names, f.Field)
+	}
+	return strings.Join(names, ",")
 }
 
 // Validation collects field errors in the order the fields appear.

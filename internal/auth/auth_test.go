@@ -77,18 +77,12 @@ func (f *fixture) tx(fn func(tx pgx.Tx) error) {
 
 func (f *fixture) count(q string, args ...any) int {
 	f.t.Helper()
-	var n int
-	if err := f.db.Pool.QueryRow(context.Background(), q, args...).Scan(&n); err != nil {
-		f.t.Fatalf("%s: %v", q, err)
-	}
-	return n
+	return dbtest.Scalar[int](f.t, f.db, q, args...)
 }
 
 func (f *fixture) exec(q string, args ...any) {
 	f.t.Helper()
-	if _, err := f.db.Pool.Exec(context.Background(), q, args...); err != nil {
-		f.t.Fatalf("%s: %v", q, err)
-	}
+	dbtest.Exec(f.t, f.db, q, args...)
 }
 
 func (f *fixture) signIn(email, pw string) (auth.Account, string) {
@@ -117,14 +111,6 @@ func (c *capture) deliver(_ context.Context, _ pgx.Tx, _ auth.Account, token str
 	return nil
 }
 
-func fields(err error) string {
-	var out []string
-	for _, f := range apperr.FieldsOf(err) {
-		out = append(out, f.Field)
-	}
-	return strings.Join(out, ",")
-}
-
 func TestHashPassword(t *testing.T) {
 	t.Parallel()
 	a, err := auth.HashPassword(password)
@@ -146,16 +132,16 @@ func TestAccountValidateAndCreate(t *testing.T) {
 		t.Fatalf("tidy: %v %+v", err, a)
 	}
 	bad := auth.Account{Email: "not-an-address", DisplayName: strings.Repeat("n", 201)}
-	if err := bad.Validate(); apperr.CodeOf(err) != apperr.Invalid || fields(err) != "email,display_name,roles" {
-		t.Fatalf("invalid account: %v (%s)", err, fields(err))
+	if err := bad.Validate(); apperr.CodeOf(err) != apperr.Invalid || apperr.FieldNames(err) != "email,display_name,roles" {
+		t.Fatalf("invalid account: %v (%s)", err, apperr.FieldNames(err))
 	}
 	create := func(a auth.Account, pw string) error {
 		return f.db.InTx(ctx, func(tx pgx.Tx) error { return auth.CreateAccountTx(ctx, tx, &a, pw) })
 	}
-	if err := create(auth.Account{SchoolID: f.school, Email: "new@school.example", DisplayName: "New", Roles: []auth.Role{auth.Staff}}, "short"); fields(err) != "password" {
+	if err := create(auth.Account{SchoolID: f.school, Email: "new@school.example", DisplayName: "New", Roles: []auth.Role{auth.Staff}}, "short"); apperr.FieldNames(err) != "password" {
 		t.Fatalf("short password: %v", err)
 	}
-	if err := create(auth.Account{SchoolID: f.school, Email: strings.ToUpper(staffEmail), DisplayName: "Twin", Roles: []auth.Role{auth.Staff}}, ""); fields(err) != "email" {
+	if err := create(auth.Account{SchoolID: f.school, Email: strings.ToUpper(staffEmail), DisplayName: "Twin", Roles: []auth.Role{auth.Staff}}, ""); apperr.FieldNames(err) != "email" {
 		t.Fatalf("same address twice: %v", err)
 	}
 	if err := create(auth.Account{SchoolID: f.school, PersonID: 999999, Email: "ghost@school.example", DisplayName: "Ghost", Roles: []auth.Role{auth.Staff}}, ""); err == nil {
@@ -203,11 +189,11 @@ func TestPasswordSignIn(t *testing.T) {
 	_, _, wrong := f.st.SignIn(ctx, staffEmail, "wrong password!", ip, browser)
 	_, _, unknown := f.st.SignIn(ctx, "nobody@school.example", password, ip, browser)
 	for _, err := range []error{wrong, unknown} {
-		if apperr.CodeOf(err) != apperr.Unauthenticated || fields(err) != "email" || apperr.FieldsOf(err)[0].Message != "The email address or password is not right" {
+		if apperr.CodeOf(err) != apperr.Unauthenticated || apperr.FieldNames(err) != "email" || apperr.FieldsOf(err)[0].Message != "The email address or password is not right" {
 			t.Fatalf("failed sign-in: %v", err)
 		}
 	}
-	if _, _, err := f.st.SignIn(ctx, " ", "", ip, browser); apperr.CodeOf(err) != apperr.Invalid || fields(err) != "email,password" {
+	if _, _, err := f.st.SignIn(ctx, " ", "", ip, browser); apperr.CodeOf(err) != apperr.Invalid || apperr.FieldNames(err) != "email,password" {
 		t.Fatalf("empty form: %v", err)
 	}
 	// An account with no password, or a disabled one, cannot sign in with one.
@@ -329,7 +315,7 @@ func TestSignInLinks(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	var c capture
-	if err := f.st.RequestSignInLink(ctx, "nonsense", ip, c.deliver); fields(err) != "link_email" {
+	if err := f.st.RequestSignInLink(ctx, "nonsense", ip, c.deliver); apperr.FieldNames(err) != "link_email" {
 		t.Fatalf("bad address: %v", err)
 	}
 	// No link for an unknown address or an administrator, and the same answer.
@@ -445,7 +431,7 @@ func TestSetUpLinks(t *testing.T) {
 		{strings.Repeat("p", 201), strings.Repeat("p", 201), "new_password"},
 		{"a long enough one", "another long one", "confirm_password"},
 	} {
-		if _, _, err := f.st.UseSetUpLink(ctx, second, c.pw, c.confirm, ip, browser); apperr.CodeOf(err) != apperr.Invalid || fields(err) != c.field {
+		if _, _, err := f.st.UseSetUpLink(ctx, second, c.pw, c.confirm, ip, browser); apperr.CodeOf(err) != apperr.Invalid || apperr.FieldNames(err) != c.field {
 			t.Fatalf("password %q: %v", c.pw, err)
 		}
 	}
@@ -486,7 +472,7 @@ func TestSetPasswordEndsOtherSessions(t *testing.T) {
 	ctx := context.Background()
 	a, here := f.signIn(staffEmail, password)
 	_, elsewhere := f.signIn(staffEmail, password)
-	if err := f.st.SetPassword(ctx, a, here, "not it at all", "brand new password", "brand new password", ip); fields(err) != "current_password" {
+	if err := f.st.SetPassword(ctx, a, here, "not it at all", "brand new password", "brand new password", ip); apperr.FieldNames(err) != "current_password" {
 		t.Fatalf("wrong current password: %v", err)
 	}
 	if err := f.st.SetPassword(ctx, a, here, password, "brand new password", "brand new password", ip); err != nil {
@@ -516,10 +502,10 @@ func TestSetRoles(t *testing.T) {
 		}
 		return strings.Join(out, ",")
 	}
-	if err := f.st.SetRoles(ctx, f.school, f.staff.ID, []auth.Role{auth.Parent}, office); fields(err) != "roles" {
+	if err := f.st.SetRoles(ctx, f.school, f.staff.ID, []auth.Role{auth.Parent}, office); apperr.FieldNames(err) != "roles" {
 		t.Fatalf("a role that is not assignable: %v", err)
 	}
-	if err := f.st.SetRoles(ctx, f.school, f.admin.ID, nil, office); fields(err) != "roles" || roles(f.admin.ID) != "admin,staff" {
+	if err := f.st.SetRoles(ctx, f.school, f.admin.ID, nil, office); apperr.FieldNames(err) != "roles" || roles(f.admin.ID) != "admin,staff" {
 		t.Fatalf("the only administrator: %v, roles %s", err, roles(f.admin.ID))
 	}
 	if err := f.st.SetRoles(ctx, f.school, f.staff.ID, []auth.Role{auth.Head, auth.Admin}, office); err != nil || roles(f.staff.ID) != "staff,head,admin" {
@@ -534,7 +520,7 @@ func TestSetRoles(t *testing.T) {
 		noPassword = auth.Account{SchoolID: f.school, Email: "nopw@school.example", DisplayName: "No Password", Roles: []auth.Role{auth.Staff}}
 		return auth.CreateAccountTx(ctx, tx, &noPassword, "")
 	})
-	if err := f.st.SetRoles(ctx, f.school, noPassword.ID, []auth.Role{auth.Admin}, office); fields(err) != "roles" || roles(noPassword.ID) != "staff" {
+	if err := f.st.SetRoles(ctx, f.school, noPassword.ID, []auth.Role{auth.Admin}, office); apperr.FieldNames(err) != "roles" || roles(noPassword.ID) != "staff" {
 		t.Fatalf("administrator without a password: %v", err)
 	}
 	if err := f.st.SetRoles(ctx, f.school+1, f.staff.ID, nil, office); apperr.CodeOf(err) != apperr.NotFound {

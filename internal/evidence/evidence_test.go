@@ -58,20 +58,12 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) id(q string, args ...any) int64 {
 	f.t.Helper()
-	var id int64
-	if err := f.db.Pool.QueryRow(context.Background(), q, args...).Scan(&id); err != nil {
-		f.t.Fatalf("%s: %v", q, err)
-	}
-	return id
+	return dbtest.Scalar[int64](f.t, f.db, q, args...)
 }
 
 func (f *fixture) text(q string, args ...any) string {
 	f.t.Helper()
-	var s string
-	if err := f.db.Pool.QueryRow(context.Background(), q, args...).Scan(&s); err != nil {
-		f.t.Fatalf("%s: %v", q, err)
-	}
-	return s
+	return dbtest.Scalar[string](f.t, f.db, q, args...)
 }
 
 // tamper runs sql as the database's superuser with every trigger off, as

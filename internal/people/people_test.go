@@ -24,14 +24,6 @@ func year(n int) *people.YearGroup {
 	return &y
 }
 
-func fields(err error) string {
-	var out []string
-	for _, f := range apperr.FieldsOf(err) {
-		out = append(out, f.Field)
-	}
-	return strings.Join(out, ",")
-}
-
 func TestParseStaffRole(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]people.StaffRole{
@@ -144,8 +136,8 @@ func TestValidate(t *testing.T) {
 	}
 	for _, c := range cases {
 		err := c.p.Validate()
-		if apperr.CodeOf(err) != apperr.Invalid || fields(err) != c.fields {
-			t.Errorf("%s: %v (fields %q, want %q)", c.name, err, fields(err), c.fields)
+		if apperr.CodeOf(err) != apperr.Invalid || apperr.FieldNames(err) != c.fields {
+			t.Errorf("%s: %v (fields %q, want %q)", c.name, err, apperr.FieldNames(err), c.fields)
 		}
 	}
 	longName := pupil(func(p *people.Person) { p.GivenName = long })
@@ -251,11 +243,11 @@ func names(list []people.Person) string {
 }
 
 func linkNames(list []people.Link) string {
-	var out []string
-	for _, l := range list {
-		out = append(out, l.Person.FullName())
+	ps := make([]people.Person, len(list))
+	for i, l := range list {
+		ps[i] = l.Person
 	}
-	return strings.Join(out, ", ")
+	return names(ps)
 }
 
 func TestCreateRefusesDuplicates(t *testing.T) {
@@ -266,17 +258,17 @@ func TestCreateRefusesDuplicates(t *testing.T) {
 		p.SchoolID = f.school
 		return f.db.InTx(ctx, func(tx pgx.Tx) error { return people.CreateTx(ctx, tx, &p) })
 	}
-	if err := create(people.Person{Kind: people.Staff, StaffRole: people.Volunteer, GivenName: "D", FamilyName: "O", Email: "DOKAFOR@school.example"}); fields(err) != "email" {
+	if err := create(people.Person{Kind: people.Staff, StaffRole: people.Volunteer, GivenName: "D", FamilyName: "O", Email: "DOKAFOR@school.example"}); apperr.FieldNames(err) != "email" {
 		t.Fatalf("a second member of staff with the address: %v", err)
 	}
-	if err := create(people.Person{Kind: people.Pupil, GivenName: "Another", FamilyName: "Ada", YearGroup: year(4), MISID: "A123"}); fields(err) != "mis_id" {
+	if err := create(people.Person{Kind: people.Pupil, GivenName: "Another", FamilyName: "Ada", YearGroup: year(4), MISID: "A123"}); apperr.FieldNames(err) != "mis_id" {
 		t.Fatalf("a second pupil with the MIS id: %v", err)
 	}
 	// The same MIS id for another kind of person, or at another school, is fine.
 	if err := create(people.Person{Kind: people.Staff, StaffRole: people.Teacher, GivenName: "Ann", FamilyName: "Code", MISID: "A123"}); err != nil {
 		t.Fatalf("staff code equal to a UPN: %v", err)
 	}
-	if err := create(people.Person{Kind: people.Pupil, GivenName: "No", FamilyName: "Year"}); fields(err) != "year_group" {
+	if err := create(people.Person{Kind: people.Pupil, GivenName: "No", FamilyName: "Year"}); apperr.FieldNames(err) != "year_group" {
 		t.Fatalf("invalid: %v", err)
 	}
 	var n int

@@ -259,3 +259,22 @@ func withDatabase(raw, name string) string {
 	u.RawPath = ""
 	return u.String()
 }
+
+// Scalar runs q on db and returns its one value, failing the test when
+// the query fails: the count, id or text a test checks.
+func Scalar[T any](t testing.TB, db *database.DB, q string, args ...any) T {
+	t.Helper()
+	var v T
+	if err := db.Pool.QueryRow(context.Background(), q, args...).Scan(&v); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return v
+}
+
+// Exec runs q on db, failing the test when it fails.
+func Exec(t testing.TB, db *database.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Pool.Exec(context.Background(), q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
