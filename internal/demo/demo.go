@@ -177,7 +177,7 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 		Statement:     "I have read and understood the IT acceptable use policy and I will follow it.",
 		AudienceRoles: []people.StaffRole{people.Teacher, people.TeachingAssistant, people.Support, people.Governor, people.Volunteer, people.Contractor},
 		Renewal:       signing.EachYear, DueOn: &due,
-	})
+	}, "") // first versions: nobody is emailed
 	if err != nil {
 		return Result{}, fmt.Errorf("demo: publish AUP: %w", err)
 	}
@@ -185,7 +185,7 @@ func Load(ctx context.Context, db *database.DB) (Result, error) {
 		Statement:     "I agree to keep the information I handle at Hollybrook confidential, as this agreement sets out.",
 		AudienceRoles: []people.StaffRole{people.Teacher, people.TeachingAssistant, people.Support, people.Volunteer, people.Contractor},
 		Renewal:       signing.EachVersion,
-	})
+	}, "")
 	if err != nil {
 		return Result{}, fmt.Errorf("demo: publish confidentiality agreement: %w", err)
 	}

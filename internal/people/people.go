@@ -318,3 +318,22 @@ func (s *Store) ListStaff(ctx context.Context, schoolID int64, f StaffFilter) ([
 	}
 	return out, nil
 }
+
+// StaffInRolesTx returns the school's current staff (not left) whose role
+// is one of roles, by id, inside tx.
+func StaffInRolesTx(ctx context.Context, tx pgx.Tx, schoolID int64, roles []StaffRole) ([]Person, error) {
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	rows, err := tx.Query(ctx, `SELECT `+columns+` FROM people p
+		WHERE p.school_id = $1 AND p.kind = 'staff' AND p.left_at IS NULL AND p.staff_role = ANY ($2) ORDER BY p.id`, schoolID, names)
+	if err != nil {
+		return nil, fmt.Errorf("people: staff in roles: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Person, error) { return scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("people: staff in roles: %w", err)
+	}
+	return out, nil
+}

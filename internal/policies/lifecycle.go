@@ -803,9 +803,13 @@ func (s *Store) RecordMeeting(ctx context.Context, schoolID, versionID int64, ac
 	return out, err
 }
 
-// CheckPublishable says whether v may be published now: a first version
-// may be published as it is (the school adopting a policy it already
-// holds), a revision only once approved.
+// CheckPublishable is the publishing rule: whether v may be published
+// now. An approved version may (approved by its approvers under the
+// school's rule, or by the board at a meeting). A first version may also
+// be published as a draft: the school adopting a policy its governors
+// approved before it came to Signoff; it can equally be sent for approval
+// first. A later version only once approved; one sent for approval waits
+// for the decision, whatever its number. PublishVersionTx applies it.
 func CheckPublishable(v Version) error {
 	switch {
 	case v.Status == Approved:
@@ -814,6 +818,8 @@ func CheckPublishable(v Version) error {
 		return nil
 	case v.Status == Draft || v.Status == AwaitingApproval:
 		return apperr.New(apperr.Conflict, "Version %d must be approved before it is published", v.Number)
+	case v.Status == Published:
+		return apperr.New(apperr.Conflict, "Version %d is already published", v.Number)
 	}
 	return apperr.New(apperr.Conflict, "Version %d is %s and cannot be published", v.Number, strings.ToLower(v.Status.Label()))
 }
@@ -931,115 +937,46 @@ func (s *Store) Reviews(ctx context.Context, schoolID, policyID int64) ([]Review
 	return out, nil
 }
 
-// NotifyPublished emails everyone in the audience of the policy's staff
-// form that a new version is published: to sign it again when it is a
-// major revision, to read it when minor. One message per person per
-// version (a second call sends nothing). First versions are announced by
-// the request itself and are not emailed. link is the site's address.
-func (s *Store) NotifyPublished(ctx context.Context, schoolID, versionID int64, baseURL string) (int, error) {
-	sent := 0
-	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		sent, err = NotifyPublishedTx(ctx, tx, s.db.Now(), schoolID, versionID, baseURL)
-		return err
-	})
-	return sent, err
-}
-
-// NotifyPublishedTx is NotifyPublished inside the caller's transaction:
-// the one that publishes the version, so the version and its emails
-// commit together.
-func NotifyPublishedTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, versionID int64, baseURL string) (int, error) {
-	sent := 0
-	v, err := versionTx(ctx, tx, schoolID, versionID, true)
+// ClaimNoticeTx marks that the audience of published version versionID
+// is being told, inside the transaction that tells them, and returns the
+// version and its policy's title. ok is false when there is nobody to
+// tell: the version is not published, is a first version (announced by
+// the request to sign itself) or was told before. The version's row is
+// locked, so two callers never both tell.
+func ClaimNoticeTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, versionID int64) (v Version, title string, ok bool, err error) {
+	v, err = versionTx(ctx, tx, schoolID, versionID, true)
 	if err != nil {
-		return sent, err
+		return Version{}, "", false, err
 	}
 	var notified bool
-	if err := tx.QueryRow(ctx, `SELECT notified_at IS NOT NULL FROM policy_versions WHERE id = $1`, v.ID).Scan(&notified); err != nil {
-		return sent, fmt.Errorf("policies: notify: %w", err)
+	if err := tx.QueryRow(ctx, `SELECT v.notified_at IS NOT NULL, p.title FROM policy_versions v JOIN policies p ON p.id = v.policy_id WHERE v.id = $1`, v.ID).
+		Scan(&notified, &title); err != nil {
+		return Version{}, "", false, fmt.Errorf("policies: notice: %w", err)
 	}
 	if v.Status != Published || v.Number == 1 || notified {
-		return sent, nil
+		return v, title, false, nil
 	}
-	var title string
-	var formID *int64
-	if err := tx.QueryRow(ctx, `SELECT p.title, (SELECT f.id FROM forms f WHERE f.policy_id = p.id AND f.kind = 'acknowledgement' AND f.closed_at IS NULL)
-		FROM policies p WHERE p.id = $1`, v.PolicyID).Scan(&title, &formID); err != nil {
-		return sent, fmt.Errorf("policies: notify: %w", err)
+	if _, err := tx.Exec(ctx, `UPDATE policy_versions SET notified_at = $2 WHERE id = $1`, v.ID, now); err != nil {
+		return Version{}, "", false, fmt.Errorf("policies: notice: %w", err)
 	}
-	if formID != nil {
-		rows, err := tx.Query(ctx, `SELECT p.id, p.given_name || ' ' || p.family_name, p.email FROM people p JOIN forms f ON f.id = $2
-			WHERE p.school_id = $1 AND p.kind = 'staff' AND p.left_at IS NULL AND p.email IS NOT NULL
-			  AND p.staff_role = ANY (f.audience_staff_roles) ORDER BY p.id`, schoolID, *formID)
-		if err != nil {
-			return sent, fmt.Errorf("policies: notify: %w", err)
-		}
-		type person struct {
-			id          int64
-			name, email string
-		}
-		people, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (person, error) {
-			var p person
-			return p, r.Scan(&p.id, &p.name, &p.email)
-		})
-		if err != nil {
-			return sent, fmt.Errorf("policies: notify: %w", err)
-		}
-		for _, p := range people {
-			subject := "New version to read and sign: " + title
-			text := fmt.Sprintf("Dear %s,\n\nVersion %d of the %s has been approved and published. It replaces the version you signed before, so please read it and sign it again:\n%s/forms/%d\n",
-				p.name, v.Number, title, baseURL, *formID)
-			if !v.Major {
-				subject = "Updated: " + title
-				text = fmt.Sprintf("Dear %s,\n\nVersion %d of the %s has been published. The changes are minor, so you do not need to sign it again. You can read it here:\n%s/forms/%d\n",
-					p.name, v.Number, title, baseURL, *formID)
-			}
-			if v.ChangeNote != "" {
-				text += "\nWhat has changed:\n" + v.ChangeNote + "\n"
-			}
-			_, queued, err := mail.Enqueue(ctx, tx, now, mail.Message{SchoolID: schoolID, To: p.email, ToName: p.name, Subject: subject, Text: text,
-				Kind: "policy_published", DedupeKey: fmt.Sprintf("school:%d:policy-version:%d:person:%d", schoolID, v.ID, p.id)})
-			if err != nil {
-				return sent, err
-			}
-			if queued {
-				sent++
-			}
-		}
-	}
-	_, err = tx.Exec(ctx, `UPDATE policy_versions SET notified_at = $2 WHERE id = $1`, v.ID, now)
-	if err != nil {
-		return sent, fmt.Errorf("policies: notify: %w", err)
-	}
-	return sent, nil
+	return v, title, true, nil
 }
 
-// NotifyPending sends the emails of revisions published in the last week
-// whose audience has not been told (a server stopped between publishing
-// and telling). The review scheduler calls it.
-func NotifyPending(ctx context.Context, db *database.DB, baseURL string) (int, error) {
+// Unannounced lists the revisions published since since whose audience
+// has not been told (a server stopped between publishing and telling),
+// as school and version ids.
+func Unannounced(ctx context.Context, db *database.DB, since time.Time) ([][2]int64, error) {
 	rows, err := db.Pool.Query(ctx, `SELECT school_id, id FROM policy_versions
-		WHERE status = 'published' AND number > 1 AND notified_at IS NULL AND published_at > $1`, db.Now().AddDate(0, 0, -7))
+		WHERE status = 'published' AND number > 1 AND notified_at IS NULL AND published_at > $1 ORDER BY id`, since)
 	if err != nil {
-		return 0, fmt.Errorf("policies: pending notices: %w", err)
+		return nil, fmt.Errorf("policies: unannounced: %w", err)
 	}
-	type pair struct{ school, version int64 }
-	pending, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (pair, error) {
-		var p pair
-		return p, r.Scan(&p.school, &p.version)
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]int64, error) {
+		var p [2]int64
+		return p, r.Scan(&p[0], &p[1])
 	})
 	if err != nil {
-		return 0, fmt.Errorf("policies: pending notices: %w", err)
+		return nil, fmt.Errorf("policies: unannounced: %w", err)
 	}
-	s := NewStore(db)
-	total := 0
-	for _, p := range pending {
-		n, err := s.NotifyPublished(ctx, p.school, p.version, baseURL)
-		if err != nil {
-			return total, err
-		}
-		total += n
-	}
-	return total, nil
+	return out, nil
 }

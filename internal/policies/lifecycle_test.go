@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
@@ -69,9 +71,15 @@ func (f *fixture) publish(versionID int64) {
 	f.t.Helper()
 	_, admin := f.account(demo.AdminEmail)
 	if _, err := f.sign.Publish(context.Background(), f.school, versionID, admin, signing.FormInput{Statement: f.form.Statement,
-		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}); err != nil {
+		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}, "http://signoff.test"); err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+// emails counts the outbox's messages of a kind.
+func (f *fixture) emails(kind string) int64 {
+	f.t.Helper()
+	return f.id(`SELECT count(*) FROM outbox WHERE school_id = $1 AND kind = $2`, f.school, kind)
 }
 
 func (f *fixture) owes(email string) bool {
@@ -198,21 +206,17 @@ func TestRevisionThroughGovernorApproval(t *testing.T) {
 	// Published: it supersedes version 1, staff are asked to sign again
 	// and emailed once each.
 	f.clock = f.clock.Add(time.Hour)
-	f.publish(v2.ID)
 	if err := policies.CheckPublishable(got); err != nil {
 		t.Fatal(err)
 	}
-	n, err := f.pol.NotifyPublished(ctx, f.school, v2.ID, "http://signoff.test")
-	if err != nil || n == 0 {
-		t.Fatalf("notify: %d %v", n, err)
-	}
-	var audience int
+	f.publish(v2.ID)
+	var audience int64
 	_ = f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM people WHERE kind = 'staff' AND left_at IS NULL AND email IS NOT NULL AND staff_role = ANY ($1)`,
 		f.form.AudienceRoles).Scan(&audience)
-	if n != audience {
-		t.Fatalf("emails %d, audience %d", n, audience)
+	if n := f.emails("policy_published"); n == 0 || n != audience {
+		t.Fatalf("emails on publishing %d, audience %d", n, audience)
 	}
-	if again, _ := f.pol.NotifyPublished(ctx, f.school, v2.ID, "http://signoff.test"); again != 0 {
+	if again, _ := f.sign.NotifyPublished(ctx, f.school, v2.ID, "http://signoff.test"); again != 0 {
 		t.Fatalf("a second notice sent %d emails", again)
 	}
 	if !f.owes(signer) {
@@ -359,5 +363,84 @@ func TestStarterSet(t *testing.T) {
 	_ = f.db.Pool.QueryRow(ctx, `SELECT statutory, approval_level, review_cycle_years FROM policies WHERE title = 'Teachers'' pay policy'`).Scan(&statutory, &level, &cycle)
 	if !statutory || level != "committee" || cycle != 1 {
 		t.Fatalf("pay policy: %v %s %d", statutory, level, cycle)
+	}
+}
+
+// The publishing rule lives in the domain: PublishVersionTx refuses a
+// revision that is not approved, inside the transaction that would
+// publish it and email its audience, so nothing is published, superseded
+// or sent; once approved, publishing and the emails commit together.
+func TestPublishingRefusesAnUnapprovedRevision(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	current, _, err := f.pol.Current(ctx, f.school, f.policyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, head := f.account("hashcroft@hollybrook.example.sch.uk")
+	_, admin := f.account(demo.AdminEmail)
+	v2, err := f.pol.SaveRevision(ctx, f.school, f.policyID, head, policies.RevisionInput{Body: current.Body + "\nReport lost devices.\n", Major: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := signing.FormInput{Statement: f.form.Statement, AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}
+	refused := func(when string) {
+		t.Helper()
+		if _, err := f.sign.Publish(ctx, f.school, v2.ID, admin, in, "http://signoff.test"); apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("publishing a revision %s: %v, want conflict", when, err)
+		}
+		err := f.db.InTx(ctx, func(tx pgx.Tx) error {
+			_, err := policies.PublishVersionTx(ctx, tx, f.clock, f.school, v2.ID, admin)
+			return err
+		})
+		if apperr.CodeOf(err) != apperr.Conflict {
+			t.Fatalf("PublishVersionTx on a revision %s: %v, want conflict", when, err)
+		}
+		if c, _, _ := f.pol.Current(ctx, f.school, f.policyID); c.ID != current.ID {
+			t.Fatalf("a refused publish of a revision %s replaced version %d", when, current.Number)
+		}
+		if n := f.emails("policy_published"); n != 0 {
+			t.Fatalf("a refused publish of a revision %s queued %d emails", when, n)
+		}
+		if n := f.id(`SELECT count(*) FROM audit_log WHERE school_id = $1 AND action = 'policy.published' AND subject = 'policy ' || $2::bigint AND detail->>'version' = '2'`, f.school, f.policyID); n != 0 {
+			t.Fatalf("a refused publish of a revision %s was audited as published", when)
+		}
+	}
+	refused("still a draft")
+	if _, err := f.pol.Submit(ctx, f.school, v2.ID, head, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	refused("awaiting approval")
+
+	day := policies.Today(f.clock)
+	if _, err := f.pol.RecordMeeting(ctx, f.school, v2.ID, admin, policies.MeetingInput{Date: &day, Body: "Full Governing Body"}); err != nil {
+		t.Fatal(err)
+	}
+	f.publish(v2.ID)
+	if c, _, _ := f.pol.Current(ctx, f.school, f.policyID); c.ID != v2.ID {
+		t.Fatalf("the approved revision is not current: version %d", c.Number)
+	}
+	if n := f.emails("policy_published"); n == 0 {
+		t.Fatal("publishing the approved revision emailed nobody")
+	}
+	if _, err := f.sign.Publish(ctx, f.school, v2.ID, admin, in, "http://signoff.test"); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("publishing a version twice: %v", err)
+	}
+
+	// A first version may be published as a draft: the school adopting a
+	// policy its governors approved before; nobody is emailed for it.
+	p, v1, err := f.pol.CreateDraft(ctx, f.school, admin, policies.DraftInput{Title: "Lettings policy", ReviewCycleYears: 2, Body: "# Lettings\n\nText.\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := f.emails("policy_published")
+	if _, err := f.sign.Publish(ctx, f.school, v1.ID, admin, in, "http://signoff.test"); err != nil {
+		t.Fatalf("adopting a first version: %v", err)
+	}
+	if c, ok, _ := f.pol.Current(ctx, f.school, p.ID); !ok || c.ID != v1.ID {
+		t.Fatal("the first version is not published")
+	}
+	if f.emails("policy_published") != before {
+		t.Fatal("a first version was announced by email")
 	}
 }

@@ -208,20 +208,19 @@ func (s *Store) CreateRevision(ctx context.Context, schoolID, policyID int64, ac
 	return v, nil
 }
 
-// PublishVersionTx publishes the draft or approved version versionID
-// inside tx, superseding the version published before it, and returns it.
-// Callers (signing) attach the forms that ask people to sign it.
+// PublishVersionTx publishes version versionID inside tx, superseding
+// the version published before it, and returns it. It refuses a version
+// that CheckPublishable refuses (a revision not yet approved), with the
+// row locked, so no caller can publish around the approval rule. Callers
+// (signing.Publish) attach the form that asks people to sign it and tell
+// them, in the same transaction.
 func PublishVersionTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, versionID int64, actor audit.Actor) (Version, error) {
 	v, err := versionTx(ctx, tx, schoolID, versionID, true)
 	if err != nil {
 		return Version{}, err
 	}
-	switch v.Status {
-	case Draft, Approved:
-	case Published:
-		return Version{}, apperr.New(apperr.Conflict, "Version %d is already published", v.Number)
-	default:
-		return Version{}, apperr.New(apperr.Conflict, "Version %d is %s and cannot be published", v.Number, strings.ToLower(v.Status.Label()))
+	if err := CheckPublishable(v); err != nil {
+		return Version{}, err
 	}
 	if _, err := tx.Exec(ctx, `UPDATE policy_versions SET status = 'superseded' WHERE policy_id = $1 AND status = 'published'`, v.PolicyID); err != nil {
 		return Version{}, fmt.Errorf("policies: supersede: %w", err)

@@ -25,6 +25,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/mail"
 	"signoff/internal/policies"
+	"signoff/internal/signing"
 )
 
 // Job is the scheduler's name in job_runs.
@@ -102,7 +103,7 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Result, error) {
 	if !res.Skipped {
 		// Tell the audience of revisions published while a server stopped
 		// before it could (idempotent: one email per person per version).
-		if _, err := policies.NotifyPending(ctx, s.DB, s.BaseURL); err != nil {
+		if _, err := signing.NotifyPending(ctx, s.DB, s.BaseURL); err != nil {
 			return res, err
 		}
 	}

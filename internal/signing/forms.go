@@ -151,14 +151,13 @@ type Store struct{ db *database.DB }
 // NewStore returns a Store.
 func NewStore(db *database.DB) *Store { return &Store{db: db} }
 
-// AfterPublish is more work done in the transaction that publishes a
-// version (telling its audience, say), so that both commit or neither.
-type AfterPublish func(ctx context.Context, tx pgx.Tx, v policies.Version) error
-
-// Publish publishes a policy version and, in the same transaction, opens
-// (or updates) the policy's staff acknowledgement form so the chosen staff
-// are asked to sign it, then runs then.
-func (s *Store) Publish(ctx context.Context, schoolID, versionID int64, actor audit.Actor, in FormInput, then ...AfterPublish) (Form, error) {
+// Publish publishes a policy version and, in one transaction, opens (or
+// updates) the policy's staff acknowledgement form so the chosen staff
+// are asked to sign it, and tells them (NotifyPublished's emails, for a
+// revision). The publishing rule is policies.PublishVersionTx's: a
+// revision not yet approved is refused and nothing changes. baseURL is
+// the site's address, for the links in the emails.
+func (s *Store) Publish(ctx context.Context, schoolID, versionID int64, actor audit.Actor, in FormInput, baseURL string) (Form, error) {
 	if err := in.Validate(); err != nil {
 		return Form{}, err
 	}
@@ -176,12 +175,8 @@ func (s *Store) Publish(ctx context.Context, schoolID, versionID int64, actor au
 		if f, err = upsertPolicyFormTx(ctx, tx, now, schoolID, v.PolicyID, title, actor, in); err != nil {
 			return err
 		}
-		for _, after := range then {
-			if err := after(ctx, tx, v); err != nil {
-				return err
-			}
-		}
-		return nil
+		_, err = notifyPublishedTx(ctx, tx, now, schoolID, v.ID, baseURL)
+		return err
 	})
 	return f, err
 }

@@ -67,11 +67,21 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	f.form, err = f.sign.Publish(ctx, f.school.ID, f.version.ID, admin, signing.FormInput{
-		Statement: "I have read it and will comply.", AudienceRoles: []people.StaffRole{people.Teacher}, Renewal: signing.EachYear})
+		Statement: "I have read it and will comply.", AudienceRoles: []people.StaffRole{people.Teacher}, Renewal: signing.EachYear}, "http://signoff.test")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// approve records the board's approval of a revision, which the
+// publishing rule asks for.
+func (f *fixture) approve(t *testing.T, v policies.Version) {
+	t.Helper()
+	day := policies.Today(f.clock)
+	if _, err := f.pol.RecordMeeting(context.Background(), f.school.ID, v.ID, admin, policies.MeetingInput{Date: &day, Body: "Full Governing Body"}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f *fixture) input(p people.Person, versionID int64) signing.SignInput {
@@ -159,8 +169,9 @@ func TestSupersededVersionAndMinorRevisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.approve(t, v2)
 	if _, err := f.sign.Publish(ctx, f.school.ID, v2.ID, admin, signing.FormInput{Statement: f.form.Statement,
-		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}); err != nil {
+		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}, "http://signoff.test"); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = f.sign.Sign(ctx, f.input(f.teacher, f.version.ID))
@@ -179,8 +190,9 @@ func TestSupersededVersionAndMinorRevisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.approve(t, v3)
 	if _, err := f.sign.Publish(ctx, f.school.ID, v3.ID, admin, signing.FormInput{Statement: f.form.Statement,
-		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}); err != nil {
+		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}, "http://signoff.test"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(f.owes(t, f.teacher)); n != 0 {
@@ -191,8 +203,9 @@ func TestSupersededVersionAndMinorRevisions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.approve(t, v4)
 	if _, err := f.sign.Publish(ctx, f.school.ID, v4.ID, admin, signing.FormInput{Statement: f.form.Statement,
-		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}); err != nil {
+		AudienceRoles: f.form.AudienceRoles, Renewal: f.form.Renewal}, "http://signoff.test"); err != nil {
 		t.Fatal(err)
 	}
 	owed = f.owes(t, f.teacher)

@@ -1,14 +1,11 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
 	"signoff/internal/people"
@@ -65,12 +62,7 @@ func (s *Server) policyPublish(w http.ResponseWriter, r *http.Request) {
 	}
 	open, err := s.openVersion(r, id)
 	if err == nil {
-		// The audience is told in the publishing transaction itself.
-		tell := func(ctx context.Context, tx pgx.Tx, ver policies.Version) error {
-			_, err := policies.NotifyPublishedTx(ctx, tx, s.db.Now(), v.school.ID, ver.ID, s.baseURL)
-			return err
-		}
-		_, err = s.signing.Publish(r.Context(), v.school.ID, open.ID, v.account.Actor(clientIP(r)), pc.in, tell)
+		_, err = s.signing.Publish(r.Context(), v.school.ID, open.ID, v.account.Actor(clientIP(r)), pc.in, s.baseURL)
 	}
 	switch c := apperr.CodeOf(err); {
 	case err == nil:
