@@ -1,0 +1,265 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"signoff/internal/people"
+	"signoff/internal/schooltime"
+	"signoff/internal/tracking"
+	"signoff/templates"
+)
+
+// trackForm is one form's dashboard: figures, trend, roles and the lists.
+func (s *Server) trackForm(w http.ResponseWriter, r *http.Request) {
+	s.renderTrackForm(w, r, http.StatusOK, "", "", nil)
+}
+
+func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status int, notice, noticeBody string, errs templates.Errors) {
+	v := viewerOf(r)
+	formID, err := idParam(r, "formID")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	st := s.tracking
+	f, err := st.Form(r.Context(), v.school.ID, formID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	lq := tracking.ListQuery{SchoolID: v.school.ID, FormID: formID, Signed: q.Get("show") == "signed", Group: q.Get("group"),
+		Search: q.Get("q"), Sort: q.Get("sort"), Desc: q.Get("dir") == "desc"}
+	if lq.Group != "" && !f.ForParents && !people.StaffRole(lq.Group).Valid() {
+		lq.Group = ""
+	}
+	if len(lq.Group) > 100 {
+		lq.Group = ""
+	}
+	lq.Search = clip(lq.Search, 100)
+	switch lq.Sort {
+	case "name", "group", "email":
+	case "reminded":
+		if lq.Signed {
+			lq.Sort = "name"
+		}
+	case "signed":
+		if !lq.Signed {
+			lq.Sort = "name"
+		}
+	default:
+		lq.Sort = "name"
+		if lq.Signed {
+			lq.Sort, lq.Desc = "signed", true
+		}
+	}
+	lq.Page = pageParam(q.Get("page"))
+	lq.PerPage = 50
+	rows, matching, err := st.List(r.Context(), lq)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	groups, err := st.Groups(r.Context(), v.school.ID, formID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	trend, weekly, err := st.Trend(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	base := fmt.Sprintf("/admin/tracking/forms/%d", formID)
+	link := func(change url.Values) string {
+		qs := url.Values{}
+		if lq.Signed {
+			qs.Set("show", "signed")
+		}
+		if lq.Group != "" {
+			qs.Set("group", lq.Group)
+		}
+		if lq.Search != "" {
+			qs.Set("q", lq.Search)
+		}
+		qs.Set("sort", lq.Sort)
+		if lq.Desc {
+			qs.Set("dir", "desc")
+		}
+		for k, v := range change {
+			if v[0] == "" {
+				qs.Del(k)
+			} else {
+				qs[k] = v
+			}
+		}
+		return base + "?" + qs.Encode() + "#people"
+	}
+	header := func(label, key string) templates.SortHeader {
+		h := templates.SortHeader{Label: label}
+		dir := "asc"
+		if lq.Sort == key {
+			h.Sort = "ascending"
+			if lq.Desc {
+				h.Sort = "descending"
+			} else {
+				dir = "desc"
+			}
+		}
+		h.Href = link(url.Values{"sort": {key}, "dir": {dir}, "page": {""}})
+		return h
+	}
+	if notice == "" && q.Has("reminded") {
+		notice, noticeBody = s.reminderNotice(q, f.Title, f.ForParents)
+	}
+	view := templates.TrackFormView{
+		Layout:          s.trackLayout(r, f.Title),
+		Notice:          notice,
+		NoticeBody:      noticeBody,
+		Errors:          errs,
+		FormID:          strconv.FormatInt(formID, 10),
+		Title:           f.Title,
+		Version:         fmt.Sprintf("Version %d", f.VersionNumber),
+		Published:       schooltime.Date(f.PublishedAt),
+		Due:             "No due date.",
+		IsConsent:       f.Kind == "consent",
+		Signed:          f.Signed,
+		Total:           f.Audience,
+		Outstanding:     f.Outstanding(),
+		Withdrawn:       f.Withdrawn,
+		Percent:         f.Percent(),
+		LastReminder:    "none sent yet",
+		TrendWeekly:     weekly,
+		ShowSigned:      lq.Signed,
+		OutstandingHref: base + "#people",
+		SignedHref:      base + "?show=signed#people",
+		Search:          lq.Search,
+		Matching:        matching,
+		Action:          base + "/reminders",
+		ChaseHref:       base + "/chase",
+		ExportBase:      base + "/export?",
+		ZipHref:         base + "/copies.zip",
+		FilterAction:    base + "#people",
+	}
+	if f.DueOn != nil {
+		view.Due = "Due " + f.DueOn.Format("2 January 2006") + "."
+	}
+	if f.LastReminder != nil {
+		view.LastReminder = schooltime.DateTime(*f.LastReminder)
+	}
+	// The form itself (what it asks, of whom) is another page: the
+	// policy's, or the parents' form's set-up.
+	if f.ForParents {
+		view.SetUpHref = fmt.Sprintf("/admin/consents/%d", formID)
+		view.LettersHref = view.SetUpHref + "/letters"
+		_, _, children, err := s.consent.Consents(r.Context(), v.school.ID, formID, "")
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		for _, c := range children {
+			if c.HasConflict() {
+				view.Conflicts = append(view.Conflicts, templates.NavItem{Label: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")",
+					Href: fmt.Sprintf("/admin/pupils/%d", c.Pupil.ID)})
+			}
+		}
+	} else if sf, err := s.signing.Form(r.Context(), v.school.ID, formID); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if sf.PolicyID != 0 {
+		view.SetUpHref = fmt.Sprintf("/policies/%d", sf.PolicyID)
+	}
+	// Trend: cumulative, as a share of the audience.
+	if len(trend) > 0 {
+		last := trend[len(trend)-1]
+		for _, p := range trend {
+			label := p.Day.Format("2 Jan")
+			view.Trend = append(view.Trend, templates.Bar{Label: label, Value: p.Cumulative, Of: f.Audience,
+				Width: widthOf(p.Cumulative, f.Audience), Extra: strconv.Itoa(p.New)})
+		}
+		unit := "day"
+		if weekly {
+			unit = "week"
+		}
+		view.TrendSummary = fmt.Sprintf("%d of %d signed so far (%d%%), from %s to %s, shown per %s.", last.Cumulative, f.Audience,
+			f.Percent(), trend[0].Day.Format("2 January"), last.Day.Format("2 January 2006"), unit)
+	}
+	for _, g := range groups {
+		view.Groups = append(view.Groups, templates.Bar{Label: g.Label, Value: g.Signed, Of: g.Audience, Width: g.Percent()})
+	}
+	view.ForParents, view.GroupNoun = f.ForParents, "Role"
+	all := "All roles"
+	if f.ForParents {
+		view.GroupNoun, all = "Class", "All classes"
+	}
+	view.GroupOptions = []templates.Option{{Value: "", Label: all, Checked: lq.Group == ""}}
+	for _, g := range groups {
+		label := g.Label
+		if label == "" {
+			label = "No class"
+		}
+		view.GroupOptions = append(view.GroupOptions, templates.Option{Value: g.Group, Label: label, Checked: lq.Group == g.Group})
+	}
+	view.Headers = []templates.SortHeader{header("Name", "name"), header(view.GroupNoun, "group"), header("Email", "email")}
+	if f.ForParents {
+		view.Headers[0].Label = "Parent or carer"
+	}
+	if lq.Signed {
+		view.Headers = append(view.Headers, header("Signed", "signed"))
+	} else {
+		view.Headers = append(view.Headers, header("Last reminder", "reminded"))
+	}
+	for _, row := range rows {
+		view.Rows = append(view.Rows, trackRow(row))
+	}
+	pages := (matching + lq.PerPage - 1) / lq.PerPage
+	for i := 1; i <= pages; i++ {
+		if pages > 9 && i != 1 && i != pages && (i < lq.Page-2 || i > lq.Page+2) {
+			if len(view.Pages) == 0 || view.Pages[len(view.Pages)-1].Href != "" {
+				view.Pages = append(view.Pages, templates.Page{Label: "…"})
+			}
+			continue
+		}
+		view.Pages = append(view.Pages, templates.Page{Label: strconv.Itoa(i), Href: link(url.Values{"page": {strconv.Itoa(i)}}), Current: i == lq.Page})
+	}
+	if lq.Page > 1 {
+		view.PrevHref = link(url.Values{"page": {strconv.Itoa(lq.Page - 1)}})
+	}
+	if lq.Page < pages {
+		view.NextHref = link(url.Values{"page": {strconv.Itoa(lq.Page + 1)}})
+	}
+	s.render(w, r, status, templates.TrackFormPage(view))
+}
+
+func widthOf(n, of int) int {
+	if of <= 0 {
+		return 0
+	}
+	return min(n*100/of, 100)
+}
+
+func trackRow(row tracking.Row) templates.TrackRow {
+	p := row.Person
+	tr := templates.TrackRow{PersonID: strconv.FormatInt(p.ID, 10), RowID: strconv.FormatInt(p.ID, 10), Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID),
+		Group: tracking.GroupLabel(row.Group), Email: p.Email, Child: row.PupilName, LastReminder: "None"}
+	if p.Kind == people.Parent {
+		tr.Href = fmt.Sprintf("/admin/parents/%d", p.ID)
+	}
+	if row.PupilID != 0 {
+		tr.RowID += "-" + strconv.FormatInt(row.PupilID, 10) // a parent of two children has two rows
+	}
+	if row.LastReminder != nil {
+		tr.LastReminder = schooltime.DateTime(*row.LastReminder)
+		if row.Reminders > 1 {
+			tr.LastReminder += fmt.Sprintf(" (%d sent)", row.Reminders)
+		}
+	}
+	if row.SignedAt != nil {
+		tr.SignedAt = schooltime.DateTime(*row.SignedAt)
+		tr.PDFHref = "/signatures/" + row.Reference + "/copy.pdf"
+	}
+	return tr
+}

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+
+	"signoff/internal/schooltime"
+	"signoff/internal/tracking"
+	"signoff/templates"
+	"signoff/web/static"
+)
+
+// trackLayout is the page frame with the tracking stylesheet.
+func (s *Server) trackLayout(r *http.Request, title string) templates.LayoutProps {
+	l := s.layout(r, title)
+	l.CSS = append(l.CSS, static.Path("tracking.css"))
+	return l
+}
+
+func trackFormRow(f tracking.FormFigures, href string) templates.TrackFormRow {
+	row := templates.TrackFormRow{Title: f.Title, Href: href, School: f.SchoolName, Version: fmt.Sprintf("Version %d", f.VersionNumber),
+		Signed: f.Signed, Total: f.Audience, Outstanding: f.Outstanding(), Withdrawn: f.Withdrawn, Percent: f.Percent(), LastReminder: "None sent"}
+	if f.DueOn != nil {
+		row.Due = "due " + f.DueOn.Format("2 January 2006")
+	}
+	if f.LastReminder != nil {
+		row.LastReminder = schooltime.Date(*f.LastReminder)
+	}
+	return row
+}
+
+// trackSchool is the school's compliance dashboard: every open form.
+func (s *Server) trackSchool(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	st := s.tracking
+	forms, err := st.Forms(r.Context(), []int64{v.school.ID}, 0)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sched, err := st.Schedule(r.Context(), v.school.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	view := templates.TrackSchoolView{Layout: s.trackLayout(r, "Compliance dashboard"), ReportHref: "/admin/tracking/report.pdf", Schedule: scheduleLabel(sched)}
+	// Staff policies and parents' forms apart: their figures never add up
+	// into one percentage.
+	staff := templates.TrackHeadline{Label: "Staff policies and agreements", Unit: "signatures"}
+	parents := templates.TrackHeadline{Label: "Parents' forms", Unit: "children's forms returned"}
+	for _, f := range forms {
+		row := trackFormRow(f, fmt.Sprintf("/admin/tracking/forms/%d", f.FormID))
+		h := &staff
+		if f.ForParents {
+			h = &parents
+			view.ParentForms = append(view.ParentForms, row)
+		} else {
+			view.Forms = append(view.Forms, row)
+		}
+		h.Forms++
+		h.Signed += f.Signed
+		h.Total += f.Audience
+		h.Withdrawn += f.Withdrawn
+	}
+	for _, h := range []*templates.TrackHeadline{&staff, &parents} {
+		h.Outstanding = max(h.Total-h.Signed-h.Withdrawn, 0)
+		h.Percent = 100
+		if h.Total > 0 {
+			h.Percent = h.Signed * 100 / h.Total
+		}
+		if h.Forms > 0 {
+			view.Headlines = append(view.Headlines, *h)
+		}
+	}
+	list, err := s.onboarding.Checklist(r.Context(), v.school.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !list.Done() {
+		gl := &templates.GoingLiveView{Done: list.DoneCount()}
+		for _, st := range list.Steps {
+			gl.Steps = append(gl.Steps, templates.GoingLiveStep{Title: st.Title, Hint: st.Hint, Href: st.Href, Done: st.Done})
+		}
+		view.GoingLive = gl
+	}
+	s.render(w, r, http.StatusOK, templates.TrackSchoolPage(view))
+}
