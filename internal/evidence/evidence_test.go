@@ -384,14 +384,21 @@ func TestCertificateAndCopies(t *testing.T) {
 	}
 }
 
+// newKey is a fresh installation signing key.
+func newKey(t *testing.T, name string) *signkey.Key {
+	t.Helper()
+	k, err := signkey.Generate(name, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 func TestSignedCopyIsPAdES(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	key, err := signkey.Generate("Signoff evidence test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t, "Signoff evidence test")
 	f.st.Signer = &signkey.PDFSigner{Key: key}
 	ref, _ := f.firstStaffSignature()
 	var data []byte
@@ -407,10 +414,7 @@ func TestSignedCopyIsPAdES(t *testing.T) {
 		t.Fatalf("signed copy: %v %+v", err, res)
 	}
 	// Signed with another key, the same copy is not this installation's.
-	otherKey, err := signkey.Generate("Someone else", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherKey := newKey(t, "Someone else")
 	rec, err := f.st.Load(ctx, f.school, ref)
 	if err != nil {
 		t.Fatal(err)
@@ -439,10 +443,7 @@ func TestAnchors(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
 	ctx := context.Background()
-	key, err := signkey.Generate("Signoff evidence test", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := newKey(t, "Signoff evidence test")
 	an := &evidence.Anchorer{DB: f.db, Key: key}
 	actor := audit.System("test")
 	a, created, err := an.Anchor(ctx, f.school, evidence.AnchorOnDemand, actor)
@@ -469,10 +470,7 @@ func TestAnchors(t *testing.T) {
 		t.Fatalf("check: %v %+v", err, rep.Anchors)
 	}
 	// Checked against another installation's key, the anchor is foreign.
-	otherKey, err := signkey.Generate("Someone else", time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherKey := newKey(t, "Someone else")
 	if rep, err := evidence.CheckAll(ctx, f.db, otherKey); err != nil || rep.Anchors.Foreign != 1 || len(rep.Anchors.Newest) != 0 {
 		t.Fatalf("foreign: %v %+v", err, rep.Anchors)
 	}
