@@ -10,7 +10,6 @@ import (
 
 	"signoff/internal/database"
 	"signoff/internal/policies"
-	"signoff/internal/reviews"
 )
 
 // reviewsCommand is `signoff reviews [--at YYYY-MM-DD]`: it prints each
@@ -40,7 +39,7 @@ func reviewsCommand(ctx context.Context, cfg config, log *slog.Logger, args []st
 		if day.IsZero() {
 			day = policies.Today(db.Now())
 		}
-		due, err := reviews.DueOn(ctx, db, day)
+		due, err := policies.DueForReview(ctx, db.Pool, day, 0)
 		if err != nil {
 			return err
 		}

@@ -184,7 +184,7 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 	case !rep.ReviewsKnown:
 		r.wrapLines("Review dates are not recorded in Signoff yet.", width, 5.3)
 	case len(rep.Reviews) == 0:
-		r.wrapLines("No policy is due for review in the next three months.", width, 5.3)
+		r.wrapLines("No policy is due for review soon or overdue.", width, 5.3)
 	default:
 		for _, rv := range rep.Reviews {
 			r.ensureSpace(5.3)

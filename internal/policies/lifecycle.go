@@ -176,6 +176,54 @@ func StatusOf(next *time.Time, today time.Time, windowDays int, inRevision bool)
 	return DateStatus(next, today, windowDays)
 }
 
+// Querier runs a query: the pool, or a transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Due is a published policy due for review soon or overdue on a day.
+type Due struct {
+	School       string
+	SchoolID     int64
+	PolicyID     int64
+	Title        string
+	NextReviewOn time.Time
+	Status       ReviewStatus // DueSoon or Overdue
+}
+
+// DueForReview is the one list of policies due for review: the published
+// policies of school schoolID (of every school when 0) whose DateStatus on
+// day, under their school's window, is DueSoon or Overdue, by school, date
+// and title. The review scheduler, `signoff reviews` and the governors'
+// compliance report read it.
+func DueForReview(ctx context.Context, q Querier, day time.Time, schoolID int64) ([]Due, error) {
+	rows, err := q.Query(ctx, `SELECT sc.name, sc.id, p.id, p.title, p.next_review_on, sc.review_window_days
+		FROM policies p JOIN schools sc ON sc.id = p.school_id
+		WHERE p.next_review_on IS NOT NULL AND ($1 = 0 OR p.school_id = $1)
+		  AND EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = p.id AND v.status = 'published')
+		ORDER BY lower(sc.name), sc.id, p.next_review_on, lower(p.title), p.id`, schoolID)
+	if err != nil {
+		return nil, fmt.Errorf("policies: due for review: %w", err)
+	}
+	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Due, error) {
+		var d Due
+		var window int
+		err := r.Scan(&d.School, &d.SchoolID, &d.PolicyID, &d.Title, &d.NextReviewOn, &window)
+		d.Status = DateStatus(&d.NextReviewOn, day, window)
+		return d, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policies: due for review: %w", err)
+	}
+	out := all[:0]
+	for _, d := range all {
+		if d.Status == DueSoon || d.Status == Overdue {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 const policyColumns = `p.id, p.school_id, p.title, p.category, p.review_cycle_years, p.created_at,
 	coalesce(p.owner_account_id, 0), coalesce((SELECT display_name FROM accounts o WHERE o.id = p.owner_account_id), ''),
 	p.statutory, p.approval_level, p.next_review_on`

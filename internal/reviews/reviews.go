@@ -110,64 +110,44 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-type flagged struct {
-	schoolID, policyID int64
-	title, school      string
-	next               time.Time
-	state              string
-	ownerName, email   string
-	recipients         []recipient
-}
-
 type recipient struct{ name, email string }
 
 func (s *Scheduler) flagTx(ctx context.Context, tx pgx.Tx, now, day time.Time, res *Result) error {
-	rows, err := tx.Query(ctx, `SELECT p.school_id, p.id, p.title, sc.name, p.next_review_on,
-			CASE WHEN p.next_review_on < $1 THEN 'overdue' ELSE 'due_soon' END
-		FROM policies p JOIN schools sc ON sc.id = p.school_id
-		WHERE p.next_review_on IS NOT NULL AND p.next_review_on <= $1 + sc.review_window_days
-		  AND EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = p.id AND v.status = 'published')
-		ORDER BY p.school_id, p.next_review_on, p.id`, day)
+	due, err := policies.DueForReview(ctx, tx, day, 0)
 	if err != nil {
-		return fmt.Errorf("reviews: due policies: %w", err)
-	}
-	due, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (flagged, error) {
-		var f flagged
-		return f, r.Scan(&f.schoolID, &f.policyID, &f.title, &f.school, &f.next, &f.state)
-	})
-	if err != nil {
-		return fmt.Errorf("reviews: due policies: %w", err)
+		return err
 	}
 	for _, f := range due {
+		state := string(f.Status) // "due_soon" or "overdue", as the alerts hold it
 		tag, err := tx.Exec(ctx, `INSERT INTO policy_review_alerts (school_id, policy_id, state, next_review_on, flagged_on, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, f.schoolID, f.policyID, f.state, f.next, day, now)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, f.SchoolID, f.PolicyID, state, f.NextReviewOn, day, now)
 		if err != nil {
 			return fmt.Errorf("reviews: flag: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
 			continue // this state was entered before: the owner has been told
 		}
-		if f.state == "overdue" {
+		if state == "overdue" {
 			res.Overdue++
 		} else {
 			res.DueSoon++
 		}
-		to, err := ownersTx(ctx, tx, f.schoolID, f.policyID)
+		to, err := ownersTx(ctx, tx, f.SchoolID, f.PolicyID)
 		if err != nil {
 			return err
 		}
-		date := f.next.Format("2 January 2006")
-		subject := "Review due by " + date + ": " + f.title
-		lead := fmt.Sprintf("The %s is due for review by %s.", f.title, date)
-		if f.state == "overdue" {
-			subject = "Review overdue: " + f.title
-			lead = fmt.Sprintf("The %s was due for review by %s and has not been reviewed.", f.title, date)
+		date := f.NextReviewOn.Format("2 January 2006")
+		subject := "Review due by " + date + ": " + f.Title
+		lead := fmt.Sprintf("The %s is due for review by %s.", f.Title, date)
+		if state == "overdue" {
+			subject = "Review overdue: " + f.Title
+			lead = fmt.Sprintf("The %s was due for review by %s and has not been reviewed.", f.Title, date)
 		}
 		for _, r := range to {
 			text := fmt.Sprintf("Dear %s,\n\n%s\n\nStart a revision, or record that it was reviewed with no changes:\n%s/policies/%d\n\nYou are receiving this because you own this policy at %s.\n",
-				r.name, lead, s.BaseURL, f.policyID, f.school)
-			_, queued, err := mail.Enqueue(ctx, tx, now, mail.Message{SchoolID: f.schoolID, To: r.email, ToName: r.name, Subject: subject, Text: text,
-				Kind: "policy_review", DedupeKey: fmt.Sprintf("school:%d:policy:%d:review:%s:%s:%s", f.schoolID, f.policyID, f.next.Format(time.DateOnly), f.state, r.email)})
+				r.name, lead, s.BaseURL, f.PolicyID, f.School)
+			_, queued, err := mail.Enqueue(ctx, tx, now, mail.Message{SchoolID: f.SchoolID, To: r.email, ToName: r.name, Subject: subject, Text: text,
+				Kind: "policy_review", DedupeKey: fmt.Sprintf("school:%d:policy:%d:review:%s:%s:%s", f.SchoolID, f.PolicyID, f.NextReviewOn.Format(time.DateOnly), state, r.email)})
 			if err != nil {
 				return err
 			}
@@ -175,8 +155,8 @@ func (s *Scheduler) flagTx(ctx context.Context, tx pgx.Tx, now, day time.Time, r
 				res.Emails++
 			}
 		}
-		if err := audit.Record(ctx, tx, audit.Entry{SchoolID: f.schoolID, At: now, Actor: audit.System("review scheduler"), Action: "policy.review_" + f.state,
-			Subject: fmt.Sprintf("policy %d", f.policyID), Detail: map[string]string{"next_review_on": f.next.Format(time.DateOnly), "emails": fmt.Sprint(len(to))}}); err != nil {
+		if err := audit.Record(ctx, tx, audit.Entry{SchoolID: f.SchoolID, At: now, Actor: audit.System("review scheduler"), Action: "policy.review_" + state,
+			Subject: fmt.Sprintf("policy %d", f.PolicyID), Detail: map[string]string{"next_review_on": f.NextReviewOn.Format(time.DateOnly), "emails": fmt.Sprint(len(to))}}); err != nil {
 			return err
 		}
 	}
@@ -204,40 +184,6 @@ func ownersTx(ctx context.Context, tx pgx.Tx, schoolID, policyID int64) ([]recip
 	})
 	if err != nil {
 		return nil, fmt.Errorf("reviews: owners: %w", err)
-	}
-	return out, nil
-}
-
-// Due is a policy due for review soon or overdue on a day.
-type Due struct {
-	School       string
-	SchoolID     int64
-	PolicyID     int64
-	Title        string
-	NextReviewOn time.Time
-	Status       policies.ReviewStatus
-}
-
-// DueOn returns every school's published policies that are due soon or
-// overdue on day, by school then date.
-func DueOn(ctx context.Context, db *database.DB, day time.Time) ([]Due, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT sc.name, sc.id, p.id, p.title, p.next_review_on, sc.review_window_days
-		FROM policies p JOIN schools sc ON sc.id = p.school_id
-		WHERE p.next_review_on IS NOT NULL AND p.next_review_on <= $1::date + sc.review_window_days
-		  AND EXISTS (SELECT 1 FROM policy_versions v WHERE v.policy_id = p.id AND v.status = 'published')
-		ORDER BY lower(sc.name), p.next_review_on, lower(p.title)`, day)
-	if err != nil {
-		return nil, fmt.Errorf("reviews: due: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Due, error) {
-		var d Due
-		var window int
-		err := r.Scan(&d.School, &d.SchoolID, &d.PolicyID, &d.Title, &d.NextReviewOn, &window)
-		d.Status = policies.DateStatus(&d.NextReviewOn, day, window)
-		return d, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reviews: due: %w", err)
 	}
 	return out, nil
 }

@@ -144,12 +144,21 @@ func TestSchedulerFlagsOnceAcrossTwoServers(t *testing.T) {
 		policies.ReviewInput{MeetingInput: policies.MeetingInput{Date: &d, Body: "Full Governing Body"}}); err != nil {
 		t.Fatal(err)
 	}
-	due, err := reviews.DueOn(ctx, db, d)
+	due, err := policies.DueForReview(ctx, db.Pool, d, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(due) != 1 || due[0].Title != "Data confidentiality agreement" || due[0].Status != policies.Overdue {
 		t.Fatalf("due after the review: %+v", due)
+	}
+	// The same rule for one school, and for the page's status: what the
+	// list says is what policies.DateStatus says.
+	mine, err := policies.DueForReview(ctx, db.Pool, d, res.School.ID)
+	if err != nil || len(mine) != 1 || mine[0].PolicyID != due[0].PolicyID {
+		t.Fatalf("due for the demo school: %+v %v", mine, err)
+	}
+	if none, _ := policies.DueForReview(ctx, db.Pool, d, res.School.ID+1000); len(none) != 0 {
+		t.Fatalf("another school's list has the demo's policies: %+v", none)
 	}
 	setClock(time.Date(2027, 10, 20, 6, 0, 0, 0, time.UTC))
 	runBoth()

@@ -16,6 +16,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/evidence"
 	"signoff/internal/pdf"
+	"signoff/internal/policies"
 	"signoff/internal/schooltime"
 	"signoff/internal/signkey"
 	"signoff/internal/tracking"
@@ -194,30 +195,16 @@ func (s *Server) trackReport(w http.ResponseWriter, r *http.Request) {
 	sendPDF(w, fmt.Sprintf("%s-compliance-report-%s.pdf", slug(v.school.Name), now.In(schooltime.London).Format("2006-01-02")), buf.Bytes())
 }
 
-// reviewsDue lists the policies due for review in the next three months
-// (or overdue): policies.next_review_on when the policy lifecycle records
-// it, else the last publication plus the policy's review cycle. Read as
-// JSON so it works before and after that column exists.
+// reviewsDue lists the school's policies due for review soon or overdue
+// (policies.DueForReview, the scheduler's rule).
 func (s *Server) reviewsDue(ctx context.Context, schoolID int64, now time.Time) ([]pdf.ReportReview, bool, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT title, due FROM (
-			SELECT p.title, coalesce((to_jsonb(p)->>'next_review_on')::date,
-				((SELECT max(v.published_at) FROM policy_versions v WHERE v.policy_id = p.id) AT TIME ZONE 'Europe/London')::date
-					+ make_interval(years => p.review_cycle_years)) AS due
-			FROM policies p WHERE p.school_id = $1) x
-		WHERE due IS NOT NULL AND due <= ($2::date + 92) ORDER BY due, lower(title)`, schoolID, now)
+	due, err := policies.DueForReview(ctx, s.db.Pool, policies.Today(now), schoolID)
 	if err != nil {
-		return nil, false, fmt.Errorf("web: reviews due: %w", err)
+		return nil, false, err
 	}
-	defer rows.Close()
-	today := now.In(schooltime.London).Format("2006-01-02")
 	var out []pdf.ReportReview
-	for rows.Next() {
-		var title string
-		var due time.Time
-		if err := rows.Scan(&title, &due); err != nil {
-			return nil, false, fmt.Errorf("web: reviews due: %w", err)
-		}
-		out = append(out, pdf.ReportReview{Title: title, Due: due.Format("2 January 2006"), Late: due.Format("2006-01-02") < today})
+	for _, d := range due {
+		out = append(out, pdf.ReportReview{Title: d.Title, Due: d.NextReviewOn.Format("2 January 2006"), Late: d.Status == policies.Overdue})
 	}
-	return out, true, rows.Err()
+	return out, true, nil
 }

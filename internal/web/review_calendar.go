@@ -34,10 +34,6 @@ func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, feedURL, n
 			view.Months = append(view.Months, templates.ReviewCalendarMonth{Label: label})
 		}
 		m := &view.Months[len(view.Months)-1]
-		st := p.Status
-		if st == policies.InRevision {
-			st = p.DateStatus
-		}
 		m.Rows = append(m.Rows, templates.ReviewCalendarRow{Date: p.NextReviewOn.Format("2 January"), Title: p.Title, Href: fmt.Sprintf("/policies/%d", p.ID),
 			Status: p.Status.Label(), StatusClass: statusClass(p.Status)})
 	}
