@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,11 +16,13 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
 	"signoff/internal/evidence"
 	"signoff/internal/pdf"
+	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/schools"
 	"signoff/internal/signing"
@@ -500,5 +503,80 @@ func TestNormalizeReference(t *testing.T) {
 		if got := evidence.NormalizeReference(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestParentsConsentRecord: a parent's consent record prints the form's
+// title, the child and each consent question's answer in the form's
+// order; its text is the form and its questions as published, so a
+// question reworded afterwards (as the database's superuser could) no
+// longer verifies, issues no copy, and CheckAll names the form.
+func TestParentsConsentRecord(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	form := f.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
+	_, items, err := consent.NewStore(f.db).FormOf(ctx, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pupil := f.id(`SELECT g.pupil_id FROM guardianships g JOIN people p ON p.id = g.pupil_id
+		WHERE g.parental_responsibility AND p.left_at IS NULL ORDER BY g.pupil_id LIMIT 1`)
+	parent := f.id(`SELECT parent_id FROM guardianships WHERE pupil_id = $1 AND parental_responsibility ORDER BY priority LIMIT 1`, pupil)
+	answers, acks := map[int64]bool{}, map[int64]bool{}
+	var want []string
+	yes := true
+	for _, it := range items {
+		if it.Kind != consent.ConsentItem {
+			acks[it.ID] = true
+			continue
+		}
+		answers[it.ID] = yes
+		want = append(want, it.Label+"="+map[bool]string{true: "Yes", false: "No"}[yes])
+		yes = !yes
+	}
+	if len(want) < 2 {
+		t.Fatalf("the demo's photo consent has %d questions", len(want))
+	}
+	rec, err := consent.NewStore(f.db).Submit(ctx, consent.Submission{SchoolID: f.school, FormID: form, PupilID: pupil, ParentID: parent,
+		Answers: answers, Acks: acks, TypedName: "Samira Walsh", Actor: audit.Actor{Name: "Samira Walsh", IP: "203.0.113.5"}, UserAgent: "Mozilla/5.0 (parent)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := f.st.Load(ctx, f.school, rec.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := people.NewStore(f.db).Get(ctx, f.school, pupil)
+	if err != nil || p.YearGroup == nil {
+		t.Fatalf("pupil: %v %+v", err, p)
+	}
+	child := p.FullName() + ", " + p.YearGroup.Label() + " (" + p.RegClass + ")"
+	cert := loaded.Copy.Certificate
+	var got []string
+	for _, a := range cert.Answers {
+		got = append(got, a.Item+"="+a.Value)
+	}
+	if !loaded.TextIntact || loaded.SealState != evidence.SealIntact || loaded.Copy.PolicyTitle != "Photo consent" || loaded.VersionID != 0 ||
+		cert.ForChild != child || strings.Join(got, "; ") != strings.Join(want, "; ") ||
+		cert.IP != "203.0.113.5" || cert.UserAgent != "Mozilla/5.0 (parent)" || loaded.Copy.TypedSignature != "Samira Walsh" {
+		t.Fatalf("consent record: %+v\ncertificate %+v\nanswers %v, want %v", loaded, cert, got, want)
+	}
+	if res := f.verify(rec.Reference); !res.Verified() {
+		t.Fatalf("verify: %+v", res)
+	}
+	f.tamper(`UPDATE form_items SET label = label || ' and on posters' WHERE id = $1`, items[0].ID)
+	loaded, err = f.st.Load(ctx, f.school, rec.Reference)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loaded.TextIntact || f.verify(rec.Reference).Verified() {
+		t.Fatal("a record of a reworded form verifies")
+	}
+	if _, err := f.st.Render(ctx, &bytes.Buffer{}, loaded); apperr.CodeOf(err) != apperr.Conflict {
+		t.Fatalf("render: %v", err)
+	}
+	if rep := f.check(); !f.problemAbout(rep, fmt.Sprintf("form %d", form)) {
+		t.Fatalf("check: %v", rep.Problems)
 	}
 }
