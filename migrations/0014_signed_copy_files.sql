@@ -30,3 +30,9 @@ END $$;
 CREATE TRIGGER signatures_erase_copy_files AFTER UPDATE OF erased_at ON signatures
     FOR EACH ROW WHEN (OLD.erased_at IS NULL AND NEW.erased_at IS NOT NULL)
     EXECUTE FUNCTION signed_copy_files_erase();
+
+-- Issuing a copy checks the record's seal against its audit entries (by
+-- subject) and says how the signer signed in (their latest sign-in before
+-- signing): both scanned every audit entry of the school without these.
+CREATE INDEX audit_log_school_subject ON audit_log (school_id, subject);
+CREATE INDEX audit_log_actor_sign_in ON audit_log (actor_id, id) WHERE action = 'account.signed_in';

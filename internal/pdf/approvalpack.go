@@ -61,6 +61,7 @@ func WriteApprovalPack(w io.Writer, pk ApprovalPack) (err error) {
 	if err := loadFaces(); err != nil {
 		return err
 	}
+	defer turn()()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("pdf: rendering approval pack panicked: %v", p)

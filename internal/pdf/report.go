@@ -58,6 +58,7 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 	if err := loadFaces(); err != nil {
 		return err
 	}
+	defer turn()()
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("pdf: rendering compliance report panicked: %v", p)

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"signoff/internal/pdf/fonts"
 	"strconv"
 	"strings"
@@ -78,6 +79,7 @@ func WriteSignedCopy(w io.Writer, c SignedCopy) (err error) {
 		}
 	}()
 
+	defer turn()()
 	var buf bytes.Buffer
 	if err := render(&buf, &c); err != nil {
 		return err
@@ -169,6 +171,19 @@ var (
 func loadFaces() error {
 	facesOnce.Do(func() { faces, facesErr = fonts.Load() })
 	return facesErr
+}
+
+// rendering bounds how many documents render at once in the process: one
+// per CPU Go uses. Rendering is CPU work that allocates about 28 MB a
+// document (fpdf parses each font and makes a compressor per stream), so
+// fifty downloads at once would hold fifty times that for no gain in
+// speed; the rest wait their turn.
+var rendering = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
+
+// turn waits for a rendering slot; call the function it returns when done.
+func turn() func() {
+	rendering <- struct{}{}
+	return func() { <-rendering }
 }
 
 // ---------------------------------------------------------------------------

@@ -34,7 +34,7 @@ func statusOf(code apperr.Code) int {
 }
 
 // busyRetryAfter is how many seconds a busy answer asks the client to wait.
-const busyRetryAfter = 5
+const busyRetryAfter = 1
 
 // fail answers a request that went wrong: sign-in for the anonymous, an
 // error page otherwise. Internal errors are logged, never shown.

@@ -22,12 +22,14 @@ import (
 	"regexp"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"signoff/internal/database"
+	"signoff/internal/signkey"
 	"signoff/internal/tracking/benchdata"
 	"signoff/internal/web"
 )
@@ -74,6 +76,8 @@ type bench struct {
 	// of data.SchoolIDs, the large school and the ZIP school).
 	admins map[int64]*http.Client
 	anon   *http.Client
+	// busy counts sign-ins answered 503 (and tried again).
+	busy atomic.Int64
 
 	mu    sync.Mutex
 	rows  []row
@@ -157,19 +161,29 @@ func (b *bench) client() *http.Client {
 	return &http.Client{Jar: jar, Transport: b.transport, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// signIn signs in with the bench password.
+// signIn signs in with the bench password. A 503 (the password hashing
+// is busy: its queue is full) is tried again after its Retry-After, as a
+// browser's user would, and counted in b.busy.
 func (b *bench) signIn(email string) (*http.Client, error) {
 	c := b.client()
-	res, err := c.PostForm(b.base+"/sign-in", url.Values{"email": {email}, "password": {benchdata.Trust.Password}})
-	if err != nil {
-		return nil, err
+	for try := 0; ; try++ {
+		res, err := c.PostForm(b.base+"/sign-in", url.Values{"email": {email}, "password": {benchdata.Trust.Password}})
+		if err != nil {
+			return nil, err
+		}
+		_, _ = io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if res.StatusCode == http.StatusServiceUnavailable && try < 10 {
+			b.busy.Add(1)
+			wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
+			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
+			continue
+		}
+		if res.StatusCode != http.StatusSeeOther {
+			return nil, fmt.Errorf("sign in %s: %d", email, res.StatusCode)
+		}
+		return c, nil
 	}
-	_, _ = io.Copy(io.Discard, res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusSeeOther {
-		return nil, fmt.Errorf("sign in %s: %d", email, res.StatusCode)
-	}
-	return c, nil
 }
 
 // get fetches u and reads the whole body; anything but 200 is an error.
@@ -238,7 +252,13 @@ func run(outFile string, scale float64, only string) error {
 	}
 	base := "http://" + ln.Addr().String()
 	keys := [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("abcdef0123456789abcdef0123456789")}
-	srv := &http.Server{Handler: web.New(db, web.Config{SessionKeys: keys, BaseURL: base, Log: log}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Signed copies are signed as a server signs them (PAdES, no time stamp).
+	key, err := signkey.Generate("Signoff bench installation", time.Now())
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: web.New(db, web.Config{SessionKeys: keys, BaseURL: base, Log: log,
+		PDFSigner: &signkey.PDFSigner{Key: key}}).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 

@@ -113,7 +113,7 @@ func init() {
 			for _, tbl := range growthTables {
 				parts = append(parts, fmt.Sprintf("%s %.2f", tbl, float64(rowsAfter[tbl]-rowsBefore[tbl])/float64(made)))
 			}
-			b.note(fmt.Sprintf("Growth: %d signatures through the web added, per signature, rows: %s; and %.1f kB to the database's tables and indexes (WAL and signed-copy PDFs, which are rendered on demand and not stored, not counted).",
+			b.note(fmt.Sprintf("Growth: %d signatures through the web added, per signature, rows: %s; and %.1f kB to the database's tables and indexes (WAL not counted, nor signed-copy PDFs: a copy is stored on its first download).",
 				made, strings.Join(parts, ", "), float64(sizeAfter-sizeBefore)/float64(made)/1024))
 		}
 		return nil
