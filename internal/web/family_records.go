@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/base64"
 	"fmt"
 	"net/http"
 	"strings"
@@ -15,33 +14,10 @@ import (
 	"signoff/internal/i18n"
 	"signoff/internal/mail"
 	"signoff/internal/people"
-	"signoff/internal/policies"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 	"signoff/templates"
 )
-
-// renderMarkdown renders school-written Markdown safely, "" for none.
-func renderMarkdown(md string) string {
-	if strings.TrimSpace(md) == "" {
-		return ""
-	}
-	return policies.RenderHTML(md)
-}
-
-// decodeDataURL reads the drawn signature a browser sends as
-// "data:image/png;base64,…"; nil when it is anything else.
-func decodeDataURL(s string) []byte {
-	data, ok := strings.CutPrefix(s, "data:image/png;base64,")
-	if !ok {
-		return nil
-	}
-	b, err := base64.StdEncoding.DecodeString(data)
-	if err != nil {
-		return nil
-	}
-	return b
-}
 
 // familyRecord loads a record the signed-in parent may see: one for a
 // child of theirs.
@@ -105,15 +81,6 @@ func (s *Server) familyRecordPDF(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeSignedCopyWithCertificate(w, r, rec.Reference)
-}
-
-// sendPDF sends a PDF as a download that no shared cache keeps.
-func sendPDF(w http.ResponseWriter, name string, data []byte) {
-	w.Header().Set("Content-Type", "application/pdf")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
-	w.Header().Set("Cache-Control", "private, no-store")
-	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
-	_, _ = w.Write(data)
 }
 
 // receipt returns the function that queues a parent's receipt email in

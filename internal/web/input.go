@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"mime"
@@ -165,4 +166,18 @@ func clip(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// decodeDataURL reads the drawn signature a browser sends as
+// "data:image/png;base64,…"; nil when it is anything else.
+func decodeDataURL(s string) []byte {
+	data, ok := strings.CutPrefix(s, "data:image/png;base64,")
+	if !ok {
+		return nil
+	}
+	b, err := base64.StdEncoding.DecodeString(data)
+	if err != nil {
+		return nil
+	}
+	return b
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -9,6 +10,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
+	"signoff/internal/policies"
 	"signoff/templates"
 	"signoff/web/static"
 )
@@ -118,4 +120,21 @@ func viewErrors(err error) templates.Errors {
 func (s *Server) isClassroomStaff(r *http.Request) bool {
 	v := viewerOf(r)
 	return v.signedIn && classroom.allows(v.account)
+}
+
+// renderMarkdown renders school-written Markdown safely, "" for none.
+func renderMarkdown(md string) string {
+	if strings.TrimSpace(md) == "" {
+		return ""
+	}
+	return policies.RenderHTML(md)
+}
+
+// sendPDF sends a PDF as a download that no shared cache keeps.
+func sendPDF(w http.ResponseWriter, name string, data []byte) {
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	w.Header().Set("Cache-Control", "private, no-store")
+	w.Header().Set("Content-Length", fmt.Sprint(len(data)))
+	_, _ = w.Write(data)
 }

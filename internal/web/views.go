@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"signoff/internal/i18n"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 )
@@ -47,4 +48,20 @@ func orDash(s string) string {
 		return "–"
 	}
 	return s
+}
+
+// classLabel is a child's year group and class, in English.
+func classLabel(p people.Person) string { return classLabelIn(i18n.English, p) }
+
+// classLabelIn is a child's year group and class in the parent's language.
+func classLabelIn(lang i18n.Lang, p people.Person) string {
+	switch {
+	case p.YearGroup != nil && p.RegClass != "":
+		return lang.T("%s, class %s", lang.YearGroup(int(*p.YearGroup)), p.RegClass)
+	case p.YearGroup != nil:
+		return lang.YearGroup(int(*p.YearGroup))
+	case p.RegClass != "":
+		return lang.T("class %s", p.RegClass)
+	}
+	return ""
 }
