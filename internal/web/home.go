@@ -77,13 +77,7 @@ func owedItem(o signing.Owed, now time.Time) templates.OwedItem {
 	case "new_year":
 		it.Why = "Signed every academic year: please sign again for " + schooltime.AcademicYearLabel(schooltime.AcademicYear(now)) + "."
 	}
-	if o.Form.DueOn != nil {
-		it.Due = "Please sign by " + o.Form.DueOn.Format("2 January 2006")
-		it.Overdue = now.After(o.Form.DueOn.AddDate(0, 0, 1))
-		if it.Overdue {
-			it.Due = "Overdue: this was due by " + o.Form.DueOn.Format("2 January 2006")
-		}
-	}
+	it.Due, it.Overdue = dueLabel(o.Form.DueOn, now)
 	return it
 }
 

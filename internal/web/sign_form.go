@@ -53,12 +53,7 @@ func (s *Server) signPage(r *http.Request) (templates.SignFormView, people.Perso
 		Statement: f.Statement,
 		NameHint:  "Typing your name is your signature. For example, " + p.FullName() + ".",
 	}
-	if f.DueOn != nil {
-		view.Due = "Please sign by " + f.DueOn.Format("2 January 2006")
-		if s.db.Now().After(f.DueOn.AddDate(0, 0, 1)) {
-			view.Due = "Overdue: this was due by " + f.DueOn.Format("2 January 2006")
-		}
-	}
+	view.Due, _ = dueLabel(f.DueOn, s.db.Now())
 	sig, ok, err := s.signing.CurrentSignature(r.Context(), p, f.ID)
 	if err != nil {
 		return view, p, f, err

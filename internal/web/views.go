@@ -65,3 +65,15 @@ func classLabelIn(lang i18n.Lang, p people.Person) string {
 	}
 	return ""
 }
+
+// dueLabel says when a form is due to be signed ("" for no date), and
+// whether it is overdue at now: after the whole of its due day.
+func dueLabel(due *time.Time, now time.Time) (string, bool) {
+	if due == nil {
+		return "", false
+	}
+	if now.After(due.AddDate(0, 0, 1)) {
+		return "Overdue: this was due by " + due.Format("2 January 2006"), true
+	}
+	return "Please sign by " + due.Format("2 January 2006"), false
+}
