@@ -111,8 +111,8 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 		t.Fatalf("receipts with the signed copy attached: %d, want 2", attached)
 	}
 	// One builder of a parent's copy: the receipt attaches the very copy
-	// the parent downloads (copies without a signing key are
-	// deterministic), certificate wording and all.
+	// the parent downloads (issued once and kept), certificate wording
+	// and all.
 	var receiptCopy []byte
 	if err := a.db.Pool.QueryRow(ctx, `SELECT x.data FROM outbox_attachments x JOIN outbox o ON o.id = x.outbox_id
 		WHERE o.kind = 'consent_receipt' AND o.dedupe_key = $1`, "receipt:"+refs[0]).Scan(&receiptCopy); err != nil {
