@@ -55,6 +55,10 @@ func Register(reg *jobs.Registry, d Deps) {
 	// Automatic reminders: the rounds due today.
 	jobs.Add(reg, &tracking.ReminderWorker{Scheduler: &tracking.Scheduler{Store: tracking.NewStore(d.DB), BaseURL: d.BaseURL, Log: log.With("component", "reminders")}})
 	reg.Every("reminder_scan", 15*time.Minute, tracking.ReminderArgs{})
+	// Who owes what: the maintained obligations checked against the
+	// derivation from scratch (any difference logged and put right).
+	jobs.Add(reg, &tracking.CheckWorker{Store: tracking.NewStore(d.DB), Log: log.With("component", "obligations")})
+	reg.Every("obligations_check", 24*time.Hour, tracking.CheckArgs{})
 
 	// Retention: what has reached the end of its period, once a day (the job looks hourly).
 	jobs.Add(reg, &retention.Worker{Scheduler: &retention.Scheduler{Store: retention.NewStore(d.DB), DB: d.DB, Log: log.With("component", "retention")}})

@@ -8,6 +8,7 @@
 //	signoff_jobs{kind,state}                               River's jobs: queued (available, scheduled, retryable), running, discarded, ...
 //	signoff_outbox_waiting, signoff_outbox_oldest_waiting_seconds   the mail backlog
 //	signoff_audit_anchors_pending                          anchors still waiting for their time stamp
+//	signoff_obligation_differences                         rows the last nightly check of who owes what found wrong (0 expected)
 //
 // plus the Go runtime's and the process's own. The database figures are
 // read when Prometheus scrapes, with a 5-second limit. The registry is
@@ -80,6 +81,7 @@ var (
 	outboxWaiting   = prometheus.NewDesc("signoff_outbox_waiting", "Emails not yet sent (due, or waiting for a retry).", nil, nil)
 	outboxOldest    = prometheus.NewDesc("signoff_outbox_oldest_waiting_seconds", "Age of the oldest email not yet sent (0 when none waits).", nil, nil)
 	anchorsPending  = prometheus.NewDesc("signoff_audit_anchors_pending", "Audit anchors still waiting for their time stamp.", nil, nil)
+	obligationDiffs = prometheus.NewDesc("signoff_obligation_differences", "Obligations the last nightly check found different from the derivation (and put right).", nil, nil)
 	scrapeErrorDesc = prometheus.NewDesc("signoff_db_scrape_errors", "Database figures that could not be read in this scrape.", nil, nil)
 )
 
@@ -94,6 +96,7 @@ func (c *dbCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- outboxWaiting
 	ch <- outboxOldest
 	ch <- anchorsPending
+	ch <- obligationDiffs
 	ch <- scrapeErrorDesc
 }
 
@@ -136,6 +139,12 @@ func (c *dbCollector) Collect(ch chan<- prometheus.Metric) {
 	var pending int64
 	if err := c.db.Pool.QueryRow(ctx, `SELECT count(*) FROM audit_anchors WHERE tsa_token IS NULL AND tsa_url <> ''`).Scan(&pending); err == nil {
 		gauge(anchorsPending, float64(pending))
+	} else {
+		failed++
+	}
+	var diffs int64
+	if err := c.db.Pool.QueryRow(ctx, `SELECT coalesce((SELECT differences FROM obligation_checks ORDER BY id DESC LIMIT 1), 0)`).Scan(&diffs); err == nil {
+		gauge(obligationDiffs, float64(diffs))
 	} else {
 		failed++
 	}

@@ -14,18 +14,16 @@ import (
 	"signoff/internal/schooltime"
 )
 
-// A request is derived, never stored: a person owes a form when they are
-// in its audience now and hold no signature that still counts. A
-// signature counts when it is of the current version or of a version no
-// older than the last major one, and, for yearly forms, was given in the
-// current academic year.
+// A request is a row of the obligations table, which the database keeps
+// in the same transaction as every change that alters it (migration 0012,
+// signoff_obligations_derive): a person owes a form when they are in its
+// audience now and hold no signature that still counts. A signature
+// counts when it is of the current version or of a version no older than
+// the last major one, and, for yearly forms, was given in the current
+// academic year (signoff_counts, applied here with the year as $AY).
 
-// validSignature is the SQL condition "person p holds a signature of form
-// f that still counts"; it expects fc (form_current) in scope and the
-// academic year as $AY.
-const validSignature = `EXISTS (SELECT 1 FROM signatures s JOIN policy_versions sv ON sv.id = s.version_id
-	WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL AND sv.number >= fc.floor_number
-	  AND (f.renewal <> 'each_year' OR s.academic_year = $AY))`
+// counts is "obligation o's signature counts in academic year $AY".
+const counts = `signoff_counts(o.signature_id, o.sig_year, $AY)`
 
 // Owed is a form a person must sign now, with the version to sign.
 type Owed struct {
@@ -48,14 +46,13 @@ func (s *Store) ToSign(ctx context.Context, p people.Person) ([]Owed, error) {
 			CASE WHEN last.number IS NULL THEN ''
 			     WHEN last.number < fc.floor_number THEN 'new_version'
 			     ELSE 'new_year' END
-		FROM forms f
+		FROM obligations o
+		JOIN forms f ON f.id = o.form_id
 		JOIN form_current fc ON fc.form_id = f.id
-		JOIN people p ON p.id = $2
 		LEFT JOIN LATERAL (SELECT sv.number FROM signatures s JOIN policy_versions sv ON sv.id = s.version_id
-			WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL
+			WHERE s.form_id = f.id AND s.person_id = o.person_id AND s.pupil_id IS NULL
 			ORDER BY sv.number DESC LIMIT 1) last ON true
-		WHERE f.school_id = $1 AND f.closed_at IS NULL AND p.staff_role = ANY (f.audience_staff_roles)
-		  AND NOT `+validSignature+`
+		WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT o.closed AND NOT `+counts+`
 		ORDER BY f.due_on NULLS LAST, lower(f.title)`), p.SchoolID, p.ID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("signing: to sign: %w", err)
@@ -110,13 +107,10 @@ func sqlAY(q string) string {
 // many forms they still have to sign.
 func (s *Store) OwedCounts(ctx context.Context, schoolID int64) (map[int64]int, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, `SELECT p.id, count(*)
-		FROM forms f
-		JOIN form_current fc ON fc.form_id = f.id
-		JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
-			AND p.staff_role = ANY (f.audience_staff_roles)
-		WHERE f.school_id = $1 AND f.closed_at IS NULL AND NOT `+strings.ReplaceAll(validSignature, "$AY", "$2")+`
-		GROUP BY p.id`, schoolID, ay)
+	rows, err := s.db.Pool.Query(ctx, `SELECT o.person_id, count(*)
+		FROM obligations o
+		WHERE o.school_id = $1 AND o.pupil_id = 0 AND NOT o.closed AND NOT `+strings.ReplaceAll(counts, "$AY", "$2")+`
+		GROUP BY o.person_id`, schoolID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("signing: owed counts: %w", err)
 	}

@@ -6,8 +6,8 @@
 //
 // Everything is built on one query, requestsSQL: one row per request (a
 // person, and for parents' forms a child, who is asked to sign an open
-// form) with the signature that counts now, if any. Parents' forms (issue
-// 5) are added there, and every figure, list and export follows.
+// form) with the signature that counts now, if any, read from the
+// obligations table the database maintains (migration 0012).
 package tracking
 
 import (
@@ -28,49 +28,24 @@ import (
 // in $1 (bigint[]), of form $2 only unless it is 0, for academic year $3:
 //
 //	school_id, form_id, person_id, pupil_id (NULL for staff forms),
-//	grp (the staff role; for parents' forms the child's year group/class),
+//	grp (the staff role; for parents' forms the child's class),
 //	signed_at, reference (NULL when outstanding), withdrawn (consents)
 //
-// A signature counts exactly as signing.validSignature says: of a version
-// no older than the last major one, and in this academic year for yearly
-// forms; a parents' form's as its second branch says.
+// It reads the obligations table (migration 0012), which the database
+// keeps in the same transaction as every change that alters who owes what
+// (see signoff_obligations_derive for the rule: which signature still
+// counts, and for parents' forms who is asked). Only the academic year is
+// applied here: a yearly form's signature counts in its own year.
 const requestsSQL = `
-	SELECT f.school_id, f.id AS form_id, p.id AS person_id, NULL::bigint AS pupil_id,
-		p.staff_role AS grp, cur.signed_at, cur.reference, false AS withdrawn
-	FROM forms f
-	JOIN form_current fc ON fc.form_id = f.id
-	JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
-		AND p.staff_role = ANY (f.audience_staff_roles)
-	LEFT JOIN LATERAL (SELECT s.signed_at, s.reference FROM signatures s JOIN policy_versions sv ON sv.id = s.version_id
-		WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL AND sv.number >= fc.floor_number
-		  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
-		ORDER BY s.signed_at DESC LIMIT 1) cur ON true
-	WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL
-	UNION ALL
-	-- Parents' forms: one request per child (one parent signs: the request
-	-- is chased with the first parent with parental responsibility), or
-	-- per child and parent (each parent signs). A record counts by the
-	-- form's renewal rule; a changed record with a "no" is a withdrawal.
-	SELECT f.school_id, f.id, g.parent_id, c.id, c.reg_class, cur.signed_at, cur.reference,
-		coalesce(cur.withdrawn, false)
-	FROM forms f
-	JOIN people c ON c.school_id = f.school_id AND c.kind = 'pupil' AND c.left_at IS NULL
-		AND (cardinality(f.audience_year_groups) = 0 OR c.year_group = ANY (f.audience_year_groups))
-		AND (cardinality(f.audience_classes) = 0 OR c.reg_class = ANY (f.audience_classes))
-	JOIN LATERAL (SELECT gg.parent_id FROM guardianships gg JOIN people pp ON pp.id = gg.parent_id AND pp.left_at IS NULL
-		WHERE gg.pupil_id = c.id AND gg.parental_responsibility
-		ORDER BY gg.priority, gg.parent_id LIMIT CASE WHEN f.signer = 'each_parent' THEN NULL ELSE 1 END) g ON true
-	LEFT JOIN LATERAL (SELECT s.signed_at, s.reference,
-			(s.supersedes_id IS NOT NULL AND EXISTS (SELECT 1 FROM jsonb_each(s.answers) a WHERE a.value = 'false'::jsonb)) AS withdrawn
-		FROM signatures s
-		WHERE s.form_id = f.id AND s.pupil_id = c.id AND s.part IN ('', 'parent')
-		  AND (f.signer <> 'each_parent' OR s.person_id = g.parent_id)
-		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
-		  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
-		  AND (f.renewal <> 'each_key_stage' OR s.key_stage = CASE WHEN c.year_group <= 0 THEN 0 WHEN c.year_group <= 2 THEN 1
-		       WHEN c.year_group <= 6 THEN 2 WHEN c.year_group <= 9 THEN 3 WHEN c.year_group <= 11 THEN 4 ELSE 5 END)
-		ORDER BY s.signed_at DESC LIMIT 1) cur ON true
-	WHERE f.audience = 'parents' AND f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL`
+	SELECT o.school_id, o.form_id, o.person_id, nullif(o.pupil_id, 0) AS pupil_id, o.grp,
+		CASE WHEN ` + countsNow + ` THEN o.signed_at END AS signed_at,
+		CASE WHEN ` + countsNow + ` THEN o.reference END AS reference,
+		(o.withdrawn AND ` + countsNow + `) AS withdrawn
+	FROM obligations o
+	WHERE o.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR o.form_id = $2) AND NOT o.closed`
+
+// countsNow is "the obligation's signature counts in academic year $3".
+const countsNow = `signoff_counts(o.signature_id, o.sig_year, $3)`
 
 // Store reads the figures and sends reminders.
 type Store struct{ db *database.DB }
