@@ -396,4 +396,3 @@ func TestKeyStageHasOneRule(t *testing.T) {
 		}
 	}
 }
-

@@ -2,6 +2,7 @@ package tracking_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"signoff/internal/audit"
@@ -19,8 +20,8 @@ func TestSmallTrust(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
 	ctx := context.Background()
-	cfg := benchdata.Config{Schools: 2, StaffPerSchool: 12, PupilsPerSch: 10, ParentsPerSch: 15, FormsPerSchool: 3, SignedShare: 0.5,
-		BigFormSigned: 5, Password: "small-trust-pw", Seed: 7}
+	cfg := benchdata.Config{Schools: 2, StaffPerSchool: 12, PupilsPerSch: 30, ParentsPerSch: 45, FormsPerSchool: 3, ParentForms: 3, SignedShare: 0.5,
+		BigFormSigned: 5, Large: benchdata.Size{Staff: 5, Pupils: 40, Parents: 70}, Password: "small-trust-pw", Seed: 7}
 	res, err := benchdata.Generate(ctx, db, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -31,17 +32,21 @@ func TestSmallTrust(t *testing.T) {
 		t.Fatalf("generated data fails the evidence check: %v %+v", err, rep.Problems)
 	}
 	st := tracking.NewStore(db)
-	forms, err := st.Forms(ctx, append(res.SchoolIDs, res.BigSchoolID), 0)
+	forms, err := st.Forms(ctx, append(res.SchoolIDs, res.BigSchoolID, res.LargeID), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(forms) != 2*3+1 {
-		t.Fatalf("%d forms, want 7", len(forms))
+	if len(forms) != 3*(3+3)+1 {
+		t.Fatalf("%d forms, want 19", len(forms))
 	}
-	audience, signed := 0, 0
+	if res.Withdrawals == 0 {
+		t.Fatal("no consent was withdrawn")
+	}
+	audience, signed, withdrawn := 0, 0, 0
 	for _, f := range forms {
 		audience += f.Audience
 		signed += f.Signed
+		withdrawn += f.Withdrawn
 		rows, total, err := st.List(ctx, tracking.ListQuery{SchoolID: f.SchoolID, FormID: f.FormID, PerPage: 2, Page: 1})
 		if err != nil {
 			t.Fatal(err)
@@ -50,9 +55,14 @@ func TestSmallTrust(t *testing.T) {
 			t.Fatalf("%s: list of %d (page %d), want %d", f.Title, total, len(rows), f.Outstanding())
 		}
 	}
-	if audience != res.Requests || signed != res.Signatures {
-		t.Fatalf("figures %d/%d, generated %d/%d", signed, audience, res.Signatures, res.Requests)
+	// A withdrawal is two records (given, then changed to no): one request withdrawn.
+	if audience != res.Requests || signed != res.Signatures-2*res.Withdrawals || withdrawn != res.Withdrawals {
+		t.Fatalf("figures %d/%d (%d withdrawn), generated %d/%d (%d withdrawn)", signed, audience, withdrawn, res.Signatures-2*res.Withdrawals, res.Requests, res.Withdrawals)
 	}
+	if d := res.Describe(cfg); !strings.Contains(d, "2 schools") {
+		t.Fatalf("description %q", d)
+	}
+	consistent(t, st, "generating the trust")
 	_, schools, _, err := st.Trust(ctx, res.SchoolIDs[0])
 	if err != nil || len(schools) != 3 {
 		t.Fatalf("trust: %d schools, %v", len(schools), err)

@@ -29,17 +29,30 @@ type Config struct {
 	ParentsPerSch  int
 	FormsPerSchool int
 	SignedShare    float64 // share of requests already signed, 0 to 1
+	// ParentForms is how many parents' consent forms each school has: in
+	// turn photo consent (all year groups, one parent signs, some
+	// withdrawn later), a trip (two year groups, each parent signs), sun
+	// cream (the youngest three year groups, renewed each key stage).
+	ParentForms int
 	// BigFormSigned, when > 0, adds a school with this many staff who have
 	// all signed one form (the ZIP benchmark's form).
 	BigFormSigned int
-	Password      string
-	Seed          uint64
+	// Large, when it has staff, adds a school of that size (in no trust)
+	// with the same forms: issue 15's large school.
+	Large    Size
+	Password string
+	Seed     uint64
 }
 
-// Trust is the benchmark's trust of 20 schools: about 2,000 staff, 8,000
-// pupils, 14,000 parents and 10 forms each, two thirds signed.
-var Trust = Config{Schools: 20, StaffPerSchool: 100, PupilsPerSch: 400, ParentsPerSch: 700, FormsPerSchool: 10, SignedShare: 0.65,
-	BigFormSigned: 1000, Password: "benchmark-password", Seed: 1}
+// Size is one school's people.
+type Size struct{ Staff, Pupils, Parents int }
+
+// Trust is the benchmark's trust of 20 schools: 2,000 staff, 8,000
+// pupils, 14,000 parents (24,000 people), 10 staff forms and 3 parents'
+// forms each, about two thirds signed; and the large school of issue 15
+// (46 staff, 1,260 pupils, 2,241 parents) on its own.
+var Trust = Config{Schools: 20, StaffPerSchool: 100, PupilsPerSch: 400, ParentsPerSch: 700, FormsPerSchool: 10, ParentForms: 3, SignedShare: 0.65,
+	BigFormSigned: 1000, Large: Size{Staff: 46, Pupils: 1260, Parents: 2241}, Password: "benchmark-password", Seed: 1}
 
 // Result says what was made.
 type Result struct {
@@ -47,11 +60,13 @@ type Result struct {
 	SchoolIDs    []int64
 	BigSchoolID  int64
 	BigFormID    int64
+	LargeID      int64            // the large school (0 without Config.Large)
 	AdminEmails  map[int64]string // school → its admin's email
 	StaffEmails  []string
 	People       int
 	Signatures   int
 	Requests     int
+	Withdrawals  int // consent records later changed to "no" (each counted twice in Signatures: given, then withdrawn)
 	GeneratedIn  time.Duration
 	PasswordHash string
 }
@@ -127,6 +142,10 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 				res.SchoolIDs = append(res.SchoolIDs, id)
 			}
 		}
+		if cfg.Large.Staff > 0 {
+			return tx.QueryRow(ctx, `INSERT INTO schools (slug, name) VALUES ($1, 'Bench Large School') RETURNING id`,
+				fmt.Sprintf("bench-large-%d", cfg.Seed)).Scan(&res.LargeID)
+		}
 		return nil
 	})
 	if err != nil {
@@ -146,15 +165,22 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 		return "SG-" + string(b[0:4]) + "-" + string(b[4:8]) + "-" + string(b[8:12])
 	}
 
+	published := now.Add(-30 * 24 * time.Hour)
 	all := append([]int64{}, res.SchoolIDs...)
 	if res.BigSchoolID != 0 {
 		all = append(all, res.BigSchoolID)
+	}
+	if res.LargeID != 0 {
+		all = append(all, res.LargeID)
 	}
 	for si, school := range all {
 		big := school == res.BigSchoolID
 		staffN, pupilsN, parentsN, formsN := cfg.StaffPerSchool, cfg.PupilsPerSch, cfg.ParentsPerSch, cfg.FormsPerSchool
 		if big {
 			staffN, pupilsN, parentsN, formsN = cfg.BigFormSigned, 0, 0, 1
+		}
+		if school == res.LargeID {
+			staffN, pupilsN, parentsN = cfg.Large.Staff, cfg.Large.Pupils, cfg.Large.Parents
 		}
 		err := db.InTx(ctx, func(tx pgx.Tx) error {
 			// People: staff, pupils, parents.
@@ -255,7 +281,6 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 				return err
 			}
 			// Policies, versions, forms and signatures.
-			published := now.Add(-30 * 24 * time.Hour)
 			var sigs [][]any
 			var entries []audit.Entry
 			for fi := range formsN {
@@ -325,6 +350,11 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 		if err != nil {
 			return res, fmt.Errorf("benchdata: school %d: %w", school, err)
 		}
+		if !big && cfg.ParentForms > 0 {
+			if err := parentForms(ctx, db, rng, cfg, school, ay, published, nextRef, &res); err != nil {
+				return res, fmt.Errorf("benchdata: school %d: parents' forms: %w", school, err)
+			}
+		}
 	}
 	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
 		return res, err
@@ -359,8 +389,13 @@ func contains(s []string, v string) bool {
 
 // Describe says in one sentence what was made.
 func (r Result) Describe(cfg Config) string {
-	return fmt.Sprintf("%d schools, %d people (%d staff, %d pupils, %d parents and carers), %d forms, %d requests, %d signatures (plus a ZIP school: %d staff who all signed one form); generated in %s",
-		len(r.SchoolIDs), len(r.SchoolIDs)*(cfg.StaffPerSchool+cfg.PupilsPerSch+cfg.ParentsPerSch),
-		len(r.SchoolIDs)*cfg.StaffPerSchool, len(r.SchoolIDs)*cfg.PupilsPerSch, len(r.SchoolIDs)*cfg.ParentsPerSch,
-		len(r.SchoolIDs)*cfg.FormsPerSchool, r.Requests-cfg.BigFormSigned, r.Signatures-cfg.BigFormSigned, cfg.BigFormSigned, r.GeneratedIn.Round(time.Millisecond))
+	n := len(r.SchoolIDs)
+	large := ""
+	if r.LargeID != 0 {
+		large = fmt.Sprintf("; the large school on its own: %d staff, %d pupils, %d parents and carers, with the same forms", cfg.Large.Staff, cfg.Large.Pupils, cfg.Large.Parents)
+	}
+	return fmt.Sprintf("a trust of %d schools, %d people (%d staff, %d pupils, %d parents and carers), each school with %d staff forms and %d parents' forms (photo consent for all, one parent; a trip for two year groups, each parent; sun cream for three, each key stage; some consents withdrawn)%s; "+
+		"in all %d requests, %d signatures and consent records (%d withdrawals), plus a ZIP school of %d staff who all signed one form; generated in %s",
+		n, n*(cfg.StaffPerSchool+cfg.PupilsPerSch+cfg.ParentsPerSch), n*cfg.StaffPerSchool, n*cfg.PupilsPerSch, n*cfg.ParentsPerSch,
+		cfg.FormsPerSchool, cfg.ParentForms, large, r.Requests-cfg.BigFormSigned, r.Signatures-cfg.BigFormSigned, r.Withdrawals, cfg.BigFormSigned, r.GeneratedIn.Round(time.Millisecond))
 }
