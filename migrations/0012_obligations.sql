@@ -43,10 +43,9 @@ CREATE TABLE obligations (
     reference    text,
     sig_year     int,
     withdrawn    boolean NOT NULL DEFAULT false, -- that record withdraws a consent
-    closed       boolean NOT NULL DEFAULT false, -- the form is closed (kept for its own page; dashboards skip it)
     PRIMARY KEY (form_id, person_id, pupil_id)
 );
-CREATE INDEX obligations_school ON obligations (school_id, form_id) INCLUDE (signature_id, sig_year, withdrawn, grp) WHERE NOT closed;
+CREATE INDEX obligations_school ON obligations (school_id, form_id) INCLUDE (signature_id, sig_year, withdrawn, grp, signed_at);
 CREATE INDEX obligations_subject ON obligations (subject_id);
 CREATE INDEX obligations_person ON obligations (person_id);
 
@@ -59,11 +58,10 @@ CREATE INDEX obligations_person ON obligations (person_id);
 -- stage; for forms renewed each year, only in its academic year (sig_year).
 CREATE FUNCTION signoff_obligations_derive(forms bigint[], who bigint[])
 RETURNS TABLE (school_id bigint, form_id bigint, person_id bigint, pupil_id bigint, subject_id bigint, grp text,
-               signature_id bigint, signed_at timestamptz, reference text, sig_year int, withdrawn boolean, closed boolean)
+               signature_id bigint, signed_at timestamptz, reference text, sig_year int, withdrawn boolean)
 LANGUAGE sql STABLE AS $$
     SELECT f.school_id, f.id, p.id, 0::bigint, p.id, p.staff_role,
-        cur.id, cur.signed_at, cur.reference, CASE WHEN f.renewal = 'each_year' THEN cur.academic_year END, false,
-        f.closed_at IS NOT NULL
+        cur.id, cur.signed_at, cur.reference, CASE WHEN f.renewal = 'each_year' THEN cur.academic_year END, false
     FROM forms f
     JOIN form_current fc ON fc.form_id = f.id
     JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
@@ -72,11 +70,11 @@ LANGUAGE sql STABLE AS $$
         FROM signatures s JOIN policy_versions sv ON sv.id = s.version_id
         WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL AND sv.number >= fc.floor_number
         ORDER BY s.signed_at DESC, s.id DESC LIMIT 1) cur ON true
-    WHERE (forms IS NULL OR f.id = ANY (forms)) AND (who IS NULL OR p.id = ANY (who))
+    WHERE f.closed_at IS NULL AND (forms IS NULL OR f.id = ANY (forms)) AND (who IS NULL OR p.id = ANY (who))
     UNION ALL
     SELECT f.school_id, f.id, g.parent_id, c.id, c.id, coalesce(c.reg_class, ''),
         cur.id, cur.signed_at, cur.reference, CASE WHEN f.renewal = 'each_year' THEN cur.academic_year END,
-        coalesce(cur.withdrawn, false), f.closed_at IS NOT NULL
+        coalesce(cur.withdrawn, false)
     FROM forms f
     JOIN people c ON c.school_id = f.school_id AND c.kind = 'pupil' AND c.left_at IS NULL
         AND (cardinality(f.audience_year_groups) = 0 OR c.year_group = ANY (f.audience_year_groups))
@@ -92,7 +90,7 @@ LANGUAGE sql STABLE AS $$
           AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
           AND (f.renewal <> 'each_key_stage' OR s.key_stage = signoff_key_stage(c.year_group))
         ORDER BY s.signed_at DESC, s.id DESC LIMIT 1) cur ON true
-    WHERE f.audience = 'parents' AND (forms IS NULL OR f.id = ANY (forms))
+    WHERE f.audience = 'parents' AND f.closed_at IS NULL AND (forms IS NULL OR f.id = ANY (forms))
       AND (who IS NULL OR c.id = ANY (who))
 $$;
 
@@ -128,15 +126,15 @@ BEGIN
             DELETE FROM obligations o
             WHERE ($1 IS NULL OR o.form_id = ANY ($1)) AND ($2 IS NULL OR o.subject_id = ANY ($2))
               AND NOT EXISTS (SELECT 1 FROM d WHERE d.form_id = o.form_id AND d.person_id = o.person_id AND d.pupil_id = o.pupil_id))
-        INSERT INTO obligations AS o (school_id, form_id, person_id, pupil_id, subject_id, grp, signature_id, signed_at, reference, sig_year, withdrawn, closed)
+        INSERT INTO obligations AS o (school_id, form_id, person_id, pupil_id, subject_id, grp, signature_id, signed_at, reference, sig_year, withdrawn)
         SELECT * FROM d
         ON CONFLICT (form_id, person_id, pupil_id) DO UPDATE
             SET school_id = excluded.school_id, subject_id = excluded.subject_id, grp = excluded.grp,
                 signature_id = excluded.signature_id, signed_at = excluded.signed_at, reference = excluded.reference,
-                sig_year = excluded.sig_year, withdrawn = excluded.withdrawn, closed = excluded.closed
-            WHERE (o.school_id, o.subject_id, o.grp, o.signature_id, o.signed_at, o.reference, o.sig_year, o.withdrawn, o.closed)
+                sig_year = excluded.sig_year, withdrawn = excluded.withdrawn
+            WHERE (o.school_id, o.subject_id, o.grp, o.signature_id, o.signed_at, o.reference, o.sig_year, o.withdrawn)
                   IS DISTINCT FROM (excluded.school_id, excluded.subject_id, excluded.grp, excluded.signature_id,
-                                    excluded.signed_at, excluded.reference, excluded.sig_year, excluded.withdrawn, excluded.closed)
+                                    excluded.signed_at, excluded.reference, excluded.sig_year, excluded.withdrawn)
     $q$ USING forms, who;
 END $$;
 

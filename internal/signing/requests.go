@@ -52,7 +52,7 @@ func (s *Store) ToSign(ctx context.Context, p people.Person) ([]Owed, error) {
 		LEFT JOIN LATERAL (SELECT sv.number FROM signatures s JOIN policy_versions sv ON sv.id = s.version_id
 			WHERE s.form_id = f.id AND s.person_id = o.person_id AND s.pupil_id IS NULL
 			ORDER BY sv.number DESC LIMIT 1) last ON true
-		WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT o.closed AND NOT `+counts+`
+		WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT `+counts+`
 		ORDER BY f.due_on NULLS LAST, lower(f.title)`), p.SchoolID, p.ID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("signing: to sign: %w", err)
@@ -109,7 +109,7 @@ func (s *Store) OwedCounts(ctx context.Context, schoolID int64) (map[int64]int, 
 	ay := schooltime.AcademicYear(s.db.Now())
 	rows, err := s.db.Pool.Query(ctx, `SELECT o.person_id, count(*)
 		FROM obligations o
-		WHERE o.school_id = $1 AND o.pupil_id = 0 AND NOT o.closed AND NOT `+strings.ReplaceAll(counts, "$AY", "$2")+`
+		WHERE o.school_id = $1 AND o.pupil_id = 0 AND NOT `+strings.ReplaceAll(counts, "$AY", "$2")+`
 		GROUP BY o.person_id`, schoolID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("signing: owed counts: %w", err)

@@ -29,7 +29,7 @@ type CheckResult struct {
 // derivation (a row of either side that the other lacks).
 const obligationsDiff = `
 	WITH d AS (SELECT * FROM signoff_obligations_derive(NULL, NULL)),
-	t AS (SELECT school_id, form_id, person_id, pupil_id, subject_id, grp, signature_id, signed_at, reference, sig_year, withdrawn, closed
+	t AS (SELECT school_id, form_id, person_id, pupil_id, subject_id, grp, signature_id, signed_at, reference, sig_year, withdrawn
 	      FROM obligations)
 	SELECT form_id FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM t) missing
 	UNION ALL

@@ -42,7 +42,7 @@ const requestsSQL = `
 		CASE WHEN ` + countsNow + ` THEN o.reference END AS reference,
 		(o.withdrawn AND ` + countsNow + `) AS withdrawn
 	FROM obligations o
-	WHERE o.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR o.form_id = $2) AND NOT o.closed`
+	WHERE o.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR o.form_id = $2)`
 
 // countsNow is "the obligation's signature counts in academic year $3".
 const countsNow = `signoff_counts(o.signature_id, o.sig_year, $3)`
@@ -323,25 +323,37 @@ func (s *Store) List(ctx context.Context, q ListQuery) ([]Row, int, error) {
 	}
 	search := strings.TrimSpace(q.Search)
 	like := "%" + database.LikeEscape(strings.ToLower(search)) + "%"
-	sql := `WITH req AS (` + requestsSQL + `)
+	// The page is chosen first (joining the reminders only to sort by
+	// them), then its rows get their names, reminders and last version.
+	remJoin := `LEFT JOIN LATERAL (SELECT max(r.created_at) AS last, count(*) AS n FROM reminders r
+			WHERE r.form_id = req.form_id AND r.person_id = req.person_id
+			  AND coalesce(r.pupil_id, 0) = coalesce(req.pupil_id, 0)) rem ON true`
+	sortRem := ""
+	if q.Sort == "reminded" {
+		sortRem = remJoin
+	}
+	sql := `WITH req AS (` + requestsSQL + `),
+		pg AS (SELECT req.*, count(*) OVER () AS total
+			FROM req
+			JOIN people p ON p.id = req.person_id
+			` + sortRem + `
+			WHERE ` + cond + `
+			  AND ($4 = '' OR req.grp = $4)
+			  AND ($5 = '' OR lower(p.given_name || ' ' || p.family_name) LIKE $6 OR lower(p.family_name || ', ' || p.given_name) LIKE $6
+			       OR coalesce(p.email, '') LIKE $6)
+			  AND (cardinality($7::bigint[]) = 0 OR req.person_id = ANY ($7))
+			ORDER BY ` + q.orderBy() + `
+			LIMIT $8 OFFSET $9)
 		SELECT ` + people.Columns + `, coalesce(req.pupil_id, 0), coalesce(pu.given_name || ' ' || pu.family_name, ''), req.grp,
 			req.signed_at, coalesce(req.reference, ''), rem.last, coalesce(rem.n, 0),
 			coalesce((SELECT max(sv.number) FROM signatures s2 JOIN policy_versions sv ON sv.id = s2.version_id
 				WHERE s2.form_id = req.form_id AND s2.person_id = req.person_id AND s2.pupil_id IS NOT DISTINCT FROM req.pupil_id), 0),
-			count(*) OVER ()
-		FROM req
+			req.total
+		FROM pg req
 		JOIN people p ON p.id = req.person_id
 		LEFT JOIN people pu ON pu.id = req.pupil_id
-		LEFT JOIN LATERAL (SELECT max(r.created_at) AS last, count(*) AS n FROM reminders r
-			WHERE r.form_id = req.form_id AND r.person_id = req.person_id
-			  AND coalesce(r.pupil_id, 0) = coalesce(req.pupil_id, 0)) rem ON true
-		WHERE ` + cond + `
-		  AND ($4 = '' OR req.grp = $4)
-		  AND ($5 = '' OR lower(p.given_name || ' ' || p.family_name) LIKE $6 OR lower(p.family_name || ', ' || p.given_name) LIKE $6
-		       OR coalesce(p.email, '') LIKE $6)
-		  AND (cardinality($7::bigint[]) = 0 OR req.person_id = ANY ($7))
-		ORDER BY ` + q.orderBy() + `
-		LIMIT $8 OFFSET $9`
+		` + remJoin + `
+		ORDER BY ` + q.orderBy()
 	ids := q.PersonIDs
 	if ids == nil {
 		ids = []int64{}

@@ -5,40 +5,82 @@ import (
 	"fmt"
 )
 
-// The office's dashboards and the trust view.
+// The office's dashboards, their outstanding lists and exports, and the
+// trust view: for the large school and for the trust of 20 schools, with
+// staff forms and parents' forms measured apart.
 func init() {
 	register(step{order: 100, name: "dashboards", run: func(ctx context.Context, b *bench) error {
-		var forms []struct{ school, form int64 }
-		rows, err := b.db.Pool.Query(ctx, `SELECT school_id, id FROM forms WHERE school_id = ANY ($1) ORDER BY id`, b.data.SchoolIDs)
-		if err != nil {
-			return err
+		type form struct{ school, form int64 }
+		forms := func(schools []int64, audience string) ([]form, error) {
+			rows, err := b.db.Pool.Query(ctx, `SELECT school_id, id FROM forms WHERE school_id = ANY ($1) AND audience = $2 ORDER BY id`, schools, audience)
+			if err != nil {
+				return nil, err
+			}
+			defer rows.Close()
+			var out []form
+			for rows.Next() {
+				var f form
+				if err := rows.Scan(&f.school, &f.form); err != nil {
+					return nil, err
+				}
+				out = append(out, f)
+			}
+			return out, rows.Err()
 		}
-		for rows.Next() {
-			var f struct{ school, form int64 }
-			_ = rows.Scan(&f.school, &f.form)
-			forms = append(forms, f)
+		scopes := []struct {
+			name    string
+			schools []int64
+		}{
+			{"large school", []int64{b.data.LargeID}},
+			{fmt.Sprintf("trust of %d schools", len(b.data.SchoolIDs)), b.data.SchoolIDs},
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
+		for _, sc := range scopes {
+			if len(sc.schools) == 0 || sc.schools[0] == 0 {
+				continue
+			}
+			staff, err := forms(sc.schools, "staff")
+			if err != nil {
+				return err
+			}
+			parents, err := forms(sc.schools, "parents")
+			if err != nil {
+				return err
+			}
+			b.measure("School dashboard GET /admin/tracking, "+sc.name, 2000, func(i int) error {
+				id := sc.schools[i%len(sc.schools)]
+				return get(b.admins[id], b.base+"/admin/tracking")
+			})
+			for _, k := range []struct {
+				what  string
+				forms []form
+			}{{"staff form", staff}, {"parents' form", parents}} {
+				if len(k.forms) == 0 {
+					continue
+				}
+				fs := k.forms
+				b.measure(fmt.Sprintf("Dashboard of a %s with its outstanding list GET /admin/tracking/forms/{id}, %s", k.what, sc.name), 2000, func(i int) error {
+					f := fs[(i*7)%len(fs)]
+					return get(b.admins[f.school], fmt.Sprintf("%s/admin/tracking/forms/%d", b.base, f.form))
+				})
+				b.measure(fmt.Sprintf("Outstanding list of a %s, page 2 sorted by last reminder, %s", k.what, sc.name), 2000, func(i int) error {
+					f := fs[(i*13)%len(fs)]
+					return get(b.admins[f.school], fmt.Sprintf("%s/admin/tracking/forms/%d?sort=reminded&page=2", b.base, f.form))
+				})
+				b.measure(fmt.Sprintf("Export of a %s's outstanding list (CSV), %s", k.what, sc.name), 1000, func(i int) error {
+					f := fs[(i*11)%len(fs)]
+					return get(b.admins[f.school], fmt.Sprintf("%s/admin/tracking/forms/%d/export?format=csv", b.base, f.form))
+				})
+			}
+			b.measure("Export of every form's figures (CSV) GET /admin/tracking/export, "+sc.name, 1000, func(i int) error {
+				id := sc.schools[i%len(sc.schools)]
+				return get(b.admins[id], b.base+"/admin/tracking/export?format=csv")
+			})
 		}
-		b.measure("School dashboard GET /admin/tracking", 2000, func(i int) error {
-			id := b.data.SchoolIDs[i%len(b.data.SchoolIDs)]
-			return get(b.admins[id], b.base+"/admin/tracking")
-		})
-		b.measure("Form dashboard + outstanding list GET /admin/tracking/forms/{id}", 2000, func(i int) error {
-			f := forms[(i*7)%len(forms)]
-			return get(b.admins[f.school], fmt.Sprintf("%s/admin/tracking/forms/%d", b.base, f.form))
-		})
-		b.measure("Outstanding list, page 2 sorted by last reminder", 2000, func(i int) error {
-			f := forms[(i*13)%len(forms)]
-			return get(b.admins[f.school], fmt.Sprintf("%s/admin/tracking/forms/%d?sort=reminded&page=2", b.base, f.form))
-		})
 		first := b.data.SchoolIDs[0]
 		if _, err := b.db.Pool.Exec(ctx, `UPDATE accounts SET roles = roles || '{trust_admin}' WHERE email = $1`, b.data.AdminEmails[first]); err != nil {
 			return err
 		}
-		b.measure(fmt.Sprintf("Trust view GET /trust (%d schools)", len(b.data.SchoolIDs)), 200, func(int) error {
+		b.measure(fmt.Sprintf("Trust view GET /trust (%d schools, staff and parents' forms)", len(b.data.SchoolIDs)+1), 1000, func(int) error {
 			return get(b.admins[first], b.base+"/trust")
 		})
 		return nil

@@ -19,6 +19,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"os/signal"
 	"regexp"
 	"runtime"
 	"slices"
@@ -26,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"signoff/internal/database"
@@ -37,10 +39,13 @@ import (
 // concurrency is the "many at once" level of every step.
 const concurrency = 50
 
+var hold bool
+
 func main() {
 	out := flag.String("out", "", "rewrite the figures in this file (BENCHMARKS.md) between the markers")
 	scale := flag.Float64("scale", 1, "request counts multiplier (0.1 for a quick look)")
 	only := flag.String("only", "", "run only the steps whose name matches this regular expression (and the baselines)")
+	flag.BoolVar(&hold, "hold", false, "after generating, print the server's and the database's addresses and wait (for EXPLAIN and profiles) until interrupted")
 	flag.Parse()
 	if err := run(*out, *scale, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -201,7 +206,7 @@ func get(c *http.Client, u string) error {
 }
 
 func run(outFile string, scale float64, only string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Minute)
 	defer cancel()
 	var onlyRE *regexp.Regexp
 	if only != "" {
@@ -273,6 +278,16 @@ func run(outFile string, scale float64, only string) error {
 		b.admins[id] = c
 	}
 
+	if hold {
+		fmt.Printf("serving on %s; database %s; office of the large school: %s (password %s)\n", base, cluster.URL("signoff"), data.AdminEmails[data.LargeID], benchdata.Trust.Password)
+		sig := make(chan os.Signal, 1)
+		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+		select {
+		case <-sig:
+		case <-ctx.Done():
+		}
+		return nil
+	}
 	slices.SortStableFunc(steps, func(x, y step) int { return x.order - y.order })
 	for _, s := range steps {
 		if onlyRE != nil && s.order >= 100 && !onlyRE.MatchString(s.name) {

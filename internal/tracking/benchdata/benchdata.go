@@ -356,7 +356,8 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 			}
 		}
 	}
-	if _, err := db.Pool.Exec(ctx, `ANALYZE`); err != nil {
+	// As autovacuum would leave it (visibility map set, statistics read).
+	if _, err := db.Pool.Exec(ctx, `VACUUM ANALYZE`); err != nil {
 		return res, err
 	}
 	res.GeneratedIn = time.Since(start)
