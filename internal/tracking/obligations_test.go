@@ -129,6 +129,10 @@ func TestObligationsFollowEveryChange(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		day := now.Add(-24 * time.Hour)
+		if _, err := pol.RecordMeeting(ctx, school, v.ID, actor, policies.MeetingInput{Date: &day, Body: "Full Governing Body", Meeting: "Autumn term"}); err != nil {
+			t.Fatal(err)
+		}
 		if err := db.InTx(ctx, func(tx pgx.Tx) error {
 			_, err := policies.PublishVersionTx(ctx, tx, now, school, v.ID, actor)
 			return err
