@@ -50,6 +50,11 @@ func Open(ctx context.Context, url string) (*DB, error) {
 			cfg.ConnConfig.RuntimeParams[k] = v
 		}
 	}
+	// pgx's statement cache (QueryExecModeCacheStatement, the default) is
+	// kept: each statement is prepared once per connection and reused, not
+	// parsed and planned from its text on every request. A URL may choose
+	// another mode (default_query_exec_mode=exec, for a PgBouncer before
+	// 1.21: docs/scaling.md).
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: open pool: %w", err)

@@ -1,0 +1,56 @@
+package database_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/database"
+	"signoff/internal/database/dbtest"
+)
+
+// The pool keeps pgx's statement cache: a statement run again on a
+// connection is prepared once and reused (PostgreSQL lists it), not
+// parsed and planned from its text each time. A URL may still choose
+// another mode (default_query_exec_mode=exec, for an old PgBouncer).
+func TestPoolCachesPreparedStatements(t *testing.T) {
+	url := dbtest.AppURL(t, dbtest.NewURL(t))
+	ctx := context.Background()
+	db, err := database.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if mode := db.Pool.Config().ConnConfig.DefaultQueryExecMode; mode != pgx.QueryExecModeCacheStatement {
+		t.Fatalf("query mode %v, want the statement cache", mode)
+	}
+	conn, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	const q = `SELECT count(*) FROM schools WHERE id > $1`
+	for range 3 {
+		var n int
+		if err := conn.QueryRow(ctx, q, 0).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var prepared int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_prepared_statements WHERE statement = $1`, q).Scan(&prepared); err != nil {
+		t.Fatal(err)
+	}
+	if prepared != 1 {
+		t.Fatalf("%d prepared statements for the query run three times, want 1", prepared)
+	}
+
+	exec, err := database.Open(ctx, url+"&default_query_exec_mode=exec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer exec.Close()
+	if mode := exec.Pool.Config().ConnConfig.DefaultQueryExecMode; mode != pgx.QueryExecModeExec {
+		t.Fatalf("with default_query_exec_mode=exec: %v", mode)
+	}
+}
