@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gorilla/sessions"
+	lru "github.com/hashicorp/golang-lru/v2"
 	"golang.org/x/sync/singleflight"
 
 	"signoff/internal/auth"
@@ -99,6 +100,7 @@ type Server struct {
 	accounts    *auth.Store
 	policies    *policies.Store
 	signing     *signing.Store
+	texts       *lru.Cache[textKey, string] // published versions' HTML (published_text.go)
 	onboarding  *onboarding.Store
 	sso         *sso.Store
 	tracking    *tracking.Store
@@ -165,6 +167,7 @@ func New(db *database.DB, cfg Config) *Server {
 		sso:      ssoStore,
 		policies: policies.NewStore(db),
 		signing:  signing.NewStore(db),
+		texts:    newTextCache(),
 
 		onboarding: onboarding.NewStore(db),
 

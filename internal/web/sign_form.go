@@ -7,7 +7,6 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/people"
-	"signoff/internal/policies"
 	"signoff/internal/signing"
 	"signoff/templates"
 )
@@ -47,7 +46,7 @@ func (s *Server) signPage(r *http.Request) (templates.SignFormView, people.Perso
 		Layout:    s.layout(r, f.Title),
 		Title:     f.Title,
 		Version:   versionLabel(ver.Number, ver.PublishedAt),
-		BodyHTML:  policies.RenderBody(ver.Body, f.Title),
+		BodyHTML:  s.publishedHTML(ver, f.Title),
 		Action:    fmt.Sprintf("/forms/%d", f.ID),
 		VersionID: strconv.FormatInt(ver.ID, 10),
 		Statement: f.Statement,
