@@ -93,12 +93,16 @@ func init() {
 			err := b.db.Pool.QueryRow(ctx, `SELECT sum(pg_total_relation_size(relid))::bigint FROM pg_stat_user_tables`).Scan(&size)
 			return rows, size, err
 		}
+		// The audit chainer a server runs (cmd/signoff serve), linking each
+		// signature's audit entry after its commit, runs while signing; what
+		// the data's generation left waiting is linked first.
+		if _, err := audit.Link(ctx, b.db); err != nil {
+			return err
+		}
 		rowsBefore, sizeBefore, err := snapshot()
 		if err != nil {
 			return err
 		}
-		// The audit chainer a server runs (cmd/signoff serve), linking each
-		// signature's audit entry after its commit, runs while signing.
 		chainCtx, stopChainer := context.WithCancel(ctx)
 		chainerDone := make(chan struct{})
 		go func() { defer close(chainerDone); audit.NewChainer(b.db, nil).Run(chainCtx) }()
