@@ -3,7 +3,6 @@ package subjectaccess
 import (
 	"archive/zip"
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"signoff/internal/schooltime"
+	"signoff/internal/spreadsheet"
 )
 
 // CopyFunc renders the signed copy of the record with reference ref to w;
@@ -63,19 +63,7 @@ func WriteZIP(w io.Writer, ex Export, copies CopyFunc) error {
 		if err != nil {
 			return err
 		}
-		if _, err := f.Write([]byte("\ufeff")); err != nil {
-			return err
-		}
-		cw := csv.NewWriter(f)
-		_ = cw.Write(t.header)
-		for _, row := range t.rows {
-			for i := range row {
-				row[i] = safeCell(row[i])
-			}
-			_ = cw.Write(row)
-		}
-		cw.Flush()
-		if err := cw.Error(); err != nil {
+		if err := spreadsheet.WriteCSV(f, spreadsheet.Table{Header: t.header, Rows: t.rows}); err != nil {
 			return err
 		}
 	}
@@ -94,14 +82,6 @@ func WriteZIP(w io.Writer, ex Export, copies CopyFunc) error {
 		}
 	}
 	return zw.Close()
-}
-
-// safeCell stops a spreadsheet reading a cell as a formula.
-func safeCell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 type table struct {

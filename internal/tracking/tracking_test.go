@@ -78,11 +78,3 @@ func TestSmallTrust(t *testing.T) {
 		t.Fatalf("remind again: %+v %v", again, err)
 	}
 }
-
-func TestSafeCell(t *testing.T) {
-	for in, want := range map[string]string{"=1+1": "'=1+1", "+44 20": "'+44 20", "-3": "'-3", "@SUM(A1)": "'@SUM(A1)", "Zoë": "Zoë", "": ""} {
-		if got := tracking.SafeCell(in); got != want {
-			t.Errorf("SafeCell(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -11,7 +10,7 @@ import (
 	"signoff/internal/consent"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
-	"signoff/internal/tracking"
+	"signoff/internal/spreadsheet"
 	"signoff/templates"
 )
 
@@ -155,30 +154,24 @@ func (s *Server) classListCSV(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="photo-list-%s.csv"`, slug(class)))
-	w.Header().Set("Cache-Control", "private, no-store")
-	_, _ = w.Write([]byte("\ufeff"))
-	cw := csv.NewWriter(w)
-	header := []string{"Last name", "First name", "Class", "Do not photograph"}
+	t := spreadsheet.Table{Sheet: "Photo list", Header: []string{"Last name", "First name", "Class", "Do not photograph"}}
 	for _, it := range items {
 		if it.Kind == consent.ConsentItem {
-			header = append(header, tracking.SafeCell(it.Label))
+			t.Header = append(t.Header, it.Label)
 		}
 	}
-	_ = cw.Write(header)
 	for _, c := range children {
 		no := ""
 		if c.NoPhotos(items) && hasPhoto(items) {
 			no = "DO NOT PHOTOGRAPH"
 		}
-		rec := []string{tracking.SafeCell(c.Pupil.FamilyName), tracking.SafeCell(c.Pupil.FirstName()), tracking.SafeCell(c.Pupil.RegClass), no}
+		rec := []string{c.Pupil.FamilyName, c.Pupil.FirstName(), c.Pupil.RegClass, no}
 		for _, it := range items {
 			if it.Kind == consent.ConsentItem {
 				rec = append(rec, cell(c.Items[it.ID], false).Text)
 			}
 		}
-		_ = cw.Write(rec)
+		t.Rows = append(t.Rows, rec)
 	}
-	cw.Flush()
+	s.sendTable(w, r, "photo-list-"+slug(class), "csv", t)
 }

@@ -19,6 +19,7 @@ import (
 	"signoff/internal/policies"
 	"signoff/internal/schooltime"
 	"signoff/internal/signkey"
+	"signoff/internal/spreadsheet"
 	"signoff/internal/tracking"
 )
 
@@ -43,10 +44,6 @@ func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 	}
 	q := r.URL.Query()
 	signed := q.Get("list") == "signed"
-	format := q.Get("format")
-	if format != "xlsx" {
-		format = "csv"
-	}
 	t, err := s.tracking.ExportList(r.Context(), v.school.ID, formID, signed)
 	if err != nil {
 		s.fail(w, r, err)
@@ -56,21 +53,28 @@ func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 	if signed {
 		list = "signatures"
 	}
-	file := fmt.Sprintf("%s-%s-%s-%s.%s", slug(v.school.Name), name, list, s.db.Now().In(schooltime.London).Format("2006-01-02"), format)
+	s.sendTable(w, r, fmt.Sprintf("%s-%s-%s-%s", slug(v.school.Name), name, list, s.db.Now().In(schooltime.London).Format("2006-01-02")), q.Get("format"), t)
+}
+
+// sendTable sends t as a download called name, as CSV or (format
+// "xlsx") an Excel workbook.
+func (s *Server) sendTable(w http.ResponseWriter, r *http.Request, name, format string, t spreadsheet.Table) {
 	var buf bytes.Buffer
+	var err error
 	ctype := "text/csv; charset=utf-8"
 	if format == "xlsx" {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-		err = tracking.WriteXLSX(&buf, t)
+		err = spreadsheet.WriteXLSX(&buf, t)
 	} else {
-		err = tracking.WriteCSV(&buf, t)
+		format = "csv"
+		err = spreadsheet.WriteCSV(&buf, t)
 	}
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("web: export: %w", err))
 		return
 	}
 	w.Header().Set("Content-Type", ctype)
-	w.Header().Set("Content-Disposition", `attachment; filename="`+file+`"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+"."+format+`"`)
 	w.Header().Set("Cache-Control", "private, no-store")
 	w.Header().Set("Content-Length", strconv.Itoa(buf.Len()))
 	_, _ = w.Write(buf.Bytes())
