@@ -96,15 +96,23 @@ $$;
 
 -- signoff_obligations_refresh makes the rows of forms × who (NULL: all)
 -- what signoff_obligations_derive says, touching only rows that differ.
--- It first takes transaction locks (forms shared, or exclusive when every
--- subject of a form is refreshed; then each subject), so two changes to
+-- It first takes transaction locks, in id order: the forms (shared; for a
+-- person's change, every open form of their school; exclusive when every
+-- subject of a form is refreshed), then each subject; so two changes to
 -- the same request wait for each other and the second sees the first.
 CREATE FUNCTION signoff_obligations_refresh(forms bigint[], who bigint[]) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     id bigint;
 BEGIN
-    IF forms IS NOT NULL THEN
+    IF forms IS NULL AND who IS NOT NULL THEN
+        -- A person's change reaches every open form of their school.
+        FOR id IN SELECT f.id FROM forms f
+                  WHERE f.closed_at IS NULL AND f.school_id IN (SELECT p.school_id FROM people p WHERE p.id = ANY (who))
+                  ORDER BY 1 LOOP
+            PERFORM pg_advisory_xact_lock_shared(15001, hashint8(id));
+        END LOOP;
+    ELSIF forms IS NOT NULL THEN
         FOR id IN SELECT DISTINCT x FROM unnest(forms) x WHERE x IS NOT NULL ORDER BY 1 LOOP
             IF who IS NULL THEN
                 PERFORM pg_advisory_xact_lock(15001, hashint8(id));

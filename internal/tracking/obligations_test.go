@@ -400,3 +400,66 @@ func TestKeyStageHasOneRule(t *testing.T) {
 		}
 	}
 }
+
+// TestObligationsSecondWriterWaits: two transactions each record one
+// parent's consent for the same child of a form each parent signs; the
+// second's refresh waits for the first to commit and then sees it, so
+// neither parent's record is lost (without the refresh's lock the second
+// would write its stale view of the first parent's request).
+func TestObligationsSecondWriterWaits(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	d, err := demo.Load(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	school := d.School.ID
+	if _, err := consent.NewStore(db).Create(ctx, school, audit.System("test"), consent.NewForm{Kind: signing.Consent, Title: "Swimming",
+		Signer: signing.EachParent, Renewal: signing.UntilWithdrawn, Items: []consent.Item{{Label: "Swimming lessons"}}}); err != nil {
+		t.Fatal(err)
+	}
+	var formID, pupilID int64
+	var parents []int64
+	if err := db.Pool.QueryRow(ctx, `SELECT f.id, g.pupil_id, array_agg(g.parent_id ORDER BY g.parent_id)
+		FROM forms f JOIN guardianships g ON g.school_id = f.school_id AND g.parental_responsibility
+		WHERE f.title = 'Swimming' GROUP BY f.id, g.pupil_id HAVING count(*) = 2 ORDER BY g.pupil_id LIMIT 1`).Scan(&formID, &pupilID, &parents); err != nil {
+		t.Fatal(err)
+	}
+	record := func(tx pgx.Tx, parent int64, ref string) error {
+		_, err := tx.Exec(ctx, `INSERT INTO signatures (school_id, form_id, person_id, pupil_id, statement, typed_name, answers, academic_year,
+				reference, signed_at, part)
+			VALUES ($1, $2, $3, $4, 'I confirm my answers for my child.', 'A Parent', '{}', 2026, $5, now(), 'parent')`,
+			school, formID, parent, pupilID, ref)
+		return err
+	}
+	first, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Rollback(ctx)
+	if err := record(first, parents[0], "SG-TEST-0000-0001"); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- db.InTx(ctx, func(tx pgx.Tx) error { return record(tx, parents[1], "SG-TEST-0000-0002") })
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the second writer did not wait for the first (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var signed int
+	if err := db.Pool.QueryRow(ctx, `SELECT count(*) FROM obligations WHERE form_id = $1 AND pupil_id = $2 AND signature_id IS NOT NULL`,
+		formID, pupilID).Scan(&signed); err != nil || signed != 2 {
+		t.Fatalf("%d of the child's 2 requests signed (%v), want both", signed, err)
+	}
+	consistent(t, tracking.NewStore(db), "two writers")
+}
