@@ -58,10 +58,18 @@ func (s *Store) Issue(ctx context.Context, rec Record) ([]byte, error) {
 	if data, err := s.stored(ctx, s.db.Pool, rec); err != nil || data != nil {
 		return data, err
 	}
-	var data []byte
-	err := s.db.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		data, err = s.issue(ctx, tx, rec, true)
+	// Rendered and signed before the transaction: a connection is not
+	// held while the copy waits for its turn to render.
+	signed, err := s.make(ctx, rec)
+	if err != nil {
+		return nil, err
+	}
+	data := signed.PDF
+	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
+		ok, err := s.record(ctx, tx, rec.SignatureID, contentKey(rec.Copy), signed, true)
+		if err == nil && !ok {
+			data, err = s.stored(ctx, tx, rec) // another issue stored its copy first
+		}
 		return err
 	})
 	return data, err
@@ -117,33 +125,49 @@ func (s *Store) issue(ctx context.Context, q querier, rec Record, keep bool) ([]
 	if data, err := s.stored(ctx, q, rec); err != nil || data != nil {
 		return data, err
 	}
-	var buf bytes.Buffer
-	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
-		return nil, err
-	}
-	signed, err := s.sign(ctx, buf.Bytes(), rec.Copy.SchoolName, rec.Reference)
+	signed, err := s.make(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
-	data := signed.PDF
-	sum := sha256.Sum256(data)
-	now := s.db.Now()
+	if ok, err := s.record(ctx, q, rec.SignatureID, contentKey(rec.Copy), signed, keep); err != nil || !ok {
+		if err != nil {
+			return nil, err
+		}
+		return s.stored(ctx, q, rec) // another issue stored its copy first
+	}
+	return signed.PDF, nil
+}
+
+// make renders rec's copy and signs it.
+func (s *Store) make(ctx context.Context, rec Record) (signkey.Signed, error) {
+	var buf bytes.Buffer
+	if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
+		return signkey.Signed{}, err
+	}
+	return s.sign(ctx, buf.Bytes(), rec.Copy.SchoolName, rec.Reference)
+}
+
+// record keeps the SHA-256 of an issued file (signed_copies) and, when
+// keep is set, the file itself as the copy of content key; it reports
+// false, recording nothing, when that copy was stored already.
+func (s *Store) record(ctx context.Context, q querier, signatureID int64, key string, signed signkey.Signed, keep bool) (bool, error) {
+	h := sha256.Sum256(signed.PDF)
+	sum, now := hex.EncodeToString(h[:]), s.db.Now()
 	if keep {
 		tag, err := q.Exec(ctx, `INSERT INTO signed_copy_files (signature_id, content_sha256, time_stamped, sha256, pdf, made_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`,
-			rec.SignatureID, contentKey(rec.Copy), signed.TimeStamped, hex.EncodeToString(sum[:]), data, now)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, signatureID, key, signed.TimeStamped, sum, signed.PDF, now)
 		if err != nil {
-			return nil, fmt.Errorf("evidence: store issued copy: %w", err)
+			return false, fmt.Errorf("evidence: store issued copy: %w", err)
 		}
 		if tag.RowsAffected() == 0 {
-			return s.stored(ctx, q, rec)
+			return false, nil
 		}
 	}
 	if _, err := q.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
-		ON CONFLICT DO NOTHING`, rec.SignatureID, hex.EncodeToString(sum[:]), now); err != nil {
-		return nil, fmt.Errorf("evidence: record issued copy: %w", err)
+		ON CONFLICT DO NOTHING`, signatureID, sum, now); err != nil {
+		return false, fmt.Errorf("evidence: record issued copy: %w", err)
 	}
-	return data, nil
+	return true, nil
 }
 
 // Sign digitally signs a rendered copy with the installation's key (and

@@ -1,16 +1,11 @@
 package evidence
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
-
-	"signoff/internal/pdf"
 )
 
 // CopyStampArgs is the job that time-stamps the stored copies signed
@@ -76,26 +71,15 @@ func (s *Store) StampCopies(ctx context.Context, limit int) (int, error) {
 		if issuable(rec) != nil {
 			continue
 		}
-		var buf bytes.Buffer
-		if err := pdf.WriteSignedCopy(&buf, rec.Copy); err != nil {
-			return n, err
-		}
-		signed, err := s.sign(ctx, buf.Bytes(), rec.Copy.SchoolName, rec.Reference)
+		signed, err := s.make(ctx, rec)
 		if err != nil {
 			return n, err
 		}
 		if !signed.TimeStamped {
 			return n, nil // still down: the next run tries again
 		}
-		sum := hex.EncodeToString(func() []byte { h := sha256.Sum256(signed.PDF); return h[:] }())
 		err = s.db.InTx(ctx, func(tx pgx.Tx) error {
-			now := s.db.Now()
-			if _, err := tx.Exec(ctx, `INSERT INTO signed_copy_files (signature_id, content_sha256, time_stamped, sha256, pdf, made_at)
-				VALUES ($1, $2, true, $3, $4, $5) ON CONFLICT DO NOTHING`, u.id, u.key, sum, signed.PDF, now); err != nil {
-				return fmt.Errorf("evidence: store stamped copy: %w", err)
-			}
-			_, err := tx.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
-				ON CONFLICT DO NOTHING`, u.id, sum, now)
+			_, err := s.record(ctx, tx, u.id, u.key, signed, true)
 			return err
 		})
 		if err != nil {
