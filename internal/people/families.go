@@ -2,6 +2,7 @@ package people
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -161,4 +162,15 @@ func (s *Store) GetKind(ctx context.Context, schoolID, id int64, k Kind) (Person
 		return Person{}, apperr.New(apperr.NotFound, "There is no such person")
 	}
 	return p, nil
+}
+
+// ParentEmailTx returns the email address of the parent or carer whose
+// sign-in account is accountID, read inside tx; "" when they have none.
+func ParentEmailTx(ctx context.Context, tx pgx.Tx, accountID int64) (string, error) {
+	var to string
+	err := tx.QueryRow(ctx, `SELECT coalesce(p.email, '') FROM people p WHERE p.account_id = $1 AND p.kind = 'parent' ORDER BY p.id LIMIT 1`, accountID).Scan(&to)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("people: parent's email: %w", err)
+	}
+	return to, nil
 }

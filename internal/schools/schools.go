@@ -332,3 +332,17 @@ func (s *Store) TrustSchools(ctx context.Context, id int64) ([]School, error) {
 	}
 	return out, nil
 }
+
+// NameTx returns the name of school id, read inside tx (for an email
+// queued in the transaction that causes it).
+func NameTx(ctx context.Context, tx pgx.Tx, id int64) (string, error) {
+	var name string
+	err := tx.QueryRow(ctx, `SELECT name FROM schools WHERE id = $1`, id).Scan(&name)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", apperr.New(apperr.NotFound, "There is no such school")
+	}
+	if err != nil {
+		return "", fmt.Errorf("schools: name: %w", err)
+	}
+	return name, nil
+}
