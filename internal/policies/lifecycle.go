@@ -562,10 +562,7 @@ func (s *Store) Submit(ctx context.Context, schoolID, versionID int64, actor aud
 		if err := tx.QueryRow(ctx, `SELECT title, approval_level FROM policies WHERE id = $1`, v.PolicyID).Scan(&title, &level); err != nil {
 			return fmt.Errorf("policies: submit: %w", err)
 		}
-		role := "governor"
-		if level == Headteacher {
-			role = "head"
-		}
+		role := ApproverRole(level)
 		round := v.Round + 1
 		_, err = tx.Exec(ctx, `INSERT INTO policy_approvers (school_id, version_id, round, account_id, named)
 			SELECT $1, $2, $3, a.id, NOT ($4 = ANY (a.roles)) FROM accounts a

@@ -444,3 +444,49 @@ func TestPublishingRefusesAnUnapprovedRevision(t *testing.T) {
 		t.Fatal("a first version was announced by email")
 	}
 }
+
+// A policy's page is assembled by the domain for its viewer: who may
+// decide, who may be named, and the history newest first.
+func TestPageForEachViewer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	current, _, err := f.pol.Current(ctx, f.school, f.policyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	headID, head := f.account("hashcroft@hollybrook.example.sch.uk")
+	f.clock = f.clock.Add(time.Hour)
+	v2, err := f.pol.SaveRevision(ctx, f.school, f.policyID, head, policies.RevisionInput{Body: current.Body + "\nMore.\n", Major: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	draft, err := f.pol.Page(ctx, f.school, f.policyID, headID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if draft.Open == nil || draft.Open.ID != v2.ID || draft.Current == nil || draft.Current.ID != current.ID || draft.Status != policies.InRevision || !draft.WroteIt {
+		t.Fatalf("draft page: open %v current %v status %s wrote %v", draft.Open, draft.Current, draft.Status, draft.WroteIt)
+	}
+	for _, p := range draft.Nameable {
+		if slices.Contains(p.Roles, "governor") || p.AccountID == headID {
+			t.Fatalf("%s is offered to be named, but is asked already or wrote it", p.Name)
+		}
+	}
+	if len(draft.History) < 2 || draft.History[0].Version == nil || draft.History[0].Version.ID != v2.ID || draft.History[0].ComparedTo != current.Number {
+		t.Fatalf("history: %+v", draft.History)
+	}
+	if _, err := f.pol.Submit(ctx, f.school, v2.ID, head, nil, ""); err != nil {
+		t.Fatal(err)
+	}
+	govID := f.id(`SELECT account_id FROM policy_approvers WHERE version_id = $1 ORDER BY account_id LIMIT 1`, v2.ID)
+	asGov, err := f.pol.Page(ctx, f.school, f.policyID, govID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !asGov.CanDecide || asGov.WroteIt || len(asGov.Approvers) == 0 || asGov.Nameable != nil {
+		t.Fatalf("an approver's page: decide %v wrote %v approvers %d nameable %d", asGov.CanDecide, asGov.WroteIt, len(asGov.Approvers), len(asGov.Nameable))
+	}
+	if asHead, _ := f.pol.Page(ctx, f.school, f.policyID, headID); asHead.CanDecide {
+		t.Fatal("the author may decide on their own revision")
+	}
+}

@@ -27,7 +27,7 @@ func (s *Server) policyRoutes() []route {
 		{"POST", "/policies/starter", admin, s.policyStarterAdopt},
 		{"GET", "/policies/approval-settings", admin, s.approvalSettings},
 		{"POST", "/policies/approval-settings", admin, s.approvalSettingsSave},
-		{"GET", "/policies/{policyID}", board, s.policyLifecycle},
+		{"GET", "/policies/{policyID}", board, s.policyShow},
 		{"GET", "/policies/{policyID}/compare", board, s.policyCompare},
 		{"GET", "/policies/{policyID}/approval-pack.pdf", board, s.policyApprovalPack},
 		{"GET", "/policies/{policyID}/revision", authors, s.policyRevisionForm},
