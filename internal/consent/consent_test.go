@@ -169,6 +169,27 @@ func TestMostRestrictiveAnswerWinsAndConflictShows(t *testing.T) {
 	if c.Items[f.items[0].ID] != consent.Given || c.Conflict[f.items[0].ID] {
 		t.Fatalf("agreement on displays: %+v", c.Items)
 	}
+	// Conflicts (one query, for the dashboard) names the same children
+	// as every child's state.
+	_, _, all, err := f.store.Consents(context.Background(), f.school, f.form.ID, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want []int64
+	for _, ch := range all {
+		if ch.HasConflict() {
+			want = append(want, ch.Pupil.ID)
+		}
+	}
+	got, err := f.store.Conflicts(context.Background(), f.school, f.form.ID)
+	if err != nil || len(got) != len(want) || len(got) != 1 || got[0].ID != f.pupil.ID || want[0] != f.pupil.ID {
+		t.Fatalf("conflicts %+v (%v), every child's state says %v", got, err, want)
+	}
+	// A parent changing their answer to agree ends it.
+	f.submit(t, f.parents[1].Person, true, true, true)
+	if got, err := f.store.Conflicts(context.Background(), f.school, f.form.ID); err != nil || len(got) != 0 {
+		t.Fatalf("after agreeing: conflicts %+v (%v)", got, err)
+	}
 }
 
 func TestOwedOncePerChildOrByEachParent(t *testing.T) {

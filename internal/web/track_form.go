@@ -155,16 +155,14 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	if f.ForParents {
 		view.SetUpHref = fmt.Sprintf("/admin/consents/%d", formID)
 		view.LettersHref = view.SetUpHref + "/letters"
-		_, _, children, err := s.consent.Consents(r.Context(), v.school.ID, formID, "")
+		conflicts, err := s.consent.Conflicts(r.Context(), v.school.ID, formID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		for _, c := range children {
-			if c.HasConflict() {
-				view.Conflicts = append(view.Conflicts, templates.NavItem{Label: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")",
-					Href: fmt.Sprintf("/admin/pupils/%d", c.Pupil.ID)})
-			}
+		for _, p := range conflicts {
+			view.Conflicts = append(view.Conflicts, templates.NavItem{Label: p.FamilyName + ", " + p.FirstName() + " (" + p.RegClass + ")",
+				Href: fmt.Sprintf("/admin/pupils/%d", p.ID)})
 		}
 	} else if sf, err := s.signing.Form(r.Context(), v.school.ID, formID); err != nil {
 		s.fail(w, r, err)

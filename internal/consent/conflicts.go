@@ -1,0 +1,42 @@
+package consent
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/people"
+	"signoff/internal/schooltime"
+)
+
+// Conflicts returns the pupils of a form whose parents disagree now: for
+// some consent item, one parent's current record that counts says yes
+// and another's says no. It is what ChildConsent.HasConflict says of each
+// child Consents returns, in one query, for the form's dashboard (which
+// need not build every child's state to list the few in conflict).
+func (s *Store) Conflicts(ctx context.Context, schoolID, formID int64) ([]people.Person, error) {
+	ay := schooltime.AcademicYear(s.db.Now())
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id IN (
+			SELECT s.pupil_id FROM signatures s
+			JOIN forms f ON f.id = s.form_id
+			JOIN people c ON c.id = s.pupil_id AND c.left_at IS NULL
+			CROSS JOIN LATERAL jsonb_each(s.answers) a
+			JOIN form_items i ON i.form_id = s.form_id AND i.kind = 'consent' AND i.id::text = a.key
+			WHERE s.school_id = $1 AND s.form_id = $2 AND s.part IN ('', 'parent')
+			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
+			  AND EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id AND g.parental_responsibility)
+			  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
+			  AND (f.renewal <> 'each_key_stage' OR s.key_stage = signoff_key_stage(c.year_group))
+			GROUP BY s.pupil_id, a.key
+			HAVING bool_or(a.value = 'true'::jsonb) AND bool_or(a.value = 'false'::jsonb))
+		ORDER BY lower(p.family_name), lower(p.given_name), p.id`, schoolID, formID, ay)
+	if err != nil {
+		return nil, fmt.Errorf("consent: conflicts: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (people.Person, error) { return people.Scan(r) })
+	if err != nil {
+		return nil, fmt.Errorf("consent: conflicts: %w", err)
+	}
+	return out, nil
+}
