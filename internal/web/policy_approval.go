@@ -32,18 +32,13 @@ func (s *Server) openVersion(r *http.Request, policyID int64) (policies.Version,
 // showAction runs a POST of the policy page and redirects, or shows
 // the page again with the error.
 func (s *Server) showAction(w http.ResponseWriter, r *http.Request, f *showForm, do func(id int64) (string, error)) {
-	id, err := idParam(r, "policyID")
-	if err != nil {
-		s.fail(w, r, err)
+	p, ok := s.policyOf(w, r)
+	if !ok {
 		return
 	}
-	if _, err := s.policies.Get(r.Context(), viewerOf(r).school.ID, id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	done, err := do(id)
+	done, err := do(p.ID)
 	if err == nil {
-		http.Redirect(w, r, fmt.Sprintf("/policies/%d?done=%s", id, done), http.StatusSeeOther)
+		http.Redirect(w, r, fmt.Sprintf("/policies/%d?done=%s", p.ID, done), http.StatusSeeOther)
 		return
 	}
 	switch apperr.CodeOf(err) {

@@ -17,16 +17,11 @@ import (
 func (s *Server) policyApprovalPack(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	ctx := r.Context()
-	id, err := idParam(r, "policyID")
-	if err != nil {
-		s.fail(w, r, err)
+	p, ok := s.policyOf(w, r)
+	if !ok {
 		return
 	}
-	p, err := s.policies.Get(ctx, v.school.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	id := p.ID
 	versions, err := s.policies.Versions(ctx, v.school.ID, id)
 	if err != nil {
 		s.fail(w, r, err)

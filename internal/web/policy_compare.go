@@ -14,16 +14,11 @@ import (
 // policyCompare shows the changes between any two versions.
 func (s *Server) policyCompare(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	id, err := idParam(r, "policyID")
-	if err != nil {
-		s.fail(w, r, err)
+	p, ok := s.policyOf(w, r)
+	if !ok {
 		return
 	}
-	p, err := s.policies.Get(r.Context(), v.school.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	id := p.ID
 	versions, err := s.policies.Versions(r.Context(), v.school.ID, id)
 	if err != nil {
 		s.fail(w, r, err)

@@ -104,16 +104,11 @@ func dueDate(r *http.Request, now time.Time) (*time.Time, string) {
 func (s *Server) publishPage(w http.ResponseWriter, r *http.Request, pc *publishChoice, formErr error) {
 	v := viewerOf(r)
 	ctx := r.Context()
-	id, err := idParam(r, "policyID")
-	if err != nil {
-		s.fail(w, r, err)
+	p, ok := s.policyOf(w, r)
+	if !ok {
 		return
 	}
-	p, err := s.policies.Get(ctx, v.school.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	id := p.ID
 	open, hasOpen, err := s.policies.OpenRevision(ctx, v.school.ID, id)
 	if err != nil {
 		s.fail(w, r, err)

@@ -30,16 +30,11 @@ func (s *Server) policyRevisionSave(w http.ResponseWriter, r *http.Request) {
 func (s *Server) revisionPage(w http.ResponseWriter, r *http.Request, post bool) {
 	v := viewerOf(r)
 	ctx := r.Context()
-	id, err := idParam(r, "policyID")
-	if err != nil {
-		s.fail(w, r, err)
+	p, ok := s.policyOf(w, r)
+	if !ok {
 		return
 	}
-	p, err := s.policies.Get(ctx, v.school.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	id := p.ID
 	current, hasCurrent, err := s.policies.Current(ctx, v.school.ID, id)
 	if err != nil {
 		s.fail(w, r, err)

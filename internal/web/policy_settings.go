@@ -27,16 +27,11 @@ func (s *Server) policySettingsSave(w http.ResponseWriter, r *http.Request) {
 func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, post bool) {
 	v := viewerOf(r)
 	ctx := r.Context()
-	id, err := idParam(r, "policyID")
-	if err != nil {
-		s.fail(w, r, err)
+	p, ok := s.policyOf(w, r)
+	if !ok {
 		return
 	}
-	p, err := s.policies.Get(ctx, v.school.ID, id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	id := p.ID
 	related, err := s.policies.Related(ctx, v.school.ID, id)
 	if err != nil {
 		s.fail(w, r, err)

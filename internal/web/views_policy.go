@@ -57,3 +57,17 @@ func approvalLine(v policies.Version) string {
 	}
 	return out
 }
+
+// policyOf is the policy in the path (policyID), of the viewer's school.
+// When there is none it has answered (404) and ok is false.
+func (s *Server) policyOf(w http.ResponseWriter, r *http.Request) (p policies.Policy, ok bool) {
+	id, err := idParam(r, "policyID")
+	if err == nil {
+		p, err = s.policies.Get(r.Context(), viewerOf(r).school.ID, id)
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return policies.Policy{}, false
+	}
+	return p, true
+}
