@@ -17,15 +17,22 @@ import (
 // need not build every child's state to list the few in conflict).
 func (s *Store) Conflicts(ctx context.Context, schoolID, formID int64) ([]people.Person, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id IN (
-			SELECT s.pupil_id FROM signatures s
-			JOIN forms f ON f.id = s.form_id
+	// Only a child with current records from two parents can be in
+	// conflict: those are found first (and kept apart from the rest of
+	// the query, so that the planner never walks every guardianship).
+	rows, err := s.db.Pool.Query(ctx, `WITH cur AS MATERIALIZED (
+			SELECT s.pupil_id, s.person_id, s.answers, s.academic_year, s.key_stage FROM signatures s
+			WHERE s.school_id = $1 AND s.form_id = $2 AND s.part IN ('', 'parent')
+			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)),
+		two AS MATERIALIZED (SELECT cur.* FROM cur
+			WHERE cur.pupil_id IN (SELECT pupil_id FROM cur GROUP BY pupil_id HAVING count(DISTINCT person_id) > 1))
+		SELECT `+people.Columns+` FROM people p WHERE p.id IN (
+			SELECT s.pupil_id FROM two s
+			JOIN forms f ON f.id = $2
 			JOIN people c ON c.id = s.pupil_id AND c.left_at IS NULL
 			CROSS JOIN LATERAL jsonb_each(s.answers) a
-			JOIN form_items i ON i.form_id = s.form_id AND i.kind = 'consent' AND i.id::text = a.key
-			WHERE s.school_id = $1 AND s.form_id = $2 AND s.part IN ('', 'parent')
-			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
-			  AND EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id AND g.parental_responsibility)
+			JOIN form_items i ON i.form_id = f.id AND i.kind = 'consent' AND i.id::text = a.key
+			WHERE EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id AND g.parental_responsibility)
 			  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
 			  AND (f.renewal <> 'each_key_stage' OR s.key_stage = signoff_key_stage(c.year_group))
 			GROUP BY s.pupil_id, a.key

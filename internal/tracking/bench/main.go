@@ -17,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	_ "net/http/pprof" // -hold serves profiles
 	"net/url"
 	"os"
 	"os/signal"
@@ -279,7 +280,13 @@ func run(outFile string, scale float64, only string) error {
 	}
 
 	if hold {
-		fmt.Printf("serving on %s; database %s; office of the large school: %s (password %s)\n", base, cluster.URL("signoff"), data.AdminEmails[data.LargeID], benchdata.Trust.Password)
+		pl, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		go func() { _ = http.Serve(pl, nil) }() // net/http/pprof's handlers
+		fmt.Printf("serving on %s (profiles on http://%s/debug/pprof/); database %s; office of the large school: %s (password %s)\n",
+			base, pl.Addr(), cluster.URL("signoff"), data.AdminEmails[data.LargeID], benchdata.Trust.Password)
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		select {
