@@ -98,15 +98,21 @@ func hugePNGHeader(w, h uint32) []byte {
 func TestComplianceReport(t *testing.T) {
 	var buf bytes.Buffer
 	err := pdf.WriteComplianceReport(&buf, pdf.Report{SchoolName: "Westbrook Primary School", Produced: time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC),
-		Forms: []pdf.ReportForm{{Title: "IT acceptable use policy", Version: 2, Audience: 40, Signed: 31, Due: "1 December 2026"},
-			{Title: "Data confidentiality agreement", Version: 1, Audience: 35, Signed: 35}},
+		Sections: []pdf.ReportSection{
+			{Title: "Staff policies and agreements", Done: "signed", Unit: "signatures", FormsDone: 1, Audience: 75, Signed: 66,
+				Forms: []pdf.ReportForm{{Title: "IT acceptable use policy", Version: 2, Audience: 40, Signed: 31, Due: "1 December 2026"},
+					{Title: "Data confidentiality agreement", Version: 1, Audience: 35, Signed: 35}}},
+			{Title: "Parents' forms", Done: "returned", Unit: "children's forms", Audience: 400, Signed: 100, Withdrawn: 20,
+				Forms: []pdf.ReportForm{{Title: "Photo consent", Version: 1, Audience: 400, Signed: 100, Withdrawn: 20}}}},
 		ReviewsKnown: true, Reviews: []pdf.ReportReview{{Title: "Behaviour policy", Due: "1 November 2026", Late: true}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := writeTemp(t, buf.Bytes())
 	flat := strings.Join(strings.Fields(pdftotext(t, path, "-enc", "UTF-8")), " ")
-	for _, want := range []string{"Compliance report", "1 of 2 open forms are fully signed", "31 signed, 9 still to sign", "77%", "100%",
+	for _, want := range []string{"Compliance report", "Staff policies and agreements", "1 of 2 open forms are fully signed", "66 of 75 signatures asked for have been given (88%)",
+		"Parents' forms", "0 of 1 open forms are fully returned", "100 of 400 children's forms asked for have been given (25%). 20 withdrawn.",
+		"100 signed, 280 still to sign, 20 withdrawn", "31 signed, 9 still to sign", "77%", "100%",
 		"Behaviour policy — review due 1 November 2026 (overdue)", "30 November 2026 at 09:00 (GMT)"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("report lacks %q\n%s", want, flat)

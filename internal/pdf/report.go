@@ -16,7 +16,10 @@ import (
 type Report struct {
 	SchoolName string
 	Produced   time.Time
-	Forms      []ReportForm
+	// Sections are the kinds of form, each with its own figures: the
+	// staff's policies and agreements, then the parents' forms. Their
+	// figures are never added together.
+	Sections []ReportSection
 	// Reviews are the policies due for review; ReviewsKnown false means
 	// the school records no review dates yet (the section says so).
 	Reviews      []ReportReview
@@ -25,6 +28,18 @@ type Report struct {
 	// for none): the governors keep the report, so it holds the anchor
 	// outside Signoff.
 	Anchor []string
+}
+
+// ReportSection is one kind of form: its headline figures and each form.
+type ReportSection struct {
+	Title     string // "Staff policies and agreements"
+	Done      string // what a form's audience does: "signed", "returned"
+	Unit      string // what is counted: "signatures", "children's forms"
+	FormsDone int    // forms everyone asked has answered
+	Audience  int
+	Signed    int
+	Withdrawn int
+	Forms     []ReportForm
 }
 
 // ReportForm is one form's figures.
@@ -111,73 +126,15 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 	p.SetLineWidth(0.2)
 	p.SetY(y + 5)
 
-	// Summary.
-	total, signed := 0, 0
-	done := 0
-	for _, f := range rep.Forms {
-		total += f.Audience
-		signed += f.Signed
-		if f.Signed+f.Withdrawn >= f.Audience {
-			done++
-		}
-	}
-	r.useFont(famSans, "", 10.5)
-	r.setTextColor(colText)
-	summary := "No forms are open for signature."
-	if len(rep.Forms) > 0 {
-		summary = fmt.Sprintf("%d of %d open forms are fully signed. Across all forms, %d of %d signatures asked for have been given (%d%%).",
-			done, len(rep.Forms), signed, total, pct(signed, total))
-	}
-	r.wrapLines(summary, width, 5.3)
-	p.SetY(p.GetY() + 4)
-
-	r.sectionHeading("Signatures by form")
-	const barW = 60.0
-	for _, f := range rep.Forms {
-		outstanding := max(f.Audience-f.Signed-f.Withdrawn, 0)
-		r.useFont(famSans, "B", 10.5)
-		titleLines := p.SplitText(r.printable(clean(f.Title), famSans, "B"), width-barW-8)
-		h := float64(len(titleLines))*5.2 + 5.2 + 5
-		r.ensureSpace(h)
-		y := p.GetY()
-		r.setTextColor(colText)
-		for i, l := range titleLines {
-			p.SetXY(pageMarginX, y+float64(i)*5.2)
-			p.CellFormat(width-barW-8, 5.2, l, "", 0, "L", false, 0, "")
-		}
-		r.useFont(famSans, "", 9)
-		r.setTextColor(colMuted)
-		detail := fmt.Sprintf("Version %d · %d signed, %d still to sign", f.Version, f.Signed, outstanding)
-		if f.Withdrawn > 0 {
-			detail += fmt.Sprintf(", %d withdrawn", f.Withdrawn)
-		}
-		if f.Due != "" {
-			detail += " · due " + f.Due
-		}
-		p.SetXY(pageMarginX, y+float64(len(titleLines))*5.2)
-		p.CellFormat(width-barW-8, 5.2, detail, "", 0, "L", false, 0, "")
-		// The bar: the share signed, with the figure beside it.
-		bx := pageMarginX + width - barW
-		r.setFillColor(colBoxFill)
-		p.Rect(bx, y+1, barW-14, 5, "F")
-		share := pct(f.Signed, f.Audience)
-		if share > 0 {
-			r.setFillColor(colAccent)
-			p.Rect(bx, y+1, (barW-14)*float64(share)/100, 5, "F")
-		}
-		r.useFont(famSans, "B", 10)
-		r.setTextColor(colText)
-		p.SetXY(bx+barW-13, y+1)
-		p.CellFormat(13, 5, strconv.Itoa(share)+"%", "", 0, "R", false, 0, "")
-		p.SetY(y + h)
-	}
-	if len(rep.Forms) == 0 {
+	if len(rep.Sections) == 0 {
 		r.useFont(famSans, "", 10.5)
 		r.setTextColor(colText)
-		r.wrapLines("Nothing has been published yet.", width, 5.3)
+		r.wrapLines("No forms are open for signature.", width, 5.3)
+		p.SetY(p.GetY() + 4)
 	}
-
-	p.SetY(p.GetY() + 4)
+	for _, sec := range rep.Sections {
+		r.reportSection(sec)
+	}
 	r.sectionHeading("Policies due for review")
 	r.useFont(famSans, "", 10.5)
 	r.setTextColor(colText)
@@ -222,6 +179,62 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// reportSection is one kind of form: its heading, its headline figures
+// and a line with a bar for each form.
+func (r *renderer) reportSection(sec ReportSection) {
+	p, width := r.pdf, r.contentWidth()
+	r.sectionHeading(sec.Title)
+	r.useFont(famSans, "", 10.5)
+	r.setTextColor(colText)
+	summary := fmt.Sprintf("%d of %d open forms are fully %s. Across them, %d of %d %s asked for have been given (%d%%).",
+		sec.FormsDone, len(sec.Forms), sec.Done, sec.Signed, sec.Audience, sec.Unit, pct(sec.Signed, sec.Audience))
+	if sec.Withdrawn > 0 {
+		summary += fmt.Sprintf(" %d withdrawn.", sec.Withdrawn)
+	}
+	r.wrapLines(summary, width, 5.3)
+	p.SetY(p.GetY() + 3)
+	const barW = 60.0
+	for _, f := range sec.Forms {
+		outstanding := max(f.Audience-f.Signed-f.Withdrawn, 0)
+		r.useFont(famSans, "B", 10.5)
+		titleLines := p.SplitText(r.printable(clean(f.Title), famSans, "B"), width-barW-8)
+		h := float64(len(titleLines))*5.2 + 5.2 + 5
+		r.ensureSpace(h)
+		y := p.GetY()
+		r.setTextColor(colText)
+		for i, l := range titleLines {
+			p.SetXY(pageMarginX, y+float64(i)*5.2)
+			p.CellFormat(width-barW-8, 5.2, l, "", 0, "L", false, 0, "")
+		}
+		r.useFont(famSans, "", 9)
+		r.setTextColor(colMuted)
+		detail := fmt.Sprintf("Version %d · %d signed, %d still to sign", f.Version, f.Signed, outstanding)
+		if f.Withdrawn > 0 {
+			detail += fmt.Sprintf(", %d withdrawn", f.Withdrawn)
+		}
+		if f.Due != "" {
+			detail += " · due " + f.Due
+		}
+		p.SetXY(pageMarginX, y+float64(len(titleLines))*5.2)
+		p.CellFormat(width-barW-8, 5.2, detail, "", 0, "L", false, 0, "")
+		// The bar: the share signed, with the figure beside it.
+		bx := pageMarginX + width - barW
+		r.setFillColor(colBoxFill)
+		p.Rect(bx, y+1, barW-14, 5, "F")
+		share := pct(f.Signed, f.Audience)
+		if share > 0 {
+			r.setFillColor(colAccent)
+			p.Rect(bx, y+1, (barW-14)*float64(share)/100, 5, "F")
+		}
+		r.useFont(famSans, "B", 10)
+		r.setTextColor(colText)
+		p.SetXY(bx+barW-13, y+1)
+		p.CellFormat(13, 5, strconv.Itoa(share)+"%", "", 0, "R", false, 0, "")
+		p.SetY(y + h)
+	}
+	p.SetY(p.GetY() + 4)
 }
 
 func (r *renderer) sectionHeading(s string) {

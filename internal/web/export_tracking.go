@@ -163,12 +163,28 @@ func (s *Server) trackReport(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.db.Now()
 	rep := pdf.Report{SchoolName: v.school.Name, Produced: now}
-	for _, f := range forms {
-		rf := pdf.ReportForm{Title: f.Title, Version: f.VersionNumber, Audience: f.Audience, Signed: f.Signed, Withdrawn: f.Withdrawn}
-		if f.DueOn != nil {
-			rf.Due = f.DueOn.Format("2 January 2006")
+	// The staff's forms and the parents' apart, as on the dashboard.
+	staff, parents := tracking.Headlines(forms)
+	for _, h := range []tracking.Headline{staff, parents} {
+		if h.Forms == 0 {
+			continue
 		}
-		rep.Forms = append(rep.Forms, rf)
+		sec := pdf.ReportSection{Title: "Staff policies and agreements", Done: "signed", Unit: "signatures", FormsDone: h.FormsDone,
+			Audience: h.Audience, Signed: h.Signed, Withdrawn: h.Withdrawn}
+		if h.ForParents {
+			sec.Title, sec.Done, sec.Unit = "Parents' forms", "returned", "children's forms"
+		}
+		for _, f := range forms {
+			if f.ForParents != h.ForParents {
+				continue
+			}
+			rf := pdf.ReportForm{Title: f.Title, Version: f.VersionNumber, Audience: f.Audience, Signed: f.Signed, Withdrawn: f.Withdrawn}
+			if f.DueOn != nil {
+				rf.Due = f.DueOn.Format("2 January 2006")
+			}
+			sec.Forms = append(sec.Forms, rf)
+		}
+		rep.Sections = append(rep.Sections, sec)
 	}
 	rep.Reviews, rep.ReviewsKnown, err = s.reviewsDue(r.Context(), v.school.ID, now)
 	if err != nil {

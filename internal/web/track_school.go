@@ -44,32 +44,19 @@ func (s *Server) trackSchool(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := templates.TrackSchoolView{Layout: s.trackLayout(r, "Compliance dashboard"), ReportHref: "/admin/tracking/report.pdf", Schedule: scheduleLabel(sched)}
-	// Staff policies and parents' forms apart: their figures never add up
-	// into one percentage.
-	staff := templates.TrackHeadline{Label: "Staff policies and agreements", Unit: "signatures"}
-	parents := templates.TrackHeadline{Label: "Parents' forms", Unit: "children's forms returned"}
 	for _, f := range forms {
 		row := trackFormRow(f, fmt.Sprintf("/admin/tracking/forms/%d", f.FormID))
-		h := &staff
 		if f.ForParents {
-			h = &parents
 			view.ParentForms = append(view.ParentForms, row)
 		} else {
 			view.Forms = append(view.Forms, row)
 		}
-		h.Forms++
-		h.Signed += f.Signed
-		h.Total += f.Audience
-		h.Withdrawn += f.Withdrawn
 	}
-	for _, h := range []*templates.TrackHeadline{&staff, &parents} {
-		h.Outstanding = max(h.Total-h.Signed-h.Withdrawn, 0)
-		h.Percent = 100
-		if h.Total > 0 {
-			h.Percent = h.Signed * 100 / h.Total
-		}
+	// Staff policies and parents' forms apart: never one percentage.
+	staff, parents := tracking.Headlines(forms)
+	for _, h := range []tracking.Headline{staff, parents} {
 		if h.Forms > 0 {
-			view.Headlines = append(view.Headlines, *h)
+			view.Headlines = append(view.Headlines, headlineView(h))
 		}
 	}
 	list, err := s.onboarding.Checklist(r.Context(), v.school.ID)
@@ -85,4 +72,14 @@ func (s *Server) trackSchool(w http.ResponseWriter, r *http.Request) {
 		view.GoingLive = gl
 	}
 	s.render(w, r, http.StatusOK, templates.TrackSchoolPage(view))
+}
+
+// headlineView is one kind of form's headline figures.
+func headlineView(h tracking.Headline) templates.TrackHeadline {
+	out := templates.TrackHeadline{Label: "Staff policies and agreements", Unit: "signatures", Forms: h.Forms, Signed: h.Signed, Total: h.Audience,
+		Withdrawn: h.Withdrawn, Outstanding: h.Outstanding(), Percent: h.Percent()}
+	if h.ForParents {
+		out.Label, out.Unit = "Parents' forms", "children's forms returned"
+	}
+	return out
 }

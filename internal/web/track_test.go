@@ -280,8 +280,16 @@ func TestExportsOpenInASpreadsheet(t *testing.T) {
 	if report.status != 200 || !strings.Contains(pdfText(t, report.body), "Compliance report") {
 		t.Fatalf("report: %d", report.status)
 	}
-	if txt := pdfText(t, report.body); !strings.Contains(txt, aup) || !strings.Contains(txt, "Policies due for review") {
+	txt := strings.Join(strings.Fields(pdfText(t, report.body)), " ")
+	if !strings.Contains(txt, aup) || !strings.Contains(txt, "Policies due for review") {
 		t.Fatalf("report text:\n%s", txt)
+	}
+	// The staff's forms and the parents' apart, each with its own figures.
+	staffAt, parentsAt := strings.Index(txt, "Staff policies and agreements"), strings.Index(txt, "Parents' forms")
+	if staffAt < 0 || parentsAt < staffAt || !strings.Contains(txt, "signatures asked for have been given") ||
+		!strings.Contains(txt, "children's forms asked for have been given") || strings.Index(txt, "Photo consent") < parentsAt ||
+		strings.Index(txt, aup) > parentsAt {
+		t.Fatalf("the report does not keep staff and parents apart:\n%s", txt)
 	}
 }
 
