@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -138,28 +139,37 @@ func scanEntry(r pgx.Row, extra ...any) (Entry, error) {
 // Link chains every entry waiting to be chained (in each chain in id
 // order) and returns how many it linked.
 func Link(ctx context.Context, db *database.DB) (int, error) {
-	rows, err := db.Pool.Query(ctx, `SELECT DISTINCT coalesce(school_id, 0) FROM audit_log WHERE seq IS NULL`)
-	if err != nil {
-		return 0, fmt.Errorf("audit: link: %w", err)
-	}
-	chains, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return 0, fmt.Errorf("audit: link: %w", err)
-	}
 	linked := 0
-	for _, school := range chains {
-		for {
-			n, err := linkChain(ctx, db, school)
-			linked += n
-			if err != nil {
-				return linked, err
-			}
-			if n < linkBatch {
-				break
+	for {
+		// Which chains have entries waiting, in the order of the index of
+		// waiting entries (so that it is read, not the table, however stale
+		// the planner's statistics are).
+		const look = 10 * linkBatch
+		rows, err := db.Pool.Query(ctx, `SELECT coalesce(school_id, 0) FROM audit_log WHERE seq IS NULL
+			ORDER BY coalesce(school_id, 0), id LIMIT $1`, look)
+		if err != nil {
+			return linked, fmt.Errorf("audit: link: %w", err)
+		}
+		waiting, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return linked, fmt.Errorf("audit: link: %w", err)
+		}
+		for _, school := range slices.Compact(waiting) {
+			for {
+				n, err := linkChain(ctx, db, school)
+				linked += n
+				if err != nil {
+					return linked, err
+				}
+				if n < linkBatch {
+					break
+				}
 			}
 		}
+		if len(waiting) < look {
+			return linked, nil
+		}
 	}
-	return linked, nil
 }
 
 // errChainMoved is returned when an entry was linked by someone else

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/people"
 	"signoff/internal/signing"
@@ -127,5 +128,27 @@ func TestRacingSubmitsMakeOneSignature(t *testing.T) {
 		Scan(&signatures, &entries)
 	if created != 1 || signatures != 1 || entries != 1 {
 		t.Fatalf("created %d times, %d signatures, %d audit entries; want 1 of each", created, signatures, entries)
+	}
+}
+
+// A form that is not the school's is not found; a person who is not the
+// school's has nothing to sign; and neither leaves anything behind.
+func TestSignUnknownFormOrPerson(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	in := f.input(f.teacher, f.version.ID)
+	in.FormID += 1000
+	if _, _, err := f.sign.Sign(ctx, in); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("unknown form: %v", err)
+	}
+	in = f.input(f.teacher, f.version.ID)
+	in.PersonID += 1000
+	if _, _, err := f.sign.Sign(ctx, in); apperr.CodeOf(err) != apperr.Forbidden {
+		t.Fatalf("unknown person: %v", err)
+	}
+	var n int
+	_ = f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM signatures`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d signatures stored", n)
 	}
 }

@@ -138,9 +138,9 @@ const insertSignature = `INSERT INTO signatures (school_id, form_id, person_id, 
 	ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
 	RETURNING id`
 
-// signTx is one signing, in tx, in three round trips: one statement reads
-// what it needs, then the signature and its audit entry go together in
-// one batch (then the commit). The audit entry is linked into the
+// signTx is one signing, in tx, in three round trips after BEGIN: one
+// statement reads what it needs, then the signature and its audit entry go
+// together in one batch, then the commit. The audit entry is linked into the
 // school's chain after commit, so signers never wait for one another.
 func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput) (sig Signature, created bool, err error) {
 	ay := schooltime.AcademicYear(now)
@@ -152,8 +152,20 @@ func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput) (sig Si
 		Floor     int
 	}
 	var existing int64
-	f, err := scanForm(tx.QueryRow(ctx, signState, in.SchoolID, in.PersonID, in.FormID, ay),
-		&p.GivenName, &p.FamilyName, &p.Kind, &p.StaffRole, &p.LeftAt, &cur.VersionID, &cur.Number, &cur.SHA256, &cur.Floor, &existing)
+	var f Form
+	// The transaction's statements are looked up by key: one plan for any
+	// key (made once per connection, then reused from pgx's statement
+	// cache) instead of PostgreSQL planning each afresh for its values,
+	// which cost more than running them. It travels with the read.
+	read := &pgx.Batch{}
+	read.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	read.Queue(signState, in.SchoolID, in.PersonID, in.FormID, ay).QueryRow(func(r pgx.Row) error {
+		var err error
+		f, err = scanForm(r, &p.GivenName, &p.FamilyName, &p.Kind, &p.StaffRole, &p.LeftAt,
+			&cur.VersionID, &cur.Number, &cur.SHA256, &cur.Floor, &existing)
+		return err
+	})
+	err = tx.SendBatch(ctx, read).Close()
 	if errors.Is(err, pgx.ErrNoRows) {
 		var person bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM people WHERE school_id = $1 AND id = $2)`, in.SchoolID, in.PersonID).Scan(&person); err != nil {
