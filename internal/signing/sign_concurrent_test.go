@@ -8,9 +8,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/database"
 	"signoff/internal/people"
 	"signoff/internal/signing"
 )
@@ -150,5 +152,53 @@ func TestSignUnknownFormOrPerson(t *testing.T) {
 	_ = f.db.Pool.QueryRow(ctx, `SELECT count(*) FROM signatures`).Scan(&n)
 	if n != 0 {
 		t.Fatalf("%d signatures stored", n)
+	}
+}
+
+// A signing's read is prepared once per connection (pgx's statement
+// cache) and run with one generic plan: PostgreSQL makes no plan for the
+// values of each signing.
+func TestSigningReadIsPlannedOnce(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	staff := make([]people.Person, 8)
+	if err := f.db.InTx(ctx, func(tx pgx.Tx) error {
+		for i := range staff {
+			staff[i] = people.Person{SchoolID: f.school.ID, Kind: people.Staff, GivenName: "Pat", FamilyName: fmt.Sprintf("Planned%d", i),
+				Email: fmt.Sprintf("pat%d@example.org", i), StaffRole: people.Teacher}
+			if err := people.CreateTx(ctx, tx, &staff[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// One connection, so that every signing uses the same one.
+	cfg := f.db.Pool.Config()
+	cfg.MaxConns, cfg.MinConns = 1, 0
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	one := signing.NewStore(&database.DB{Pool: pool, Now: f.db.Now})
+	for _, p := range staff {
+		if _, _, err := one.Sign(ctx, f.input(p, f.version.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	var generic, custom int
+	if err := conn.QueryRow(ctx, `SELECT coalesce(sum(generic_plans), 0), coalesce(sum(custom_plans), 0) FROM pg_prepared_statements
+		WHERE statement LIKE '%FOR SHARE OF p, f%'`).Scan(&generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if generic < len(staff) || custom != 0 {
+		t.Fatalf("the signing read ran with %d generic and %d custom plans over %d signings", generic, custom, len(staff))
 	}
 }

@@ -230,9 +230,10 @@ func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput) (sig Si
 	audit.Queue(b, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
 		Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(f.ID), "person": fmt.Sprint(p.ID),
 			"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web), "seal": seal}})
-	// More work of a signing (keeping who owes what up to date, say) goes
-	// here, queued in b so that it travels in the same round trip, or
-	// run on tx after the batch.
+	// Who owes what (the obligations table) is kept up to date by the
+	// trigger on signatures (migrations/0012), inside this INSERT. More
+	// work of a signing goes here, queued in b so that it travels in the
+	// same round trip, or run on tx after the batch.
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		if errors.Is(err, errSignRaced) {
 			return sig, false, errSignRaced
