@@ -82,7 +82,7 @@ func (s *Store) remindTx(ctx context.Context, tx pgx.Tx, in RemindInput) (Remind
 	if ids == nil {
 		ids = []int64{}
 	}
-	rows, err := tx.Query(ctx, `WITH req AS (`+requestsSQL+`)
+	rows, err := tx.Query(ctx, `WITH req AS (`+requests(in.FormID)+`)
 		SELECT req.person_id, coalesce(req.pupil_id, 0), p.given_name, p.family_name, coalesce(p.email, '')
 		FROM req JOIN people p ON p.id = req.person_id
 		WHERE req.signed_at IS NULL AND NOT req.withdrawn AND (cardinality($4::bigint[]) = 0 OR req.person_id = ANY ($4))

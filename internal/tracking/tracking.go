@@ -24,7 +24,7 @@ import (
 	"signoff/internal/schooltime"
 )
 
-// requestsSQL yields one row per request of the open forms of the schools
+// requestsSQL (completed by requests) yields one row per request of the open forms of the schools
 // in $1 (bigint[]), of form $2 only unless it is 0, for academic year $3:
 //
 //	school_id, form_id, person_id, pupil_id (NULL for staff forms),
@@ -42,7 +42,18 @@ const requestsSQL = `
 		CASE WHEN ` + countsNow + ` THEN o.reference END AS reference,
 		(o.withdrawn AND ` + countsNow + `) AS withdrawn
 	FROM obligations o
-	WHERE o.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR o.form_id = $2)`
+	WHERE o.school_id = ANY ($1::bigint[]) AND `
+
+// requests is requestsSQL for one form (formID not 0) or for all: the
+// form's condition is chosen here, not with "$2 = 0 OR ..." in SQL, so
+// that PostgreSQL's cached generic plan still reads the form's rows
+// through the index rather than every obligation.
+func requests(formID int64) string {
+	if formID == 0 {
+		return requestsSQL + `$2::bigint = 0`
+	}
+	return requestsSQL + `o.form_id = $2`
+}
 
 // countsNow is "the obligation's signature counts in academic year $3".
 const countsNow = `signoff_counts(o.signature_id, o.sig_year, $3)`
@@ -87,7 +98,7 @@ func percent(n, of int) int {
 // when formID is not 0), by school then title.
 func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
+	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requests(formID)+`)
 		SELECT f.id, f.school_id, sc.name, f.title, f.kind, coalesce(fc.number, 1), coalesce(fc.published_at, f.created_at), f.due_on,
 			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
 			(SELECT max(r.created_at) FROM reminders r WHERE r.form_id = f.id), f.audience = 'parents'
@@ -146,7 +157,7 @@ func (g GroupFigures) Percent() int { return percent(g.Signed, g.Audience) }
 // Groups returns a form's figures by group, lowest share signed first.
 func (s *Store) Groups(ctx context.Context, schoolID, formID int64) ([]GroupFigures, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
+	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requests(formID)+`)
 		SELECT grp, count(*), count(*) FILTER (WHERE signed_at IS NOT NULL AND NOT withdrawn)
 		FROM req GROUP BY grp`, []int64{schoolID}, formID, ay)
 	if err != nil {
@@ -198,7 +209,7 @@ type Point struct {
 func (s *Store) Trend(ctx context.Context, f FormFigures) (points []Point, weekly bool, err error) {
 	now := s.db.Now()
 	ay := schooltime.AcademicYear(now)
-	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requestsSQL+`)
+	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requests(f.FormID)+`)
 		SELECT (signed_at AT TIME ZONE 'Europe/London')::date, count(*)
 		FROM req WHERE signed_at IS NOT NULL AND NOT withdrawn GROUP BY 1 ORDER BY 1`, []int64{f.SchoolID}, f.FormID, ay)
 	if err != nil {
@@ -332,7 +343,7 @@ func (s *Store) List(ctx context.Context, q ListQuery) ([]Row, int, error) {
 	if q.Sort == "reminded" {
 		sortRem = remJoin
 	}
-	sql := `WITH req AS (` + requestsSQL + `),
+	sql := `WITH req AS (` + requests(q.FormID) + `),
 		pg AS (SELECT req.*, count(*) OVER () AS total
 			FROM req
 			JOIN people p ON p.id = req.person_id
