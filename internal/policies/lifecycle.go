@@ -12,6 +12,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/limits"
 	"signoff/internal/mail"
@@ -393,34 +394,6 @@ func (s *Store) Related(ctx context.Context, schoolID, policyID int64) ([]int64,
 	return ids, nil
 }
 
-// Person is an account that can own or approve a policy.
-type Person struct {
-	AccountID int64
-	Name      string
-	Email     string
-	Roles     []string
-}
-
-// People returns the school's accounts that can own or approve policies
-// (staff, heads, governors, admins; never parents alone), by name.
-func (s *Store) People(ctx context.Context, schoolID int64) ([]Person, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, display_name, coalesce(email, ''), roles::text[] FROM accounts
-		WHERE school_id = $1 AND disabled_at IS NULL AND roles && ARRAY['admin', 'head', 'governor', 'staff']
-		ORDER BY lower(display_name), id`, schoolID)
-	if err != nil {
-		return nil, fmt.Errorf("policies: people: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Person, error) {
-		var p Person
-		err := r.Scan(&p.AccountID, &p.Name, &p.Email, &p.Roles)
-		return p, err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("policies: people: %w", err)
-	}
-	return out, nil
-}
-
 // OpenRevision returns the policy's version being written or approved.
 func (s *Store) OpenRevision(ctx context.Context, schoolID, policyID int64) (Version, bool, error) {
 	v, err := scanVersion(s.db.Pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM policy_versions
@@ -562,7 +535,7 @@ func (s *Store) Submit(ctx context.Context, schoolID, versionID int64, actor aud
 		if err := tx.QueryRow(ctx, `SELECT title, approval_level FROM policies WHERE id = $1`, v.PolicyID).Scan(&title, &level); err != nil {
 			return fmt.Errorf("policies: submit: %w", err)
 		}
-		role := ApproverRole(level)
+		role := string(ApproverRole(level))
 		round := v.Round + 1
 		_, err = tx.Exec(ctx, `INSERT INTO policy_approvers (school_id, version_id, round, account_id, named)
 			SELECT $1, $2, $3, a.id, NOT ($4 = ANY (a.roles)) FROM accounts a
@@ -581,9 +554,9 @@ func (s *Store) Submit(ctx context.Context, schoolID, versionID int64, actor aud
 		if err != nil {
 			return fmt.Errorf("policies: approvers: %w", err)
 		}
-		approvers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Person, error) {
-			var p Person
-			return p, r.Scan(&p.AccountID, &p.Name, &p.Email)
+		approvers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (auth.Member, error) {
+			var m auth.Member
+			return m, r.Scan(&m.AccountID, &m.Name, &m.Email)
 		})
 		if err != nil {
 			return fmt.Errorf("policies: approvers: %w", err)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"signoff/internal/auth"
 )
 
 // Page is what a policy's page shows, assembled for one viewer: the
@@ -25,9 +27,9 @@ type Page struct {
 	Approvers  []Approver
 	Rejections []Decision
 	// The viewer's part.
-	CanDecide bool     // an approver of the round who has not decided
-	WroteIt   bool     // the viewer wrote the open revision
-	Nameable  []Person // who else may be named to approve a draft
+	CanDecide bool          // an approver of the round who has not decided
+	WroteIt   bool          // the viewer wrote the open revision
+	Nameable  []auth.Member // who else may be named to approve a draft
 	History   []HistoryEntry
 }
 
@@ -106,29 +108,29 @@ func (s *Store) Page(ctx context.Context, schoolID, policyID, viewerID int64) (P
 // ApproverRole is the role whose every holder is asked to approve a
 // revision of a policy at level l: the governors, or for a policy
 // delegated to the headteacher, the heads.
-func ApproverRole(l ApprovalLevel) string {
+func ApproverRole(l ApprovalLevel) auth.Role {
 	if l == Headteacher {
-		return "head"
+		return auth.Head
 	}
-	return "governor"
+	return auth.Governor
 }
 
 // nameable are the people who may be named to approve a draft besides
 // those asked already (every holder of the approver role) and its author:
 // heads, the office and governors; staff are named as leads elsewhere.
-func (s *Store) nameable(ctx context.Context, schoolID int64, p Policy, open Version) ([]Person, error) {
-	people, err := s.People(ctx, schoolID)
+func (s *Store) nameable(ctx context.Context, schoolID int64, p Policy, open Version) ([]auth.Member, error) {
+	members, err := auth.Members(ctx, s.db, schoolID)
 	if err != nil {
 		return nil, err
 	}
 	role := ApproverRole(p.ApprovalLevel)
-	var out []Person
-	for _, pp := range people {
-		if slices.Contains(pp.Roles, role) || pp.AccountID == open.CreatedBy {
+	var out []auth.Member
+	for _, m := range members {
+		if m.Has(role) || m.AccountID == open.CreatedBy {
 			continue
 		}
-		if slices.Contains(pp.Roles, "head") || slices.Contains(pp.Roles, "admin") || slices.Contains(pp.Roles, "governor") {
-			out = append(out, pp)
+		if m.Has(auth.Head) || m.Has(auth.Admin) || m.Has(auth.Governor) {
+			out = append(out, m)
 		}
 	}
 	return out, nil

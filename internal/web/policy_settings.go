@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"signoff/internal/apperr"
+	"signoff/internal/auth"
 	"signoff/internal/policies"
 	"signoff/templates"
 )
@@ -81,14 +82,14 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, post bool)
 	}
 	view.NextReview = templates.DateProps{ID: "next_review", Name: "next_review", Legend: "Next review by", Error: view.Errors.Get("next_review"),
 		Hint: "Set when a version is approved or a review is recorded. Change it to match your governors' plan.", Day: day, Month: month, Year: year}
-	people, err := s.policies.People(ctx, v.school.ID)
+	members, err := s.accounts.Members(ctx, v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, pp := range people {
-		if slices.Contains(pp.Roles, "admin") || slices.Contains(pp.Roles, "head") || slices.Contains(pp.Roles, "governor") || pp.AccountID == in.OwnerAccountID {
-			view.Owner = append(view.Owner, templates.Option{Value: strconv.FormatInt(pp.AccountID, 10), Label: pp.Name})
+	for _, m := range members {
+		if m.Has(auth.Admin) || m.Has(auth.Head) || m.Has(auth.Governor) || m.AccountID == in.OwnerAccountID {
+			view.Owner = append(view.Owner, templates.Option{Value: strconv.FormatInt(m.AccountID, 10), Label: m.Name})
 		}
 	}
 	lib, _, err := s.policies.Library(ctx, v.school.ID)

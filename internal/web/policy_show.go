@@ -184,7 +184,7 @@ func openRevision(view *templates.PolicyShowView, pg policies.Page, f *showForm,
 	view.Meeting = templates.DateProps{ID: "date", Name: "date", Legend: "Date of the meeting", Hint: "For example, 23 3 2026",
 		Error: view.Errors.Get("date"), Day: f.day, Month: f.month, Year: f.year}
 	if view.IsDraft && view.CanRevise {
-		asked := map[string]string{"governor": "governor", "head": "headteacher"}[policies.ApproverRole(pg.Policy.ApprovalLevel)]
+		asked := map[auth.Role]string{auth.Governor: "governor", auth.Head: "headteacher"}[policies.ApproverRole(pg.Policy.ApprovalLevel)]
 		view.Named = templates.ChoiceProps{ID: "named", Name: "named", Legend: "Anyone else to approve it? (optional)", Small: true,
 			Hint: "Every " + asked + " is asked already. Name others, such as a committee's co-opted member or the designated safeguarding lead."}
 		for _, pp := range pg.Nameable {
