@@ -30,17 +30,12 @@ func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 	var formID int64
 	name := "all-forms"
 	if chi.URLParam(r, "formID") != "" {
-		id, err := idParam(r, "formID")
+		f, err := s.trackedForm(r)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		f, err := s.tracking.Form(r.Context(), v.school.ID, id)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		formID, name = id, slug(f.Title)
+		formID, name = f.FormID, slug(f.Title)
 	}
 	q := r.URL.Query()
 	signed := q.Get("list") == "signed"
@@ -85,17 +80,12 @@ func (s *Server) sendTable(w http.ResponseWriter, r *http.Request, name, format 
 // so a thousand copies never sit in memory together.
 func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	formID, err := idParam(r, "formID")
+	f, err := s.trackedForm(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	st := s.tracking
-	f, err := st.Form(r.Context(), v.school.ID, formID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	st, formID := s.tracking, f.FormID
 	rows, _, err := st.List(r.Context(), tracking.ListQuery{SchoolID: v.school.ID, FormID: formID, Signed: true, Sort: "name", PerPage: -1})
 	if err != nil {
 		s.fail(w, r, err)

@@ -13,17 +13,12 @@ import (
 // trackChase is the printable list of who still has to sign.
 func (s *Server) trackChase(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	formID, err := idParam(r, "formID")
+	f, err := s.trackedForm(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	st := s.tracking
-	f, err := st.Form(r.Context(), v.school.ID, formID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	st, formID := s.tracking, f.FormID
 	group := r.URL.Query().Get("group")
 	if (!f.ForParents && !people.StaffRole(group).Valid()) || len(group) > 100 {
 		group = ""

@@ -19,17 +19,12 @@ func (s *Server) trackForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status int, notice, noticeBody string, errs templates.Errors) {
 	v := viewerOf(r)
-	formID, err := idParam(r, "formID")
+	f, err := s.trackedForm(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	st := s.tracking
-	f, err := st.Form(r.Context(), v.school.ID, formID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	st, formID := s.tracking, f.FormID
 	q := r.URL.Query()
 	lq := tracking.ListQuery{SchoolID: v.school.ID, FormID: formID, Signed: q.Get("show") == "signed", Group: q.Get("group"),
 		Search: q.Get("q"), Sort: q.Get("sort"), Desc: q.Get("dir") == "desc"}
@@ -260,4 +255,14 @@ func trackRow(row tracking.Row) templates.TrackRow {
 		tr.PDFHref = "/signatures/" + row.Reference + "/copy.pdf"
 	}
 	return tr
+}
+
+// trackedForm is the open form in the path, of the viewer's school (any
+// other is not found).
+func (s *Server) trackedForm(r *http.Request) (tracking.FormFigures, error) {
+	formID, err := idParam(r, "formID")
+	if err != nil {
+		return tracking.FormFigures{}, err
+	}
+	return s.tracking.Form(r.Context(), viewerOf(r).school.ID, formID)
 }

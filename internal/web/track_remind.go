@@ -26,6 +26,8 @@ func (s *Server) trackRemind(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	in := tracking.RemindInput{SchoolID: v.school.ID, FormID: formID, Actor: v.account.Actor(clientIP(r)), Origin: tracking.ByOffice, BaseURL: s.baseURL}
+	// A page with errors is the form's page again (renderTrackForm finds
+	// the form, or says it is not found).
 	switch r.PostForm.Get("who") {
 	case "all":
 	case "ticked":
@@ -36,18 +38,10 @@ func (s *Server) trackRemind(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if len(in.PersonIDs) == 0 {
-			if _, err := s.tracking.Form(r.Context(), v.school.ID, formID); err != nil {
-				s.fail(w, r, err)
-				return
-			}
 			s.renderTrackForm(w, r, http.StatusUnprocessableEntity, "", "", templates.Errors{{Field: "people", Message: "Tick at least one person to remind, or use the button to remind everyone"}})
 			return
 		}
 	default:
-		if _, err := s.tracking.Form(r.Context(), v.school.ID, formID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		s.renderTrackForm(w, r, http.StatusUnprocessableEntity, "", "", templates.Errors{{Field: "people", Message: "Choose who to remind"}})
 		return
 	}
