@@ -11,6 +11,7 @@ import (
 
 	"signoff/internal/audit"
 	"signoff/internal/consent"
+	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
 	"signoff/internal/people"
@@ -299,20 +300,28 @@ func TestObligationsFollowEveryChange(t *testing.T) {
 
 // TestObligationsConcurrentParents: both parents of a child sign a form
 // each parent signs at the same moment; neither signature is lost.
-func TestObligationsConcurrentParents(t *testing.T) {
-	t.Parallel()
+// swimming loads the demo school with a parents' form "Swimming" that
+// each parent signs.
+func swimming(t *testing.T) (*database.DB, int64) {
+	t.Helper()
 	db := dbtest.New(t)
 	ctx := context.Background()
 	d, err := demo.Load(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	school := d.School.ID
-	cs := consent.NewStore(db)
-	if _, err := cs.Create(ctx, school, audit.System("test"), consent.NewForm{Kind: signing.Consent, Title: "Swimming", Signer: signing.EachParent,
-		Renewal: signing.UntilWithdrawn, Items: []consent.Item{{Label: "Swimming lessons"}}}); err != nil {
+	if _, err := consent.NewStore(db).Create(ctx, d.School.ID, audit.System("test"), consent.NewForm{Kind: signing.Consent, Title: "Swimming",
+		Signer: signing.EachParent, Renewal: signing.UntilWithdrawn, Items: []consent.Item{{Label: "Swimming lessons"}}}); err != nil {
 		t.Fatal(err)
 	}
+	return db, d.School.ID
+}
+
+func TestObligationsConcurrentParents(t *testing.T) {
+	t.Parallel()
+	db, school := swimming(t)
+	ctx := context.Background()
+	cs := consent.NewStore(db)
 	type pair struct {
 		Form, Item, Pupil, Parent int64
 		Name                      string
@@ -408,17 +417,8 @@ func TestKeyStageHasOneRule(t *testing.T) {
 // would write its stale view of the first parent's request).
 func TestObligationsSecondWriterWaits(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
+	db, school := swimming(t)
 	ctx := context.Background()
-	d, err := demo.Load(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	school := d.School.ID
-	if _, err := consent.NewStore(db).Create(ctx, school, audit.System("test"), consent.NewForm{Kind: signing.Consent, Title: "Swimming",
-		Signer: signing.EachParent, Renewal: signing.UntilWithdrawn, Items: []consent.Item{{Label: "Swimming lessons"}}}); err != nil {
-		t.Fatal(err)
-	}
 	var formID, pupilID int64
 	var parents []int64
 	if err := db.Pool.QueryRow(ctx, `SELECT f.id, g.pupil_id, array_agg(g.parent_id ORDER BY g.parent_id)
