@@ -272,11 +272,13 @@ func TestStaffSignsAndTheOfficeSeesIt(t *testing.T) {
 func TestOwnership(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
-	// A signature of someone else, made by the demo.
+	// A signature of another member of staff (one who signs in with a
+	// password), made by the demo.
 	var ref string
 	var owner string
 	if err := a.db.Pool.QueryRow(context.Background(), `SELECT s.reference, p.email FROM signatures s JOIN people p ON p.id = s.person_id
-		WHERE p.email <> $1 LIMIT 1`, demo.StaffEmail).Scan(&ref, &owner); err != nil {
+		JOIN accounts ac ON ac.id = p.account_id AND ac.password_hash IS NOT NULL
+		WHERE p.kind = 'staff' AND p.email <> $1 ORDER BY s.id LIMIT 1`, demo.StaffEmail).Scan(&ref, &owner); err != nil {
 		t.Fatal(err)
 	}
 	staff := a.signedIn(demo.StaffEmail)
