@@ -398,6 +398,16 @@ func TestTrustView(t *testing.T) {
 		!strings.Contains(page.body, "Ashgrove Academy") || strings.Contains(page.body, "Not In The Trust") || !strings.Contains(page.body, aup) {
 		t.Fatalf("trust view: %d\n%s", page.status, page.body)
 	}
+	// Each school's staff and parents apart: Hollybrook has both, Ashgrove
+	// nothing open yet.
+	for _, want := range []string{"Staff policies signed", "Parents' forms returned", "No form open"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("the trust view lacks %q", want)
+		}
+	}
+	if n := strings.Count(page.body, "still to do</span>"); n != 2 {
+		t.Errorf("the trust view shows %d headlines with figures, want 2 (Hollybrook's staff and parents)", n)
+	}
 	if r := a.signedIn(demo.AdminEmail).get("/trust"); r.status != http.StatusForbidden {
 		t.Fatalf("a school admin opening the trust view: %d", r.status)
 	}

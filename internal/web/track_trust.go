@@ -22,9 +22,15 @@ func (s *Server) trackTrust(w http.ResponseWriter, r *http.Request) {
 		trust = v.school.Name
 	}
 	view := templates.TrackTrustView{Layout: s.trackLayout(r, "Schools compared"), Trust: trust}
+	// Each school's staff and parents apart, as on its own dashboard.
+	bySchool := map[int64][]tracking.FormFigures{}
+	for _, f := range forms {
+		bySchool[f.SchoolID] = append(bySchool[f.SchoolID], f)
+	}
 	for _, sc := range schools {
-		row := templates.TrustSchoolRow{Name: sc.Name, Forms: sc.Forms, FormsDone: sc.FormsDone, Signed: sc.Signed, Total: sc.Audience,
-			Outstanding: sc.Outstanding, Percent: sc.Percent(), Lowest: "—"}
+		staff, parents := tracking.Headlines(bySchool[sc.SchoolID])
+		row := templates.TrustSchoolRow{Name: sc.Name, Forms: sc.Forms, FormsDone: sc.FormsDone,
+			Staff: headlineView(staff), Parents: headlineView(parents), Lowest: "—"}
 		if sc.Lowest != "" {
 			row.Lowest = fmt.Sprintf("%s (%d%%)", sc.Lowest, sc.LowestPct)
 		}
