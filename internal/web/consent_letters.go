@@ -1,0 +1,89 @@
+package web
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+
+	"signoff/internal/letters"
+	"signoff/internal/people"
+)
+
+// consentLetters prints a letter, with a new family link and its QR code,
+// for each family without an email address whose children still owe the
+// form (one class with ?class=). Making the letters replaces those
+// families' earlier links.
+func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	id, err := idParam(r, "formID")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	f, _, children, err := s.consent.Consents(r.Context(), v.school.ID, id, r.URL.Query().Get("class"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	type family struct {
+		parent   people.Person
+		children []letters.Child
+	}
+	var order, waiting []int64
+	for _, c := range children {
+		if !c.Returned {
+			waiting = append(waiting, c.Pupil.ID)
+		}
+	}
+	guardians, err := s.people.GuardiansOfPupils(r.Context(), v.school.ID, waiting)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	families := map[int64]*family{}
+	for _, c := range children {
+		if c.Returned {
+			continue
+		}
+		for _, g := range guardians[c.Pupil.ID] {
+			if !g.ParentalResponsibility || g.Person.Email != "" {
+				continue
+			}
+			fam, ok := families[g.Person.ID]
+			if !ok {
+				fam = &family{parent: g.Person}
+				families[g.Person.ID] = fam
+				order = append(order, g.Person.ID)
+			}
+			fam.children = append(fam.children, letters.Child{Name: c.Pupil.DisplayName(), Class: classLabel(c.Pupil), Forms: []string{f.Title}})
+		}
+	}
+	if len(order) == 0 {
+		s.renderError(w, r, http.StatusOK, "No letters to print",
+			"Every family still to answer this form has an email address: send them their family link from their page, or wait for them to answer.")
+		return
+	}
+	logo, err := s.schools.LogoPNG(r.Context(), v.school.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	batch := letters.Batch{SchoolName: v.school.Name, SchoolLogo: logo, Date: s.db.Now()}
+	for _, pid := range order {
+		fam := families[pid]
+		link, err := s.accounts.IssueFamilyLink(r.Context(), v.school.ID, pid, v.account.Actor(clientIP(r)), nil)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		name := strings.TrimSpace(fam.parent.Title + " " + fam.parent.FullName())
+		batch.Letters = append(batch.Letters, letters.Letter{ParentName: name, Children: fam.children, Link: s.link("/f/" + link.Token),
+			Code: link.Token, CodeURL: s.link("/family/code"), ExpiresOn: link.ExpiresAt})
+	}
+	var buf bytes.Buffer
+	if err := letters.Write(&buf, batch); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sendPDF(w, "letters-"+slug(f.Title)+".pdf", buf.Bytes())
+}
