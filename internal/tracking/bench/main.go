@@ -295,6 +295,7 @@ func run(outFile string, scale float64, only string) error {
 		}
 		return nil
 	}
+	var failed []string
 	slices.SortStableFunc(steps, func(x, y step) int { return x.order - y.order })
 	for _, s := range steps {
 		if onlyRE != nil && s.order >= 100 && !onlyRE.MatchString(s.name) {
@@ -302,14 +303,23 @@ func run(outFile string, scale float64, only string) error {
 		}
 		fmt.Printf("— %s\n", s.name)
 		if err := s.run(ctx, b); err != nil {
-			return fmt.Errorf("%s: %w", s.name, err)
+			// The other steps' figures still count: the failure is said
+			// with them, and make bench fails at the end.
+			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", s.name, err)
+			b.note(fmt.Sprintf("**Step %q failed:** %v.", s.name, err))
+			failed = append(failed, s.name)
 		}
 	}
 
 	report := b.report(gen)
 	fmt.Print("\n" + report)
 	if outFile != "" {
-		return writeFigures(outFile, report)
+		if err := writeFigures(outFile, report); err != nil {
+			return err
+		}
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("steps failed: %s", strings.Join(failed, ", "))
 	}
 	return nil
 }
