@@ -185,9 +185,21 @@ func TestFamilyLinkOpensOnlyThatFamily(t *testing.T) {
 	// The office replaces the link: the old one stops working at once, and
 	// the session opened with it ends.
 	office := a.signedIn(demo.AdminEmail)
-	res := office.post("/admin/parents/"+itoa(parentID)+"/family-link/print", nil)
-	if res.status != 200 || !strings.Contains(res.body, "/f/") {
-		t.Fatalf("print a new link: %d", res.status)
+	page := "/admin/parents/" + itoa(parentID)
+	res := office.post(page+"/family-link/print", nil)
+	if res.status != http.StatusSeeOther || res.location != page+"?done=printed" {
+		t.Fatalf("print a new link: %d %s", res.status, res.location)
+	}
+	// The page it redirects to shows the new link, and shows it again on
+	// a reload; another browser of the office is not shown it.
+	if other := a.signedIn(demo.AdminEmail).get(res.location); strings.Contains(other.body, "/f/") || !strings.Contains(other.body, "no longer shown") {
+		t.Fatalf("another browser was shown the new link: %d", other.status)
+	}
+	if res = office.get(res.location); res.status != 200 || !strings.Contains(res.body, "/f/") {
+		t.Fatalf("the new link after the redirect: %d", res.status)
+	}
+	if again := office.get(page + "?done=printed"); !strings.Contains(again.body, "/f/") {
+		t.Fatal("a reload no longer shows the new link")
 	}
 	if res := a.client().get("/f/" + link.Token); res.status != http.StatusUnauthorized {
 		t.Fatalf("the replaced link still works: %d", res.status)

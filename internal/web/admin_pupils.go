@@ -127,8 +127,23 @@ func (s *Server) parentShow(w http.ResponseWriter, r *http.Request) {
 	case "revoked":
 		notice = "The family link no longer works"
 	}
-	s.parentPage(w, r, notice, "", nil)
+	token := ""
+	if r.URL.Query().Get("done") == "printed" {
+		// The new link is held for this page for a few minutes after it
+		// is made (post/redirect/get); the database keeps only its hash.
+		var made printedLink
+		if s.held(r, &made) {
+			token = made.Token
+			notice = "A new family link has been made; the old one no longer works"
+		} else {
+			notice = "The new family link is no longer shown: it is shown only for a few minutes after it is made. Make another to print it"
+		}
+	}
+	s.parentPage(w, r, notice, token, nil)
 }
+
+// printedLink is a family link just made, held for the parent's page.
+type printedLink struct{ Token string }
 
 func (s *Server) parentPage(w http.ResponseWriter, r *http.Request, notice, newToken string, actionErr error) {
 	v := viewerOf(r)
@@ -240,7 +255,12 @@ func (s *Server) parentPrintLink(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.parentPage(w, r, "A new family link has been made; the old one no longer works", link.Token, nil)
+	page := fmt.Sprintf("/admin/parents/%d", id)
+	if err := s.hold(w, r, page, printedLink{Token: link.Token}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, page+"?done=printed", http.StatusSeeOther)
 }
 
 // parentRevokeLink stops a parent's family link working.

@@ -42,6 +42,7 @@ func init() {
 		"GET /admin/consents/{formID}/paper":                    ADMIN,
 		"POST /admin/consents/{formID}/paper":                   ADMIN,
 		"POST /admin/consents/{formID}/letters":                 ADMIN,
+		"GET /admin/consents/{formID}/letters/{batchID}.pdf":    ADMIN,
 		"GET /admin/records/{ref}/scan":                         ADMIN,
 	} {
 		expected[k] = v

@@ -260,10 +260,24 @@ func TestCalendarFeedIsPrivateAndRevocable(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	gov := a.signedIn(governorEmail)
-	res := gov.post("/reviews/feed", nil)
-	m := regexp.MustCompile(`http://signoff\.test(/calendar/[A-Za-z0-9_-]+\.ics)`).FindStringSubmatch(res.body)
-	if res.status != 200 || m == nil {
-		t.Fatalf("feed link: %d", res.status)
+	feedRE := regexp.MustCompile(`http://signoff\.test(/calendar/[A-Za-z0-9_-]+\.ics)`)
+	made := func() []string {
+		t.Helper()
+		res := gov.post("/reviews/feed", nil)
+		if res.status != http.StatusSeeOther || res.location != "/reviews?done=feed" {
+			t.Fatalf("make a feed link: %d %s", res.status, res.location)
+		}
+		page := gov.get(res.location)
+		m := feedRE.FindStringSubmatch(page.body)
+		if page.status != 200 || m == nil {
+			t.Fatalf("feed link: %d", page.status)
+		}
+		return m
+	}
+	m := made()
+	// Only the browser that made it is shown the link.
+	if other := a.signedIn(governorEmail).get("/reviews?done=feed"); feedRE.MatchString(other.body) {
+		t.Fatal("another browser was shown the calendar link")
 	}
 	feed := a.client().get(m[1])
 	if feed.status != 200 || !strings.HasPrefix(feed.header.Get("Content-Type"), "text/calendar") ||
@@ -271,12 +285,13 @@ func TestCalendarFeedIsPrivateAndRevocable(t *testing.T) {
 		t.Fatalf("feed: %d %s\n%s", feed.status, feed.header.Get("Content-Type"), feed.body)
 	}
 	// A new link replaces the old; stopping it ends it.
-	res2 := gov.post("/reviews/feed", nil)
-	m2 := regexp.MustCompile(`http://signoff\.test(/calendar/[A-Za-z0-9_-]+\.ics)`).FindStringSubmatch(res2.body)
+	m2 := made()
 	if a.client().get(m[1]).status != 404 || a.client().get(m2[1]).status != 200 {
 		t.Fatal("the old link still works after a new one was made")
 	}
-	gov.post("/reviews/feed/revoke", nil)
+	if res := gov.post("/reviews/feed/revoke", nil); res.status != http.StatusSeeOther || !strings.Contains(gov.get(res.location).body, "no longer works") {
+		t.Fatalf("revoke: %d %s", res.status, res.location)
+	}
 	if a.client().get(m2[1]).status != 404 {
 		t.Fatal("a revoked link still works")
 	}

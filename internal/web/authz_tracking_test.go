@@ -23,6 +23,7 @@ func init() {
 		"POST /trust/admins/{accountID}/remove": {"trust"},
 		"GET /verify":                           ALL,
 		"POST /verify":                          ALL,
+		"GET /verify/result":                    ALL,
 		"GET /verify/{ref}":                     ALL,
 		"GET /admin/people":                     ADMIN,
 		"GET /admin/more":                       ADMIN,

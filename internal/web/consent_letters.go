@@ -2,12 +2,16 @@ package web
 
 import (
 	"bytes"
+	"fmt"
 	"net/http"
 	"strings"
 
 	"signoff/internal/letters"
 	"signoff/internal/people"
 )
+
+// noLettersNotice is the form's page after printing found no one to print for.
+const noLettersNotice = "No letters to print: every family still to answer this form has an email address. Send them their family link from their page, or wait for them to answer"
 
 // consentLetters prints a letter, with a new family link and its QR code,
 // for each family without an email address whose children still owe the
@@ -58,9 +62,9 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 			fam.children = append(fam.children, letters.Child{Name: c.Pupil.DisplayName(), Class: classLabel(c.Pupil), Forms: []string{f.Title}})
 		}
 	}
+	page := fmt.Sprintf("/admin/consents/%d", f.ID)
 	if len(order) == 0 {
-		s.renderError(w, r, http.StatusOK, "No letters to print",
-			"Every family still to answer this form has an email address: send them their family link from their page, or wait for them to answer.")
+		http.Redirect(w, r, page+"?letters=none", http.StatusSeeOther)
 		return
 	}
 	logo, err := s.schools.LogoPNG(r.Context(), v.school.ID)
@@ -85,5 +89,29 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	sendPDF(w, "letters-"+slug(f.Title)+".pdf", buf.Bytes())
+	// The PDF is fetched by a GET (post/redirect/get): it is held, sealed,
+	// for the office account that printed it.
+	held, err := s.letters.Hold(r.Context(), v.school.ID, v.account.ID, "letters-"+slug(f.Title)+".pdf", buf.Bytes())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, fmt.Sprintf("%s/letters/%d.pdf", page, held), http.StatusSeeOther)
+}
+
+// consentLettersPDF sends a batch of letters just printed, to the account
+// that printed it, for an hour.
+func (s *Server) consentLettersPDF(w http.ResponseWriter, r *http.Request) {
+	v := viewerOf(r)
+	id, err := idParam(r, "batchID")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	name, data, err := s.letters.Get(r.Context(), v.school.ID, v.account.ID, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sendPDF(w, name, data)
 }

@@ -91,12 +91,12 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 	if res := a.client().get("/verify/" + refs[0]); res.status != 200 || strings.Contains(res.body, "Not verified") {
 		t.Fatalf("verify by reference: %d\n%s", res.status, res.body)
 	}
-	if res := a.client().uploadField("/verify", "file", "copy.pdf", []byte(pdf.body)); res.status != 200 || strings.Contains(res.body, "Not verified") {
+	if res := upload(t, a.client(), []byte(pdf.body)); res.status != 200 || strings.Contains(res.body, "Not verified") {
 		t.Fatalf("verify the downloaded copy: %d\n%s", res.status, res.body)
 	}
 	tampered := []byte(pdf.body)
 	tampered[len(tampered)/2] ^= 0x20 // one changed byte inside the document
-	if res := a.client().uploadField("/verify", "file", "copy.pdf", tampered); !strings.Contains(res.body, "Not verified") {
+	if res := upload(t, a.client(), tampered); !strings.Contains(res.body, "Not verified") {
 		t.Fatalf("a tampered copy verified: %d", res.status)
 	}
 	var receipts int
@@ -469,6 +469,19 @@ func TestQuickCheckAndLetters(t *testing.T) {
 	}
 	office := a.signedIn(demo.AdminEmail)
 	res := office.post("/admin/consents/"+itoa(photo)+"/letters", nil)
+	if res.status != http.StatusSeeOther || !regexp.MustCompile(`^/admin/consents/[0-9]+/letters/[0-9]+\.pdf$`).MatchString(res.location) {
+		t.Fatalf("letters: %d %s", res.status, res.location)
+	}
+	batch := res.location
+	// The printed batch is a GET address, for the account that printed it.
+	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
+		SELECT school_id, 'office-two@hollybrook.example.sch.uk', 'Office Two', password_hash, '{admin}' FROM accounts WHERE email = $1`, demo.AdminEmail); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.signedIn("office-two@hollybrook.example.sch.uk").get(batch); res.status != http.StatusNotFound {
+		t.Fatalf("another office account fetched the letters: %d", res.status)
+	}
+	res = office.get(batch)
 	if res.status != 200 || res.header.Get("Content-Type") != "application/pdf" {
 		t.Fatalf("letters: %d %s", res.status, res.header.Get("Content-Type"))
 	}

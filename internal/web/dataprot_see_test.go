@@ -124,7 +124,7 @@ func TestCoParentDoesNotSeeTheOtherParentsDevice(t *testing.T) {
 		t.Fatalf("the co-parent's copy does not say the device is withheld:\n%s", text)
 	}
 	// The co-parent's copy is a copy Signoff issued: it verifies as uploaded.
-	if res := a.client().uploadField("/verify", "file", "copy.pdf", []byte(theirs.body)); res.status != 200 || strings.Contains(res.body, "Not verified") {
+	if res := upload(t, a.client(), []byte(theirs.body)); res.status != 200 || strings.Contains(res.body, "Not verified") {
 		t.Fatalf("the co-parent's copy does not verify: %d\n%s", res.status, res.body)
 	}
 	// The record page shown to the co-parent names no IP either.

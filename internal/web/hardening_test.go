@@ -408,7 +408,7 @@ func TestFamilyLinkSessionsAndLostLinks(t *testing.T) {
 
 	// The office prints a new link: the old links and their sessions end.
 	office := a.signedIn(demo.AdminEmail)
-	if res := office.post("/admin/parents/"+itoa(parentID)+"/family-link/print", nil); res.status != 200 {
+	if res := office.post("/admin/parents/"+itoa(parentID)+"/family-link/print", nil); res.status != http.StatusSeeOther {
 		t.Fatalf("print a new link: %d", res.status)
 	}
 	for name, c := range map[string]*client{"first": first, "letter": byLetter} {

@@ -72,6 +72,10 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	oidctest.StopShared()
 	dbtest.Shutdown()
+	if msg := postProblems(); msg != "" {
+		fmt.Fprintln(os.Stderr, "post/redirect/get:\n"+msg)
+		code = 1
+	}
 	if code == 0 && pages.n > 0 {
 		if msg := nuCheck(dir); msg != "" {
 			fmt.Fprintln(os.Stderr, msg)

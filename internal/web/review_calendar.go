@@ -16,8 +16,25 @@ import (
 // reviewCalendar lists review dates by month, with the viewer's private
 // calendar link.
 func (s *Server) reviewCalendar(w http.ResponseWriter, r *http.Request) {
-	s.calendarPage(w, r, "", "")
+	feedURL, notice := "", ""
+	switch r.URL.Query().Get("done") {
+	case "feed":
+		// The new link is held for this page for a few minutes
+		// (post/redirect/get); the database keeps only its hash.
+		var made calendarLink
+		if s.held(r, &made) {
+			feedURL, notice = made.URL, "Your calendar link is ready"
+		} else {
+			notice = "Your new calendar link is no longer shown: it is shown only for a few minutes after it is made. Make another to see it"
+		}
+	case "revoked":
+		notice = "Your calendar link no longer works"
+	}
+	s.calendarPage(w, r, feedURL, notice)
 }
+
+// calendarLink is a private calendar link just made, held for the page.
+type calendarLink struct{ URL string }
 
 func (s *Server) calendarPage(w http.ResponseWriter, r *http.Request, feedURL, notice string) {
 	v := viewerOf(r)
@@ -73,7 +90,11 @@ func (s *Server) reviewFeedCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.calendarPage(w, r, s.baseURL+"/calendar/"+token+".ics", "Your calendar link is ready")
+	if err := s.hold(w, r, "/reviews", calendarLink{URL: s.baseURL + "/calendar/" + token + ".ics"}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, "/reviews?done=feed", http.StatusSeeOther)
 }
 
 // reviewFeedRevoke stops the viewer's calendar link working.
@@ -83,7 +104,7 @@ func (s *Server) reviewFeedRevoke(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.calendarPage(w, r, "", "Your calendar link no longer works")
+	http.Redirect(w, r, "/reviews?done=revoked", http.StatusSeeOther)
 }
 
 // reviewFeed is the iCalendar feed at a private link (no session: the

@@ -45,5 +45,6 @@ func (s *Server) familyRoutes() []route {
 		{"POST", "/admin/consents/{formID}/paper", admin, s.paperSubmit},
 		{"GET", "/admin/records/{ref}/scan", admin, s.recordScan},
 		{"POST", "/admin/consents/{formID}/letters", admin, s.consentLetters},
+		{"GET", "/admin/consents/{formID}/letters/{batchID}.pdf", admin, s.consentLettersPDF},
 	}
 }

@@ -33,6 +33,7 @@ func (s *Server) trackingRoutes() []route {
 
 		{"GET", "/verify", anyone, s.verifyForm},
 		{"POST", "/verify", anyone, s.verifyUpload},
+		{"GET", "/verify/result", anyone, s.verifyUploaded},
 		{"GET", "/verify/{ref}", anyone, s.verifyLink},
 
 		// Retired: the first office overview ("Who has signed", staff

@@ -20,6 +20,7 @@ import (
 	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/evidence"
+	"signoff/internal/letters"
 	"signoff/internal/mail"
 	"signoff/internal/mis"
 	"signoff/internal/onboarding"
@@ -110,6 +111,7 @@ type Server struct {
 	anchorer      *evidence.Anchorer
 	subjectAccess *subjectaccess.Store
 	reviewFeeds   *reviews.Feeds
+	letters       *letters.Held
 }
 
 // New returns a Server over db.
@@ -143,6 +145,10 @@ func New(db *database.DB, cfg Config) *Server {
 		panic(err) // a 32-byte key always makes a cipher
 	}
 	accounts.RequireSSO = ssoStore.RequiredMessage
+	held, err := letters.NewHeld(db, key)
+	if err != nil {
+		panic(err) // as above
+	}
 	ev := evidence.NewStore(db, cfg.BaseURL)
 	ev.Signer = cfg.PDFSigner
 	s := &Server{
@@ -165,6 +171,7 @@ func New(db *database.DB, cfg Config) *Server {
 		people:   people.NewStore(db),
 		accounts: accounts,
 		sso:      ssoStore,
+		letters:  held,
 		policies: policies.NewStore(db),
 		signing:  signing.NewStore(db),
 		texts:    newTextCache(),

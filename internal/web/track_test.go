@@ -370,7 +370,12 @@ func upload(t *testing.T, c *client, data []byte) response {
 	_ = mw.Close()
 	req, _ := http.NewRequest("POST", c.a.ts.URL+"/verify", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	return c.do(req)
+	res := c.do(req)
+	// A checked file's result is shown by the page the upload redirects to.
+	if res.status == http.StatusSeeOther && res.location == "/verify/result" {
+		return c.get(res.location)
+	}
+	return res
 }
 
 // TestTrustView: a trust admin sees every school of the trust; a school

@@ -98,13 +98,55 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.renderVerify(w, r, res, res.Reference)
+	// The result is shown by a GET (post/redirect/get): the file is not
+	// kept, only what the result page shows.
+	if err := s.hold(w, r, verifyResultPath, verifyResultOf(res, res.Reference)); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.Redirect(w, r, verifyResultPath, http.StatusSeeOther)
 }
 
-// renderVerify shows a result: only what the signed copy itself shows on
-// its face (never the IP address, browser or anything of anyone else).
+// verifyResultPath shows the check of an uploaded file.
+const verifyResultPath = "/verify/result"
+
+// verifyUploaded shows the result of the upload just checked, held for
+// this browser; without one, the form.
+func (s *Server) verifyUploaded(w http.ResponseWriter, r *http.Request) {
+	var res verifyResult
+	if !s.held(r, &res) {
+		http.Redirect(w, r, "/verify", http.StatusSeeOther)
+		return
+	}
+	s.showVerify(w, r, res)
+}
+
+// verifyResult is what a check shows.
+type verifyResult struct {
+	Status                                                int
+	Reference                                             string
+	Verified, Found, FileChecked, FileMatches, TextIntact bool
+	Heading, Reason                                       string
+	Rows                                                  []templates.SummaryRow
+}
+
+// renderVerify shows a result.
 func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res evidence.Result, typed string) {
-	view := templates.VerifyView{Layout: s.trackLayout(r, "Check a signed copy"), Reference: typed, Checked: true, Verified: res.Verified(),
+	s.showVerify(w, r, verifyResultOf(res, typed))
+}
+
+func (s *Server) showVerify(w http.ResponseWriter, r *http.Request, res verifyResult) {
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	s.render(w, r, res.Status, templates.VerifyPage(templates.VerifyView{Layout: s.trackLayout(r, "Check a signed copy"), Reference: res.Reference,
+		Checked: true, Verified: res.Verified, Found: res.Found, FileChecked: res.FileChecked, FileMatches: res.FileMatches, TextIntact: res.TextIntact,
+		Heading: res.Heading, Reason: res.Reason, Rows: res.Rows}))
+}
+
+// verifyResultOf describes a result: only what the signed copy itself
+// shows on its face (never the IP address, browser or anything of anyone
+// else).
+func verifyResultOf(res evidence.Result, typed string) verifyResult {
+	view := verifyResult{Reference: typed, Verified: res.Verified(),
 		Found: res.Found, FileChecked: res.FileChecked, FileMatches: res.FileMatches, TextIntact: res.TextIntact}
 	switch {
 	case res.FileChecked && res.Reference == "":
@@ -154,12 +196,11 @@ func (s *Server) renderVerify(w http.ResponseWriter, r *http.Request, res eviden
 			view.Rows = []templates.SummaryRow{{Key: "Reference", Value: res.Reference, Mono: true}}
 		}
 	}
-	status := http.StatusOK
+	view.Status = http.StatusOK
 	if !res.Found {
-		status = http.StatusNotFound
+		view.Status = http.StatusNotFound
 	}
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	s.render(w, r, status, templates.VerifyPage(view))
+	return view
 }
 
 // signatureRows describe an uploaded file's digital signature and time stamp.

@@ -70,6 +70,7 @@ func newAppSigning(t *testing.T, signer *signkey.PDFSigner) *app {
 		t.Fatalf("demo: %v", err)
 	}
 	srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test", PDFSigner: signer})
+	learnRoutes(srv)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &app{t: t, db: db, owner: owner, srv: srv, ts: ts}
@@ -143,6 +144,12 @@ type response struct {
 
 func (c *client) do(req *http.Request) response {
 	c.a.t.Helper()
+	var sent []byte
+	if req.Method == http.MethodPost && req.GetBody != nil {
+		if b, err := req.GetBody(); err == nil {
+			sent, _ = io.ReadAll(io.LimitReader(b, 1<<20))
+		}
+	}
 	res, err := c.http.Do(req)
 	if err != nil {
 		c.a.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
@@ -150,6 +157,9 @@ func (c *client) do(req *http.Request) response {
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	keepPage(req.Method, req.URL.RequestURI(), res.StatusCode, res.Header, body)
+	if req.Method == http.MethodPost {
+		watchPost(req.URL.RequestURI(), sent, res.StatusCode)
+	}
 	return response{status: res.StatusCode, location: res.Header.Get("Location"), header: res.Header, body: string(body)}
 }
 

@@ -1,0 +1,98 @@
+package letters
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"signoff/internal/apperr"
+	"signoff/internal/database"
+)
+
+// HeldFor is how long a printed batch can be fetched again: long enough
+// to print it, short enough that family links do not lie about.
+const HeldFor = time.Hour
+
+// Held keeps printed batches for a while, so that the request that prints
+// them can redirect to an address of the PDF (post/redirect/get). The PDF
+// holds new family links: it is sealed with a 32-byte key, and only the
+// account that printed a batch may fetch it.
+type Held struct {
+	db   *database.DB
+	aead cipher.AEAD
+}
+
+// NewHeld returns a Held over db sealing with key (32 bytes).
+func NewHeld(db *database.DB, key []byte) (*Held, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("letters: key: %w", err)
+	}
+	aead, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, fmt.Errorf("letters: key: %w", err)
+	}
+	return &Held{db: db, aead: aead}, nil
+}
+
+// aad binds a sealed PDF to its school and account.
+func aad(schoolID, accountID int64) []byte {
+	return []byte("held-letters:" + strconv.FormatInt(schoolID, 10) + ":" + strconv.FormatInt(accountID, 10))
+}
+
+// Hold stores a printed PDF for the account that printed it and returns
+// its id. Batches past their time are deleted in the same transaction.
+func (h *Held) Hold(ctx context.Context, schoolID, accountID int64, name string, pdf []byte) (int64, error) {
+	if name == "" || len(name) > 200 {
+		return 0, errors.New("letters: a held batch needs a file name of at most 200 bytes")
+	}
+	nonce := make([]byte, h.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return 0, fmt.Errorf("letters: seal: %w", err)
+	}
+	sealed := h.aead.Seal(nonce, nonce, pdf, aad(schoolID, accountID))
+	now := h.db.Now()
+	var id int64
+	err := h.db.InTx(ctx, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM held_letters WHERE expires_at <= $1`, now); err != nil {
+			return fmt.Errorf("letters: delete old batches: %w", err)
+		}
+		return tx.QueryRow(ctx, `INSERT INTO held_letters (school_id, account_id, file_name, sealed_pdf, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, schoolID, accountID, name, sealed, now, now.Add(HeldFor)).Scan(&id)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("letters: hold batch: %w", err)
+	}
+	return id, nil
+}
+
+// Get returns a held batch's file name and PDF, for the account that
+// printed it, while it is held.
+func (h *Held) Get(ctx context.Context, schoolID, accountID, id int64) (string, []byte, error) {
+	var name string
+	var sealed []byte
+	err := h.db.Pool.QueryRow(ctx, `SELECT file_name, sealed_pdf FROM held_letters
+		WHERE id = $1 AND school_id = $2 AND account_id = $3 AND expires_at > $4`, id, schoolID, accountID, h.db.Now()).Scan(&name, &sealed)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil, apperr.New(apperr.NotFound, "These letters are no longer held: letters can be fetched for an hour after printing. Print them again")
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("letters: get batch: %w", err)
+	}
+	n := h.aead.NonceSize()
+	if len(sealed) < n {
+		return "", nil, errors.New("letters: held batch is damaged")
+	}
+	pdf, err := h.aead.Open(nil, sealed[:n], sealed[n:], aad(schoolID, accountID))
+	if err != nil {
+		return "", nil, fmt.Errorf("letters: open held batch: %w", err)
+	}
+	return name, pdf, nil
+}
