@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/riverqueue/river"
 
+	"signoff/internal/letters"
 	"signoff/internal/ratelimit"
 )
 
@@ -58,17 +59,21 @@ type CleanUpWorker struct {
 	Log   *slog.Logger
 }
 
-// Work deletes expired sessions, used and expired links and old counters.
+// Work deletes expired sessions, used and expired links, old counters
+// and printed letter batches past their hour.
 func (w *CleanUpWorker) Work(ctx context.Context, _ *river.Job[CleanUpArgs]) error {
 	var c Cleaned
-	var counters int64
+	var counters, letterBatches int64
 	now := w.Store.db.Now()
 	err := w.Store.db.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		if c, err = w.Store.CleanUp(ctx, tx, now); err != nil {
 			return err
 		}
-		counters, err = ratelimit.CleanUp(ctx, tx, now)
+		if counters, err = ratelimit.CleanUp(ctx, tx, now); err != nil {
+			return err
+		}
+		letterBatches, err = letters.CleanUp(ctx, tx, now)
 		return err
 	})
 	if err != nil {
@@ -78,6 +83,6 @@ func (w *CleanUpWorker) Work(ctx context.Context, _ *river.Job[CleanUpArgs]) err
 	if log == nil {
 		log = slog.Default()
 	}
-	log.Info("clean-up ran", "sessions", c.Sessions, "links", c.Links, "rate_limit_counters", counters)
+	log.Info("clean-up ran", "sessions", c.Sessions, "links", c.Links, "rate_limit_counters", counters, "letter_batches", letterBatches)
 	return nil
 }

@@ -61,8 +61,8 @@ func (h *Held) Hold(ctx context.Context, schoolID, accountID int64, name string,
 	now := h.db.Now()
 	var id int64
 	err := h.db.InTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `DELETE FROM held_letters WHERE expires_at <= $1`, now); err != nil {
-			return fmt.Errorf("letters: delete old batches: %w", err)
+		if _, err := CleanUp(ctx, tx, now); err != nil {
+			return err
 		}
 		return tx.QueryRow(ctx, `INSERT INTO held_letters (school_id, account_id, file_name, sealed_pdf, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, schoolID, accountID, name, sealed, now, now.Add(HeldFor)).Scan(&id)
@@ -95,4 +95,14 @@ func (h *Held) Get(ctx context.Context, schoolID, accountID, id int64) (string, 
 		return "", nil, fmt.Errorf("letters: open held batch: %w", err)
 	}
 	return name, pdf, nil
+}
+
+// CleanUp deletes the batches past their time (the periodic clean-up runs
+// it; Hold also does).
+func CleanUp(ctx context.Context, tx pgx.Tx, now time.Time) (int64, error) {
+	tag, err := tx.Exec(ctx, `DELETE FROM held_letters WHERE expires_at <= $1`, now)
+	if err != nil {
+		return 0, fmt.Errorf("letters: clean up: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }

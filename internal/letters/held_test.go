@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"signoff/internal/apperr"
 	"signoff/internal/database/dbtest"
 	"signoff/internal/letters"
@@ -79,6 +81,18 @@ func TestHeldBatchesAreSealedOwnedAndShortLived(t *testing.T) {
 	_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM held_letters WHERE id = $1`, id).Scan(&left)
 	if left != 0 {
 		t.Fatal("an expired batch was kept")
+	}
+	// The periodic clean-up deletes the batches past their time.
+	if _, err := held.Hold(ctx, school, office, "letters-3.pdf", []byte("%PDF-1.4 third")); err != nil {
+		t.Fatal(err)
+	}
+	var cleaned int64
+	if err := db.InTx(ctx, func(tx pgx.Tx) error {
+		var err error
+		cleaned, err = letters.CleanUp(ctx, tx, start.Add(3*letters.HeldFor))
+		return err
+	}); err != nil || cleaned != 2 {
+		t.Fatalf("clean-up deleted %d batches (%v), want 2", cleaned, err)
 	}
 	if _, err := held.Hold(ctx, school, office, "", pdf.Bytes()); err == nil {
 		t.Fatal("a batch without a file name was held")
