@@ -52,6 +52,10 @@ func (s *Server) ssoView(r *http.Request, sc schools.School, trust []schools.Sch
 		Connected: connected, HasSecret: c.HasSecret, TenantID: c.TenantID, GoogleDomain: c.GoogleDomain, IssuerURL: c.IssuerURL,
 		ClientID: c.ClientID, EmailDomains: strings.Join(c.EmailDomains, "\n"),
 		RedirectURL: s.sso.RedirectURL(), Scopes: strings.Join(sso.Scopes, " "),
+		BackHref: "/admin/school", BackLabel: "School settings",
+	}
+	if !viewerOf(r).account.Has(auth.Admin) {
+		v.BackHref, v.BackLabel = "/trust/schools", "The trust's schools"
 	}
 	if c.Provider != sso.Generic {
 		v.IssuerURL = ""

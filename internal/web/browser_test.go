@@ -44,9 +44,10 @@ func chromiumPath(t *testing.T) string {
 
 // browser is one headless chromium with one tab, open on base.
 type browser struct {
-	t    *testing.T
-	ctx  context.Context
-	base string
+	t     *testing.T
+	ctx   context.Context
+	base  string
+	width int64
 }
 
 // newBrowser starts chromium with a window of width x height. It is closed,
@@ -54,8 +55,14 @@ type browser struct {
 // within browserWait.
 func newBrowser(t *testing.T, base string, width, height int64) *browser {
 	t.Helper()
+	return newBrowserFor(t, base, width, height, browserWait)
+}
+
+// newBrowserFor is newBrowser for a test that must end within wait.
+func newBrowserFor(t *testing.T, base string, width, height int64, wait time.Duration) *browser {
+	t.Helper()
 	profile := t.TempDir() // removed after the browser has exited (cleanups run last-in first-out)
-	ctx, cancel := context.WithTimeout(t.Context(), browserWait)
+	ctx, cancel := context.WithTimeout(t.Context(), wait)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx,
 		chromedp.ExecPath(chromiumPath(t)),
@@ -75,7 +82,7 @@ func newBrowser(t *testing.T, base string, width, height int64) *browser {
 	t.Cleanup(acancel) // waits for the browser to exit
 	bctx, bcancel := chromedp.NewContext(actx)
 	t.Cleanup(bcancel)
-	b := &browser{t: t, ctx: bctx, base: base}
+	b := &browser{t: t, ctx: bctx, base: base, width: width}
 	if err := chromedp.Do(bctx, chromedp.EmulateViewport(width, height)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
@@ -120,7 +127,9 @@ func (b *browser) navigate(what string, steps ...chromedp.Action[chromedp.Void])
 	return res.Status
 }
 
-// keep saves the page the browser shows for the Nu checker (nu_test.go).
+// keep saves the page the browser shows for the Nu checker (nu_test.go)
+// and, in a phone-sized window, checks it does not scroll sideways: every
+// page a browser test opens on a phone is checked.
 func (b *browser) keep(status int) {
 	b.t.Helper()
 	html, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.contentType === "text/html" && document.doctype ? "<!DOCTYPE html>\n" + document.documentElement.outerHTML : ""`))
@@ -133,6 +142,9 @@ func (b *browser) keep(status int) {
 		path = u.RequestURI()
 	}
 	keepPage("BROWSER", path, status, http.Header{"Content-Type": {"text/html"}}, []byte(html))
+	if b.width == phoneWidth {
+		b.fitsWidth(path, phoneWidth)
+	}
 }
 
 // open loads path and returns its HTTP status.
