@@ -136,4 +136,12 @@ var arabic = map[string]string{
 	// The privacy notice (family.go).
 	"Read the school's privacy notice": "اقرأ إشعار الخصوصية الخاص بالمدرسة",
 	"Check a signed copy":              "تحقق من نسخة موقّعة",
+
+	// The receipt emailed to a parent (family_receipt.go).
+	"Hello %s,": "مرحبًا %s،",
+	"Thank you. %s has received your answers to “%s” for %s.": "شكرًا لك. تسلّمت %s إجاباتك على «%s» الخاصة بـ %s.",
+	"Reference: %s": "الرقم المرجعي: %s",
+	"Date: %s":      "التاريخ: %s",
+	"Your signed copy is attached. You can see your answers or change one at any time with your family link:": "نسختك الموقّعة مرفقة. يمكنك رؤية إجاباتك أو تغيير أي منها في أي وقت عبر رابط العائلة:",
+	"Receipt: %s for %s": "إيصال: %s الخاص بـ %s",
 }

@@ -136,4 +136,12 @@ var polish = map[string]string{
 	// The privacy notice (family.go).
 	"Read the school's privacy notice": "Przeczytaj informację szkoły o przetwarzaniu danych osobowych",
 	"Check a signed copy":              "Sprawdź podpisaną kopię",
+
+	// The receipt emailed to a parent (family_receipt.go).
+	"Hello %s,": "Dzień dobry, %s,",
+	"Thank you. %s has received your answers to “%s” for %s.": "Dziękujemy. Szkoła %s otrzymała Twoje odpowiedzi w formularzu „%s” dla: %s.",
+	"Reference: %s": "Numer referencyjny: %s",
+	"Date: %s":      "Data: %s",
+	"Your signed copy is attached. You can see your answers or change one at any time with your family link:": "W załączniku jest podpisana kopia. Swoje odpowiedzi możesz w każdej chwili zobaczyć lub zmienić przez link rodzinny:",
+	"Receipt: %s for %s": "Potwierdzenie: %s dla: %s",
 }

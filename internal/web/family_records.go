@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"strings"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/jackc/pgx/v5"
@@ -14,7 +12,6 @@ import (
 	"signoff/internal/i18n"
 	"signoff/internal/mail"
 	"signoff/internal/people"
-	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 	"signoff/templates"
 )
@@ -91,32 +88,7 @@ func (s *Server) receipt(r *http.Request, parent people.Person, cf consent.Child
 		if parent.Email == "" {
 			return nil
 		}
-		var lines []string
-		for _, it := range cf.Items {
-			if it.Kind != consent.ConsentItem {
-				continue
-			}
-			a := "No"
-			if rec.Answers[it.ID] {
-				a = "Yes"
-			}
-			lines = append(lines, "- "+it.Label+": "+a)
-		}
-		body := fmt.Sprintf(`Hello %s,
-
-Thank you. %s has received your %s for %s.
-
-%s
-
-Reference: %s
-Date: %s
-
-Your signed copy is attached. You can see your answers or change one at any time with your family link:
-%s
-
-%s
-`, parent.GivenName, v.school.Name, cf.Form.Title, cf.State.Pupil.DisplayName(), strings.Join(lines, "\n"), rec.Reference,
-			schooltime.DateTimeZone(rec.SignedAt), s.link("/family/records/"+rec.Reference), v.school.Name)
+		subject, body := receiptText(i18n.ByCode(rec.Language), v.school.Name, parent, cf, rec, s.link("/family/records/"+rec.Reference))
 		// The one builder of signed copies issues the attached copy in
 		// this transaction, recording its hash so it verifies by upload.
 		copyPDF, err := s.evidence.IssueTx(ctx, tx, v.school.ID, rec.Reference)
@@ -124,7 +96,7 @@ Your signed copy is attached. You can see your answers or change one at any time
 			return err
 		}
 		_, _, err = mail.Enqueue(ctx, tx, s.db.Now(), mail.Message{SchoolID: v.school.ID, To: parent.Email, ToName: parent.FullName(),
-			Subject: "Receipt: " + cf.Form.Title + " for " + cf.State.Pupil.DisplayName(), Text: body, Kind: "consent_receipt",
+			Subject: subject, Text: body, Kind: "consent_receipt",
 			DedupeKey:   "receipt:" + rec.Reference,
 			Attachments: []mail.Attachment{{Filename: slug(cf.Form.Title) + "-" + rec.Reference + ".pdf", ContentType: "application/pdf", Data: copyPDF}}})
 		return err

@@ -1,0 +1,71 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"signoff/internal/demo"
+	"signoff/internal/i18n"
+)
+
+// TestReceiptInTheParentsLanguage: a parent who answers in Polish, then
+// in Arabic, is emailed the receipt in that language, with the date and
+// the child's class in it.
+func TestReceiptInTheParentsLanguage(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	ctx := context.Background()
+	school := a.id(`SELECT id FROM schools`)
+	parentID, _, err := demo.Parent(ctx, a.db, school)
+	if err != nil {
+		t.Fatal(err)
+	}
+	photo := a.formID("Photo consent")
+	p := a.parent(parentID)
+	home := p.get("/family")
+	var children []string
+	for _, m := range regexp.MustCompile(`/family/children/(\d+)/forms/`+itoa(photo)+`"`).FindAllStringSubmatch(home.body, -1) {
+		children = append(children, m[1])
+	}
+	if len(children) < 2 {
+		t.Fatalf("children with the photo form: %v", children)
+	}
+	radios := regexp.MustCompile(`name="(item-\d+)" type="(?:radio|checkbox)"`)
+	for i, c := range []struct{ lang, thanks, class string }{
+		{"pl", "Dziękujemy. Szkoła Hollybrook Primary School otrzymała Twoje odpowiedzi w formularzu „Photo consent”", "klasa"},
+		{"ar", "شكرًا لك. تسلّمت Hollybrook Primary School إجاباتك على «Photo consent»", "الصف"},
+	} {
+		path := "/family/children/" + children[i] + "/forms/" + itoa(photo)
+		form := p.get(path + "?lang=" + c.lang)
+		vals := url.Values{"typed_name": {"Samira Walsh"}}
+		for _, m := range radios.FindAllStringSubmatch(form.body, -1) {
+			vals.Set(m[1], "yes")
+		}
+		res := p.post(path, vals)
+		if res.status != http.StatusSeeOther {
+			t.Fatalf("%s: submit: %d", c.lang, res.status)
+		}
+		ref := strings.TrimSuffix(strings.TrimPrefix(res.location, "/family/records/"), "?done=1")
+		var subject, body string
+		if err := a.db.Pool.QueryRow(ctx, `SELECT subject, body_text FROM outbox WHERE kind = 'consent_receipt' AND dedupe_key = $1`, "receipt:"+ref).
+			Scan(&subject, &body); err != nil {
+			t.Fatalf("%s: receipt: %v", c.lang, err)
+		}
+		lang := i18n.ByCode(c.lang)
+		for _, want := range []string{c.thanks, lang.Date(a.db.Now()), lang.T("Reference: %s", ref), lang.T("Yes")} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: the receipt lacks %q:\n%s", c.lang, want, body)
+			}
+		}
+		if class := regexp.MustCompile(`\(([^)]*)\)\.`).FindStringSubmatch(body); class == nil || !strings.Contains(class[1], c.class) {
+			t.Errorf("%s: the child's class is not in the parent's language:\n%s", c.lang, body)
+		}
+		if strings.Contains(body, "December") || strings.Contains(body, "Thank you") || !strings.HasPrefix(subject, lang.T("Receipt: %s for %s", "Photo consent", "")) {
+			t.Errorf("%s: English left in the receipt: %s\n%s", c.lang, subject, body)
+		}
+	}
+}
