@@ -106,6 +106,16 @@ func usedKeys(t *testing.T) map[string]string {
 	t.Helper()
 	src := webSources(t)
 	src["dates.go"] = readFile(t, "dates.go") // this package's own dates and year groups
+	// The letters to families, in the parent's language.
+	letters, err := filepath.Glob("../letters/*.go")
+	if err != nil || len(letters) == 0 {
+		t.Fatalf("no letters sources: %v", err)
+	}
+	for _, n := range letters {
+		if !strings.HasSuffix(n, "_test.go") {
+			src["letters/"+filepath.Base(n)] = readFile(t, n)
+		}
+	}
 	used := map[string]string{}
 	for name, s := range src {
 		for _, m := range literalCall.FindAllStringSubmatch(s, -1) {

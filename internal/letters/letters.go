@@ -19,6 +19,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
+
+	"signoff/internal/i18n"
 )
 
 // Child is one of the family's children, with the forms still to complete
@@ -37,6 +39,11 @@ type Letter struct {
 	Code       string    // the family code, e.g. ABCD-EFGH-JKMN-PQRS
 	CodeURL    string    // where to type the code, e.g. https://signoff.example.sch.uk/family/code
 	ExpiresOn  time.Time // the link works until this day (printed as its date in UK time)
+	// Lang is the language the letter is written in (its fixed text and
+	// dates; the caller gives the classes in it). The zero value and a
+	// right-to-left language, which the letters' fonts cannot draw, print
+	// in English.
+	Lang i18n.Lang
 }
 
 // Batch is a print run of letters from one school.
@@ -113,6 +120,10 @@ func normalise(b Batch) (*Batch, error) {
 			Code:       clean(l.Code),
 			CodeURL:    strings.TrimSpace(l.CodeURL),
 			ExpiresOn:  l.ExpiresOn,
+			Lang:       l.Lang,
+		}
+		if nl.Lang.Code == "" || nl.Lang.RTL {
+			nl.Lang = i18n.English
 		}
 		var missing []string
 		if nl.ParentName == "" {

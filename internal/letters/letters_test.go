@@ -18,6 +18,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	gozxingqr "github.com/makiuchi-d/gozxing/qrcode"
 
+	"signoff/internal/i18n"
 	"signoff/internal/letters"
 )
 
@@ -417,5 +418,34 @@ func TestWriteDoesNotModifyInput(t *testing.T) {
 	render(t, b)
 	if after := fmt.Sprintf("%#v", b); after != before {
 		t.Errorf("Write modified its input:\n%s\n%s", before, after)
+	}
+}
+
+// TestLettersInTheParentsLanguage: a letter to a parent who uses Signoff
+// in Polish is written in Polish, dates included; one in Arabic, which the
+// letters' fonts cannot draw, is written in English.
+func TestLettersInTheParentsLanguage(t *testing.T) {
+	b := sampleBatch()
+	b.Letters = b.Letters[:2]
+	b.Letters[0].Lang = i18n.ByCode("pl")
+	b.Letters[0].Children[0].Class = "Rok 3, klasa Oak"
+	b.Letters[1].Lang = i18n.ByCode("ar")
+	path := writeTemp(t, render(t, b))
+	pl := pageText(t, path, 1)
+	for _, want := range []string{"30 listopada 2026", "Formularze szkolne Twoich dzieci", "Dzień dobry, Mrs Samira Walsh,",
+		"używamy strony Signoff.", "Ten link działa do 31 stycznia 2027.", "Rok 3, klasa Oak", "Dziecko", "Klasa", "Do wypełnienia",
+		"Zeskanuj aparatem telefonu", "Albo wejdź na https://signoff.example.sch.uk/family/code i wpisz ten kod: ABCD-EFGH-JKMN-PQRS",
+		"Sekretariat szkoły"} {
+		if !strings.Contains(pl, want) {
+			t.Errorf("the Polish letter lacks %q:\n%s", want, pl)
+		}
+	}
+	for _, english := range []string{"November", "January", "Dear ", "This link works", "Still to complete"} {
+		if strings.Contains(pl, english) {
+			t.Errorf("the Polish letter has %q in English:\n%s", english, pl)
+		}
+	}
+	if ar := pageText(t, path, 2); !strings.Contains(ar, "This link works until 31 January 2027.") || !strings.Contains(ar, "30 November 2026") {
+		t.Errorf("the Arabic parent's letter is not the English one:\n%s", ar)
 	}
 }

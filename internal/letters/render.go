@@ -208,8 +208,23 @@ type span struct {
 	style  string
 }
 
-func sans(s string) span  { return span{text: s, family: famSans} }
-func bold(s string) span  { return span{text: s, family: famSans, style: "B"} }
+func sans(s string) span { return span{text: s, family: famSans} }
+func bold(s string) span { return span{text: s, family: famSans, style: "B"} }
+
+// withBold is a translated message with its %s verbs filled by bolds, in
+// bold: "This link works until %s." and the date.
+func withBold(msg string, bolds ...string) []span {
+	var out []span
+	for i, part := range strings.Split(msg, "%s") {
+		if part != "" {
+			out = append(out, sans(part))
+		}
+		if i < len(bolds) && i < strings.Count(msg, "%s") {
+			out = append(out, bold(bolds[i]))
+		}
+	}
+	return out
+}
 func mono(s string) span  { return span{text: s, family: famMono} }
 func monoB(s string) span { return span{text: s, family: famMono, style: "B"} }
 
@@ -415,9 +430,9 @@ func (r *renderer) header(first bool) {
 
 	var right string
 	if first {
-		right = schooltime.Date(r.b.Date)
+		right = r.l.Lang.Date(r.b.Date)
 	} else {
-		right = "continued"
+		right = r.l.Lang.T("continued")
 	}
 	r.useFont(famSans, "", 10.5)
 	r.setTextColor(colMuted)
@@ -442,9 +457,9 @@ func (r *renderer) header(first bool) {
 	p.SetY(y + 6)
 
 	if first {
-		r.para([]span{bold("Your children’s school forms")}, 14, 7, 3, colAccent)
+		r.para([]span{bold(r.l.Lang.T("Your children’s school forms"))}, 14, 7, 3, colAccent)
 	} else {
-		r.para([]span{sans("Letter to " + r.l.ParentName + ", continued from the previous page")}, 10, 5, 4, colMuted)
+		r.para([]span{sans(r.l.Lang.T("Letter to %s, continued from the previous page", r.l.ParentName))}, 10, 5, 4, colMuted)
 	}
 }
 
@@ -461,11 +476,11 @@ func (r *renderer) footer(continues bool) {
 	r.setTextColor(colMuted)
 	right := ""
 	if continues {
-		right = "Continued on the next page →"
+		right = r.l.Lang.T("Continued on the next page →")
 	}
 	right = r.printable(right, famSans, "")
 	rw := p.GetStringWidth(right)
-	left := r.wrap([]span{sans("Private and confidential: for " + r.l.ParentName)}, 8.5, width-rw-6)
+	left := r.wrap([]span{sans(r.l.Lang.T("Private and confidential: for %s", r.l.ParentName))}, 8.5, width-rw-6)
 	if len(left) > 0 {
 		// One line only: a very long name is cut.
 		r.drawLine(left[0], marginX, y, 8.5, 4, "")
@@ -487,29 +502,29 @@ func (r *renderer) letter(l *Letter, qr [][]bool) {
 	p.AddPage()
 	r.header(true)
 
-	children := "your children’s"
+	private := l.Lang.T("Please keep this letter private: the link and the code open your children’s forms.")
 	if len(l.Children) == 1 {
-		children = "your child’s"
+		private = l.Lang.T("Please keep this letter private: the link and the code open your child’s forms.")
 	}
 	forms := 0
 	for _, c := range l.Children {
 		forms += len(c.Forms)
 	}
 
-	r.para([]span{sans("Dear " + l.ParentName + ",")}, bodySize, bodyLine, paraGap, colText)
-	r.para([]span{sans("We use a website called "), bold("Signoff"), sans(" for school forms, such as the home-school agreement and photo consent. " +
-		"You can fill in the forms on your phone. You do not need a password.")}, bodySize, bodyLine, paraGap, colText)
+	r.para([]span{sans(l.Lang.T("Dear %s,", l.ParentName))}, bodySize, bodyLine, paraGap, colText)
+	r.para(withBold(l.Lang.T("We use a website called %s for school forms, such as the home-school agreement and photo consent. You can fill in the forms on your phone. You do not need a password."),
+		"Signoff"), bodySize, bodyLine, paraGap, colText)
 
 	switch {
 	case len(l.Children) == 0:
 	case forms == 0:
-		r.para([]span{sans("There are no forms waiting for you at the moment. When the school sends a new form, you can open it in the same way.")},
+		r.para([]span{sans(l.Lang.T("There are no forms waiting for you at the moment. When the school sends a new form, you can open it in the same way."))},
 			bodySize, bodyLine, paraGap, colText)
 		r.childTable(l.Children)
 	default:
-		what := "Please fill in these forms:"
+		what := l.Lang.T("Please fill in these forms:")
 		if forms == 1 {
-			what = "Please fill in this form:"
+			what = l.Lang.T("Please fill in this form:")
 		}
 		r.para([]span{sans(what)}, bodySize, bodyLine, 1.8, colText)
 		r.childTable(l.Children)
@@ -526,17 +541,17 @@ func (r *renderer) letter(l *Letter, qr [][]bool) {
 
 	keep := []span{}
 	if !l.ExpiresOn.IsZero() {
-		keep = append(keep, sans("This link works until "), bold(schooltime.Date(l.ExpiresOn)+"."), sans(" "))
+		keep = append(withBold(l.Lang.T("This link works until %s."), l.Lang.Date(l.ExpiresOn)), sans(" "))
 	}
-	keep = append(keep, sans("Please keep this letter private: the link and the code open "+children+" forms."))
+	keep = append(keep, sans(private))
 	r.para(keep, bodySize, bodyLine, paraGap, colText)
-	r.para([]span{sans("If you need this letter in another language or format, or have no phone or internet, please contact the school office.")},
+	r.para([]span{sans(l.Lang.T("If you need this letter in another language or format, or have no phone or internet, please contact the school office."))},
 		bodySize, bodyLine, paraGap+1, colText)
 
 	// The sign-off stays together.
 	r.need(3 * bodyLine)
-	r.para([]span{sans("Thank you for your help,")}, bodySize, bodyLine, 2, colText)
-	r.para([]span{bold("The school office")}, bodySize, bodyLine, 0, colText)
+	r.para([]span{sans(l.Lang.T("Thank you for your help,"))}, bodySize, bodyLine, 2, colText)
+	r.para([]span{bold(l.Lang.T("The school office"))}, bodySize, bodyLine, 0, colText)
 	r.para([]span{sans(r.b.SchoolName)}, bodySize, bodyLine, 0, colMuted)
 
 	r.footer(false)
@@ -564,7 +579,7 @@ func (r *renderer) childTable(children []Child) {
 		p.Rect(marginX, y, width, headH, "F")
 		r.useFont(famSans, "B", 9)
 		r.setTextColor(colMuted)
-		for i, t := range []string{"Child", "Class", "Still to complete"} {
+		for i, t := range []string{r.l.Lang.T("Child"), r.l.Lang.T("Class"), r.l.Lang.T("Still to complete")} {
 			p.SetXY(colX[i]+padX, y)
 			p.CellFormat(colW[i]-2*padX, headH, t, "", 0, "L", false, 0, "")
 		}
@@ -624,7 +639,7 @@ func (r *renderer) childTable(children []Child) {
 		}
 		muted := len(fl) == 0
 		if muted {
-			fl = []formLine{{r.wrap([]span{sans("Nothing at the moment")}, size, colW[2]-2*padX)[0], false}}
+			fl = []formLine{{r.wrap([]span{sans(r.l.Lang.T("Nothing at the moment"))}, size, colW[2]-2*padX)[0], false}}
 		}
 		rows := max(len(name), len(class), len(fl))
 		fresh := int((r.bottom() - marginTop - 45 - headH - 2*padY) / lineH) // lines on a new page
@@ -674,7 +689,7 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 		r.useFont(famSans, "B", 12.5)
 		r.setTextColor(colAccent)
 		p.SetXY(x0+pad, y0)
-		p.CellFormat(inner, bandH, "How to open your forms", "", 0, "L", false, 0, "")
+		p.CellFormat(inner, bandH, r.printable(r.l.Lang.T("How to open your forms"), famSans, "B"), "", 0, "L", false, 0, "")
 	}
 
 	// QR code: at least qrMinSize wide, modules about a millimetre.
@@ -702,13 +717,13 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 		number string
 	}
 	blocks := []block{
-		{lines: r.wrap([]span{bold("Scan with your phone’s camera")}, 14, cw), size: 14, lineH: 7, col: colAccent, after: 3},
+		{lines: r.wrap([]span{bold(r.l.Lang.T("Scan with your phone’s camera"))}, 14, cw), size: 14, lineH: 7, col: colAccent, after: 3},
 	}
-	for i, s := range []string{"Open the camera on your phone.", "Point it at the square code.", "Tap the link that appears."} {
+	for i, s := range []string{r.l.Lang.T("Open the camera on your phone."), r.l.Lang.T("Point it at the square code."), r.l.Lang.T("Tap the link that appears.")} {
 		blocks = append(blocks, block{lines: r.wrap([]span{sans(s)}, bodySize, cw-7), size: bodySize, lineH: bodyLine + 0.6,
 			col: colText, after: 0.8, indent: 7, number: strconv.Itoa(i + 1)})
 	}
-	blocks = append(blocks, block{lines: r.wrap([]span{sans("You do not need to download an app.")}, 9.5, cw), size: 9.5, lineH: 4.6, col: colMuted, after: 0})
+	blocks = append(blocks, block{lines: r.wrap([]span{sans(r.l.Lang.T("You do not need to download an app."))}, 9.5, cw), size: 9.5, lineH: 4.6, col: colMuted, after: 0})
 	blocks[len(blocks)-2].after = 3
 	colH := 0.0
 	for _, b := range blocks {
@@ -743,7 +758,7 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 		p.Line(x0+pad, y, x0+width-pad, y)
 	}
 	y += 4
-	for _, ln := range r.wrap([]span{sans("Or type this link into your phone’s web browser:")}, bodySize, inner) {
+	for _, ln := range r.wrap([]span{sans(r.l.Lang.T("Or type this link into your phone’s web browser:"))}, bodySize, inner) {
 		if draw {
 			r.setTextColor(colText)
 			r.drawLine(ln, x0+pad, y, bodySize, bodyLine, "")
@@ -765,9 +780,9 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 	y += 4
 	var label []span
 	if l.CodeURL != "" {
-		label = []span{sans("Or go to "), bold(l.CodeURL), sans(" and type this code:")}
+		label = withBold(l.Lang.T("Or go to %s and type this code:"), l.CodeURL)
 	} else {
-		label = []span{sans("Or ask the school office to open your forms with this code:")}
+		label = []span{sans(l.Lang.T("Or ask the school office to open your forms with this code:"))}
 	}
 	for _, ln := range r.wrap(label, bodySize, inner) {
 		if draw {

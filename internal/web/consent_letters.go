@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"signoff/internal/i18n"
 	"signoff/internal/letters"
 	"signoff/internal/people"
 )
@@ -30,8 +31,8 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	type family struct {
-		parent   people.Person
-		children []letters.Child
+		parent people.Person
+		pupils []people.Person
 	}
 	var order, waiting []int64
 	for _, c := range children {
@@ -59,7 +60,7 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 				families[g.Person.ID] = fam
 				order = append(order, g.Person.ID)
 			}
-			fam.children = append(fam.children, letters.Child{Name: c.Pupil.DisplayName(), Class: classLabel(c.Pupil), Forms: []string{f.Title}})
+			fam.pupils = append(fam.pupils, c.Pupil)
 		}
 	}
 	page := fmt.Sprintf("/admin/consents/%d", f.ID)
@@ -72,17 +73,28 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// Each letter is in the language its parent last answered a form in.
+	langs, err := s.consent.Languages(r.Context(), v.school.ID, order)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	batch := letters.Batch{SchoolName: v.school.Name, SchoolLogo: logo, Date: s.db.Now()}
 	for _, pid := range order {
 		fam := families[pid]
+		lang := i18n.ByCode(langs[pid])
+		var kids []letters.Child
+		for _, p := range fam.pupils {
+			kids = append(kids, letters.Child{Name: p.DisplayName(), Class: classLabelIn(lang, p), Forms: []string{f.Title}})
+		}
 		link, err := s.accounts.IssueFamilyLink(r.Context(), v.school.ID, pid, v.account.Actor(clientIP(r)), nil)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		name := strings.TrimSpace(fam.parent.Title + " " + fam.parent.FullName())
-		batch.Letters = append(batch.Letters, letters.Letter{ParentName: name, Children: fam.children, Link: s.link("/f/" + link.Token),
-			Code: link.Token, CodeURL: s.link("/family/code"), ExpiresOn: link.ExpiresAt})
+		batch.Letters = append(batch.Letters, letters.Letter{ParentName: name, Children: kids, Link: s.link("/f/" + link.Token),
+			Code: link.Token, CodeURL: s.link("/family/code"), ExpiresOn: link.ExpiresAt, Lang: lang})
 	}
 	var buf bytes.Buffer
 	if err := letters.Write(&buf, batch); err != nil {

@@ -12,9 +12,10 @@ import (
 	"signoff/internal/i18n"
 )
 
-// TestReceiptInTheParentsLanguage: a parent who answers in Polish, then
-// in Arabic, is emailed the receipt in that language, with the date and
-// the child's class in it.
+// TestReceiptInTheParentsLanguage: a parent who answers in Arabic, then
+// in Polish, is emailed the receipt in that language, with the date and
+// the child's class in it; a letter printed for them afterwards is in
+// Polish, the language they last answered in.
 func TestReceiptInTheParentsLanguage(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
@@ -36,8 +37,8 @@ func TestReceiptInTheParentsLanguage(t *testing.T) {
 	}
 	radios := regexp.MustCompile(`name="(item-\d+)" type="(?:radio|checkbox)"`)
 	for i, c := range []struct{ lang, thanks, class string }{
-		{"pl", "Dziękujemy. Szkoła Hollybrook Primary School otrzymała Twoje odpowiedzi w formularzu „Photo consent”", "klasa"},
 		{"ar", "شكرًا لك. تسلّمت Hollybrook Primary School إجاباتك على «Photo consent»", "الصف"},
+		{"pl", "Dziękujemy. Szkoła Hollybrook Primary School otrzymała Twoje odpowiedzi w formularzu „Photo consent”", "klasa"},
 	} {
 		path := "/family/children/" + children[i] + "/forms/" + itoa(photo)
 		form := p.get(path + "?lang=" + c.lang)
@@ -66,6 +67,28 @@ func TestReceiptInTheParentsLanguage(t *testing.T) {
 		}
 		if strings.Contains(body, "December") || strings.Contains(body, "Thank you") || !strings.HasPrefix(subject, lang.T("Receipt: %s for %s", "Photo consent", "")) {
 			t.Errorf("%s: English left in the receipt: %s\n%s", c.lang, subject, body)
+		}
+	}
+
+	// Without an email address, the parent is sent a letter for the
+	// home-school agreement: in Polish.
+	if _, err := a.db.Pool.Exec(ctx, `UPDATE people SET email = NULL WHERE id = $1`, parentID); err != nil {
+		t.Fatal(err)
+	}
+	office := a.signedIn(demo.AdminEmail)
+	res := office.post("/admin/consents/"+itoa(a.formID("Home-school agreement"))+"/letters", nil)
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("letters: %d", res.status)
+	}
+	letters := office.get(res.location)
+	if letters.status != 200 {
+		t.Fatalf("letters: %d", letters.status)
+	}
+	text := strings.Join(strings.Fields(pdfText(t, letters.body)), " ")
+	pl := i18n.ByCode("pl")
+	for _, want := range []string{pl.T("Your children’s school forms"), pl.T("Please fill in these forms:"), "klasa", pl.Date(a.db.Now())} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the letter lacks %q:\n%s", want, text)
 		}
 	}
 }
