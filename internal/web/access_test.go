@@ -279,7 +279,7 @@ func TestOfficeSetsRoles(t *testing.T) {
 	}
 	// The audit log shows the change, and the office can filter it.
 	audit := office.get("/admin/audit?action=account.roles_changed")
-	if audit.status != 200 || !strings.Contains(audit.body, `<td class="govuk-table__cell">account.roles_changed`) || strings.Contains(audit.body, `<td class="govuk-table__cell">signature.created`) {
+	if audit.status != 200 || !strings.Contains(audit.body, `data-label="What">account.roles_changed`) || strings.Contains(audit.body, `data-label="What">signature.created`) {
 		t.Fatalf("audit page filter: %d", audit.status)
 	}
 }
