@@ -2,9 +2,6 @@ package letters
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,6 +11,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/database"
+	"signoff/internal/sealed"
 )
 
 // HeldFor is how long a printed batch can be fetched again: long enough
@@ -25,21 +23,17 @@ const HeldFor = time.Hour
 // holds new family links: it is sealed with a 32-byte key, and only the
 // account that printed a batch may fetch it.
 type Held struct {
-	db   *database.DB
-	aead cipher.AEAD
+	db  *database.DB
+	box *sealed.Box
 }
 
 // NewHeld returns a Held over db sealing with key (32 bytes).
 func NewHeld(db *database.DB, key []byte) (*Held, error) {
-	block, err := aes.NewCipher(key)
+	box, err := sealed.New(key)
 	if err != nil {
-		return nil, fmt.Errorf("letters: key: %w", err)
+		return nil, fmt.Errorf("letters: %w", err)
 	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("letters: key: %w", err)
-	}
-	return &Held{db: db, aead: aead}, nil
+	return &Held{db: db, box: box}, nil
 }
 
 // aad binds a sealed PDF to its school and account.
@@ -53,19 +47,18 @@ func (h *Held) Hold(ctx context.Context, schoolID, accountID int64, name string,
 	if name == "" || len(name) > 200 {
 		return 0, errors.New("letters: a held batch needs a file name of at most 200 bytes")
 	}
-	nonce := make([]byte, h.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return 0, fmt.Errorf("letters: seal: %w", err)
+	box, err := h.box.Seal(pdf, aad(schoolID, accountID))
+	if err != nil {
+		return 0, fmt.Errorf("letters: %w", err)
 	}
-	sealed := h.aead.Seal(nonce, nonce, pdf, aad(schoolID, accountID))
 	now := h.db.Now()
 	var id int64
-	err := h.db.InTx(ctx, func(tx pgx.Tx) error {
+	err = h.db.InTx(ctx, func(tx pgx.Tx) error {
 		if _, err := CleanUp(ctx, tx, now); err != nil {
 			return err
 		}
 		return tx.QueryRow(ctx, `INSERT INTO held_letters (school_id, account_id, file_name, sealed_pdf, created_at, expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, schoolID, accountID, name, sealed, now, now.Add(HeldFor)).Scan(&id)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, schoolID, accountID, name, box, now, now.Add(HeldFor)).Scan(&id)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("letters: hold batch: %w", err)
@@ -77,20 +70,16 @@ func (h *Held) Hold(ctx context.Context, schoolID, accountID int64, name string,
 // printed it, while it is held.
 func (h *Held) Get(ctx context.Context, schoolID, accountID, id int64) (string, []byte, error) {
 	var name string
-	var sealed []byte
+	var box []byte
 	err := h.db.Pool.QueryRow(ctx, `SELECT file_name, sealed_pdf FROM held_letters
-		WHERE id = $1 AND school_id = $2 AND account_id = $3 AND expires_at > $4`, id, schoolID, accountID, h.db.Now()).Scan(&name, &sealed)
+		WHERE id = $1 AND school_id = $2 AND account_id = $3 AND expires_at > $4`, id, schoolID, accountID, h.db.Now()).Scan(&name, &box)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", nil, apperr.New(apperr.NotFound, "These letters are no longer held: letters can be fetched for an hour after printing. Print them again")
 	}
 	if err != nil {
 		return "", nil, fmt.Errorf("letters: get batch: %w", err)
 	}
-	n := h.aead.NonceSize()
-	if len(sealed) < n {
-		return "", nil, errors.New("letters: held batch is damaged")
-	}
-	pdf, err := h.aead.Open(nil, sealed[:n], sealed[n:], aad(schoolID, accountID))
+	pdf, err := h.box.Open(box, aad(schoolID, accountID))
 	if err != nil {
 		return "", nil, fmt.Errorf("letters: open held batch: %w", err)
 	}

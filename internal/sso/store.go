@@ -2,9 +2,6 @@ package sso
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/http"
@@ -22,6 +19,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/people"
 	"signoff/internal/ratelimit"
+	"signoff/internal/sealed"
 )
 
 // Store keeps the schools' connections and signs people in through them.
@@ -29,7 +27,7 @@ type Store struct {
 	db       *database.DB
 	accounts *auth.Store
 	limits   *ratelimit.Limiter
-	aead     cipher.AEAD
+	box      *sealed.Box
 	baseURL  string
 
 	// HTTPClient talks to the providers (discovery, keys, tokens).
@@ -60,16 +58,12 @@ var LimitStartByIP = ratelimit.Rule{Name: "sso-start-ip", Max: 60, Window: 15 * 
 // NewStore returns a Store. key (32 bytes) seals the client secrets;
 // baseURL is the site's public address, for the redirect URI.
 func NewStore(db *database.DB, accounts *auth.Store, key []byte, baseURL string) (*Store, error) {
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("sso: secret key: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
+	box, err := sealed.New(key)
 	if err != nil {
 		return nil, fmt.Errorf("sso: secret key: %w", err)
 	}
 	return &Store{
-		db: db, accounts: accounts, limits: ratelimit.New(db), aead: aead, baseURL: strings.TrimRight(baseURL, "/"),
+		db: db, accounts: accounts, limits: ratelimit.New(db), box: box, baseURL: strings.TrimRight(baseURL, "/"),
 		HTTPClient:         &http.Client{Timeout: 10 * time.Second},
 		MicrosoftAuthority: "https://login.microsoftonline.com",
 		GoogleIssuer:       "https://accounts.google.com",
@@ -92,19 +86,11 @@ func (s *Store) Issuer(c Connection) string {
 }
 
 func (s *Store) seal(schoolID int64, secret string) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("sso: seal: %w", err)
-	}
-	return s.aead.Seal(nonce, nonce, []byte(secret), secretAAD(schoolID)), nil
+	return s.box.Seal([]byte(secret), secretAAD(schoolID))
 }
 
 func (s *Store) open(schoolID int64, sealed []byte) (string, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return "", errors.New("sso: sealed secret too short")
-	}
-	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], secretAAD(schoolID))
+	plain, err := s.box.Open(sealed, secretAAD(schoolID))
 	if err != nil {
 		return "", apperr.New(apperr.Unavailable, "The client secret stored for this school cannot be read with this server's secret key (SIGNOFF_SECRET_KEY): enter it again in the single sign-on settings")
 	}
