@@ -20,11 +20,7 @@ func TestReceiptInTheParentsLanguage(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	parentID := a.demoParent()
 	photo := a.formID("Photo consent")
 	p := a.parent(parentID)
 	home := p.get("/family")

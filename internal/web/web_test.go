@@ -120,6 +120,16 @@ func (a *app) signedIn(email string) *client {
 	return c
 }
 
+// demoParent is the demo school's parent of two (demo.Parent).
+func (a *app) demoParent() int64 {
+	a.t.Helper()
+	id, _, err := demo.Parent(context.Background(), a.db, a.id(`SELECT id FROM schools`))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return id
+}
+
 // parent returns a client signed in through a new family link of parent id.
 func (a *app) parent(id int64) *client {
 	a.t.Helper()
