@@ -41,6 +41,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/consent"
 	"signoff/internal/database"
+	"signoff/internal/i18n"
 	"signoff/internal/pdf"
 	"signoff/internal/people"
 	"signoff/internal/policies"
@@ -157,12 +158,13 @@ func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string)
 		drawn                                                     []byte
 		answers                                                   []byte
 		sig                                                       signedHow
+		language                                                  string
 	)
 	err := q.QueryRow(ctx, `SELECT s.id, s.school_id, s.reference, sc.name, coalesce(pol.title, f.title), coalesce(v.number, 0),
 			v.published_at, coalesce(v.body_md, ''), coalesce(v.sha256, ''), coalesce(s.version_sha256, ''), s.statement, s.typed_name,
 			s.ip, s.user_agent, s.method, coalesce(s.account_id, 0), coalesce(s.pupil_id, 0), s.signed_at, s.drawn_signature, s.answers,
 			s.person_id, coalesce(s.version_id, 0), f.title, s.form_id,
-			coalesce(w.given_name || ' ' || w.family_name, ''), coalesce(rb.display_name, ''), s.paper_date, coalesce(s.identified_by, '')
+			coalesce(w.given_name || ' ' || w.family_name, ''), coalesce(rb.display_name, ''), s.paper_date, coalesce(s.identified_by, ''), s.language
 		FROM signatures s
 		JOIN schools sc ON sc.id = s.school_id
 		JOIN forms f ON f.id = s.form_id
@@ -173,7 +175,7 @@ func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string)
 		WHERE s.reference = $1 AND ($2::bigint = 0 OR s.school_id = $2)`, ref, schoolID).
 		Scan(&rec.SignatureID, &rec.SchoolID, &rec.Reference, &schoolName, &title, &number, &publishedAt, &body, &sha, &versionSHA,
 			&statement, &typed, &ip, &ua, &method, &accountID, &pupilID, &signedAt, &drawn, &answers, &rec.PersonID, &rec.VersionID, &rec.FormTitle, &formID,
-			&sig.witness, &sig.recordedBy, &sig.paperDate, &sig.identifiedBy)
+			&sig.witness, &sig.recordedBy, &sig.paperDate, &sig.identifiedBy, &language)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, apperr.New(apperr.NotFound, "There is no signature with that reference")
 	}
@@ -181,6 +183,12 @@ func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string)
 		return Record{}, fmt.Errorf("evidence: load %s: %w", ref, err)
 	}
 	sig.method, sig.accountID, sig.signedAt = method, accountID, signedAt
+	// A parent's copy writes its dates and the child's year in the
+	// language they signed in, where the copy's fonts can draw it.
+	lang := i18n.ByCode(language)
+	if lang.RTL {
+		lang = i18n.English
+	}
 
 	person, err := people.Scan(q.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, rec.PersonID))
 	if err != nil {
@@ -211,7 +219,9 @@ func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string)
 		pupil, err := people.Scan(q.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, pupilID))
 		if err == nil {
 			cert.ForChild = pupil.FullName()
-			if pupil.YearGroup != nil {
+			if pupil.YearGroup != nil && lang != i18n.English {
+				cert.ForChild += ", " + lang.YearGroup(int(*pupil.YearGroup))
+			} else if pupil.YearGroup != nil {
 				cert.ForChild += ", " + pupil.YearGroup.Label()
 			}
 			if pupil.RegClass != "" {
@@ -233,7 +243,7 @@ func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string)
 					given[id] = v
 				}
 			}
-			c.PolicyTitle, c.VersionNumber, c.VersionDate = f.Title, 1, f.CreatedAt
+			c.PolicyTitle, c.VersionNumber, c.VersionDate, c.Lang = f.Title, 1, f.CreatedAt, lang
 			c.BodyMarkdown = consent.CopyMarkdown(f, items, given)
 			rec.TextIntact = versionSHA != "" && consent.TextHash(f, items) == versionSHA
 			cert.Answers = nil

@@ -104,7 +104,7 @@ func (r *renderer) certificate() error {
 		ip, ua = withheld, withheld
 	}
 	rows = append(rows,
-		row{label: "Server time", value: formatDateTime(c.SignedAt) + "; " + c.SignedAt.UTC().Format("2006-01-02T15:04:05Z")},
+		row{label: "Server time", value: c.dateTime(c.SignedAt) + "; " + c.SignedAt.UTC().Format("2006-01-02T15:04:05Z")},
 		row{label: "IP address", value: ip, mono: !cert.DeviceWithheld},
 		row{label: "Browser (user agent)", value: ua},
 		row{label: "SHA-256 of the version text", value: c.SHA256, mono: true},

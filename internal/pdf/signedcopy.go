@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"signoff/internal/i18n"
 	"signoff/internal/pdf/fonts"
 	"strconv"
 	"strings"
@@ -58,6 +59,27 @@ type SignedCopy struct {
 	// Certificate, when set, adds a final page recording how the
 	// signature was given (see certificate.go).
 	Certificate *Certificate
+
+	// Lang, for a parent's copy, is the language they signed in: the
+	// copy's dates are written in it. The zero value, and a right-to-left
+	// language (the copy's fonts cannot draw it), write them in English.
+	Lang i18n.Lang
+}
+
+// dateTime is t in the copy's language and UK time.
+func (c *SignedCopy) dateTime(t time.Time) string {
+	if c.Lang.Code == "" || c.Lang.Code == i18n.English.Code || c.Lang.RTL {
+		return formatDateTime(t)
+	}
+	return c.Lang.DateTime(t)
+}
+
+// date is t's UK date in the copy's language.
+func (c *SignedCopy) date(t time.Time) string {
+	if c.Lang.Code == "" || c.Lang.Code == i18n.English.Code || c.Lang.RTL {
+		return formatDate(t)
+	}
+	return c.Lang.Date(t)
 }
 
 // WriteSignedCopy writes the PDF to w.
@@ -272,7 +294,7 @@ func render(w io.Writer, c *SignedCopy) error {
 	p.SetModificationDate(c.SignedAt.UTC())
 	p.SetCompression(true)
 	p.SetLang("en-GB")
-	signed := formatDateTime(c.SignedAt)
+	signed := c.dateTime(c.SignedAt)
 	p.SetTitle(clean(c.PolicyTitle)+" — signed copy", true)
 	p.SetAuthor(clean(c.SchoolName), true)
 	p.SetSubject("Signed by "+clean(c.SignerName)+" on "+signed, true)
@@ -439,7 +461,7 @@ func (r *renderer) titleBlock() {
 func (r *renderer) versionLine() string {
 	s := "Version " + strconv.Itoa(r.c.VersionNumber)
 	if !r.c.VersionDate.IsZero() {
-		s += ", published " + formatDate(r.c.VersionDate)
+		s += ", published " + r.c.date(r.c.VersionDate)
 	}
 	return s
 }
@@ -1186,7 +1208,7 @@ func (r *renderer) signatureBox() {
 		rows = append(rows, &sigRow{label: "Typed signature", value: s, family: famSans, font: "BI", size: 14, line: 7})
 	}
 	rows = append(rows,
-		&sigRow{label: "Signed on", value: formatDateTime(c.SignedAt), family: famSans, size: 10.5, line: 5.2},
+		&sigRow{label: "Signed on", value: c.dateTime(c.SignedAt), family: famSans, size: 10.5, line: 5.2},
 		&sigRow{label: "Policy version", value: clean(c.PolicyTitle) + ", " + strings.ToLower(r.versionLine()[:1]) + r.versionLine()[1:], family: famSans, size: 10.5, line: 5.2},
 		&sigRow{label: "SHA-256 of version text", value: c.SHA256, family: famMono, size: 8.5, line: 5.2},
 	)

@@ -61,6 +61,16 @@ func TestReceiptInTheParentsLanguage(t *testing.T) {
 		if class := regexp.MustCompile(`\(([^)]*)\)\.`).FindStringSubmatch(body); class == nil || !strings.Contains(class[1], c.class) {
 			t.Errorf("%s: the child's class is not in the parent's language:\n%s", c.lang, body)
 		}
+		// The signed copy writes its dates, and the child's year, in Polish;
+		// an Arabic one (its fonts cannot draw Arabic) in English.
+		copyText := strings.Join(strings.Fields(pdfText(t, p.get("/family/records/"+ref+"/copy.pdf").body)), " ")
+		year := lang.YearGroup(int(a.id(`SELECT year_group FROM people WHERE id = $1`, children[i])))
+		if c.lang == "pl" && (!strings.Contains(copyText, lang.Date(a.db.Now())) || !strings.Contains(copyText, year)) {
+			t.Errorf("the Polish copy's dates or year are not in Polish:\n%s", copyText)
+		}
+		if c.lang == "ar" && !strings.Contains(copyText, i18n.English.Date(a.db.Now())) {
+			t.Errorf("the Arabic parent's copy has no English date:\n%s", copyText)
+		}
 		if strings.Contains(body, "December") || strings.Contains(body, "Thank you") || !strings.HasPrefix(subject, lang.T("Receipt: %s for %s", "Photo consent", "")) {
 			t.Errorf("%s: English left in the receipt: %s\n%s", c.lang, subject, body)
 		}
