@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -16,10 +17,12 @@ import (
 )
 
 // render writes a component with status. It renders to a buffer first so
-// that a failure half-way shows an error page, not half a page.
+// that a failure half-way shows an error page, not half a page. Rendering
+// is bounded work in memory, so it goes on after the request's time is up:
+// the "taking too long" page of a request that ran out of time still shows.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(r.Context(), &buf); err != nil {
+	if err := c.Render(context.WithoutCancel(r.Context()), &buf); err != nil {
 		s.log.ErrorContext(r.Context(), "render failed", "path", r.URL.Path, "err", err)
 		http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		return
