@@ -24,6 +24,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/limits"
 	"signoff/internal/ratelimit"
+	"signoff/internal/schools"
 )
 
 // Role is what an account may do.
@@ -346,31 +347,49 @@ func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64,
 // SessionAccount returns the account of a live session and marks the
 // session used. An expired, idle or unknown session is Unauthenticated.
 func (s *Store) SessionAccount(ctx context.Context, token string) (Account, error) {
+	a, _, err := s.Session(ctx, token)
+	return a, err
+}
+
+// Session returns the account of a live session and the account's
+// school, read in one statement (every request of a signed-in visitor
+// runs it, so it is one round trip, and the school is always as it is
+// now: a settings change shows at once on every server). The session is
+// marked used at most once a minute (an UPDATE; the idle time-out counts
+// from the last mark), so most requests only read. An expired, idle or
+// unknown session is Unauthenticated.
+func (s *Store) Session(ctx context.Context, token string) (Account, schools.School, error) {
+	var sc schools.School
 	if token == "" {
-		return Account{}, apperr.New(apperr.Unauthenticated, "Sign in to continue")
+		return Account{}, sc, apperr.New(apperr.Unauthenticated, "Sign in to continue")
 	}
 	sum := sha256.Sum256([]byte(token))
 	now := s.db.Now()
 	var lastSeen time.Time
 	var info SessionInfo
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, s.last_seen_at, s.identified_by, coalesce(s.sso_school_id, 0)
-		FROM sessions s JOIN accounts a ON a.id = s.account_id
-		WHERE s.token_hash = $1 AND s.expires_at > $2 AND s.last_seen_at > $3 AND a.disabled_at IS NULL`,
-		sum[:], now, now.Add(-s.IdleTimeout)), &lastSeen, &info.IdentifiedBy, &info.SSOSchoolID)
+	dest := append([]any{&lastSeen, &info.IdentifiedBy, &info.SSOSchoolID}, sc.ScanDest()...)
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, ss.last_seen_at, ss.identified_by, coalesce(ss.sso_school_id, 0), `+schools.Columns+`
+		FROM sessions ss JOIN accounts a ON a.id = ss.account_id
+		JOIN schools s ON s.id = a.school_id`+schools.LogoJoin+`
+		WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.last_seen_at > $3 AND a.disabled_at IS NULL`,
+		sum[:], now, now.Add(-s.IdleTimeout)), dest...)
 	a.Session = info
 	if errors.Is(err, pgx.ErrNoRows) {
-		return Account{}, apperr.New(apperr.Unauthenticated, "Your session has ended. Sign in again to continue")
+		return Account{}, schools.School{}, apperr.New(apperr.Unauthenticated, "Your session has ended. Sign in again to continue")
 	}
 	if err != nil {
-		return Account{}, fmt.Errorf("auth: session: %w", err)
+		return Account{}, schools.School{}, fmt.Errorf("auth: session: %w", err)
 	}
-	if now.Sub(lastSeen) > time.Minute {
+	if now.Sub(lastSeen) > touchEvery {
 		if _, err := s.db.Pool.Exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, sum[:], now); err != nil {
-			return Account{}, fmt.Errorf("auth: touch session: %w", err)
+			return Account{}, schools.School{}, fmt.Errorf("auth: touch session: %w", err)
 		}
 	}
-	return a, nil
+	return a, sc, nil
 }
+
+// touchEvery is how often at most a session's last use is written.
+const touchEvery = time.Minute
 
 // SignOut ends the session with token on the server.
 func (s *Store) SignOut(ctx context.Context, token, ip string) error {

@@ -719,3 +719,46 @@ func TestCleanUp(t *testing.T) {
 		t.Fatalf("links left: %d", n)
 	}
 }
+
+func TestSessionReadsTheSchoolAsItIsNow(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	_, token := f.signIn(staffEmail, password)
+	a, sc, err := f.st.Session(ctx, token)
+	if err != nil || a.ID != f.staff.ID || sc.ID != f.school || sc.Name != "Hollybrook Primary School" || sc.HasLogo() {
+		t.Fatalf("session: %v %+v %+v", err, a, sc)
+	}
+	// A settings change shows on the very next request.
+	sc.Name, sc.Colour = "Hollybrook Academy", "#00703c"
+	if err := schools.NewStore(f.db).Update(ctx, sc, office); err != nil {
+		t.Fatal(err)
+	}
+	if _, now, err := f.st.Session(ctx, token); err != nil || now.Name != "Hollybrook Academy" || now.Colour != "#00703c" {
+		t.Fatalf("after the change: %v %+v", err, now)
+	}
+	// Most requests only read: the session's last use is written at most
+	// once a minute, and the idle time-out counts from that.
+	sum := sha256.Sum256([]byte(token))
+	signedIn := f.now
+	lastSeen := func() time.Time {
+		return dbtest.Scalar[time.Time](t, f.db, `SELECT last_seen_at FROM sessions WHERE token_hash = $1`, sum[:])
+	}
+	f.now = signedIn.Add(50 * time.Second)
+	if !f.live(token) || !lastSeen().Equal(signedIn) {
+		t.Fatalf("written within the minute: %s", lastSeen())
+	}
+	f.now = signedIn.Add(61 * time.Second)
+	if !f.live(token) || !lastSeen().Equal(f.now) {
+		t.Fatalf("not written after a minute: %s, want %s", lastSeen(), f.now)
+	}
+	marked := f.now
+	f.now = marked.Add(f.st.IdleTimeout - time.Second)
+	if !f.live(token) {
+		t.Fatal("ended before the idle time-out from its last mark")
+	}
+	f.now = f.now.Add(f.st.IdleTimeout + time.Second)
+	if _, _, err := f.st.Session(ctx, token); apperr.CodeOf(err) != apperr.Unauthenticated {
+		t.Fatalf("idle session: %v", err)
+	}
+}

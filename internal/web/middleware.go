@@ -41,21 +41,16 @@ func viewerOf(r *http.Request) viewer {
 // sessionCookie is the name of the session cookie.
 const sessionCookie = "signoff_session"
 
-// loadSession finds the signed-in account, if any, from the session
-// cookie and the server-side session it names.
+// loadSession finds the signed-in account and its school, if any, from
+// the session cookie and the server-side session it names (one query).
 func (s *Server) loadSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var v viewer
 		sess, _ := s.cookies.Get(r, sessionCookie)
 		if token, _ := sess.Values["token"].(string); token != "" {
-			a, err := s.accounts.SessionAccount(r.Context(), token)
+			a, sc, err := s.accounts.Session(r.Context(), token)
 			switch {
 			case err == nil:
-				sc, err := s.schools.Get(r.Context(), a.SchoolID)
-				if err != nil {
-					s.fail(w, r, err)
-					return
-				}
 				v = viewer{account: a, school: sc, token: token, signedIn: true}
 			case apperr.CodeOf(err) != apperr.Unauthenticated:
 				s.fail(w, r, err)

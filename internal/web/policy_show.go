@@ -94,7 +94,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request, f *showForm) {
 	if current := pg.Current; current != nil {
 		view.Summary = append(view.Summary, templates.SummaryRow{Key: "Current version", Value: versionLabel(current.Number, current.PublishedAt)},
 			templates.SummaryRow{Key: "Approval", Value: approvalLine(*current)})
-		view.CurrentHTML = policies.RenderBody(current.Body, p.Title)
+		view.CurrentHTML = s.publishedHTML(*current, p.Title)
 	}
 	if isAdmin {
 		form, hasForm, err := s.signing.PolicyForm(ctx, v.school.ID, id)
