@@ -3,6 +3,7 @@ package consent_test
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
@@ -346,4 +347,59 @@ func TestKeyStage(t *testing.T) {
 			t.Errorf("KeyStage(%d) = %d, want %d", y, got, want)
 		}
 	}
+}
+
+// A family's page reads all its children's forms at once; each agrees
+// with the one child's form read on its own.
+func TestForParentMatchesEachChildForm(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, signing.EachParent)
+	second, err := f.store.Create(ctx, f.school, office, consent.NewForm{
+		Kind: signing.Consent, Title: "Sun cream", Signer: signing.OneParent, Renewal: signing.UntilWithdrawn,
+		Items: []consent.Item{{Label: "Staff may help with sun cream"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := f.parents[0].Person
+	f.submit(t, parent, true, false, true)
+	f.submit(t, f.parents[1].Person, false, false, false)
+	all, err := f.store.ForParent(ctx, f.school, parent.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]int{}
+	for _, child := range all {
+		for _, got := range child.Forms {
+			seen[got.Form.ID]++
+			_, want, err := f.store.ChildForm(ctx, f.school, parent.ID, child.Link.Person.ID, got.Form.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(emptyAsNil(got), emptyAsNil(want)) {
+				t.Fatalf("child %d form %d: family page %+v, on its own %+v", child.Link.Person.ID, got.Form.ID, got, want)
+			}
+			if child.Link.Person.ID == f.pupil.ID && got.Form.ID == f.form.ID && (got.Mine == nil || len(got.Others) != 1 || got.Owed) {
+				t.Fatalf("the signed form: %+v", got)
+			}
+		}
+	}
+	if seen[f.form.ID] == 0 || seen[second.ID] == 0 {
+		t.Fatalf("forms on the family page: %v", seen)
+	}
+}
+
+// emptyAsNil makes a form's empty lists nil, for comparing.
+func emptyAsNil(cf consent.ChildForm) consent.ChildForm {
+	if len(cf.Items) == 0 {
+		cf.Items = nil
+	}
+	if len(cf.Others) == 0 {
+		cf.Others = nil
+	}
+	if len(cf.State.Records) == 0 {
+		cf.State.Records = nil
+	}
+	return cf
 }

@@ -273,6 +273,25 @@ func (s *Store) Form(ctx context.Context, schoolID, formID int64) (signing.Form,
 	return f, items, err
 }
 
+// itemsOf is the questions of several forms, by form.
+func (s *Store) itemsOf(ctx context.Context, formIDs []int64) (map[int64][]Item, error) {
+	out := map[int64][]Item{}
+	rows, err := s.db.Pool.Query(ctx, `SELECT form_id, id, position, kind, label, explanation, photo FROM form_items WHERE form_id = ANY ($1) ORDER BY form_id, position`, formIDs)
+	if err != nil {
+		return nil, fmt.Errorf("consent: items: %w", err)
+	}
+	var form int64
+	var it Item
+	_, err = pgx.ForEachRow(rows, []any{&form, &it.ID, &it.Position, &it.Kind, &it.Label, &it.Explanation, &it.Photo}, func() error {
+		out[form] = append(out[form], it)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consent: items: %w", err)
+	}
+	return out, nil
+}
+
 func (s *Store) items(ctx context.Context, formID int64) ([]Item, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT id, position, kind, label, explanation, photo FROM form_items WHERE form_id = $1 ORDER BY position`, formID)
 	if err != nil {

@@ -213,7 +213,23 @@ func (s *Store) ForParent(ctx context.Context, schoolID, parentID int64) ([]Chil
 		return nil, err
 	}
 	now := s.db.Now()
-	items := map[int64][]Item{} // each form's questions, read once
+	// Every child's forms in three statements whatever the family's size:
+	// the forms' questions, then every current record of the children.
+	var formIDs, pupilIDs []int64
+	for _, f := range forms {
+		formIDs = append(formIDs, f.ID)
+	}
+	for _, link := range children {
+		pupilIDs = append(pupilIDs, link.Person.ID)
+	}
+	items, err := s.itemsOf(ctx, formIDs)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := s.currentForPupils(ctx, schoolID, formIDs, pupilIDs)
+	if err != nil {
+		return nil, err
+	}
 	var out []ChildForms
 	for _, link := range children {
 		cf := ChildForms{Link: link}
@@ -221,16 +237,7 @@ func (s *Store) ForParent(ctx context.Context, schoolID, parentID int64) ([]Chil
 			if !ForPupil(f, link.Person) {
 				continue
 			}
-			if _, ok := items[f.ID]; !ok {
-				if items[f.ID], err = s.items(ctx, f.ID); err != nil {
-					return nil, err
-				}
-			}
-			item, err := s.childForm(ctx, f, items[f.ID], link, parentID, now)
-			if err != nil {
-				return nil, err
-			}
-			cf.Forms = append(cf.Forms, item)
+			cf.Forms = append(cf.Forms, childForm(f, items[f.ID], link, parentID, now, recs[[2]int64{f.ID, link.Person.ID}]))
 		}
 		out = append(out, cf)
 	}
@@ -252,15 +259,14 @@ func (s *Store) ChildForm(ctx context.Context, schoolID, parentID, pupilID, form
 	if err != nil {
 		return link, ChildForm{}, err
 	}
-	cf, err := s.childForm(ctx, f, items, link, parentID, s.db.Now())
-	return link, cf, err
-}
-
-func (s *Store) childForm(ctx context.Context, f signing.Form, items []Item, link people.Link, parentID int64, now time.Time) (ChildForm, error) {
 	recs, err := s.currentForPupil(ctx, s.db.Pool, f, link.Person.ID)
 	if err != nil {
-		return ChildForm{}, err
+		return link, ChildForm{}, err
 	}
+	return link, childForm(f, items, link, parentID, s.db.Now(), recs), nil
+}
+
+func childForm(f signing.Form, items []Item, link people.Link, parentID int64, now time.Time, recs []Record) ChildForm {
 	cf := ChildForm{Form: f, Items: items, CanSign: link.ParentalResponsibility}
 	var counting []Record
 	for _, rec := range recs {
@@ -282,7 +288,7 @@ func (s *Store) childForm(ctx context.Context, f signing.Form, items []Item, lin
 	default:
 		cf.Owed = cf.CanSign && len(counting) == 0
 	}
-	return cf, nil
+	return cf
 }
 
 // ChildInput is a child signing their part of an agreement in class.
