@@ -68,9 +68,6 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 	if r.URL.Query().Get("paper") != "" {
 		view.Notice = "Paper form recorded"
 	}
-	if r.URL.Query().Get("letters") == "none" {
-		view.Notice = noLettersNotice
-	}
 	for _, it := range items {
 		q := templates.ParentFormQuestion{Label: it.Label, Explanation: it.Explanation, Photo: it.Photo, Ack: it.Kind == consent.AckItem}
 		view.Questions = append(view.Questions, q)

@@ -11,7 +11,7 @@ import (
 	"signoff/internal/people"
 )
 
-// noLettersNotice is the form's page after printing found no one to print for.
+// noLettersNotice is the form's dashboard page after printing found no one to print for.
 const noLettersNotice = "No letters to print: every family still to answer this form has an email address. Send them their family link from their page, or wait for them to answer"
 
 // consentLetters prints a letter, with a new family link and its QR code,
@@ -65,7 +65,8 @@ func (s *Server) consentLetters(w http.ResponseWriter, r *http.Request) {
 	}
 	page := fmt.Sprintf("/admin/consents/%d", f.ID)
 	if len(order) == 0 {
-		http.Redirect(w, r, page+"?letters=none", http.StatusSeeOther)
+		// Back to the form's dashboard, where the button is.
+		http.Redirect(w, r, fmt.Sprintf("/admin/tracking/forms/%d?letters=none", f.ID), http.StatusSeeOther)
 		return
 	}
 	logo, err := s.schools.LogoPNG(r.Context(), v.school.ID)

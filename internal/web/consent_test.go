@@ -468,6 +468,12 @@ func TestQuickCheckAndLetters(t *testing.T) {
 		t.Fatal(err)
 	}
 	office := a.signedIn(demo.AdminEmail)
+	// Only for a class whose families all have email: nothing to print,
+	// and the form's dashboard, where the button is, says so.
+	if res := office.post("/admin/consents/"+itoa(photo)+"/letters?class=nobody", nil); res.status != http.StatusSeeOther ||
+		res.location != "/admin/tracking/forms/"+itoa(photo)+"?letters=none" || !strings.Contains(office.get(res.location).body, "No letters to print") {
+		t.Errorf("no letters to print: %d %s", res.status, res.location)
+	}
 	res := office.post("/admin/consents/"+itoa(photo)+"/letters", nil)
 	if res.status != http.StatusSeeOther || !regexp.MustCompile(`^/admin/consents/[0-9]+/letters/[0-9]+\.pdf$`).MatchString(res.location) {
 		t.Fatalf("letters: %d %s", res.status, res.location)

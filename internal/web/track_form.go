@@ -110,6 +110,9 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	if notice == "" && q.Has("reminded") {
 		notice, noticeBody = s.reminderNotice(q, f.Title, f.ForParents)
 	}
+	if notice == "" && q.Get("letters") == "none" {
+		notice = noLettersNotice
+	}
 	view := templates.TrackFormView{
 		Layout:          s.trackLayout(r, f.Title),
 		Notice:          notice,
