@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fails when a tracked file is over 1 MB (vendored assets excepted) or README.md
-# is over 64 KB, so an accident like a README grown to megabytes cannot land.
+# is over 64 KB, so an accident like a README grown to megabytes cannot land;
+# and when a handler file of internal/web is over 320 lines (one page, or a
+# small group of actions on one page, per file: split a page that grows).
 # Run by `make lint`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +24,14 @@ while IFS= read -r -d '' f; do
     status=1
   fi
 done < <(git ls-files -z)
+
+max_handler=320
+for f in internal/web/*.go; do
+  case "$f" in *_test.go) continue ;; esac
+  lines=$(wc -l <"$f")
+  if [ "$lines" -gt "$max_handler" ]; then
+    echo "$f is $lines lines; a handler file stays under $max_handler (one page per file: split it)." >&2
+    status=1
+  fi
+done
 exit $status
