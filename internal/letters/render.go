@@ -1,21 +1,16 @@
 package letters
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"signoff/internal/pdf"
 	"signoff/internal/pdf/fonts"
 	"strconv"
 	"strings"
-	"sync"
-	"unicode"
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
 	"github.com/skip2/go-qrcode"
-	"golang.org/x/image/font/sfnt"
-	"golang.org/x/text/unicode/norm"
 
 	"signoff/internal/schooltime"
 )
@@ -27,19 +22,6 @@ const (
 	famSans = fonts.Sans
 	famMono = fonts.Mono
 )
-
-type fontFace = fonts.Face
-
-var (
-	facesOnce sync.Once
-	facesErr  error
-	faces     map[string]*fontFace // key: family+style
-)
-
-func loadFaces() error {
-	facesOnce.Do(func() { faces, facesErr = fonts.Load() })
-	return facesErr
-}
 
 // ---------------------------------------------------------------------------
 // Layout (millimetres unless noted)
@@ -79,16 +61,12 @@ type renderer struct {
 	pdf   *fpdf.Fpdf
 	b     *Batch
 	l     *Letter
-	added map[string]bool
-	buf   sfnt.Buffer
+	fonts *pdf.Fonts
 	pageW float64
 	pageH float64
 }
 
 func render(w io.Writer, b *Batch) error {
-	if err := loadFaces(); err != nil {
-		return err
-	}
 	// Make every QR code first: a link that cannot be encoded is the
 	// caller's error, reported before any layout work.
 	codes := make([][][]bool, len(b.Letters))
@@ -102,7 +80,11 @@ func render(w io.Writer, b *Batch) error {
 	}
 
 	p := fpdf.New("P", "mm", "A4", "")
-	r := &renderer{pdf: p, b: b, added: map[string]bool{}}
+	fs, err := pdf.NewFonts(p)
+	if err != nil {
+		return err
+	}
+	r := &renderer{pdf: p, b: b, fonts: fs}
 	r.pageW, r.pageH = p.GetPageSize()
 
 	p.SetCatalogSort(true)
@@ -135,20 +117,8 @@ func render(w io.Writer, b *Batch) error {
 	return nil
 }
 
-// useFont selects a font, embedding it on first use.
 func (r *renderer) useFont(family, style string, size float64) {
-	key := family + style
-	if !r.added[key] {
-		f := faces[key]
-		// fpdf writes into the font bytes it is given while subsetting
-		// (fpdf v0.12.0, getMetrics appends into a sub-slice), which would
-		// corrupt the shared gofont globals, race between concurrent
-		// renders and make output differ between the first and later runs.
-		// Give it a private copy.
-		r.pdf.AddUTF8FontFromBytes(f.Family, f.Style, bytes.Clone(f.TTF))
-		r.added[key] = true
-	}
-	r.pdf.SetFont(family, style, size)
+	r.fonts.Use(family, style, size)
 }
 
 func (r *renderer) setTextColor(c [3]int) { r.pdf.SetTextColor(c[0], c[1], c[2]) }
@@ -158,45 +128,8 @@ func (r *renderer) setFillColor(c [3]int) { r.pdf.SetFillColor(c[0], c[1], c[2])
 func (r *renderer) contentWidth() float64 { return r.pageW - 2*marginX }
 func (r *renderer) bottom() float64       { return r.pageH - bottomMargin }
 
-// printable replaces characters that the given font cannot draw. fpdf would
-// otherwise print nothing (or, above U+FFFF, fail) for them. Invisible
-// formatting characters are dropped; anything else becomes U+FFFD so that it
-// is visibly not silently lost.
 func (r *renderer) printable(s, family, style string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] >= 0x7f {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return s
-	}
-	face := faces[family+style]
-	s = norm.NFC.String(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, ch := range s {
-		switch {
-		case ch < 0x20 || ch == 0x7f:
-			continue
-		case ch < 0x7f:
-			b.WriteRune(ch)
-			continue
-		}
-		if ch <= 0xFFFF {
-			if gi, err := face.Parsed.GlyphIndex(&r.buf, ch); err == nil && gi != 0 {
-				b.WriteRune(ch)
-				continue
-			}
-		}
-		if unicode.Is(unicode.Cf, ch) || unicode.Is(unicode.Mn, ch) || unicode.IsControl(ch) {
-			continue
-		}
-		b.WriteRune(utf8.RuneError)
-	}
-	return b.String()
+	return r.fonts.Printable(s, family, style)
 }
 
 // ---------------------------------------------------------------------------

@@ -68,7 +68,7 @@ func WriteApprovalPack(w io.Writer, pk ApprovalPack) (err error) {
 		}
 	}()
 	p := fpdf.New("P", "mm", "A4", "")
-	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: pk.SchoolName, PolicyTitle: pk.PolicyTitle}, added: map[string]bool{}}
+	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: pk.SchoolName, PolicyTitle: pk.PolicyTitle}, fonts: fontsFor(p)}
 	p.AliasNbPages("{nb}")
 	p.SetCatalogSort(true)
 	p.SetCreationDate(pk.Produced.UTC())

@@ -80,7 +80,7 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 		}
 	}()
 	p := fpdf.New("P", "mm", "A4", "")
-	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: rep.SchoolName}, added: map[string]bool{}}
+	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: rep.SchoolName}, fonts: fontsFor(p)}
 	p.AliasNbPages("{nb}")
 	p.SetCatalogSort(true)
 	p.SetCreationDate(rep.Produced.UTC())

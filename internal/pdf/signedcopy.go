@@ -34,7 +34,6 @@ import (
 	east "github.com/yuin/goldmark/extension/ast"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
-	"golang.org/x/image/font/sfnt"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -254,8 +253,7 @@ type renderer struct {
 	pdf   *fpdf.Fpdf
 	c     *SignedCopy
 	src   []byte
-	added map[string]bool
-	buf   sfnt.Buffer
+	fonts *Fonts
 
 	// Flow state.
 	left    float64 // current left edge of the text flow
@@ -284,7 +282,7 @@ func render(w io.Writer, c *SignedCopy) error {
 		return err
 	}
 	p := fpdf.New("P", "mm", "A4", "")
-	r := &renderer{pdf: p, c: c, added: map[string]bool{}}
+	r := &renderer{pdf: p, c: c, fonts: fontsFor(p)}
 
 	// AliasNbPages must be set before fonts are added: fpdf then keeps the
 	// digits in every font subset so the page total can be substituted.
@@ -335,21 +333,8 @@ func render(w io.Writer, c *SignedCopy) error {
 	return nil
 }
 
-// useFont selects a font, embedding it on first use so unused styles cost
-// nothing.
 func (r *renderer) useFont(family, style string, size float64) {
-	key := family + style
-	if !r.added[key] {
-		f := faces[key]
-		// fpdf writes into the font bytes it is given while subsetting
-		// (fpdf v0.12.0, getMetrics appends into a sub-slice), which would
-		// corrupt the shared gofont globals, race between concurrent
-		// renders and make output differ between the first and later runs.
-		// Give it a private copy.
-		r.pdf.AddUTF8FontFromBytes(f.Family, f.Style, bytes.Clone(f.TTF))
-		r.added[key] = true
-	}
-	r.pdf.SetFont(family, style, size)
+	r.fonts.Use(family, style, size)
 }
 
 func (r *renderer) setTextColor(c [3]int) { r.pdf.SetTextColor(c[0], c[1], c[2]) }
@@ -371,48 +356,8 @@ func clean(s string) string {
 	}, s)
 }
 
-// printable replaces characters that the given font cannot draw. fpdf would
-// otherwise print nothing (or, above U+FFFF, fail) for them. Invisible
-// formatting characters are dropped; anything else becomes U+FFFD so that it
-// is visibly not silently lost.
 func (r *renderer) printable(s, family, style string) string {
-	face := faces[family+style]
-	ok := true
-	for _, ch := range s {
-		if ch >= 0x7f || ch < 0x20 {
-			ok = false
-			break
-		}
-	}
-	if ok {
-		return s
-	}
-	s = norm.NFC.String(s)
-	var b strings.Builder
-	b.Grow(len(s))
-	for _, ch := range s {
-		switch {
-		case ch == '\t' || ch == '\n' || ch == '\r':
-			b.WriteByte(' ')
-			continue
-		case ch < 0x20 || ch == 0x7f:
-			continue
-		case ch < 0x7f:
-			b.WriteRune(ch)
-			continue
-		}
-		if ch <= 0xFFFF {
-			if gi, err := face.Parsed.GlyphIndex(&r.buf, ch); err == nil && gi != 0 {
-				b.WriteRune(ch)
-				continue
-			}
-		}
-		if unicode.Is(unicode.Cf, ch) || unicode.Is(unicode.Mn, ch) || unicode.IsControl(ch) {
-			continue
-		}
-		b.WriteRune(utf8.RuneError)
-	}
-	return b.String()
+	return r.fonts.Printable(s, family, style)
 }
 
 // ---------------------------------------------------------------------------
