@@ -1,15 +1,11 @@
 package pdf
 
 import (
-	"bytes"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
-
-	"codeberg.org/go-pdf/fpdf"
 )
 
 // ApprovalPack is the governors' paper copy of a revision: the policy's
@@ -58,63 +54,27 @@ func WriteApprovalPack(w io.Writer, pk ApprovalPack) (err error) {
 	if strings.TrimSpace(pk.SchoolName) == "" || strings.TrimSpace(pk.PolicyTitle) == "" || pk.Produced.IsZero() {
 		return errors.New("pdf: approval pack needs a school name, a policy title and the time produced")
 	}
-	if err := loadFaces(); err != nil {
-		return err
-	}
-	defer turn()()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("pdf: rendering approval pack panicked: %v", p)
-		}
-	}()
-	p := fpdf.New("P", "mm", "A4", "")
-	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: pk.SchoolName, PolicyTitle: pk.PolicyTitle}, fonts: fontsFor(p)}
-	p.AliasNbPages("{nb}")
-	p.SetCatalogSort(true)
-	p.SetCreationDate(pk.Produced.UTC())
-	p.SetModificationDate(pk.Produced.UTC())
-	p.SetCompression(true)
-	p.SetLang("en-GB")
-	title := clean(pk.PolicyTitle) + " — version " + strconv.Itoa(pk.Version) + " for approval"
-	p.SetTitle(title, true)
-	p.SetAuthor(clean(pk.SchoolName), true)
-	p.SetSubject("Governors' approval pack, produced "+formatDateTime(pk.Produced), true)
-	p.SetCreator("Signoff", true)
-	p.SetProducer("Signoff", true)
-	p.SetKeywords("approval pack", true)
-	p.SetMargins(pageMarginX, pageMarginTop, pageMarginX)
-	p.SetAutoPageBreak(true, pageBreakGap)
-	p.SetCellMargin(0)
-	r.left, r.right = pageMarginX, pageMarginX
-	r.useFont(famSans, "", bodySize)
-	p.SetFooterFunc(func() {
-		r.useFont(famSans, "", smallSize)
-		_, h := p.GetPageSize()
-		r.setTextColor(colMuted)
-		p.SetXY(pageMarginX, h+footerY)
-		p.CellFormat(r.contentWidth(), 4, shorten(r.printable(clean(pk.PolicyTitle), famSans, ""))+" · version "+strconv.Itoa(pk.Version)+
-			" for approval · produced "+formatDateTime(pk.Produced)+" · Page "+strconv.Itoa(p.PageNo())+" of {nb}", "", 0, "C", false, 0, "")
-	})
-	p.AddPage()
+	return writeOfficeDoc(w, officeDoc{
+		what:     "approval pack",
+		school:   pk.SchoolName,
+		policy:   pk.PolicyTitle,
+		produced: pk.Produced,
+		title:    clean(pk.PolicyTitle) + " — version " + strconv.Itoa(pk.Version) + " for approval",
+		subject:  "Governors' approval pack, produced " + formatDateTime(pk.Produced),
+		footer: func(r *renderer) string {
+			return shorten(r.printable(clean(pk.PolicyTitle), famSans, "")) + " · version " + strconv.Itoa(pk.Version) +
+				" for approval · produced " + formatDateTime(pk.Produced)
+		},
+		top:     pk.SchoolName + " · Governors' approval pack",
+		heading: pk.PolicyTitle,
+		sub:     "Version " + strconv.Itoa(pk.Version) + ", for approval. Produced " + formatDateTime(pk.Produced),
+	}, func(r *renderer) { r.approvalPack(pk) })
+}
+
+// approvalPack is the pack's body, below the heading.
+func (r *renderer) approvalPack(pk ApprovalPack) {
+	p := r.pdf
 	width := r.contentWidth()
-
-	r.useFont(famSans, "B", 10.5)
-	r.setTextColor(colMuted)
-	p.SetXY(pageMarginX, pageMarginTop)
-	r.wrapLines(r.printable(clean(pk.SchoolName), famSans, "B")+" · Governors' approval pack", width, 5)
-	r.useFont(famSans, "B", 20)
-	r.setTextColor(colHeading)
-	r.wrapLines(r.printable(clean(pk.PolicyTitle), famSans, "B"), width, 9)
-	r.useFont(famSans, "", 10)
-	r.setTextColor(colMuted)
-	r.wrapLines("Version "+strconv.Itoa(pk.Version)+", for approval. Produced "+formatDateTime(pk.Produced), width, 5)
-	y := p.GetY() + 3
-	r.setDrawColor(colAccent)
-	p.SetLineWidth(0.5)
-	p.Line(pageMarginX, y, pageMarginX+width, y)
-	p.SetLineWidth(0.2)
-	p.SetY(y + 5)
-
 	r.sectionHeading("The policy")
 	const labelW = 45.0
 	for _, d := range pk.Details {
@@ -157,16 +117,6 @@ func WriteApprovalPack(w io.Writer, pk ApprovalPack) (err error) {
 
 	p.SetY(p.GetY() + 6)
 	r.decisionBox()
-
-	if err := p.Error(); err != nil {
-		return fmt.Errorf("pdf: rendering approval pack: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := p.Output(&buf); err != nil {
-		return fmt.Errorf("pdf: writing approval pack: %w", err)
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
 }
 
 func (r *renderer) packBlock(b PackBlock) {

@@ -1,15 +1,12 @@
 package pdf
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"time"
-
-	"codeberg.org/go-pdf/fpdf"
 )
 
 // Report is the compliance report for a governors' meeting.
@@ -70,62 +67,25 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 	if strings.TrimSpace(rep.SchoolName) == "" || rep.Produced.IsZero() {
 		return errors.New("pdf: compliance report needs a school name and the time produced")
 	}
-	if err := loadFaces(); err != nil {
-		return err
-	}
-	defer turn()()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("pdf: rendering compliance report panicked: %v", p)
-		}
-	}()
-	p := fpdf.New("P", "mm", "A4", "")
-	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: rep.SchoolName}, fonts: fontsFor(p)}
-	p.AliasNbPages("{nb}")
-	p.SetCatalogSort(true)
-	p.SetCreationDate(rep.Produced.UTC())
-	p.SetModificationDate(rep.Produced.UTC())
-	p.SetCompression(true)
-	p.SetLang("en-GB")
-	p.SetTitle("Compliance report — "+clean(rep.SchoolName), true)
-	p.SetAuthor(clean(rep.SchoolName), true)
-	p.SetSubject("Signatures and reviews, produced "+formatDateTime(rep.Produced), true)
-	p.SetCreator("Signoff", true)
-	p.SetProducer("Signoff", true)
-	p.SetKeywords("compliance report", true)
-	p.SetMargins(pageMarginX, pageMarginTop, pageMarginX)
-	p.SetAutoPageBreak(true, pageBreakGap)
-	p.SetCellMargin(0)
-	r.left, r.right = pageMarginX, pageMarginX
-	r.useFont(famSans, "", bodySize)
-	p.SetFooterFunc(func() {
-		r.useFont(famSans, "", smallSize)
-		_, h := p.GetPageSize()
-		r.setTextColor(colMuted)
-		p.SetXY(pageMarginX, h+footerY)
-		p.CellFormat(r.contentWidth(), 4, r.printable(clean(rep.SchoolName), famSans, "")+" · Compliance report · produced "+
-			formatDateTime(rep.Produced)+" · Page "+strconv.Itoa(p.PageNo())+" of {nb}", "", 0, "C", false, 0, "")
-	})
-	p.AddPage()
+	return writeOfficeDoc(w, officeDoc{
+		what:     "compliance report",
+		school:   rep.SchoolName,
+		produced: rep.Produced,
+		title:    "Compliance report — " + clean(rep.SchoolName),
+		subject:  "Signatures and reviews, produced " + formatDateTime(rep.Produced),
+		footer: func(r *renderer) string {
+			return r.printable(clean(rep.SchoolName), famSans, "") + " · Compliance report · produced " + formatDateTime(rep.Produced)
+		},
+		top:     rep.SchoolName,
+		heading: "Compliance report",
+		sub:     "Produced " + formatDateTime(rep.Produced) + " for the governing board",
+	}, func(r *renderer) { r.complianceReport(rep) })
+}
+
+// complianceReport is the report's body, below the heading.
+func (r *renderer) complianceReport(rep Report) {
+	p := r.pdf
 	width := r.contentWidth()
-
-	r.useFont(famSans, "B", 10.5)
-	r.setTextColor(colMuted)
-	p.SetXY(pageMarginX, pageMarginTop)
-	r.wrapLines(r.printable(clean(rep.SchoolName), famSans, "B"), width, 5)
-	r.useFont(famSans, "B", 20)
-	r.setTextColor(colHeading)
-	r.wrapLines("Compliance report", width, 9)
-	r.useFont(famSans, "", 10)
-	r.setTextColor(colMuted)
-	r.wrapLines("Produced "+formatDateTime(rep.Produced)+" for the governing board", width, 5)
-	y := p.GetY() + 3
-	r.setDrawColor(colAccent)
-	p.SetLineWidth(0.5)
-	p.Line(pageMarginX, y, pageMarginX+width, y)
-	p.SetLineWidth(0.2)
-	p.SetY(y + 5)
-
 	if len(rep.Sections) == 0 {
 		r.useFont(famSans, "", 10.5)
 		r.setTextColor(colText)
@@ -170,15 +130,6 @@ func WriteComplianceReport(w io.Writer, rep Report) (err error) {
 			r.wrapLines(r.printable(clean(line), famMono, ""), width, 4.5)
 		}
 	}
-	if err := p.Error(); err != nil {
-		return fmt.Errorf("pdf: rendering compliance report: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := p.Output(&buf); err != nil {
-		return fmt.Errorf("pdf: writing compliance report: %w", err)
-	}
-	_, err = w.Write(buf.Bytes())
-	return err
 }
 
 // reportSection is one kind of form: its heading, its headline figures
