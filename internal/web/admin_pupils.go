@@ -76,12 +76,7 @@ func (s *Server) pupilList(w http.ResponseWriter, r *http.Request) {
 // pupilShow shows a pupil and their parents and carers.
 func (s *Server) pupilShow(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	id, err := idParam(r, "pupilID")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := s.people.GetKind(r.Context(), v.school.ID, id, people.Pupil)
+	p, err := s.personAt(r, "pupilID", people.Pupil)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -142,17 +137,22 @@ func (s *Server) parentShow(w http.ResponseWriter, r *http.Request) {
 	s.parentPage(w, r, notice, token, nil)
 }
 
+// personAt is the pupil or parent (kind) whose id is the route's param, in
+// the viewer's school.
+func (s *Server) personAt(r *http.Request, param string, kind people.Kind) (people.Person, error) {
+	id, err := idParam(r, param)
+	if err != nil {
+		return people.Person{}, err
+	}
+	return s.people.GetKind(r.Context(), viewerOf(r).school.ID, id, kind)
+}
+
 // printedLink is a family link just made, held for the parent's page.
 type printedLink struct{ Token string }
 
 func (s *Server) parentPage(w http.ResponseWriter, r *http.Request, notice, newToken string, actionErr error) {
 	v := viewerOf(r)
-	id, err := idParam(r, "parentID")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := s.people.GetKind(r.Context(), v.school.ID, id, people.Parent)
+	p, err := s.personAt(r, "parentID", people.Parent)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -221,12 +221,7 @@ func (s *Server) parentPage(w http.ResponseWriter, r *http.Request, notice, newT
 // parentEmailLink makes a new family link and emails it.
 func (s *Server) parentEmailLink(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	id, err := idParam(r, "parentID")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := s.people.GetKind(r.Context(), v.school.ID, id, people.Parent)
+	p, err := s.personAt(r, "parentID", people.Parent)
 	if err != nil {
 		s.fail(w, r, err)
 		return
