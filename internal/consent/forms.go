@@ -293,7 +293,13 @@ func (s *Store) itemsOf(ctx context.Context, formIDs []int64) (map[int64][]Item,
 }
 
 func (s *Store) items(ctx context.Context, formID int64) ([]Item, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT id, position, kind, label, explanation, photo FROM form_items WHERE form_id = $1 ORDER BY position`, formID)
+	return itemsOn(ctx, s.db.Pool, formID)
+}
+
+// itemsOn reads a form's questions, in order, through q (the pool, or the
+// transaction that reads the form).
+func itemsOn(ctx context.Context, q querier, formID int64) ([]Item, error) {
+	rows, err := q.Query(ctx, `SELECT id, position, kind, label, explanation, photo FROM form_items WHERE form_id = $1 ORDER BY position`, formID)
 	if err != nil {
 		return nil, fmt.Errorf("consent: items: %w", err)
 	}

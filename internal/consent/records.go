@@ -356,23 +356,8 @@ func (s *Store) loadForParent(ctx context.Context, tx pgx.Tx, schoolID, formID, 
 	if f.ClosedAt != nil {
 		return f, nil, none, none, apperr.New(apperr.Conflict, "This form is closed")
 	}
-	items, err := s.itemsTx(ctx, tx, formID)
+	items, err := itemsOn(ctx, tx, formID)
 	return f, items, pupil, parent, err
-}
-
-func (s *Store) itemsTx(ctx context.Context, tx pgx.Tx, formID int64) ([]Item, error) {
-	rows, err := tx.Query(ctx, `SELECT id, position, kind, label, explanation, photo FROM form_items WHERE form_id = $1 ORDER BY position`, formID)
-	if err != nil {
-		return nil, fmt.Errorf("consent: items: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Item, error) {
-		var it Item
-		return it, r.Scan(&it.ID, &it.Position, &it.Kind, &it.Label, &it.Explanation, &it.Photo)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("consent: items: %w", err)
-	}
-	return out, nil
 }
 
 // ownCurrent returns a person's current (not superseded) record of a form

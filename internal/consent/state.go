@@ -440,30 +440,15 @@ func (s *Store) ConsentsOf(ctx context.Context, schoolID int64, pupils []people.
 	for i, f := range forms {
 		formIDs[i] = f.ID
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT form_id, id, position, kind, label, explanation, photo FROM form_items
-		WHERE form_id = ANY ($1) ORDER BY form_id, position`, formIDs)
+	items, err := s.itemsOf(ctx, formIDs)
 	if err != nil {
-		return nil, fmt.Errorf("consent: items: %w", err)
-	}
-	items := map[int64][]Item{}
-	for rows.Next() {
-		var formID int64
-		var it Item
-		if err := rows.Scan(&formID, &it.ID, &it.Position, &it.Kind, &it.Label, &it.Explanation, &it.Photo); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("consent: items: %w", err)
-		}
-		items[formID] = append(items[formID], it)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("consent: items: %w", err)
+		return nil, err
 	}
 	pupilIDs := make([]int64, len(pupils))
 	for i, p := range pupils {
 		pupilIDs[i] = p.ID
 	}
-	rows, err = s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
 		WHERE s.school_id = $1 AND s.form_id = ANY ($2) AND s.pupil_id = ANY ($3)
 		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
 		  AND (s.part = 'child' OR EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id
