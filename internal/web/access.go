@@ -78,13 +78,20 @@ func (s *Server) useSignInLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) linkFailed(w http.ResponseWriter, r *http.Request, err error) {
+	s.deadLink(w, r, err, "/sign-in#link", "Ask for a new sign-in link")
+}
+
+// deadLink answers a link that no longer works (used, expired, or tried
+// too often) with a page saying so and where to go instead; any other
+// error is the usual error page.
+func (s *Server) deadLink(w http.ResponseWriter, r *http.Request, err error, href, label string) {
 	switch apperr.CodeOf(err) {
 	case apperr.Unauthenticated, apperr.TooMany:
 		s.render(w, r, statusOf(apperr.CodeOf(err)), templates.MessagePage(templates.MessageView{
 			Layout:     s.layout(r, "This link does not work"),
 			Heading:    "This link does not work",
 			Paragraphs: []string{apperr.MessageOf(err)},
-			LinkHref:   "/sign-in#link", LinkLabel: "Ask for a new sign-in link",
+			LinkHref:   href, LinkLabel: label,
 		}))
 	default:
 		s.fail(w, r, err)

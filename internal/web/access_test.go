@@ -94,8 +94,9 @@ func TestSignInLinkExpires(t *testing.T) {
 	}
 	now := time.Now().UTC().Add(auth.SignInLinkLifetime + time.Minute)
 	a.db.Now = func() time.Time { return now }
-	if res := a.client().post("/sign-in/link/"+token, nil); res.status != http.StatusUnauthorized {
-		t.Fatalf("expired link: %d", res.status)
+	if res := a.client().post("/sign-in/link/"+token, nil); res.status != http.StatusUnauthorized ||
+		!strings.Contains(res.body, "This link does not work") || !strings.Contains(res.body, `href="/sign-in#link"`) {
+		t.Fatalf("expired link: %d\n%s", res.status, res.body)
 	}
 }
 

@@ -177,8 +177,9 @@ func TestSetUpLinkChoosesAPasswordOnce(t *testing.T) {
 	if home := b.get("/"); home.status != 200 || !strings.Contains(home.body, "Oak Lane Primary") {
 		t.Fatalf("signed in after set-up: %d", home.status)
 	}
-	if again := a.client().post(path, url.Values{"new_password": {"a long enough one"}, "confirm_password": {"a long enough one"}}); again.status != http.StatusUnauthorized {
-		t.Fatalf("second use of the set-up link: %d", again.status)
+	if again := a.client().post(path, url.Values{"new_password": {"a long enough one"}, "confirm_password": {"a long enough one"}}); again.status != http.StatusUnauthorized ||
+		!strings.Contains(again.body, "This link does not work") || !strings.Contains(again.body, `href="/sign-in"`) {
+		t.Fatalf("second use of the set-up link: %d\n%s", again.status, again.body)
 	}
 	if res := a.client().post("/sign-in", url.Values{"email": {"jo.bloggs@oaklane.example.sch.uk"}, "password": {"a long enough one"}}); res.status != http.StatusSeeOther {
 		t.Fatalf("sign-in with the chosen password: %d", res.status)

@@ -53,15 +53,5 @@ func (s *Server) renderSetUp(w http.ResponseWriter, r *http.Request, status int,
 }
 
 func (s *Server) setUpFailed(w http.ResponseWriter, r *http.Request, err error) {
-	switch apperr.CodeOf(err) {
-	case apperr.Unauthenticated, apperr.TooMany:
-		s.render(w, r, statusOf(apperr.CodeOf(err)), templates.MessagePage(templates.MessageView{
-			Layout:     s.layout(r, "This link does not work"),
-			Heading:    "This link does not work",
-			Paragraphs: []string{apperr.MessageOf(err)},
-			LinkHref:   "/sign-in", LinkLabel: "Sign in",
-		}))
-	default:
-		s.fail(w, r, err)
-	}
+	s.deadLink(w, r, err, "/sign-in", "Sign in")
 }
