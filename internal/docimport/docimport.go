@@ -177,17 +177,8 @@ func parseStyles(b []byte) map[string]style {
 	if b == nil {
 		return out
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
 	var id string
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			break
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
+	eachStart(b, func(se xml.StartElement) {
 		switch se.Name.Local {
 		case "style":
 			id = attr(se, "styleId")
@@ -205,7 +196,7 @@ func parseStyles(b []byte) map[string]style {
 				out[id] = st
 			}
 		}
-	}
+	})
 	return out
 }
 
@@ -216,19 +207,10 @@ func parseNumbering(b []byte) map[string]bool {
 	if b == nil {
 		return out
 	}
-	d := xml.NewDecoder(bytes.NewReader(b))
 	abstract := map[string]map[string]bool{}
 	var curAbs, curLvl, curNum string
 	numToAbs := map[string]string{}
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			break
-		}
-		se, ok := tok.(xml.StartElement)
-		if !ok {
-			continue
-		}
+	eachStart(b, func(se xml.StartElement) {
 		switch se.Name.Local {
 		case "abstractNum":
 			curAbs = attr(se, "abstractNumId")
@@ -247,13 +229,28 @@ func parseNumbering(b []byte) map[string]bool {
 				numToAbs[curNum] = attr(se, "val")
 			}
 		}
-	}
+	})
 	for num, abs := range numToAbs {
 		for lvl, numbered := range abstract[abs] {
 			out[num+":"+lvl] = numbered
 		}
 	}
 	return out
+}
+
+// eachStart calls fn with each start element of the XML in b, in order,
+// until the end or the first error.
+func eachStart(b []byte, fn func(xml.StartElement)) {
+	d := xml.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			fn(se)
+		}
+	}
 }
 
 func attr(se xml.StartElement, local string) string {
