@@ -80,14 +80,19 @@ func (s *Server) ssoView(r *http.Request, sc schools.School, trust []schools.Sch
 	return v
 }
 
+// ssoConnection is the school the page is about, the trust's schools and
+// the school's connection (ok when it has one).
+func (s *Server) ssoConnection(r *http.Request) (sc schools.School, trust []schools.School, c sso.Connection, ok bool, err error) {
+	if sc, trust, err = s.ssoTarget(r); err != nil {
+		return sc, trust, c, false, err
+	}
+	c, ok, err = s.sso.Get(r.Context(), sc.ID)
+	return sc, trust, c, ok, err
+}
+
 // ssoSettings shows a school's single sign-on settings.
 func (s *Server) ssoSettings(w http.ResponseWriter, r *http.Request) {
-	sc, trust, err := s.ssoTarget(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, ok, err := s.sso.Get(r.Context(), sc.ID)
+	sc, trust, c, ok, err := s.ssoConnection(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -139,12 +144,7 @@ func (s *Server) ssoSettingsSave(w http.ResponseWriter, r *http.Request) {
 // ssoTest runs "Test the connection" and shows the results on the page.
 // It changes nothing, so it is a GET.
 func (s *Server) ssoTest(w http.ResponseWriter, r *http.Request) {
-	sc, trust, err := s.ssoTarget(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c, ok, err := s.sso.Get(r.Context(), sc.ID)
+	sc, trust, c, ok, err := s.ssoConnection(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
