@@ -14,6 +14,7 @@ import (
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
 	"signoff/internal/people"
+	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 )
 
@@ -402,4 +403,61 @@ func emptyAsNil(cf consent.ChildForm) consent.ChildForm {
 		cf.State.Records = nil
 	}
 	return cf
+}
+
+// TestCountsMirrorsSQL: consent's Go rule for "does this record still
+// count" (it works on a page's records in memory) agrees with the SQL
+// rule the obligations table is derived with (signoff_obligations_derive
+// and signoff_counts), for each renewal, before and after signing and when
+// the academic year or the child's key stage moves on.
+func TestCountsMirrorsSQL(t *testing.T) {
+	t.Parallel()
+	for _, renewal := range []signing.Renewal{signing.UntilWithdrawn, signing.EachYear, signing.EachKeyStage} {
+		t.Run(string(renewal), func(t *testing.T) {
+			t.Parallel()
+			f := newFixture(t, signing.OneParent)
+			ctx := context.Background()
+			form, err := f.store.Create(ctx, f.school, office, consent.NewForm{Kind: signing.Consent, Title: "Trip " + string(renewal),
+				Signer: signing.OneParent, Renewal: renewal, Items: []consent.Item{{Label: "Local walks"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.form = form
+			if _, f.items, err = f.store.Form(ctx, f.school, form.ID); err != nil {
+				t.Fatal(err)
+			}
+			same := func(step string, want bool) {
+				t.Helper()
+				var sql bool
+				if err := f.db.Pool.QueryRow(ctx, `SELECT coalesce(bool_or(signoff_counts(d.signature_id, d.sig_year, $3)), false)
+					FROM signoff_obligations_derive(ARRAY[$1::bigint], ARRAY[$2::bigint]) d`,
+					form.ID, f.pupil.ID, schooltime.AcademicYear(f.clock)).Scan(&sql); err != nil {
+					t.Fatal(err)
+				}
+				if got := f.state(t).Returned; got != sql || got != want {
+					t.Fatalf("%s: Go counts %v, SQL counts %v, want %v", step, got, sql, want)
+				}
+			}
+			same("before signing", false)
+			f.submit(t, f.parents[0].Person, true)
+			same("signed", true)
+			switch renewal {
+			case signing.EachYear:
+				f.clock = time.Date(2027, 9, 10, 9, 0, 0, 0, time.UTC)
+				same("next academic year", false)
+			case signing.EachKeyStage:
+				next := 12
+				if consent.KeyStage(*f.pupil.YearGroup) == 5 {
+					next = 1
+				}
+				if _, err := f.db.Pool.Exec(ctx, `UPDATE people SET year_group = $1 WHERE id = $2`, next, f.pupil.ID); err != nil {
+					t.Fatal(err)
+				}
+				same("next key stage", false)
+			default:
+				f.clock = time.Date(2027, 9, 10, 9, 0, 0, 0, time.UTC)
+				same("next academic year", true)
+			}
+		})
+	}
 }

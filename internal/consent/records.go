@@ -112,6 +112,11 @@ func encodeAnswers(a map[int64]bool) []byte {
 
 // counts reports whether a current record still counts for the form's
 // renewal rule now: this academic year, this key stage, or until withdrawn.
+// It is the one Go mirror of the SQL rule (the parents' half of
+// signoff_obligations_derive with signoff_counts, migrations 0012 and
+// 0016): the pages judge every parent's records in memory, one at a time,
+// where the SQL picks each request's latest. TestCountsMirrorsSQL holds
+// the two equal.
 func counts(f signing.Form, rec Record, pupil people.Person, now time.Time) bool {
 	if rec.Superseded {
 		return false

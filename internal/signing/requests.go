@@ -32,7 +32,10 @@ type Owed struct {
 	VersionNumber int
 	PublishedAt   time.Time
 	// Why says what changed when the person signed before: "new_version"
-	// or "new_year"; empty when they never signed.
+	// or "new_year"; empty when they never signed. It reads the
+	// obligation's signature_id (signoff_staff_current, migration 0016):
+	// one that counts but for the academic year is "new_year"; none while
+	// the person signed an older version is "new_version".
 	Why string
 }
 
@@ -43,15 +46,13 @@ func (s *Store) ToSign(ctx context.Context, p people.Person) ([]Owed, error) {
 	}
 	ay := schooltime.AcademicYear(s.db.Now())
 	rows, err := s.db.Pool.Query(ctx, sqlAY(`SELECT `+formColumns+`, fc.version_id, fc.number, fc.published_at,
-			CASE WHEN last.number IS NULL THEN ''
-			     WHEN last.number < fc.floor_number THEN 'new_version'
-			     ELSE 'new_year' END
+			CASE WHEN o.signature_id IS NOT NULL THEN 'new_year'
+			     WHEN EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = o.person_id AND s.pupil_id IS NULL)
+			     THEN 'new_version'
+			     ELSE '' END
 		FROM obligations o
 		JOIN forms f ON f.id = o.form_id
 		JOIN form_current fc ON fc.form_id = f.id
-		LEFT JOIN LATERAL (SELECT sv.number FROM signatures s JOIN policy_versions sv ON sv.id = s.version_id
-			WHERE s.form_id = f.id AND s.person_id = o.person_id AND s.pupil_id IS NULL
-			ORDER BY sv.number DESC LIMIT 1) last ON true
 		WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT `+counts+`
 		ORDER BY f.due_on NULLS LAST, lower(f.title)`), p.SchoolID, p.ID, ay)
 	if err != nil {

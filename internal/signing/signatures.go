@@ -115,19 +115,17 @@ var errSignRaced = errors.New("signing: sign: raced")
 
 // signState is everything one signing reads, in one statement: the form,
 // the signer, the form's current version and any signature that still
-// counts. The form and the signer's rows are locked against a change
+// counts (signoff_staff_current, migration 0016, in its academic year:
+// signoff_counts). The form and the signer's rows are locked against a change
 // (closing the form, the signer leaving) until the signing commits.
 const signState = `SELECT ` + formColumns + `,
 		p.given_name, p.family_name, p.kind, coalesce(p.staff_role, ''), p.left_at,
 		coalesce(fc.version_id, 0), coalesce(fc.number, 0), coalesce(fc.sha256, ''), coalesce(fc.floor_number, 0),
-		coalesce(ex.id, 0)
+		coalesce(CASE WHEN signoff_counts(cur.id, cur.sig_year, $4) THEN cur.id END, 0)
 	FROM people p
 	JOIN forms f ON f.school_id = p.school_id AND f.id = $3
 	LEFT JOIN form_current fc ON fc.form_id = f.id
-	LEFT JOIN LATERAL (SELECT s.id FROM signatures s JOIN policy_versions v ON v.id = s.version_id
-		WHERE s.form_id = f.id AND s.person_id = p.id AND s.pupil_id IS NULL AND v.number >= fc.floor_number
-		  AND (f.renewal <> 'each_year' OR s.academic_year = $4)
-		ORDER BY s.signed_at DESC LIMIT 1) ex ON true
+	LEFT JOIN LATERAL signoff_staff_current(f.id, p.id) cur ON true
 	WHERE p.school_id = $1 AND p.id = $2
 	FOR SHARE OF p, f`
 
@@ -328,14 +326,13 @@ func (s *Store) SignaturesOf(ctx context.Context, schoolID, personID int64) ([]S
 }
 
 // CurrentSignature returns the signature of a form that still counts for
-// a person now, if any.
+// a person now, if any: signoff_staff_current (migration 0016, the rule
+// the obligations table is derived with) in this academic year.
 func (s *Store) CurrentSignature(ctx context.Context, p people.Person, formID int64) (Signature, bool, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
 	sig, err := scanSignature(s.db.Pool.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
-		JOIN form_current fc ON fc.form_id = f.id
-		WHERE s.school_id = $1 AND s.form_id = $2 AND s.person_id = $3 AND s.pupil_id IS NULL AND v.number >= fc.floor_number
-		  AND (f.renewal <> 'each_year' OR s.academic_year = $4)
-		ORDER BY s.signed_at DESC LIMIT 1`, p.SchoolID, formID, p.ID, ay))
+		JOIN signoff_staff_current($2, $3) cur ON cur.id = s.id
+		WHERE s.school_id = $1 AND signoff_counts(cur.id, cur.sig_year, $4)`, p.SchoolID, formID, p.ID, ay))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Signature{}, false, nil
 	}
