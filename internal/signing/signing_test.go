@@ -14,6 +14,7 @@ import (
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/schools"
+	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 )
 
@@ -98,6 +99,26 @@ func (f *fixture) owes(t *testing.T, p people.Person) []signing.Owed {
 	return owed
 }
 
+// current checks the teacher's signature that counts now: CurrentSignature
+// gives want (0: none), and so does the obligations table the dashboards
+// read, both being signoff_staff_current in this academic year.
+func (f *fixture) current(t *testing.T, step string, want int64) {
+	t.Helper()
+	ctx := context.Background()
+	sig, ok, err := f.sign.CurrentSignature(ctx, f.teacher, f.form.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var table int64
+	if err := f.db.Pool.QueryRow(ctx, `SELECT coalesce(max(signature_id) FILTER (WHERE signoff_counts(signature_id, sig_year, $3)), 0)
+		FROM obligations WHERE form_id = $1 AND person_id = $2`, f.form.ID, f.teacher.ID, schooltime.AcademicYear(f.clock)).Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	if ok != (want != 0) || sig.ID != want || table != want {
+		t.Fatalf("%s: CurrentSignature %d (%v), obligations %d, want %d", step, sig.ID, ok, table, want)
+	}
+}
+
 func TestSignRecordsVersionHashAndIsHarmlessTwice(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -178,13 +199,16 @@ func TestSupersededVersionAndMinorRevisions(t *testing.T) {
 	if apperr.CodeOf(err) != apperr.Conflict {
 		t.Fatalf("signing a superseded version: %v, want conflict", err)
 	}
+	f.current(t, "after a major v2", 0)
 	owed := f.owes(t, f.teacher)
 	if len(owed) != 1 || owed[0].VersionID != v2.ID || owed[0].VersionNumber != 2 {
 		t.Fatalf("owed after v2: %+v", owed)
 	}
-	if _, _, err := f.sign.Sign(ctx, f.input(f.teacher, v2.ID)); err != nil {
+	signed2, _, err := f.sign.Sign(ctx, f.input(f.teacher, v2.ID))
+	if err != nil {
 		t.Fatal(err)
 	}
+	f.current(t, "signed v2", signed2.ID)
 	// A minor version 3 does not ask again: the v2 signature still counts.
 	v3, err := f.pol.CreateRevision(ctx, f.school.ID, f.policy.ID, admin, "# Rules\n\n- Lock your screen.\n- Report phishing emails.\n", false)
 	if err != nil {
@@ -198,6 +222,7 @@ func TestSupersededVersionAndMinorRevisions(t *testing.T) {
 	if n := len(f.owes(t, f.teacher)); n != 0 {
 		t.Fatalf("teacher owes %d after a minor revision, want 0", n)
 	}
+	f.current(t, "after a minor v3", signed2.ID)
 	// A major version 4 does.
 	v4, err := f.pol.CreateRevision(ctx, f.school.ID, f.policy.ID, admin, "# Rules\n\nAll new.\n", true)
 	if err != nil {
@@ -212,27 +237,32 @@ func TestSupersededVersionAndMinorRevisions(t *testing.T) {
 	if len(owed) != 1 || owed[0].Why != "new_version" {
 		t.Fatalf("owed after a major v4: %+v", owed)
 	}
+	f.current(t, "after a major v4", 0)
 }
 
 func TestYearlyFormIsOwedAgainInSeptember(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	if _, _, err := f.sign.Sign(ctx, f.input(f.teacher, f.version.ID)); err != nil {
+	first, _, err := f.sign.Sign(ctx, f.input(f.teacher, f.version.ID))
+	if err != nil {
 		t.Fatal(err)
 	}
 	f.clock = time.Date(2027, 8, 31, 22, 0, 0, 0, time.UTC) // 31 August 23:00 in London: still 2026/27
 	if n := len(f.owes(t, f.teacher)); n != 0 {
 		t.Fatalf("owed on 31 August: %d", n)
 	}
+	f.current(t, "31 August", first.ID)
 	f.clock = time.Date(2027, 8, 31, 23, 30, 0, 0, time.UTC) // 1 September 00:30 in London
 	owed := f.owes(t, f.teacher)
 	if len(owed) != 1 || owed[0].Why != "new_year" {
 		t.Fatalf("owed on 1 September: %+v", owed)
 	}
+	f.current(t, "1 September", 0)
 	sig, created, err := f.sign.Sign(ctx, f.input(f.teacher, f.version.ID))
 	if err != nil || !created || sig.AcademicYear != 2027 {
 		t.Fatalf("signing in the new year: %v created=%v year=%d", err, created, sig.AcademicYear)
 	}
+	f.current(t, "signed in the new year", sig.ID)
 }
 
 func TestSignValidationSavesNothing(t *testing.T) {
