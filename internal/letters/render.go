@@ -87,20 +87,12 @@ func render(w io.Writer, b *Batch) error {
 	r := &renderer{pdf: p, b: b, fonts: fs}
 	r.pageW, r.pageH = p.GetPageSize()
 
-	p.SetCatalogSort(true)
-	p.SetCreationDate(b.Date.UTC())
-	p.SetModificationDate(b.Date.UTC())
-	p.SetCompression(true)
-	p.SetLang("en-GB")
-	p.SetTitle("Letters to families", true)
-	p.SetAuthor(b.SchoolName, true)
 	families := "family"
 	if len(b.Letters) != 1 {
 		families = "families"
 	}
-	p.SetSubject(fmt.Sprintf("Family link letters to %d %s, %s", len(b.Letters), families, schooltime.Date(b.Date)), true)
-	p.SetCreator("Signoff", true)
-	p.SetProducer("Signoff", true)
+	pdf.SetProperties(p, pdf.Properties{Date: b.Date, Title: "Letters to families", Author: b.SchoolName,
+		Subject: fmt.Sprintf("Family link letters to %d %s, %s", len(b.Letters), families, schooltime.Date(b.Date))})
 	p.SetMargins(marginX, marginTop, marginX)
 	p.SetAutoPageBreak(false, 0) // pages are broken by the layout below
 	p.SetCellMargin(0)

@@ -41,17 +41,7 @@ func writeOfficeDoc(w io.Writer, d officeDoc, body func(r *renderer)) (err error
 	p := fpdf.New("P", "mm", "A4", "")
 	r := &renderer{pdf: p, c: &SignedCopy{SchoolName: d.school, PolicyTitle: d.policy}, fonts: fontsFor(p)}
 	p.AliasNbPages("{nb}")
-	p.SetCatalogSort(true)
-	p.SetCreationDate(d.produced.UTC())
-	p.SetModificationDate(d.produced.UTC())
-	p.SetCompression(true)
-	p.SetLang("en-GB")
-	p.SetTitle(d.title, true)
-	p.SetAuthor(clean(d.school), true)
-	p.SetSubject(d.subject, true)
-	p.SetCreator("Signoff", true)
-	p.SetProducer("Signoff", true)
-	p.SetKeywords(d.what, true)
+	SetProperties(p, Properties{Date: d.produced, Title: d.title, Author: clean(d.school), Subject: d.subject, Keywords: d.what})
 	p.SetMargins(pageMarginX, pageMarginTop, pageMarginX)
 	p.SetAutoPageBreak(true, pageBreakGap)
 	p.SetCellMargin(0)
@@ -95,4 +85,29 @@ func writeOfficeDoc(w io.Writer, d officeDoc, body func(r *renderer)) (err error
 	}
 	_, err = w.Write(buf.Bytes())
 	return err
+}
+
+// Properties are a document's own properties (its PDF Info).
+type Properties struct {
+	Date                             time.Time // made and last changed
+	Title, Author, Subject, Keywords string    // Keywords may be empty
+}
+
+// SetProperties sets pr on p with what every Signoff PDF shares: sorted
+// catalogues and compression (the same input gives the same bytes),
+// British English, and Signoff as creator and producer.
+func SetProperties(p *fpdf.Fpdf, pr Properties) {
+	p.SetCatalogSort(true)
+	p.SetCreationDate(pr.Date.UTC())
+	p.SetModificationDate(pr.Date.UTC())
+	p.SetCompression(true)
+	p.SetLang("en-GB")
+	p.SetTitle(pr.Title, true)
+	p.SetAuthor(pr.Author, true)
+	p.SetSubject(pr.Subject, true)
+	p.SetCreator("Signoff", true)
+	p.SetProducer("Signoff", true)
+	if pr.Keywords != "" {
+		p.SetKeywords(pr.Keywords, true)
+	}
 }

@@ -287,22 +287,13 @@ func render(w io.Writer, c *SignedCopy) error {
 	// AliasNbPages must be set before fonts are added: fpdf then keeps the
 	// digits in every font subset so the page total can be substituted.
 	p.AliasNbPages("{nb}")
-	p.SetCatalogSort(true)
-	p.SetCreationDate(c.SignedAt.UTC())
-	p.SetModificationDate(c.SignedAt.UTC())
-	p.SetCompression(true)
-	p.SetLang("en-GB")
 	signed := c.dateTime(c.SignedAt)
-	p.SetTitle(clean(c.PolicyTitle)+" — signed copy", true)
-	p.SetAuthor(clean(c.SchoolName), true)
-	p.SetSubject("Signed by "+clean(c.SignerName)+" on "+signed, true)
-	p.SetCreator("Signoff", true)
-	p.SetProducer("Signoff", true)
 	kw := "signed copy; SHA-256 " + c.SHA256
 	if ref := clean(c.Reference); ref != "" {
 		kw = "signed copy; reference " + ref + "; SHA-256 " + c.SHA256
 	}
-	p.SetKeywords(kw, true)
+	SetProperties(p, Properties{Date: c.SignedAt, Title: clean(c.PolicyTitle) + " — signed copy", Author: clean(c.SchoolName),
+		Subject: "Signed by " + clean(c.SignerName) + " on " + signed, Keywords: kw})
 
 	p.SetMargins(pageMarginX, pageMarginTop, pageMarginX)
 	p.SetAutoPageBreak(true, pageBreakGap)
