@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"strconv"
 
+	"signoff/internal/apperr"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
+	"signoff/internal/signing"
 	"signoff/internal/tracking"
 	"signoff/templates"
 )
@@ -21,6 +23,10 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	v := viewerOf(r)
 	f, err := s.trackedForm(r)
 	if err != nil {
+		if home := s.closedFormHome(r, err); home != "" {
+			http.Redirect(w, r, home, http.StatusSeeOther)
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -262,6 +268,27 @@ func trackRow(row tracking.Row) templates.TrackRow {
 
 // trackedForm is the open form in the path, of the viewer's school (any
 // other is not found).
+// closedFormHome is where a form the dashboard does not know goes when it
+// is a closed form of the school (a bookmark, an old email): its set-up
+// page (a parents' form, which says when it closed) or its policy's page.
+// "" when the form is not closed or not the school's: the error stands.
+func (s *Server) closedFormHome(r *http.Request, err error) string {
+	formID, idErr := idParam(r, "formID")
+	if apperr.CodeOf(err) != apperr.NotFound || idErr != nil {
+		return ""
+	}
+	f, ferr := s.signing.Form(r.Context(), viewerOf(r).school.ID, formID)
+	switch {
+	case ferr != nil || f.ClosedAt == nil:
+		return ""
+	case f.Audience == signing.ParentsAudience:
+		return "/admin/consents/" + strconv.FormatInt(f.ID, 10)
+	case f.PolicyID != 0:
+		return "/policies/" + strconv.FormatInt(f.PolicyID, 10)
+	}
+	return ""
+}
+
 func (s *Server) trackedForm(r *http.Request) (tracking.FormFigures, error) {
 	formID, err := idParam(r, "formID")
 	if err != nil {

@@ -219,6 +219,15 @@ func TestOutstandingListSortsAndCounts(t *testing.T) {
 			t.Errorf("%s: %d %q, want 301 to %s", from, res.status, res.location, to)
 		}
 	}
+	// A closed form has no figures: its address leads to its policy's
+	// page rather than to "page not found".
+	policy := a.id(`SELECT policy_id FROM forms WHERE id = $1`, form)
+	if _, err := a.db.Pool.Exec(context.Background(), `UPDATE forms SET closed_at = now() WHERE id = $1`, form); err != nil {
+		t.Fatal(err)
+	}
+	if res := office.get("/admin/tracking/forms/" + itoa(form)); res.status != http.StatusSeeOther || res.location != "/policies/"+itoa(policy) {
+		t.Errorf("a closed form's figures: %d %q, want 303 to its policy", res.status, res.location)
+	}
 }
 
 // TestExportsOpenInASpreadsheet reads the CSV and XLSX back.
