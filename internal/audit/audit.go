@@ -265,22 +265,34 @@ func (c *Chainer) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-ctx.Done():
-			c.link(context.WithoutCancel(ctx))
+			c.link(context.WithoutCancel(ctx), failing)
 			return
 		case <-t.C:
 		case <-c.kick:
 		}
-		c.link(ctx)
+		failing = c.link(ctx, failing)
 	}
 }
 
-func (c *Chainer) link(ctx context.Context) {
-	if _, err := Link(ctx, c.DB); err != nil && ctx.Err() == nil && c.Log != nil {
-		c.Log.Error("audit chain", "err", err)
+// link links what waits and reports whether it failed. A failure is
+// logged when it starts and its end when linking works again, not on
+// every tick while the database is away.
+func (c *Chainer) link(ctx context.Context, failing bool) bool {
+	_, err := Link(ctx, c.DB)
+	if ctx.Err() != nil {
+		return failing
 	}
+	switch {
+	case err != nil && !failing && c.Log != nil:
+		c.Log.Error("audit chain: entries wait to be linked", "err", err)
+	case err == nil && failing && c.Log != nil:
+		c.Log.Info("audit chain: linking again")
+	}
+	return err != nil
 }
 
 // Broken describes the first entry at which a chain fails.
