@@ -37,6 +37,11 @@ func (f *Fonts) Use(family, style string, size float64) {
 	key := family + style
 	if !f.added[key] {
 		face := faces[key]
+		if addShared(f.pdf, face) { // parsed once a process (fontshare.go)
+			f.added[key] = true
+			f.pdf.SetFont(family, style, size)
+			return
+		}
 		// fpdf writes into the font bytes it is given while subsetting
 		// (fpdf v0.12.0, getMetrics appends into a sub-slice), which would
 		// corrupt the shared gofont globals, race between concurrent
