@@ -195,8 +195,8 @@ func loadFaces() error {
 }
 
 // rendering bounds how many documents render at once in the process: one
-// per CPU Go uses. Rendering is CPU work that allocates about 28 MB a
-// document (fpdf parses each font and makes a compressor per stream), so
+// per CPU Go uses. Rendering is CPU work that allocates about 23 MB a
+// document (fpdf makes a compressor per stream), so
 // fifty downloads at once would hold fifty times that for no gain in
 // speed; the rest wait their turn.
 var rendering = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
