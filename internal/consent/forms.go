@@ -298,7 +298,7 @@ func (s *Store) items(ctx context.Context, formID int64) ([]Item, error) {
 
 // itemsOn reads a form's questions, in order, through q (the pool, or the
 // transaction that reads the form).
-func itemsOn(ctx context.Context, q querier, formID int64) ([]Item, error) {
+func itemsOn(ctx context.Context, q database.Querier, formID int64) ([]Item, error) {
 	rows, err := q.Query(ctx, `SELECT id, position, kind, label, explanation, photo FROM form_items WHERE form_id = $1 ORDER BY position`, formID)
 	if err != nil {
 		return nil, fmt.Errorf("consent: items: %w", err)

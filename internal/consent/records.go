@@ -541,7 +541,7 @@ func (s *Store) Change(ctx context.Context, schoolID, formID, pupilID, parentID,
 
 // currentForPupil returns every current (not superseded) record of a
 // form for a pupil: each parent's, the child's part and paper records.
-func (s *Store) currentForPupil(ctx context.Context, q querier, f signing.Form, pupilID int64) ([]Record, error) {
+func (s *Store) currentForPupil(ctx context.Context, q database.Querier, f signing.Form, pupilID int64) ([]Record, error) {
 	rows, err := q.Query(ctx, `SELECT `+recordColumns+recordFrom+`
 		WHERE s.form_id = $1 AND s.pupil_id = $2 AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
 		ORDER BY s.signed_at DESC, s.id DESC`, f.ID, pupilID)
@@ -577,10 +577,6 @@ func (s *Store) currentForPupils(ctx context.Context, schoolID int64, formIDs, p
 		out[k] = append(out[k], rec)
 	}
 	return out, nil
-}
-
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // History returns every record of a form for a pupil, newest first: who

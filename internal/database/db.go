@@ -15,6 +15,14 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
+// Querier runs statements: the pool, or a transaction. Code that reads
+// the same way in and out of a transaction takes one.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
 // DB is the database handle that every store shares: the pool and the
 // clock. Now is injectable so tests can move time.
 type DB struct {

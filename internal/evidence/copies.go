@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/database"
 	"signoff/internal/pdf"
 	"signoff/internal/signkey"
 )
@@ -101,7 +102,7 @@ func issuable(rec Record) error {
 
 // stored returns rec's stored copy (the time-stamped one when there are
 // two), or nil.
-func (s *Store) stored(ctx context.Context, q querier, rec Record) ([]byte, error) {
+func (s *Store) stored(ctx context.Context, q database.Querier, rec Record) ([]byte, error) {
 	var data []byte
 	err := q.QueryRow(ctx, `SELECT pdf FROM signed_copy_files WHERE signature_id = $1 AND content_sha256 = $2
 		ORDER BY time_stamped DESC LIMIT 1`, rec.SignatureID, contentKey(rec.Copy)).Scan(&data)
@@ -118,7 +119,7 @@ func (s *Store) stored(ctx context.Context, q querier, rec Record) ([]byte, erro
 // the hash of its bytes, storing the bytes too when keep is set. Two
 // first issues at once both render; the one stored first is the copy
 // both return.
-func (s *Store) issue(ctx context.Context, q querier, rec Record, keep bool) ([]byte, error) {
+func (s *Store) issue(ctx context.Context, q database.Querier, rec Record, keep bool) ([]byte, error) {
 	if err := issuable(rec); err != nil {
 		return nil, err
 	}
@@ -150,7 +151,7 @@ func (s *Store) make(ctx context.Context, rec Record) (signkey.Signed, error) {
 // record keeps the SHA-256 of an issued file (signed_copies) and, when
 // keep is set, the file itself as the copy of content key; it reports
 // false, recording nothing, when that copy was stored already.
-func (s *Store) record(ctx context.Context, q querier, signatureID int64, key string, signed signkey.Signed, keep bool) (bool, error) {
+func (s *Store) record(ctx context.Context, q database.Querier, signatureID int64, key string, signed signkey.Signed, keep bool) (bool, error) {
 	h := sha256.Sum256(signed.PDF)
 	sum, now := hex.EncodeToString(h[:]), s.db.Now()
 	if keep {

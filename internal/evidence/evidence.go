@@ -36,9 +36,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"signoff/internal/apperr"
+	"signoff/internal/auth"
 	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/i18n"
@@ -67,12 +67,6 @@ type Store struct {
 // NewStore returns a Store.
 func NewStore(db *database.DB, baseURL string) *Store {
 	return &Store{db: db, schools: schools.NewStore(db), consent: consent.NewStore(db), BaseURL: strings.TrimRight(baseURL, "/")}
-}
-
-// querier is the pool or the transaction a copy is read and recorded in.
-type querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
 // NormalizeReference tidies a typed reference: upper case, no spaces,
@@ -145,7 +139,7 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 	return s.load(ctx, s.db.Pool, schoolID, ref)
 }
 
-func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string) (Record, error) {
+func (s *Store) load(ctx context.Context, q database.Querier, schoolID int64, ref string) (Record, error) {
 	ref = NormalizeReference(ref)
 	var rec Record
 	var (
@@ -164,14 +158,12 @@ func (s *Store) load(ctx context.Context, q querier, schoolID int64, ref string)
 			v.published_at, coalesce(v.body_md, ''), coalesce(v.sha256, ''), coalesce(s.version_sha256, ''), s.statement, s.typed_name,
 			s.ip, s.user_agent, s.method, coalesce(s.account_id, 0), coalesce(s.pupil_id, 0), s.signed_at, s.drawn_signature, s.answers,
 			s.person_id, coalesce(s.version_id, 0), f.title, s.form_id,
-			coalesce(w.given_name || ' ' || w.family_name, ''), coalesce(rb.display_name, ''), s.paper_date, coalesce(s.identified_by, ''), s.language
+			`+people.NameSQL("s.witness_id")+`, `+auth.NameSQL("s.recorded_by")+`, s.paper_date, coalesce(s.identified_by, ''), s.language
 		FROM signatures s
 		JOIN schools sc ON sc.id = s.school_id
 		JOIN forms f ON f.id = s.form_id
 		LEFT JOIN policy_versions v ON v.id = s.version_id
 		LEFT JOIN policies pol ON pol.id = v.policy_id
-		LEFT JOIN people w ON w.id = s.witness_id
-		LEFT JOIN accounts rb ON rb.id = s.recorded_by
 		WHERE s.reference = $1 AND ($2::bigint = 0 OR s.school_id = $2)`, ref, schoolID).
 		Scan(&rec.SignatureID, &rec.SchoolID, &rec.Reference, &schoolName, &title, &number, &publishedAt, &body, &sha, &versionSHA,
 			&statement, &typed, &ip, &ua, &method, &accountID, &pupilID, &signedAt, &drawn, &answers, &rec.PersonID, &rec.VersionID, &rec.FormTitle, &formID,
@@ -325,7 +317,7 @@ type signedHow struct {
 // last signed in before signing (the audit log's account.signed_in
 // "method"); in class, the witnessing member of staff; on paper, who
 // recorded it.
-func (s *Store) howIdentified(ctx context.Context, q querier, schoolID int64, sig signedHow) (identified, how string, err error) {
+func (s *Store) howIdentified(ctx context.Context, q database.Querier, schoolID int64, sig signedHow) (identified, how string, err error) {
 	switch sig.method {
 	case "class":
 		how = "In class, on the school's device"
@@ -351,15 +343,11 @@ func (s *Store) howIdentified(ctx context.Context, q querier, schoolID int64, si
 		return "Not recorded", how, nil
 	}
 	var m, email string
-	err = q.QueryRow(ctx, `SELECT coalesce(l.detail->>'method', ''), coalesce(a.email, '')
-		FROM accounts a
-		LEFT JOIN LATERAL (SELECT detail FROM audit_log
-			WHERE school_id = $1 AND actor_id = a.id AND action = 'account.signed_in' AND at <= $3
-			ORDER BY id DESC LIMIT 1) l ON true
-		WHERE a.id = $2`, schoolID, sig.accountID, sig.signedAt).Scan(&m, &email)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return "Not recorded", how, nil
-	}
+	// The signature's account cannot be deleted (signatures refer to it).
+	err = q.QueryRow(ctx, `SELECT coalesce((SELECT detail->>'method' FROM audit_log
+			WHERE school_id = $1 AND actor_id = $2 AND action = 'account.signed_in' AND at <= $3
+			ORDER BY id DESC LIMIT 1), ''), `+auth.EmailSQL("$2::bigint"),
+		schoolID, sig.accountID, sig.signedAt).Scan(&m, &email)
 	if err != nil {
 		return "", "", fmt.Errorf("evidence: sign-in method: %w", err)
 	}

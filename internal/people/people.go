@@ -237,6 +237,15 @@ const Columns = `p.id, p.school_id, p.kind, coalesce(p.mis_id, ''), p.title, p.g
 
 const columns = Columns
 
+// NameSQL is SQL for the full name (given and family) of the person whose
+// id is the SQL expression id (empty for none): for other packages'
+// statements that show a witness or a signer, so that they read the name
+// in the same statement, with no round trip of its own, without naming
+// people's columns.
+func NameSQL(id string) string {
+	return `coalesce((SELECT np.given_name || ' ' || np.family_name FROM people np WHERE np.id = ` + id + `), '')`
+}
+
 // Scan reads a row selected with Columns (and extra destinations after them).
 func Scan(r pgx.Row, extra ...any) (Person, error) {
 	var p Person

@@ -408,3 +408,16 @@ func TestGuardians(t *testing.T) {
 		t.Fatalf("a child who has left: %v", err)
 	}
 }
+
+// TestNameSQL: the name fragment other packages' statements embed reads
+// the person's given and family names, and empty text for none.
+func TestNameSQL(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	if got := dbtest.Scalar[string](t, f.db, `SELECT `+people.NameSQL("$1::bigint"), f.ids["ben"]); got != "Benjamin Walsh" {
+		t.Errorf("NameSQL = %q", got)
+	}
+	if got := dbtest.Scalar[string](t, f.db, `SELECT `+people.NameSQL("NULL::bigint")); got != "" {
+		t.Errorf("no one: %q", got)
+	}
+}

@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,31 +40,33 @@ func (s *Store) Submit(ctx context.Context, schoolID, versionID int64, actor aud
 		if err := tx.QueryRow(ctx, `SELECT title, approval_level FROM policies WHERE id = $1`, v.PolicyID).Scan(&title, &level); err != nil {
 			return fmt.Errorf("policies: submit: %w", err)
 		}
-		role := string(ApproverRole(level))
+		role := ApproverRole(level)
 		round := v.Round + 1
-		_, err = tx.Exec(ctx, `INSERT INTO policy_approvers (school_id, version_id, round, account_id, named)
-			SELECT $1, $2, $3, a.id, NOT ($4 = ANY (a.roles)) FROM accounts a
-			WHERE a.school_id = $1 AND a.disabled_at IS NULL AND a.id <> coalesce($5, 0) AND a.id <> coalesce($7, 0)
-			  AND ($4 = ANY (a.roles) OR (a.id = ANY ($6) AND a.roles && ARRAY['admin', 'head', 'governor', 'staff']))`,
-			schoolID, v.ID, round, role, database.NullID(v.CreatedBy), named, database.NullID(actor.AccountID))
+		// The approvers: every member holding the role, and the members
+		// named, but never the author nor whoever sends it.
+		members, err := auth.MembersTx(ctx, tx, schoolID)
 		if err != nil {
+			return err
+		}
+		var approvers []auth.Member
+		var ids []int64
+		var isNamed []bool
+		for _, m := range members {
+			holds := m.Has(role)
+			if m.AccountID == v.CreatedBy || m.AccountID == actor.AccountID || !holds && !slices.Contains(named, m.AccountID) {
+				continue
+			}
+			approvers = append(approvers, m)
+			ids, isNamed = append(ids, m.AccountID), append(isNamed, !holds)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO policy_approvers (school_id, version_id, round, account_id, named)
+			SELECT $1, $2, $3, a.id, a.named FROM unnest($4::bigint[], $5::bool[]) a (id, named)`,
+			schoolID, v.ID, round, ids, isNamed); err != nil {
 			return fmt.Errorf("policies: approvers: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `UPDATE policy_versions SET status = 'awaiting_approval', round = $2, submitted_at = $3, submitted_by = $4 WHERE id = $1`,
 			v.ID, round, now, database.NullID(actor.AccountID)); err != nil {
 			return fmt.Errorf("policies: submit: %w", err)
-		}
-		rows, err := tx.Query(ctx, `SELECT a.id, a.display_name, coalesce(a.email, '') FROM policy_approvers pa JOIN accounts a ON a.id = pa.account_id
-			WHERE pa.version_id = $1 AND pa.round = $2`, v.ID, round)
-		if err != nil {
-			return fmt.Errorf("policies: approvers: %w", err)
-		}
-		approvers, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (auth.Member, error) {
-			var m auth.Member
-			return m, r.Scan(&m.AccountID, &m.Name, &m.Email)
-		})
-		if err != nil {
-			return fmt.Errorf("policies: approvers: %w", err)
 		}
 		kind := "a major revision: staff will be asked to sign it again"
 		if !v.Major {
@@ -105,11 +108,12 @@ type Approver struct {
 
 // Approvers returns the approvers of a version's round and their decisions.
 func (s *Store) Approvers(ctx context.Context, schoolID, versionID int64, round int) ([]Approver, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT a.id, a.display_name, pa.named, coalesce(d.decision, ''), coalesce(d.comment, ''), d.decided_at
-		FROM policy_approvers pa JOIN accounts a ON a.id = pa.account_id
+	rows, err := s.db.Pool.Query(ctx, `SELECT * FROM (SELECT pa.account_id, `+auth.NameSQL("pa.account_id")+` AS name, pa.named,
+			coalesce(d.decision, ''), coalesce(d.comment, ''), d.decided_at
+		FROM policy_approvers pa
 		LEFT JOIN policy_decisions d ON d.version_id = pa.version_id AND d.round = pa.round AND d.account_id = pa.account_id
-		WHERE pa.school_id = $1 AND pa.version_id = $2 AND pa.round = $3
-		ORDER BY lower(a.display_name)`, schoolID, versionID, round)
+		WHERE pa.school_id = $1 AND pa.version_id = $2 AND pa.round = $3) x
+		ORDER BY lower(x.name)`, schoolID, versionID, round)
 	if err != nil {
 		return nil, fmt.Errorf("policies: approvers: %w", err)
 	}
@@ -134,8 +138,8 @@ type Decision struct {
 
 // Decisions returns every decision on a version, oldest first.
 func (s *Store) Decisions(ctx context.Context, schoolID, versionID int64) ([]Decision, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT d.round, a.display_name, d.decision, d.comment, d.decided_at
-		FROM policy_decisions d JOIN accounts a ON a.id = d.account_id
+	rows, err := s.db.Pool.Query(ctx, `SELECT d.round, `+auth.NameSQL("d.account_id")+`, d.decision, d.comment, d.decided_at
+		FROM policy_decisions d
 		WHERE d.school_id = $1 AND d.version_id = $2 ORDER BY d.decided_at, d.id`, schoolID, versionID)
 	if err != nil {
 		return nil, fmt.Errorf("policies: decisions: %w", err)
@@ -209,8 +213,8 @@ func (s *Store) Decide(ctx context.Context, schoolID, versionID, accountID int64
 			return err
 		}
 		var title, author, authorEmail string
-		if err := tx.QueryRow(ctx, `SELECT p.title, coalesce(a.display_name, ''), coalesce(a.email, '') FROM policies p
-			LEFT JOIN accounts a ON a.id = $2 WHERE p.id = $1`, ver.PolicyID, database.NullID(ver.CreatedBy)).Scan(&title, &author, &authorEmail); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT p.title, `+auth.NameSQL("$2::bigint")+`, `+auth.EmailSQL("$2::bigint")+` FROM policies p
+			WHERE p.id = $1`, ver.PolicyID, database.NullID(ver.CreatedBy)).Scan(&title, &author, &authorEmail); err != nil {
 			return fmt.Errorf("policies: decide: %w", err)
 		}
 		tell := func(subject, text string) error {

@@ -12,6 +12,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/limits"
 )
@@ -111,8 +112,8 @@ func (s *Store) SaveSchoolRule(ctx context.Context, schoolID int64, actor audit.
 	})
 }
 
-const policyColumns = `p.id, p.school_id, p.title, p.category, p.review_cycle_years, p.created_at,
-	coalesce(p.owner_account_id, 0), coalesce((SELECT display_name FROM accounts o WHERE o.id = p.owner_account_id), ''),
+var policyColumns = `p.id, p.school_id, p.title, p.category, p.review_cycle_years, p.created_at,
+	coalesce(p.owner_account_id, 0), ` + auth.NameSQL("p.owner_account_id") + `,
 	p.statutory, p.approval_level, p.next_review_on`
 
 func policyDest(p *Policy) []any {
@@ -221,9 +222,8 @@ func (s *Store) SaveSettings(ctx context.Context, schoolID, policyID int64, acto
 	now := s.db.Now()
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
 		if in.OwnerAccountID != 0 {
-			var ok bool
-			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM accounts WHERE id = $1 AND school_id = $2 AND disabled_at IS NULL
-				AND roles && ARRAY['admin', 'head', 'governor', 'staff'])`, in.OwnerAccountID, schoolID).Scan(&ok); err != nil {
+			ok, err := auth.IsMemberTx(ctx, tx, schoolID, in.OwnerAccountID)
+			if err != nil {
 				return fmt.Errorf("policies: owner: %w", err)
 			}
 			if !ok {

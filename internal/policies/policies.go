@@ -16,6 +16,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/limits"
 )
@@ -239,8 +240,8 @@ func PublishVersionTx(ctx context.Context, tx pgx.Tx, now time.Time, schoolID, v
 	return v, err
 }
 
-const versionColumns = `id, school_id, policy_id, number, body_md, sha256, status, major, created_at, published_at,
-	coalesce(created_by, 0), coalesce((SELECT display_name FROM accounts a WHERE a.id = policy_versions.created_by), ''),
+var versionColumns = `id, school_id, policy_id, number, body_md, sha256, status, major, created_at, published_at,
+	coalesce(created_by, 0), ` + auth.NameSQL("policy_versions.created_by") + `,
 	change_note, round, submitted_at, approved_at, approved_on, approved_by_body, approval_meeting, minute_ref, coalesce(approval_method, '')`
 
 func scanVersion(r pgx.Row) (Version, error) {

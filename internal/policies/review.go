@@ -12,6 +12,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/auth"
 	"signoff/internal/database"
 	"signoff/internal/schooltime"
 )
@@ -83,11 +84,6 @@ func StatusOf(next *time.Time, today time.Time, windowDays int, inRevision bool)
 	return DateStatus(next, today, windowDays)
 }
 
-// Querier runs a query: the pool, or a transaction.
-type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
 // Due is a published policy due for review soon or overdue on a day.
 type Due struct {
 	School       string
@@ -103,7 +99,7 @@ type Due struct {
 // day, under their school's window, is DueSoon or Overdue, by school, date
 // and title. The review scheduler, `signoff reviews` and the governors'
 // compliance report read it.
-func DueForReview(ctx context.Context, q Querier, day time.Time, schoolID int64) ([]Due, error) {
+func DueForReview(ctx context.Context, q database.Querier, day time.Time, schoolID int64) ([]Due, error) {
 	rows, err := q.Query(ctx, `SELECT sc.name, sc.id, p.id, p.title, p.next_review_on, sc.review_window_days
 		FROM policies p JOIN schools sc ON sc.id = p.school_id
 		WHERE p.next_review_on IS NOT NULL AND ($1 = 0 OR p.school_id = $1)
@@ -199,8 +195,8 @@ type Review struct {
 // Reviews returns a policy's reviews, newest first.
 func (s *Store) Reviews(ctx context.Context, schoolID, policyID int64) ([]Review, error) {
 	rows, err := s.db.Pool.Query(ctx, `SELECT r.id, coalesce(v.number, 0), r.outcome, r.reviewed_on, r.approved_by_body, r.meeting, r.minute_ref, r.note,
-			r.next_review_on, coalesce(a.display_name, '')
-		FROM policy_reviews r LEFT JOIN policy_versions v ON v.id = r.version_id LEFT JOIN accounts a ON a.id = r.recorded_by
+			r.next_review_on, `+auth.NameSQL("r.recorded_by")+`
+		FROM policy_reviews r LEFT JOIN policy_versions v ON v.id = r.version_id
 		WHERE r.school_id = $1 AND r.policy_id = $2 ORDER BY r.reviewed_on DESC, r.id DESC`, schoolID, policyID)
 	if err != nil {
 		return nil, fmt.Errorf("policies: reviews: %w", err)

@@ -134,12 +134,7 @@ func (s *Store) Schedule(ctx context.Context, schoolID int64) ([]Period, error) 
 	return schedule(ctx, s.db.Pool, schoolID)
 }
 
-type querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
-
-func schedule(ctx context.Context, q querier, schoolID int64) ([]Period, error) {
+func schedule(ctx context.Context, q database.Querier, schoolID int64) ([]Period, error) {
 	rows, err := q.Query(ctx, `SELECT kind, months FROM retention_periods WHERE school_id = $1`, schoolID)
 	if err != nil {
 		return nil, fmt.Errorf("retention: schedule: %w", err)
