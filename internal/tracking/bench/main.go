@@ -14,10 +14,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
-	_ "net/http/pprof" // -hold serves profiles
 	"net/url"
 	"os"
 	"os/signal"
@@ -32,9 +30,7 @@ import (
 	"time"
 
 	"signoff/internal/database"
-	"signoff/internal/signkey"
 	"signoff/internal/tracking/benchdata"
-	"signoff/internal/web"
 )
 
 // concurrency is the "many at once" level of every step.
@@ -47,7 +43,11 @@ func main() {
 	scale := flag.Float64("scale", 1, "request counts multiplier (0.1 for a quick look)")
 	only := flag.String("only", "", "run only the steps whose name matches this regular expression (and the baselines)")
 	flag.BoolVar(&hold, "hold", false, "after generating, print the server's and the database's addresses and wait (for EXPLAIN and profiles) until interrupted")
+	serve := flag.String("serve", "", "(the bench's own server process) serve Signoff on this database URL")
 	flag.Parse()
+	if *serve != "" {
+		os.Exit(serveChild(*serve))
+	}
 	if err := run(*out, *scale, *only); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -74,7 +74,8 @@ func register(s step) { steps = append(steps, s) }
 // generated and the sessions, and the rows measured so far.
 type bench struct {
 	db        *database.DB
-	base      string // http://127.0.0.1:port
+	base      string  // http://127.0.0.1:port
+	server    *server // the server process (server.go)
 	data      benchdata.Result
 	transport *http.Transport
 	scale     float64
@@ -88,11 +89,20 @@ type bench struct {
 	mu    sync.Mutex
 	rows  []row
 	notes []string
+	// steps' memory: the server's peak resident size in each step, in
+	// the order run (memory.go).
+	stepPeaks []stepPeak
+	// current is the step running (rows are tagged with it).
+	current string
+	// what the goals need besides the rows (memory.go).
+	serverPeak int64
+	flood      flood
 }
 
 // row is one line of the figures: a step at concurrency 1 and 50.
 type row struct {
 	name     string
+	step     string // the step that measured it
 	one, all result // all: at concurrency 50 (n == 0: not measured)
 	baseline bool
 }
@@ -148,6 +158,7 @@ func (b *bench) measureAt(name string, n, workers int, fn func(i int) error) {
 
 func (b *bench) add(r row) {
 	b.mu.Lock()
+	r.step = b.current
 	b.rows = append(b.rows, r)
 	b.mu.Unlock()
 }
@@ -252,23 +263,16 @@ func run(outFile string, scale float64, only string) error {
 	gen := data.Describe(benchdata.Trust)
 	fmt.Println(gen)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	// The server is a process of its own (server.go), so that its memory
+	// is measured without the load generator's.
+	srv, err := startServer(ctx, cluster.URL("signoff")+"&pool_max_conns=60")
 	if err != nil {
 		return err
 	}
-	base := "http://" + ln.Addr().String()
-	keys := [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("abcdef0123456789abcdef0123456789")}
-	// Signed copies are signed as a server signs them (PAdES, no time stamp).
-	key, err := signkey.Generate("Signoff bench installation", time.Now())
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: web.New(db, web.Config{SessionKeys: keys, BaseURL: base, Log: log,
-		PDFSigner: &signkey.PDFSigner{Key: key}}).Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
+	defer srv.stop()
+	base := srv.base
 
-	b := &bench{db: db, base: base, data: data, scale: scale, admins: map[int64]*http.Client{},
+	b := &bench{db: db, base: base, server: srv, data: data, scale: scale, admins: map[int64]*http.Client{},
 		transport: &http.Transport{MaxIdleConnsPerHost: 200, MaxConnsPerHost: 200}}
 	b.anon = &http.Client{Transport: b.transport}
 	for id, email := range data.AdminEmails {
@@ -280,13 +284,8 @@ func run(outFile string, scale float64, only string) error {
 	}
 
 	if hold {
-		pl, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return err
-		}
-		go func() { _ = http.Serve(pl, nil) }() // net/http/pprof's handlers
-		fmt.Printf("serving on %s (profiles on http://%s/debug/pprof/); database %s; office of the large school: %s (password %s)\n",
-			base, pl.Addr(), cluster.URL("signoff"), data.AdminEmails[data.LargeID], benchdata.Trust.Password)
+		fmt.Printf("serving on %s (the server's profiles on %s/debug/pprof/); database %s; office of the large school: %s (password %s)\n",
+			base, srv.ctl, cluster.URL("signoff"), data.AdminEmails[data.LargeID], benchdata.Trust.Password)
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 		select {
@@ -302,7 +301,13 @@ func run(outFile string, scale float64, only string) error {
 			continue
 		}
 		fmt.Printf("— %s\n", s.name)
-		if err := s.run(ctx, b); err != nil {
+		b.current = s.name
+		if _, err := srv.openWindow(s.name); err != nil {
+			return err
+		}
+		err := s.run(ctx, b)
+		b.stepMemory(s.name)
+		if err != nil {
 			// The other steps' figures still count: the failure is said
 			// with them, and make bench fails at the end.
 			fmt.Fprintf(os.Stderr, "bench: %s: %v\n", s.name, err)
@@ -332,6 +337,7 @@ func (b *bench) report(gen string) string {
 	fmt.Fprintf(&sb, "Run %s on %s: %d CPU cores (GOMAXPROCS %d), %s, %s, PostgreSQL from the server's own cluster (default durability: fsync on, synchronous_commit on).\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), cpuModel())
 	fmt.Fprintf(&sb, "Data: %s.\n\n", gen)
+	fmt.Fprintf(&sb, "Issue 15's goals, judged from this run's figures:\n\n%s\n", b.goalLines())
 	var static, insert float64
 	for _, r := range b.rows {
 		switch r.name {

@@ -5,61 +5,40 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"runtime"
-	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"signoff/internal/auth"
 	"signoff/internal/tracking/benchdata"
 )
 
-// Memory: the peak resident size of the process (the server, with the
-// load generator in the same process) from the first step to the last,
-// and a flood of sign-ins with no retry (how many the password hashing
-// turns away with 503, and the most hashes that ran at once).
-//
-// The peak is the kernel's (VmHWM), reset once the trust is generated (and
-// collected) so it covers the steps only; the Go heap in use is sampled
-// every 5 ms.
-type memWatch struct {
-	stop     chan struct{}
-	wg       sync.WaitGroup
-	heapPeak atomic.Uint64
-	reset    bool
+// Memory: the server's peak resident size (the kernel's VmHWM of the
+// server process, server.go) from its start, after the data's generation,
+// to the last step, and each step's own peak; and a flood of sign-ins with
+// no retry (how many the password hashing turns away with 503, and the
+// most hashes that ran at once). The load generator is another process
+// and is not counted, nor is PostgreSQL.
+
+// stepPeak is the server's memory in one step.
+type stepPeak struct {
+	step     string
+	rss      int64  // peak resident size in the step
+	heapPeak uint64 // Go heap in use, peak in the step (garbage included)
 }
 
-var watch memWatch
+// stepMemory records the server's peak in the step that just ran.
+func (b *bench) stepMemory(name string) {
+	m, err := b.server.memory()
+	if err != nil || m.Window != name {
+		return
+	}
+	b.mu.Lock()
+	b.stepPeaks = append(b.stepPeaks, stepPeak{step: name, rss: m.WindowRSS, heapPeak: m.WindowHeapPeak})
+	b.mu.Unlock()
+}
 
 func init() {
-	register(step{order: 1, name: "memory: start watching", run: func(ctx context.Context, b *bench) error {
-		// The trust's generation is garbage now; then writing 5 to
-		// clear_refs resets the peak RSS (Linux 4.0 and later).
-		debug.FreeOSMemory()
-		watch.reset = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-		watch.stop = make(chan struct{})
-		watch.wg.Go(func() {
-			t := time.NewTicker(5 * time.Millisecond)
-			defer t.Stop()
-			var m runtime.MemStats
-			for {
-				select {
-				case <-watch.stop:
-					return
-				case <-t.C:
-					runtime.ReadMemStats(&m)
-					if m.HeapInuse > watch.heapPeak.Load() {
-						watch.heapPeak.Store(m.HeapInuse)
-					}
-				}
-			}
-		})
-		return nil
-	}})
 	register(step{order: 390, name: "sign-in flood", run: func(ctx context.Context, b *bench) error {
 		emails := append([]string(nil), b.data.StaffEmails...)
 		if len(emails) > 200 {
@@ -68,7 +47,10 @@ func init() {
 		var through, busy, other atomic.Int64
 		var retryAfter atomic.Bool
 		retryAfter.Store(true)
-		before := rssKB("VmRSS")
+		before, err := b.server.memory()
+		if err != nil {
+			return err
+		}
 		start := time.Now()
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -96,43 +78,42 @@ func init() {
 			})
 		}
 		wg.Wait()
-		load := auth.PasswordHashing()
-		b.note(fmt.Sprintf("Sign-in flood: %d sign-ins (%d in flight, no retry) in %s: %d signed in, %d answered 503 \"Signoff is busy\" (Retry-After on every one: %v), %d other; at most %d password hashes ran at once (bound: %d running, %d queued); resident size %.0f MB before. Sign-ins tried again after a 503 in the other steps: %d.",
-			len(emails), concurrency, time.Since(start).Round(time.Millisecond), through.Load(), busy.Load(), retryAfter.Load(), other.Load(),
-			load.Peak, load.Running, load.Queued, float64(before)/1024, b.busy.Load()))
+		took := time.Since(start)
+		load, err := b.server.hashing()
+		if err != nil {
+			return err
+		}
+		after, err := b.server.memory()
+		if err != nil {
+			return err
+		}
+		b.flood = flood{done: true, busy: busy.Load(), retryAfter: retryAfter.Load(), peakHashes: load.Peak, bound: load.Running, rss: after.WindowRSS}
+		b.note(fmt.Sprintf("Sign-in flood: %d sign-ins (%d in flight, no retry) in %s: %d signed in, %d answered 503 \"Signoff is busy\" (Retry-After on every one: %v), %d other; at most %d password hashes ran at once (bound: %d running, %d queued); the server's resident size %s before, peak %s during the flood. Sign-ins tried again after a 503 in the other steps: %d.",
+			len(emails), concurrency, took.Round(time.Millisecond), through.Load(), busy.Load(), retryAfter.Load(), other.Load(),
+			load.Peak, load.Running, load.Queued, mb(before.RSS), mb(after.WindowRSS), b.busy.Load()))
 		if other.Load() > 0 {
 			return fmt.Errorf("sign-in flood: %d answers neither 303 nor 503", other.Load())
 		}
 		return nil
 	}})
 	register(step{order: 399, name: "memory", run: func(ctx context.Context, b *bench) error {
-		if watch.stop == nil {
-			return nil
+		m, err := b.server.memory()
+		if err != nil {
+			return err
 		}
-		close(watch.stop)
-		watch.wg.Wait()
-		what := "since the trust was generated"
-		if !watch.reset {
-			what = "since the process started (the kernel would not reset its peak)"
+		b.serverPeak = m.PeakRSS
+		var parts []string
+		b.mu.Lock()
+		top := stepPeak{}
+		for _, p := range b.stepPeaks {
+			parts = append(parts, fmt.Sprintf("%s %s", p.step, mb(p.rss)))
+			if p.rss > top.rss {
+				top = p
+			}
 		}
-		b.note(fmt.Sprintf("Memory: the process (server and load generator together) peaked at %.0f MB resident %s; the Go heap in use peaked at %.0f MB (sampled every 5 ms, garbage included). PostgreSQL is a separate process, not counted.",
-			float64(rssKB("VmHWM"))/1024, what, float64(watch.heapPeak.Load())/1e6))
+		b.mu.Unlock()
+		b.note(fmt.Sprintf("Memory: the server (a process of its own, without the load generator; PostgreSQL not counted) peaked at %s resident from its start, after the data's generation, to the last step, the most in %q (Go heap in use there at most %s, garbage included); the Go heap in use peaked at %s overall (sampled every 2 ms). Each step's peak: %s.",
+			mb(m.PeakRSS), top.step, mb(top.heapPeak), mb(m.HeapPeak), strings.Join(parts, ", ")))
 		return nil
 	}})
-}
-
-// rssKB reads a size in kB from /proc/self/status (VmRSS, VmHWM); 0 when
-// it cannot.
-func rssKB(field string) int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, field+":"); ok {
-			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return n
-		}
-	}
-	return 0
 }

@@ -5,8 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net/http"
-	"os"
-	"runtime/pprof"
+	"path/filepath"
 
 	"signoff/internal/audit"
 	"signoff/internal/auth"
@@ -17,20 +16,20 @@ import (
 // sign page, the family page, a signature's receipt, a policy page for a
 // governor, and the verify page. Each uses a few real sessions spread
 // over the schools.
-var pagesProfile = flag.String("pages-cpuprofile", "", "write a CPU profile (server and client, one process) of the everyday pages step to this file")
+var pagesProfile = flag.String("pages-cpuprofile", "", "write a CPU profile of the server process during the everyday pages step to this file")
 
 func init() {
 	register(step{order: 150, name: "everyday pages", run: func(ctx context.Context, b *bench) error {
 		if *pagesProfile != "" {
-			f, err := os.Create(*pagesProfile)
+			file, err := filepath.Abs(*pagesProfile)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			if err := pprof.StartCPUProfile(f); err != nil {
+			stop, err := b.server.profileCPU(file)
+			if err != nil {
 				return err
 			}
-			defer pprof.StopCPUProfile()
+			defer func() { _ = stop() }()
 		}
 		admins := make([]string, 0, len(b.data.AdminEmails))
 		for _, e := range b.data.AdminEmails {
