@@ -13,7 +13,6 @@ package tracking
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -266,130 +265,6 @@ func (s *Store) Trend(ctx context.Context, f FormFigures) (points []Point, weekl
 func londonDate(t time.Time) time.Time {
 	y, m, d := t.In(schooltime.London).Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-}
-
-// ListQuery chooses, sorts and pages a form's list.
-type ListQuery struct {
-	SchoolID int64
-	FormID   int64
-	Signed   bool   // the signed list; else the outstanding list
-	Group    string // only this group (staff role); "" all
-	Search   string // name or email contains
-	Sort     string // "name", "group", "email", "reminded", "signed"
-	Desc     bool
-	Page     int // from 1
-	PerPage  int // 0: 50; -1: all (exports, chase lists)
-	// PersonIDs, when not empty, keeps only these people.
-	PersonIDs []int64
-}
-
-// Row is one person in a list.
-type Row struct {
-	Person        people.Person
-	PupilID       int64
-	PupilName     string
-	Group         string
-	SignedAt      *time.Time
-	Reference     string
-	LastReminder  *time.Time
-	Reminders     int
-	LastSignedVer int // for the outstanding: the latest version they signed before, 0 never
-}
-
-func (q ListQuery) orderBy() string {
-	dir := " ASC"
-	if q.Desc {
-		dir = " DESC"
-	}
-	name := "lower(p.family_name)" + dir + ", lower(p.given_name)" + dir + ", p.id" + dir
-	switch q.Sort {
-	case "group":
-		return "req.grp" + dir + ", " + name
-	case "email":
-		return "p.email" + dir + " NULLS LAST, p.id"
-	case "reminded":
-		return "rem.last" + dir + " NULLS FIRST, " + name
-	case "signed":
-		return "req.signed_at" + dir + " NULLS LAST, p.id"
-	}
-	return name
-}
-
-// List returns one page of a form's signed or outstanding list and how
-// many match in all.
-func (s *Store) List(ctx context.Context, q ListQuery) ([]Row, int, error) {
-	ay := schooltime.AcademicYear(s.db.Now())
-	per := q.PerPage
-	if per == 0 {
-		per = 50
-	}
-	page := max(q.Page, 1)
-	limit, offset := any(nil), 0
-	if per > 0 {
-		limit, offset = per, (page-1)*per
-	}
-	cond := "req.signed_at IS NULL AND NOT req.withdrawn"
-	if q.Signed {
-		cond = "req.signed_at IS NOT NULL"
-	}
-	search := strings.TrimSpace(q.Search)
-	like := "%" + database.LikeEscape(strings.ToLower(search)) + "%"
-	// The page is chosen first (joining the reminders only to sort by
-	// them), then its rows get their names, reminders and last version.
-	remJoin := `LEFT JOIN LATERAL (SELECT max(r.created_at) AS last, count(*) AS n FROM reminders r
-			WHERE r.form_id = req.form_id AND r.person_id = req.person_id
-			  AND coalesce(r.pupil_id, 0) = coalesce(req.pupil_id, 0)) rem ON true`
-	sortRem := ""
-	if q.Sort == "reminded" {
-		sortRem = remJoin
-	}
-	sql := `WITH req AS (` + requests(q.FormID) + `),
-		pg AS (SELECT req.*, count(*) OVER () AS total
-			FROM req
-			JOIN people p ON p.id = req.person_id
-			` + sortRem + `
-			WHERE ` + cond + `
-			  AND ($4 = '' OR req.grp = $4)
-			  AND ($5 = '' OR lower(p.given_name || ' ' || p.family_name) LIKE $6 OR lower(p.family_name || ', ' || p.given_name) LIKE $6
-			       OR coalesce(p.email, '') LIKE $6)
-			  AND (cardinality($7::bigint[]) = 0 OR req.person_id = ANY ($7))
-			ORDER BY ` + q.orderBy() + `
-			LIMIT $8 OFFSET $9)
-		SELECT ` + people.Columns + `, coalesce(req.pupil_id, 0), coalesce(pu.given_name || ' ' || pu.family_name, ''), req.grp,
-			req.signed_at, coalesce(req.reference, ''), rem.last, coalesce(rem.n, 0),
-			coalesce((SELECT max(sv.number) FROM signatures s2 JOIN policy_versions sv ON sv.id = s2.version_id
-				WHERE s2.form_id = req.form_id AND s2.person_id = req.person_id AND s2.pupil_id IS NOT DISTINCT FROM req.pupil_id), 0),
-			req.total
-		FROM pg req
-		JOIN people p ON p.id = req.person_id
-		LEFT JOIN people pu ON pu.id = req.pupil_id
-		` + remJoin + `
-		ORDER BY ` + q.orderBy()
-	ids := q.PersonIDs
-	if ids == nil {
-		ids = []int64{}
-	}
-	rows, err := s.db.Pool.Query(ctx, sql, []int64{q.SchoolID}, q.FormID, ay, q.Group, search, like, ids, limit, offset)
-	if err != nil {
-		return nil, 0, fmt.Errorf("tracking: list: %w", err)
-	}
-	total := 0
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Row, error) {
-		var row Row
-		var err error
-		row.Person, err = people.Scan(r, &row.PupilID, &row.PupilName, &row.Group, &row.SignedAt, &row.Reference,
-			&row.LastReminder, &row.Reminders, &row.LastSignedVer, &total)
-		return row, err
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("tracking: list: %w", err)
-	}
-	if len(out) == 0 && page > 1 {
-		// Past the end: count without the page.
-		_, total, err = s.List(ctx, ListQuery{SchoolID: q.SchoolID, FormID: q.FormID, Signed: q.Signed, Group: q.Group, Search: q.Search, PerPage: 1, PersonIDs: q.PersonIDs})
-		return nil, total, err
-	}
-	return out, total, nil
 }
 
 // SchoolFigures are one school's compliance for the trust view.
