@@ -8,6 +8,7 @@ package signkey
 import (
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -43,11 +44,14 @@ const (
 // oidDocumentSigning is the Document Signing extended key usage (RFC 9336).
 var oidDocumentSigning = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 36}
 
-// Generate makes a new RSA-2048 key and a self-signed certificate for it,
-// valid for ten years from now, naming the installation (name) as its
-// subject, for signing documents.
+// Generate makes a new ECDSA P-256 key and a self-signed certificate for
+// it, valid for ten years from now, naming the installation (name) as its
+// subject, for signing documents. P-256 rather than RSA-2048: a signature
+// costs about 0.1 ms of CPU instead of 1.5 ms (every first download of a
+// signed copy pays one) at equal or better strength; a key generated
+// before (RSA) is kept and used as it is.
 func Generate(name string, now time.Time) (*Key, error) {
-	priv, err := rsa.GenerateKey(rand.Reader, 2048)
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("signkey: generate: %w", err)
 	}

@@ -3,6 +3,8 @@ package signkey_test
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/x509"
 	"os"
 	"os/exec"
@@ -98,6 +100,9 @@ func TestSignedPDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if pub, ok := k.Certificate.PublicKey.(*ecdsa.PublicKey); !ok || pub.Curve != elliptic.P256() {
+		t.Fatalf("a generated key is %T, not ECDSA P-256", k.Certificate.PublicKey)
+	}
 	authority := tsatest.Start(t)
 	s := &signkey.PDFSigner{Key: k, TSAURL: authority.URL}
 	unsigned := samplePDF(t)
@@ -152,5 +157,30 @@ func TestSignedPDF(t *testing.T) {
 	}
 	if c := signkey.CheckPDF(res.PDF); !c.Valid || c.TimeStamped {
 		t.Fatalf("unstamped check: %+v", c)
+	}
+}
+
+// BenchmarkSignPDF is the cost of signing one signed copy (PAdES, no time
+// stamp), as the first download of a copy pays it.
+func BenchmarkSignPDF(b *testing.B) {
+	k, err := signkey.Generate("Signoff at Westbrook", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &signkey.PDFSigner{Key: k}
+	var buf bytes.Buffer
+	if err := pdf.WriteSignedCopy(&buf, pdf.SignedCopy{
+		SchoolName: "Westbrook Primary School", PolicyTitle: "IT Acceptable Use Policy", VersionNumber: 3,
+		BodyMarkdown: strings.Repeat("## Rules\n\nBe kind to computers, and lock the screen when you leave it.\n\n", 120),
+		Statement:    "I agree.", SignerName: "Zoë O'Brien", SignedAt: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC),
+		SHA256: strings.Repeat("a", 64), Reference: "SG-7Q2K-9XHM-4D1P",
+	}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := s.Sign(context.Background(), buf.Bytes(), signkey.SignInfo{Name: "Westbrook Primary School"}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
