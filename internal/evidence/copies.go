@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/jackc/pgx/v5"
 
@@ -190,4 +191,49 @@ func (s *Store) sign(ctx context.Context, data []byte, schoolName, ref string) (
 		return signkey.Signed{}, fmt.Errorf("evidence: sign %s: %w", ref, err)
 	}
 	return signed, nil
+}
+
+// RenderAll renders the signed copies of refs (of school schoolID) as
+// Load and Render would, a few at once (the copies ahead of the one being
+// written, up to one per CPU Go uses), and gives each to each in the order
+// of refs, with the error that kept it from being loaded or rendered. It
+// stops at the first error each returns, or when ctx ends. The ZIP of a
+// form's copies uses it: on two cores the archive is made about twice as
+// fast, with a few copies in memory at a time, never the whole form.
+func (s *Store) RenderAll(ctx context.Context, schoolID int64, refs []string, each func(rec Record, data []byte, err error) error) error {
+	parent := ctx
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	type result struct {
+		rec  Record
+		data []byte
+		err  error
+	}
+	ahead := make(chan chan result, max(1, runtime.GOMAXPROCS(0)))
+	go func() {
+		defer close(ahead)
+		for _, ref := range refs {
+			done := make(chan result, 1)
+			select {
+			case ahead <- done:
+			case <-ctx.Done():
+				return
+			}
+			go func() {
+				rec, err := s.Load(ctx, schoolID, ref)
+				var data []byte
+				if err == nil {
+					data, err = s.issue(ctx, s.db.Pool, rec, false)
+				}
+				done <- result{rec, data, err}
+			}()
+		}
+	}()
+	for done := range ahead {
+		r := <-done
+		if err := each(r.rec, r.data, r.err); err != nil {
+			return err
+		}
+	}
+	return parent.Err()
 }

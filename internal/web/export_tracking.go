@@ -75,9 +75,10 @@ func (s *Server) sendTable(w http.ResponseWriter, r *http.Request, name, format 
 	_, _ = w.Write(buf.Bytes())
 }
 
-// trackZip streams a ZIP of every signed copy of a form: one PDF is
-// rendered at a time and written straight into the archive on the wire,
-// so a thousand copies never sit in memory together.
+// trackZip streams a ZIP of every signed copy of a form: a few PDFs are
+// rendered at once (evidence.Store.RenderAll), each written straight into
+// the archive on the wire in turn, so a thousand copies never sit in
+// memory together.
 func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	f, err := s.trackedForm(r)
@@ -97,8 +98,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 	}
 	ev := s.evidence
 	// Load the first before any byte is sent, so an error is still a page.
-	first, err := ev.Load(r.Context(), v.school.ID, rows[0].Reference)
-	if err != nil {
+	if _, err := ev.Load(r.Context(), v.school.ID, rows[0].Reference); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -106,39 +106,37 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-signed-copies.zip"`, slug(f.Title)))
 	w.Header().Set("Cache-Control", "private, no-store")
 	zw := zip.NewWriter(w)
-	var buf bytes.Buffer
+	refs := make([]string, len(rows))
 	for i, row := range rows {
-		rec := first
-		if i > 0 {
-			if rec, err = ev.Load(r.Context(), v.school.ID, row.Reference); err != nil {
-				s.log.ErrorContext(r.Context(), "zip of signed copies: load", "reference", row.Reference, "err", err)
-				panic(http.ErrAbortHandler) // the client sees a broken download, never a partial archive that looks whole
-			}
-		}
-		buf.Reset()
+		refs[i] = row.Reference
+	}
+	next := 0
+	err = ev.RenderAll(r.Context(), v.school.ID, refs, func(rec evidence.Record, data []byte, err error) error {
+		row := rows[next]
+		next++
 		name := slug(row.Person.FamilyName+" "+row.Person.GivenName) + "-" + row.Reference
-		if _, err := ev.Render(r.Context(), &buf, rec); apperr.CodeOf(err) == apperr.Conflict {
+		if apperr.CodeOf(err) == apperr.Conflict {
 			// A record that no longer matches its seal (or its text) gets
 			// no copy: a note says so in its place.
 			s.log.ErrorContext(r.Context(), "zip of signed copies: record fails its checks", "reference", row.Reference, "err", err)
 			fw, err2 := zw.CreateHeader(&zip.FileHeader{Name: name + "-NOT-ISSUED.txt", Method: zip.Deflate, Modified: rec.Copy.SignedAt.In(schooltime.London)})
 			if err2 != nil {
-				return
+				return err2
 			}
-			_, _ = io.WriteString(fw, apperr.MessageOf(err)+"\r\n")
-			continue
+			_, err2 = io.WriteString(fw, apperr.MessageOf(err)+"\r\n")
+			return err2
 		} else if err != nil {
-			s.log.ErrorContext(r.Context(), "zip of signed copies: render", "reference", row.Reference, "err", err)
-			panic(http.ErrAbortHandler)
+			s.log.ErrorContext(r.Context(), "zip of signed copies: load or render", "reference", row.Reference, "err", err)
+			panic(http.ErrAbortHandler) // the client sees a broken download, never a partial archive that looks whole
 		}
-		hdr := &zip.FileHeader{Name: name + ".pdf", Method: zip.Store, Modified: rec.Copy.SignedAt.In(schooltime.London)}
-		fw, err := zw.CreateHeader(hdr)
-		if err != nil {
-			return // the client went away
+		fw, err := zw.CreateHeader(&zip.FileHeader{Name: name + ".pdf", Method: zip.Store, Modified: rec.Copy.SignedAt.In(schooltime.London)})
+		if err == nil {
+			_, err = fw.Write(data)
 		}
-		if _, err := fw.Write(buf.Bytes()); err != nil {
-			return
-		}
+		return err
+	})
+	if err != nil {
+		return // the client went away
 	}
 	_ = zw.Close()
 }
