@@ -37,7 +37,7 @@ var admin = audit.Actor{Name: "test admin", IP: "127.0.0.1"}
 
 // newFixture makes a school with a teacher and a governor, and publishes
 // a policy to teachers only, renewed each year.
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := &fixture{db: dbtest.New(t), clock: time.Date(2026, 10, 5, 9, 0, 0, 0, time.UTC)}
