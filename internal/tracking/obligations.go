@@ -12,17 +12,23 @@ import (
 
 // Who owes what is kept as data: the obligations table, which triggers of
 // migration 0012 maintain in the same transaction as each change that
-// alters it (signoff_obligations_refresh). The nightly check recomputes
-// it from scratch (signoff_obligations_derive), compares, puts right any
-// difference and records how many it found: the derivation is the rule,
-// the table its maintained answer.
+// alters it (signoff_obligations_refresh), and the figures the dashboards
+// read are its sums, kept by triggers on it (migration 0017). The nightly
+// check recomputes it from scratch (signoff_obligations_derive), compares,
+// puts right any difference, then compares the figures with the table's
+// sums and rebuilds any form's that differ, and records how many it
+// found: the derivation is the rule, the tables its maintained answer.
 
 // CheckResult is what one check found.
 type CheckResult struct {
 	Rows        int64 // obligations compared
 	Differences int64 // rows missing, extra or different (and now put right)
-	Forms       []int64
-	Took        time.Duration
+	// Figures is how many rows of the figures kept from the obligations
+	// (obligation_counts, obligation_days: migration 0017) differed from
+	// the obligations' own sums; their forms' figures are rebuilt.
+	Figures int64
+	Forms   []int64
+	Took    time.Duration
 }
 
 // obligationsDiff yields the rows that differ between the table and the
@@ -35,6 +41,42 @@ const obligationsDiff = `
 	UNION ALL
 	SELECT form_id FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM d) extra`
 
+// figuresDiff yields the form of each row of the kept figures that
+// differs from the sums of the obligations table (either side's extra
+// rows; slots summed, rows of nothing left out).
+const figuresDiff = `
+	WITH c AS (SELECT school_id, form_id, grp, sig_year, sum(requests)::int, sum(signed)::int, sum(withdrawn)::int
+	           FROM obligation_counts GROUP BY 1, 2, 3, 4
+	           HAVING sum(requests) <> 0 OR sum(signed) <> 0 OR sum(withdrawn) <> 0),
+	d AS (SELECT school_id, form_id, day, sig_year, sum(signed)::int FROM obligation_days GROUP BY 1, 2, 3, 4 HAVING sum(signed) <> 0)
+	SELECT form_id FROM (SELECT * FROM obligation_counts_derived EXCEPT ALL SELECT * FROM c) missing
+	UNION ALL SELECT form_id FROM (SELECT * FROM c EXCEPT ALL SELECT * FROM obligation_counts_derived) extra
+	UNION ALL SELECT form_id FROM (SELECT * FROM obligation_days_derived EXCEPT ALL SELECT * FROM d) missing
+	UNION ALL SELECT form_id FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM obligation_days_derived) extra`
+
+// formsOf runs a query yielding form ids and returns how many rows it
+// yielded and the distinct forms.
+func formsOf(ctx context.Context, tx pgx.Tx, sql string) (n int64, forms []int64, err error) {
+	rows, err := tx.Query(ctx, sql)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rows.Close()
+	seen := map[int64]bool{}
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return 0, nil, err
+		}
+		n++
+		if !seen[id] {
+			seen[id] = true
+			forms = append(forms, id)
+		}
+	}
+	return n, forms, rows.Err()
+}
+
 // CheckObligations compares the obligations table with the derivation
 // from scratch and, when fix is set, refreshes the forms that differ, in
 // one transaction; it records the run (when fix is set) and returns what
@@ -46,38 +88,32 @@ func (s *Store) CheckObligations(ctx context.Context, fix bool) (CheckResult, er
 		if err := tx.QueryRow(ctx, `SELECT count(*) FROM obligations`).Scan(&res.Rows); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, obligationsDiff)
-		if err != nil {
+		var err error
+		if res.Differences, res.Forms, err = formsOf(ctx, tx, obligationsDiff); err != nil {
 			return err
 		}
-		seen := map[int64]bool{}
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+		if fix && len(res.Forms) > 0 {
+			if _, err := tx.Exec(ctx, `SELECT signoff_obligations_refresh($1, NULL)`, res.Forms); err != nil {
 				return err
 			}
-			res.Differences++
-			if !seen[id] {
-				seen[id] = true
-				res.Forms = append(res.Forms, id)
-			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		// The figures are compared with the obligations as they are now
+		// (put right first, when fixing): they are the table's sums.
+		var figForms []int64
+		if res.Figures, figForms, err = formsOf(ctx, tx, figuresDiff); err != nil {
 			return err
 		}
 		if !fix {
 			return nil
 		}
-		if len(res.Forms) > 0 {
-			if _, err := tx.Exec(ctx, `SELECT signoff_obligations_refresh($1, NULL)`, res.Forms); err != nil {
+		if len(figForms) > 0 {
+			if _, err := tx.Exec(ctx, `SELECT signoff_obligation_figures_rebuild($1)`, figForms); err != nil {
 				return err
 			}
 		}
 		res.Took = time.Since(start)
 		_, err = tx.Exec(ctx, `INSERT INTO obligation_checks (checked_at, rows, differences, took_ms) VALUES ($1, $2, $3, $4)`,
-			s.db.Now(), res.Rows, res.Differences, res.Took.Milliseconds())
+			s.db.Now(), res.Rows, res.Differences+res.Figures, res.Took.Milliseconds())
 		return err
 	})
 	if err != nil {
@@ -112,8 +148,9 @@ func (w *CheckWorker) Work(ctx context.Context, _ *river.Job[CheckArgs]) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	if res.Differences > 0 {
-		log.Warn("obligations differed from the derivation and were put right", "rows", res.Rows, "differences", res.Differences, "forms", res.Forms, "took", res.Took)
+	if res.Differences > 0 || res.Figures > 0 {
+		log.Warn("obligations or their figures differed from the derivation and were put right", "rows", res.Rows, "differences", res.Differences,
+			"figures", res.Figures, "forms", res.Forms, "took", res.Took)
 	} else {
 		log.Info("obligations checked", "rows", res.Rows, "differences", 0, "took", res.Took)
 	}

@@ -16,6 +16,7 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/people"
 	"signoff/internal/policies"
+	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 	"signoff/internal/tracking"
 )
@@ -30,6 +31,9 @@ func consistent(t *testing.T, st *tracking.Store, after string) {
 	}
 	if res.Differences != 0 {
 		t.Fatalf("after %s: %d obligations differ from the derivation (forms %v)", after, res.Differences, res.Forms)
+	}
+	if res.Figures != 0 {
+		t.Fatalf("after %s: %d rows of the kept figures differ from the obligations' sums", after, res.Figures)
 	}
 	if res.Rows == 0 {
 		t.Fatalf("after %s: no obligations at all", after)
@@ -392,6 +396,118 @@ func TestObligationsCheckPutsRight(t *testing.T) {
 	var runs, diffs int64
 	if err := db.Pool.QueryRow(ctx, `SELECT count(*), max(differences) FROM obligation_checks`).Scan(&runs, &diffs); err != nil || runs != 1 || diffs != 3 {
 		t.Fatalf("recorded runs %d, differences %d (%v)", runs, diffs, err)
+	}
+}
+
+// TestObligationsCheckPutsFiguresRight: the nightly check finds the kept
+// figures (obligation_counts, obligation_days) made wrong behind the
+// triggers' back, rebuilds them from the obligations and records it; the
+// dashboard's figures are right again.
+func TestObligationsCheckPutsFiguresRight(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	if _, err := demo.Load(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	st := tracking.NewStore(db)
+	var schoolID, formID int64
+	if err := db.Pool.QueryRow(ctx, `SELECT school_id, form_id FROM obligations WHERE signature_id IS NOT NULL LIMIT 1`).Scan(&schoolID, &formID); err != nil {
+		t.Fatal(err)
+	}
+	before := figures(t, st, schoolID, formID)
+	if _, err := db.Pool.Exec(ctx, `UPDATE obligation_counts SET signed = signed + 5, requests = requests + 7
+		WHERE (school_id, form_id, grp, sig_year, slot) = (SELECT school_id, form_id, grp, sig_year, slot FROM obligation_counts WHERE form_id = $1 LIMIT 1)`, formID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM obligation_days WHERE form_id = $1`, formID); err != nil {
+		t.Fatal(err)
+	}
+	if wrong := figures(t, st, schoolID, formID); wrong.Audience != before.Audience+7 || wrong.Signed != before.Signed+5 {
+		t.Fatalf("the dashboard does not read the kept figures: %+v after making them wrong, %+v before", wrong, before)
+	}
+	res, err := st.CheckObligations(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Differences != 0 || res.Figures < 2 {
+		t.Fatalf("check found %+v, want no obligation and at least 2 figure differences", res)
+	}
+	consistent(t, st, "the check")
+	if after := figures(t, st, schoolID, formID); after != before {
+		t.Fatalf("figures after the check %+v, want %+v", after, before)
+	}
+	points, _, err := st.Trend(ctx, before)
+	if err != nil || len(points) == 0 || points[len(points)-1].Cumulative != before.Signed {
+		t.Fatalf("trend after the check ends at %v (%v), want %d", points, err, before.Signed)
+	}
+	var diffs int64
+	if err := db.Pool.QueryRow(ctx, `SELECT differences FROM obligation_checks ORDER BY id DESC LIMIT 1`).Scan(&diffs); err != nil || diffs != res.Figures {
+		t.Fatalf("recorded differences %d (%v), want %d", diffs, err, res.Figures)
+	}
+}
+
+// TestGroupsAndTrendMatchTheObligations: every open form's figures by
+// group and its trend, read from the kept sums, equal the same figures
+// counted from the obligations row by row.
+func TestGroupsAndTrendMatchTheObligations(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	ctx := context.Background()
+	if _, err := demo.Load(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	st := tracking.NewStore(db)
+	var schoolIDs []int64
+	if err := db.Pool.QueryRow(ctx, `SELECT array_agg(DISTINCT school_id) FROM obligations`).Scan(&schoolIDs); err != nil {
+		t.Fatal(err)
+	}
+	forms, err := st.Forms(ctx, schoolIDs, 0)
+	if err != nil || len(forms) == 0 {
+		t.Fatalf("forms %v (%v)", forms, err)
+	}
+	ay := schooltime.AcademicYear(db.Now())
+	parents := 0
+	for _, f := range forms {
+		if f.ForParents {
+			parents++
+		}
+		groups, err := st.Groups(ctx, f.SchoolID, f.FormID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][2]int{}
+		for _, g := range groups {
+			got[g.Group] = [2]int{g.Audience, g.Signed}
+		}
+		rows, err := db.Pool.Query(ctx, `SELECT grp, count(*), count(*) FILTER (WHERE signoff_counts(signature_id, sig_year, $2) AND NOT withdrawn)
+			FROM obligations WHERE form_id = $1 GROUP BY grp`, f.FormID, ay)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantGroups := map[string][2]int{}
+		for rows.Next() {
+			var g string
+			var n, s int
+			if err := rows.Scan(&g, &n, &s); err != nil {
+				t.Fatal(err)
+			}
+			wantGroups[g] = [2]int{n, s}
+		}
+		rows.Close()
+		if fmt.Sprint(got) != fmt.Sprint(wantGroups) {
+			t.Fatalf("%s by group: %v, counted from the obligations %v", f.Title, got, wantGroups)
+		}
+		points, _, err := st.Trend(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(points) == 0 || points[len(points)-1].Cumulative != f.Signed {
+			t.Fatalf("%s: trend %v does not end at its %d signed", f.Title, points, f.Signed)
+		}
+	}
+	if parents == 0 {
+		t.Fatal("the demo has no parents' form to check")
 	}
 }
 

@@ -4,10 +4,12 @@
 // and hasn't signed with the last reminder to each, reminders sent by the
 // office or on the school's schedule, and exports.
 //
-// Everything is built on one query, requestsSQL: one row per request (a
+// The lists are built on one query, requestsSQL: one row per request (a
 // person, and for parents' forms a child, who is asked to sign an open
 // form) with the signature that counts now, if any, read from the
-// obligations table the database maintains (migration 0012).
+// obligations table the database maintains (migration 0012); the figures
+// are sums of that table the database keeps beside it (obligation_counts,
+// obligation_days: migration 0017).
 package tracking
 
 import (
@@ -57,6 +59,13 @@ func requests(formID int64) string {
 // countsNow is "the obligation's signature counts in academic year $3".
 const countsNow = `signoff_counts(o.signature_id, o.sig_year, $3)`
 
+// countedSum is the SQL sum of an obligation_counts column over the rows
+// whose signatures count in academic year $3 (those of no year, or of
+// this one): signoff_counts's rule, applied to the sums.
+func countedSum(col string) string {
+	return "coalesce(sum(" + col + ") FILTER (WHERE c.sig_year IN (0, $3)), 0)"
+}
+
 // Store reads the figures and sends reminders.
 type Store struct{ db *database.DB }
 
@@ -97,16 +106,21 @@ func percent(n, of int) int {
 // when formID is not 0), by school then title.
 func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requests(formID)+`)
+	// The figures are sums kept by the database (obligation_counts,
+	// migration 0017): a few rows per form, whatever the school's size.
+	oneForm := ""
+	if formID != 0 {
+		oneForm = ` AND c.form_id = $2`
+	}
+	rows, err := s.db.Pool.Query(ctx, `
 		SELECT f.id, f.school_id, sc.name, f.title, f.kind, coalesce(fc.number, 1), coalesce(fc.published_at, f.created_at), f.due_on,
 			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
 			(SELECT max(r.created_at) FROM reminders r WHERE r.form_id = f.id), f.audience = 'parents'
 		FROM forms f
 		JOIN schools sc ON sc.id = f.school_id
 		LEFT JOIN form_current fc ON fc.form_id = f.id
-		LEFT JOIN (SELECT form_id, count(*) AS audience, count(*) FILTER (WHERE signed_at IS NOT NULL AND NOT withdrawn) AS signed,
-				count(*) FILTER (WHERE withdrawn) AS withdrawn
-			FROM req GROUP BY form_id) c ON c.form_id = f.id
+		LEFT JOIN (SELECT c.form_id, sum(c.requests) AS audience, `+countedSum("c.signed")+` AS signed, `+countedSum("c.withdrawn")+` AS withdrawn
+			FROM obligation_counts c WHERE c.school_id = ANY ($1::bigint[])`+oneForm+` GROUP BY c.form_id) c ON c.form_id = f.id
 		WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL
 		  AND (fc.form_id IS NOT NULL OR f.audience = 'parents')
 		ORDER BY lower(sc.name), f.due_on NULLS LAST, lower(f.title)`, schoolIDs, formID, ay)
@@ -156,9 +170,9 @@ func (g GroupFigures) Percent() int { return percent(g.Signed, g.Audience) }
 // Groups returns a form's figures by group, lowest share signed first.
 func (s *Store) Groups(ctx context.Context, schoolID, formID int64) ([]GroupFigures, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requests(formID)+`)
-		SELECT grp, count(*), count(*) FILTER (WHERE signed_at IS NOT NULL AND NOT withdrawn)
-		FROM req GROUP BY grp`, []int64{schoolID}, formID, ay)
+	rows, err := s.db.Pool.Query(ctx, `SELECT c.grp, sum(c.requests), `+countedSum("c.signed")+`
+		FROM obligation_counts c WHERE c.school_id = $1 AND c.form_id = $2
+		GROUP BY c.grp HAVING sum(c.requests) > 0`, schoolID, formID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: groups: %w", err)
 	}
@@ -208,9 +222,9 @@ type Point struct {
 func (s *Store) Trend(ctx context.Context, f FormFigures) (points []Point, weekly bool, err error) {
 	now := s.db.Now()
 	ay := schooltime.AcademicYear(now)
-	rows, err := s.db.Pool.Query(ctx, `WITH req AS (`+requests(f.FormID)+`)
-		SELECT (signed_at AT TIME ZONE 'Europe/London')::date, count(*)
-		FROM req WHERE signed_at IS NOT NULL AND NOT withdrawn GROUP BY 1 ORDER BY 1`, []int64{f.SchoolID}, f.FormID, ay)
+	rows, err := s.db.Pool.Query(ctx, `SELECT d.day, sum(d.signed)
+		FROM obligation_days d WHERE d.school_id = $1 AND d.form_id = $2 AND d.sig_year IN (0, $3)
+		GROUP BY d.day HAVING sum(d.signed) <> 0 ORDER BY 1`, f.SchoolID, f.FormID, ay)
 	if err != nil {
 		return nil, false, fmt.Errorf("tracking: trend: %w", err)
 	}
