@@ -9,12 +9,10 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
 	lru "github.com/hashicorp/golang-lru/v2"
-	"golang.org/x/sync/singleflight"
 
 	"signoff/internal/auth"
 	"signoff/internal/consent"
@@ -93,20 +91,17 @@ type Server struct {
 	// requestTimeout bounds each request's work.
 	requestTimeout time.Duration
 
-	trustMu     sync.Mutex
-	trustCache  map[int64]trustEntry
-	trustFlight singleflight.Group
-	schools     *schools.Store
-	people      *people.Store
-	accounts    *auth.Store
-	policies    *policies.Store
-	signing     *signing.Store
-	texts       *lru.Cache[textKey, string] // published versions' HTML (published_text.go)
-	onboarding  *onboarding.Store
-	sso         *sso.Store
-	tracking    *tracking.Store
-	retention   *retention.Store
-	evidence    *evidence.Store
+	schools    *schools.Store
+	people     *people.Store
+	accounts   *auth.Store
+	policies   *policies.Store
+	signing    *signing.Store
+	texts      *lru.Cache[textKey, string] // published versions' HTML (published_text.go)
+	onboarding *onboarding.Store
+	sso        *sso.Store
+	tracking   *tracking.Store
+	retention  *retention.Store
+	evidence   *evidence.Store
 	// anchorer makes anchors with the installation's key (nil without one).
 	anchorer      *evidence.Anchorer
 	subjectAccess *subjectaccess.Store

@@ -1,10 +1,8 @@
 package web
 
 import (
-	"context"
 	"fmt"
 	"net/http"
-	"time"
 
 	"signoff/internal/tracking"
 	"signoff/templates"
@@ -13,7 +11,9 @@ import (
 // trackTrust is every school of the trust side by side, for trust admins.
 func (s *Server) trackTrust(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	trust, schools, forms, err := s.trustFigures(r, v.school.ID)
+	// The figures are read afresh every time: they are a few rows per form
+	// (tracking.Forms), so there is no cache to show a trust stale figures.
+	trust, schools, forms, err := s.tracking.Trust(r.Context(), v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -40,48 +40,4 @@ func (s *Server) trackTrust(w http.ResponseWriter, r *http.Request) {
 		view.Forms = append(view.Forms, trackFormRow(f, ""))
 	}
 	s.render(w, r, http.StatusOK, templates.TrackTrustPage(view))
-}
-
-// trustTTL is how old the trust view's figures may be: working them out
-// for every form of twenty schools takes a quarter of a second, so a
-// trust refreshing the page (or many admins at once) reuse them briefly.
-const trustTTL = 30 * time.Second
-
-type trustEntry struct {
-	at      time.Time
-	trust   string
-	schools []tracking.SchoolFigures
-	forms   []tracking.FormFigures
-}
-
-// trustFigures returns the trust view's figures, computed at most once
-// every trustTTL for each trust.
-func (s *Server) trustFigures(r *http.Request, schoolID int64) (string, []tracking.SchoolFigures, []tracking.FormFigures, error) {
-	s.trustMu.Lock()
-	e, ok := s.trustCache[schoolID]
-	s.trustMu.Unlock()
-	if ok && time.Since(e.at) < trustTTL {
-		return e.trust, e.schools, e.forms, nil
-	}
-	// Requests arriving together while the figures are worked out share
-	// the one computation.
-	v, err, _ := s.trustFlight.Do(fmt.Sprint(schoolID), func() (any, error) {
-		trust, schools, forms, err := s.tracking.Trust(context.WithoutCancel(r.Context()), schoolID)
-		if err != nil {
-			return nil, err
-		}
-		e := trustEntry{at: time.Now(), trust: trust, schools: schools, forms: forms}
-		s.trustMu.Lock()
-		if s.trustCache == nil {
-			s.trustCache = map[int64]trustEntry{}
-		}
-		s.trustCache[schoolID] = e
-		s.trustMu.Unlock()
-		return e, nil
-	})
-	if err != nil {
-		return "", nil, nil, err
-	}
-	e = v.(trustEntry)
-	return e.trust, e.schools, e.forms, nil
 }

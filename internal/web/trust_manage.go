@@ -100,7 +100,6 @@ func (s *Server) trustSchoolCreate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.forgetTrustFigures()
 	http.Redirect(w, r, "/trust/schools?added="+url.QueryEscape(c.School.Slug), http.StatusSeeOther)
 }
 
@@ -215,12 +214,4 @@ Sign in as usual at %s and choose "The trust's schools".
 `, a.DisplayName, trustName, s.link("/sign-in"), trustName),
 	})
 	return err
-}
-
-// forgetTrustFigures drops the trust view's cached figures, so that a
-// school just added shows at once.
-func (s *Server) forgetTrustFigures() {
-	s.trustMu.Lock()
-	s.trustCache = nil
-	s.trustMu.Unlock()
 }
