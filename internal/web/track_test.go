@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -387,6 +388,15 @@ func upload(t *testing.T, c *client, data []byte) response {
 	return res
 }
 
+func mustAtoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // TestTrustView: a trust admin sees every school of the trust; a school
 // admin cannot.
 func TestTrustView(t *testing.T) {
@@ -421,6 +431,19 @@ func TestTrustView(t *testing.T) {
 	}
 	if n := strings.Count(page.body, "still to do</span>"); n != 2 {
 		t.Errorf("the trust view shows %d headlines with figures, want 2 (Hollybrook's staff and parents)", n)
+	}
+	// No cache: a member of staff who still owes a policy leaving shows at
+	// once, one fewer still to do.
+	stillToDo := regexp.MustCompile(`(\d+) still to do</span>`)
+	before := stillToDo.FindAllStringSubmatch(page.body, -1)
+	if _, err := a.db.Pool.Exec(ctx, `UPDATE people SET left_at = now() WHERE id = (SELECT o.person_id FROM obligations o
+		JOIN people p ON p.id = o.person_id WHERE o.school_id = $1 AND o.pupil_id = 0 AND o.signature_id IS NULL
+		GROUP BY o.person_id HAVING count(*) = 1 LIMIT 1)`, school); err != nil {
+		t.Fatal(err)
+	}
+	after := stillToDo.FindAllStringSubmatch(ceo.get("/trust").body, -1)
+	if len(before) != 2 || len(after) != 2 || after[0][1] != strconv.Itoa(mustAtoi(t, before[0][1])-1) || after[1][1] != before[1][1] {
+		t.Fatalf("still to do before a leaver %v, after %v: want the staff figure one lower at once", before, after)
 	}
 	if r := a.signedIn(demo.AdminEmail).get("/trust"); r.status != http.StatusForbidden {
 		t.Fatalf("a school admin opening the trust view: %d", r.status)
