@@ -66,15 +66,16 @@ func (s *Store) Issue(ctx context.Context, rec Record) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := signed.PDF
-	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
-		ok, err := s.record(ctx, tx, rec.SignatureID, contentKey(rec.Copy), signed, true)
-		if err == nil && !ok {
-			data, err = s.stored(ctx, tx, rec) // another issue stored its copy first
-		}
-		return err
-	})
-	return data, err
+	// The file and its hash are stored by one statement, its own
+	// transaction (record): the copy is sent only once both are kept.
+	ok, err := s.record(ctx, s.db.Pool, rec.SignatureID, contentKey(rec.Copy), signed, true)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return s.stored(ctx, s.db.Pool, rec) // another issue stored its copy first
+	}
+	return signed.PDF, nil
 }
 
 // IssueTx issues the signed copy of the signature ref (of school
@@ -151,25 +152,27 @@ func (s *Store) make(ctx context.Context, rec Record) (signkey.Signed, error) {
 
 // record keeps the SHA-256 of an issued file (signed_copies) and, when
 // keep is set, the file itself as the copy of content key; it reports
-// false, recording nothing, when that copy was stored already.
+// false, recording nothing, when that copy was stored already. Each is
+// one statement (so one round trip, and all or nothing on its own).
 func (s *Store) record(ctx context.Context, q database.Querier, signatureID int64, key string, signed signkey.Signed, keep bool) (bool, error) {
 	h := sha256.Sum256(signed.PDF)
 	sum, now := hex.EncodeToString(h[:]), s.db.Now()
-	if keep {
-		tag, err := q.Exec(ctx, `INSERT INTO signed_copy_files (signature_id, content_sha256, time_stamped, sha256, pdf, made_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING`, signatureID, key, signed.TimeStamped, sum, signed.PDF, now)
-		if err != nil {
-			return false, fmt.Errorf("evidence: store issued copy: %w", err)
+	if !keep {
+		if _, err := q.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
+			ON CONFLICT DO NOTHING`, signatureID, sum, now); err != nil {
+			return false, fmt.Errorf("evidence: record issued copy: %w", err)
 		}
-		if tag.RowsAffected() == 0 {
-			return false, nil
-		}
+		return true, nil
 	}
-	if _, err := q.Exec(ctx, `INSERT INTO signed_copies (signature_id, sha256, first_issued) VALUES ($1, $2, $3)
-		ON CONFLICT DO NOTHING`, signatureID, sum, now); err != nil {
-		return false, fmt.Errorf("evidence: record issued copy: %w", err)
+	var stored bool
+	err := q.QueryRow(ctx, `WITH f AS (INSERT INTO signed_copy_files (signature_id, content_sha256, time_stamped, sha256, pdf, made_at)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING signature_id),
+		c AS (INSERT INTO signed_copies (signature_id, sha256, first_issued) SELECT signature_id, $4, $6 FROM f ON CONFLICT DO NOTHING)
+		SELECT EXISTS (SELECT FROM f)`, signatureID, key, signed.TimeStamped, sum, signed.PDF, now).Scan(&stored)
+	if err != nil {
+		return false, fmt.Errorf("evidence: store issued copy: %w", err)
 	}
-	return true, nil
+	return stored, nil
 }
 
 // Sign digitally signs a rendered copy with the installation's key (and

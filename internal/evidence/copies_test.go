@@ -1,13 +1,18 @@
 package evidence_test
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"sync"
 	"testing"
 
 	"signoff/internal/apperr"
 	"signoff/internal/evidence"
 	"signoff/internal/pdf"
+	"signoff/internal/signkey"
 )
 
 // TestRenderAll: the copies come in the order asked for, each the copy of
@@ -72,5 +77,49 @@ func TestRenderAll(t *testing.T) {
 	cancel()
 	if err := f.st.RenderAll(gone, f.school, refs, func(evidence.Record, []byte, error) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Fatalf("with the request gone: %v", err)
+	}
+}
+
+// TestIssueOnceUnderRace: several first downloads of one copy at once each
+// render and sign their own (different) file, but all get the one stored
+// first, which is the one whose hash is recorded; later downloads are it.
+func TestIssueOnceUnderRace(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	f.st.Signer = &signkey.PDFSigner{Key: newKey(t, "Signoff race")}
+	ctx := context.Background()
+	ref, id := f.firstStaffSignature()
+	rec, err := f.st.Load(ctx, f.school, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 4
+	got := make([][]byte, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			var err error
+			if got[i], err = f.st.Issue(ctx, rec); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	later, err := f.st.Issue(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range n {
+		if !bytes.Equal(got[i], later) || len(later) == 0 {
+			t.Fatalf("download %d: %d bytes, not the stored copy (%d bytes)", i, len(got[i]), len(later))
+		}
+	}
+	sum := sha256.Sum256(later)
+	if files, hashes := f.id(`SELECT count(*) FROM signed_copy_files WHERE signature_id = $1`, id),
+		f.id(`SELECT count(*) FROM signed_copies WHERE signature_id = $1 AND sha256 = $2`, id, hex.EncodeToString(sum[:])); files != 1 || hashes != 1 {
+		t.Fatalf("stored files %d, hash of the stored copy recorded %d times", files, hashes)
+	}
+	if c := signkey.CheckPDF(later); !c.Valid {
+		t.Fatalf("the stored copy: %+v", c)
 	}
 }
