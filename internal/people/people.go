@@ -293,14 +293,31 @@ func NewStore(db *database.DB) *Store { return &Store{db: db} }
 
 // Get returns the person id of school schoolID.
 func (s *Store) Get(ctx context.Context, schoolID, id int64) (Person, error) {
-	p, err := scan(s.db.Pool.QueryRow(ctx, `SELECT `+columns+` FROM people p WHERE p.school_id = $1 AND p.id = $2`, schoolID, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Person{}, apperr.New(apperr.NotFound, "There is no such person")
+	var p Person
+	err := getInto(&p)(s.db.Pool.QueryRow(ctx, getSQL, schoolID, id))
+	return p, err
+}
+
+const getSQL = `SELECT ` + columns + ` FROM people p WHERE p.school_id = $1 AND p.id = $2`
+
+// QueueGet queues Get's read of a person of a school into dst, for a page
+// that sends it with its other reads in one round trip.
+func QueueGet(r *database.Reads, schoolID, id int64, dst *Person) {
+	r.Row(getSQL, []any{schoolID, id}, getInto(dst))
+}
+
+func getInto(dst *Person) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		p, err := scan(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "There is no such person")
+		}
+		if err != nil {
+			return fmt.Errorf("people: get: %w", err)
+		}
+		*dst = p
+		return nil
 	}
-	if err != nil {
-		return Person{}, fmt.Errorf("people: get: %w", err)
-	}
-	return p, nil
 }
 
 // StaffFilter narrows a staff list.

@@ -41,23 +41,32 @@ type Owed struct {
 
 // ToSign returns what a member of staff must sign now, soonest due first.
 func (s *Store) ToSign(ctx context.Context, p people.Person) ([]Owed, error) {
-	if p.Kind != people.Staff || p.LeftAt != nil {
+	if !mayOwe(p) {
 		return nil, nil
 	}
-	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, sqlAY(`SELECT `+formColumns+`, fc.version_id, fc.number, fc.published_at,
-			CASE WHEN o.signature_id IS NOT NULL THEN 'new_year'
-			     WHEN EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = o.person_id AND s.pupil_id IS NULL)
-			     THEN 'new_version'
-			     ELSE '' END
-		FROM obligations o
-		JOIN forms f ON f.id = o.form_id
-		JOIN form_current fc ON fc.form_id = f.id
-		WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT `+counts+`
-		ORDER BY f.due_on NULLS LAST, lower(f.title)`), p.SchoolID, p.ID, ay)
+	rows, err := s.db.Pool.Query(ctx, toSignSQL, p.SchoolID, p.ID, schooltime.AcademicYear(s.db.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("signing: to sign: %w", err)
 	}
+	return collectOwed(rows)
+}
+
+var toSignSQL = sqlAY(`SELECT ` + formColumns + `, fc.version_id, fc.number, fc.published_at,
+		CASE WHEN o.signature_id IS NOT NULL THEN 'new_year'
+		     WHEN EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = o.person_id AND s.pupil_id IS NULL)
+		     THEN 'new_version'
+		     ELSE '' END
+	FROM obligations o
+	JOIN forms f ON f.id = o.form_id
+	JOIN form_current fc ON fc.form_id = f.id
+	WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT ` + counts + `
+	ORDER BY f.due_on NULLS LAST, lower(f.title)`)
+
+// mayOwe says whether p can owe a staff form: a member of staff who has
+// not left.
+func mayOwe(p people.Person) bool { return p.Kind == people.Staff && p.LeftAt == nil }
+
+func collectOwed(rows pgx.Rows) ([]Owed, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Owed, error) {
 		var o Owed
 		f, err := scanForm(r, &o.VersionID, &o.VersionNumber, &o.PublishedAt, &o.Why)

@@ -313,11 +313,17 @@ func (s *Store) ByReference(ctx context.Context, schoolID int64, ref string) (Si
 
 // SignaturesOf returns everything a person has signed, newest first.
 func (s *Store) SignaturesOf(ctx context.Context, schoolID, personID int64) ([]Signature, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+signatureColumns+signatureFrom+`
-		WHERE s.school_id = $1 AND s.person_id = $2 ORDER BY s.signed_at DESC, s.id DESC`, schoolID, personID)
+	rows, err := s.db.Pool.Query(ctx, signaturesOfSQL, schoolID, personID)
 	if err != nil {
 		return nil, fmt.Errorf("signing: signatures of person: %w", err)
 	}
+	return collectSignaturesOf(rows)
+}
+
+const signaturesOfSQL = `SELECT ` + signatureColumns + signatureFrom + `
+	WHERE s.school_id = $1 AND s.person_id = $2 ORDER BY s.signed_at DESC, s.id DESC`
+
+func collectSignaturesOf(rows pgx.Rows) ([]Signature, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Signature, error) { return scanSignature(r) })
 	if err != nil {
 		return nil, fmt.Errorf("signing: signatures of person: %w", err)

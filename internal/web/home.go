@@ -39,27 +39,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusOK, templates.MyFormsPage(view))
 		return
 	}
-	p, err := s.people.Get(r.Context(), v.school.ID, v.account.PersonID)
+	docs, err := s.signing.DocumentsOf(r.Context(), v.school.ID, v.account.PersonID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	view.Greeting = "Hello, " + p.GivenName
-	owed, err := s.signing.ToSign(r.Context(), p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
+	view.Greeting = "Hello, " + docs.Person.GivenName
 	now := s.db.Now()
-	for _, o := range owed {
+	for _, o := range docs.Owed {
 		view.Owed = append(view.Owed, owedItem(o, now))
 	}
-	sigs, err := s.signing.SignaturesOf(r.Context(), v.school.ID, p.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	for _, sig := range sigs {
+	for _, sig := range docs.Signed {
 		view.Signed = append(view.Signed, signedItem(sig))
 	}
 	s.render(w, r, http.StatusOK, templates.MyFormsPage(view))

@@ -1,0 +1,40 @@
+package database
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Reads are independent reads sent to PostgreSQL in one round trip (a
+// pgx batch: one implicit transaction, so they all see one snapshot). A
+// page that needs several things which depend only on the request queues
+// one read for each, then sends them together, instead of waiting for
+// each in turn. Each read's scan runs in the order queued, so a later
+// scan may look at what an earlier one filled in.
+type Reads struct{ b pgx.Batch }
+
+// Row queues a statement that returns one row, read by scan (which gets
+// pgx.ErrNoRows to turn into its own error when there is none).
+func (r *Reads) Row(sql string, args []any, scan func(pgx.Row) error) {
+	r.b.Queue(sql, args...).QueryRow(scan)
+}
+
+// Rows queues a statement whose rows are read by each (it must read them
+// all, e.g. with pgx.CollectRows).
+func (r *Reads) Rows(sql string, args []any, each func(pgx.Rows) error) {
+	r.b.Queue(sql, args...).Query(each)
+}
+
+// Send runs the queued reads and returns the first error (a scan's own
+// error as it returned it).
+func (db *DB) Send(ctx context.Context, r *Reads) error {
+	if r.b.Len() == 0 {
+		return nil
+	}
+	if err := db.Pool.SendBatch(ctx, &r.b).Close(); err != nil {
+		return fmt.Errorf("database: reads: %w", err)
+	}
+	return nil
+}
