@@ -389,6 +389,14 @@ func TestForParentMatchesEachChildForm(t *testing.T) {
 	if seen[f.form.ID] == 0 || seen[second.ID] == 0 {
 		t.Fatalf("forms on the family page: %v", seen)
 	}
+	// Family is the same with the parent's own record, read together.
+	me, again, err := f.store.Family(ctx, f.school, parent.ID)
+	if err != nil || me.ID != parent.ID || me.GivenName != parent.GivenName || !reflect.DeepEqual(again, all) {
+		t.Fatalf("Family: %v, %+v, %+v; want %+v", err, me, again, all)
+	}
+	if _, _, err := f.store.Family(ctx, f.school, parent.ID+1000); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("Family of nobody: %v, want not found", err)
+	}
 }
 
 // emptyAsNil makes a form's empty lists nil, for comparing.

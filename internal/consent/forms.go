@@ -275,14 +275,21 @@ func (s *Store) Form(ctx context.Context, schoolID, formID int64) (signing.Form,
 
 // itemsOf is the questions of several forms, by form.
 func (s *Store) itemsOf(ctx context.Context, formIDs []int64) (map[int64][]Item, error) {
-	out := map[int64][]Item{}
-	rows, err := s.db.Pool.Query(ctx, `SELECT form_id, id, position, kind, label, explanation, photo FROM form_items WHERE form_id = ANY ($1) ORDER BY form_id, position`, formIDs)
+	rows, err := s.db.Pool.Query(ctx, `SELECT `+itemsOfColumns+` FROM form_items WHERE form_id = ANY ($1) ORDER BY form_id, position`, formIDs)
 	if err != nil {
 		return nil, fmt.Errorf("consent: items: %w", err)
 	}
+	return collectItemsOf(rows)
+}
+
+const itemsOfColumns = `form_id, id, position, kind, label, explanation, photo`
+
+// collectItemsOf reads itemsOfColumns' rows, by form.
+func collectItemsOf(rows pgx.Rows) (map[int64][]Item, error) {
+	out := map[int64][]Item{}
 	var form int64
 	var it Item
-	_, err = pgx.ForEachRow(rows, []any{&form, &it.ID, &it.Position, &it.Kind, &it.Label, &it.Explanation, &it.Photo}, func() error {
+	_, err := pgx.ForEachRow(rows, []any{&form, &it.ID, &it.Position, &it.Kind, &it.Label, &it.Explanation, &it.Photo}, func() error {
 		out[form] = append(out[form], it)
 		return nil
 	})
@@ -315,11 +322,19 @@ func itemsOn(ctx context.Context, q database.Querier, formID int64) ([]Item, err
 
 // Forms returns the school's open parents' forms, newest first.
 func (s *Store) Forms(ctx context.Context, schoolID int64) ([]signing.Form, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+signing.FormColumns+` FROM forms f
-		WHERE f.school_id = $1 AND f.audience = 'parents' AND f.closed_at IS NULL ORDER BY f.created_at DESC, f.id DESC`, schoolID)
+	rows, err := s.db.Pool.Query(ctx, formsSQL, schoolID)
 	if err != nil {
 		return nil, fmt.Errorf("consent: forms: %w", err)
 	}
+	return collectForms(rows)
+}
+
+// openForms is the school's ($1) open parents' forms.
+const openForms = `f.school_id = $1 AND f.audience = 'parents' AND f.closed_at IS NULL`
+
+const formsSQL = `SELECT ` + signing.FormColumns + ` FROM forms f WHERE ` + openForms + ` ORDER BY f.created_at DESC, f.id DESC`
+
+func collectForms(rows pgx.Rows) ([]signing.Form, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (signing.Form, error) { return signing.ScanForm(r) })
 	if err != nil {
 		return nil, fmt.Errorf("consent: forms: %w", err)

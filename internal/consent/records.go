@@ -555,19 +555,12 @@ func (s *Store) currentForPupil(ctx context.Context, q database.Querier, f signi
 	return out, nil
 }
 
-// currentForPupils is currentForPupil for several forms and pupils at
-// once, by form and pupil.
-func (s *Store) currentForPupils(ctx context.Context, schoolID int64, formIDs, pupilIDs []int64) (map[[2]int64][]Record, error) {
+// currentRecord is "record s is not superseded".
+const currentRecord = `NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)`
+
+// collectCurrent reads records by form and pupil, in the order given.
+func collectCurrent(rows pgx.Rows) (map[[2]int64][]Record, error) {
 	out := map[[2]int64][]Record{}
-	if len(formIDs) == 0 || len(pupilIDs) == 0 {
-		return out, nil
-	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
-		WHERE s.school_id = $1 AND s.form_id = ANY ($2) AND s.pupil_id = ANY ($3) AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
-		ORDER BY s.signed_at DESC, s.id DESC`, schoolID, formIDs, pupilIDs)
-	if err != nil {
-		return nil, fmt.Errorf("consent: records: %w", err)
-	}
 	all, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Record, error) { return scanRecord(r) })
 	if err != nil {
 		return nil, fmt.Errorf("consent: records: %w", err)

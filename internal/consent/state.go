@@ -12,6 +12,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/database"
 	"signoff/internal/limits"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
@@ -204,32 +205,53 @@ type ChildForms struct {
 // ForParent returns, for each of a parent's current children, the forms
 // addressed to them: what is owed and what has been given.
 func (s *Store) ForParent(ctx context.Context, schoolID, parentID int64) ([]ChildForms, error) {
-	children, err := people.NewStore(s.db).ChildrenOf(ctx, schoolID, parentID)
-	if err != nil {
-		return nil, err
+	_, out, err := s.family(ctx, schoolID, parentID, false)
+	return out, err
+}
+
+// Family is the parent's own record (people.Get, NotFound for none) and
+// ForParent's children with their forms: the family page.
+func (s *Store) Family(ctx context.Context, schoolID, parentID int64) (people.Person, []ChildForms, error) {
+	return s.family(ctx, schoolID, parentID, true)
+}
+
+// family reads everything in one round trip whatever the family's size
+// (the reads depend only on the school and the parent): the parent when
+// asked, the children, the school's open forms with their questions, and
+// every current record of the parent's children on them.
+func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent bool) (people.Person, []ChildForms, error) {
+	var (
+		parent   people.Person
+		children []people.Link
+		forms    []signing.Form
+		items    map[int64][]Item
+		recs     map[[2]int64][]Record
+		r        database.Reads
+	)
+	if withParent {
+		people.QueueGet(&r, schoolID, parentID, &parent)
 	}
-	forms, err := s.Forms(ctx, schoolID)
-	if err != nil {
-		return nil, err
+	people.QueueChildrenOf(&r, schoolID, parentID, &children)
+	r.Rows(formsSQL, []any{schoolID}, func(rows pgx.Rows) (err error) {
+		forms, err = collectForms(rows)
+		return err
+	})
+	r.Rows(`SELECT `+itemsOfColumns+` FROM form_items WHERE form_id IN (SELECT f.id FROM forms f WHERE `+openForms+`)
+		ORDER BY form_id, position`, []any{schoolID}, func(rows pgx.Rows) (err error) {
+		items, err = collectItemsOf(rows)
+		return err
+	})
+	r.Rows(`SELECT `+recordColumns+recordFrom+`
+		WHERE s.school_id = $1 AND s.form_id IN (SELECT f.id FROM forms f WHERE `+openForms+`)
+		  AND s.pupil_id IN (SELECT g.pupil_id FROM guardianships g WHERE g.school_id = $1 AND g.parent_id = $2) AND `+currentRecord+`
+		ORDER BY s.signed_at DESC, s.id DESC`, []any{schoolID, parentID}, func(rows pgx.Rows) (err error) {
+		recs, err = collectCurrent(rows)
+		return err
+	})
+	if err := s.db.Send(ctx, &r); err != nil {
+		return people.Person{}, nil, err
 	}
 	now := s.db.Now()
-	// Every child's forms in three statements whatever the family's size:
-	// the forms' questions, then every current record of the children.
-	var formIDs, pupilIDs []int64
-	for _, f := range forms {
-		formIDs = append(formIDs, f.ID)
-	}
-	for _, link := range children {
-		pupilIDs = append(pupilIDs, link.Person.ID)
-	}
-	items, err := s.itemsOf(ctx, formIDs)
-	if err != nil {
-		return nil, err
-	}
-	recs, err := s.currentForPupils(ctx, schoolID, formIDs, pupilIDs)
-	if err != nil {
-		return nil, err
-	}
 	var out []ChildForms
 	for _, link := range children {
 		cf := ChildForms{Link: link}
@@ -241,7 +263,7 @@ func (s *Store) ForParent(ctx context.Context, schoolID, parentID int64) ([]Chil
 		}
 		out = append(out, cf)
 	}
-	return out, nil
+	return parent, out, nil
 }
 
 // ChildForm returns one form for one of the parent's children; another

@@ -80,12 +80,19 @@ func (r Rule) Met(approvals, approvers int) bool {
 // SchoolRule returns the school's approval rule.
 func (s *Store) SchoolRule(ctx context.Context, schoolID int64) (Rule, error) {
 	var r Rule
-	err := s.db.Pool.QueryRow(ctx, `SELECT approval_rule, approval_count, review_window_days FROM schools WHERE id = $1`, schoolID).
-		Scan(&r.Kind, &r.Count, &r.WindowDays)
-	if err != nil {
-		return Rule{}, fmt.Errorf("policies: school rule: %w", err)
+	err := ruleInto(&r)(s.db.Pool.QueryRow(ctx, schoolRuleSQL, schoolID))
+	return r, err
+}
+
+const schoolRuleSQL = `SELECT approval_rule, approval_count, review_window_days FROM schools WHERE id = $1`
+
+func ruleInto(r *Rule) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		if err := row.Scan(&r.Kind, &r.Count, &r.WindowDays); err != nil {
+			return fmt.Errorf("policies: school rule: %w", err)
+		}
+		return nil
 	}
-	return r, nil
 }
 
 // SaveSchoolRule changes the school's approval rule and review window.

@@ -6,7 +6,10 @@ import (
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"signoff/internal/auth"
+	"signoff/internal/database"
 )
 
 // Page is what a policy's page shows, assembled for one viewer: the
@@ -46,21 +49,23 @@ type HistoryEntry struct {
 // Page assembles a policy's page for the account viewerID.
 func (s *Store) Page(ctx context.Context, schoolID, policyID, viewerID int64) (Page, error) {
 	var pg Page
-	var err error
-	if pg.Policy, err = s.Get(ctx, schoolID, policyID); err != nil {
-		return Page{}, err
-	}
-	if pg.Versions, err = s.Versions(ctx, schoolID, policyID); err != nil {
-		return Page{}, err
-	}
-	reviews, err := s.Reviews(ctx, schoolID, policyID)
-	if err != nil {
-		return Page{}, err
-	}
-	if pg.Rule, err = s.SchoolRule(ctx, schoolID); err != nil {
-		return Page{}, err
-	}
-	if pg.Related, err = s.relatedTitles(ctx, schoolID, policyID); err != nil {
+	var reviews []Review
+	// The policy, its versions, reviews and related policies, and the
+	// school's rule depend only on the request: one round trip.
+	var r database.Reads
+	args := []any{schoolID, policyID}
+	r.Row(getSQL, args, getInto(&pg.Policy))
+	r.Rows(versionsSQL, args, func(rows pgx.Rows) (err error) {
+		pg.Versions, err = collectVersions(rows)
+		return err
+	})
+	r.Rows(reviewsSQL, args, func(rows pgx.Rows) (err error) {
+		reviews, err = collectReviews(rows)
+		return err
+	})
+	r.Row(schoolRuleSQL, []any{schoolID}, ruleInto(&pg.Rule))
+	r.Row(relatedTitlesSQL, args, relatedInto(&pg.Related))
+	if err := s.db.Send(ctx, &r); err != nil {
 		return Page{}, err
 	}
 	pg.Current, pg.Open = CurrentAndOpen(pg.Versions)
@@ -96,9 +101,11 @@ func (s *Store) Page(ctx context.Context, schoolID, policyID, viewerID int64) (P
 			}
 		}
 		if open.Status == Draft {
-			if pg.Nameable, err = s.nameable(ctx, schoolID, pg.Policy, *open); err != nil {
+			nameable, err := s.nameable(ctx, schoolID, pg.Policy, *open)
+			if err != nil {
 				return Page{}, err
 			}
+			pg.Nameable = nameable
 		}
 	}
 	pg.History = history(pg.Versions, reviews)
@@ -139,12 +146,20 @@ func (s *Store) nameable(ctx context.Context, schoolID int64, p Policy, open Ver
 // relatedTitles are the titles of a policy's related policies, by title.
 func (s *Store) relatedTitles(ctx context.Context, schoolID, policyID int64) ([]string, error) {
 	var out []string
-	err := s.db.Pool.QueryRow(ctx, `SELECT coalesce(array_agg(r.title ORDER BY lower(r.title)), '{}') FROM policy_relations pr JOIN policies r ON r.id = pr.related_id
-		WHERE pr.school_id = $1 AND pr.policy_id = $2`, schoolID, policyID).Scan(&out)
-	if err != nil {
-		return nil, fmt.Errorf("policies: related titles: %w", err)
+	err := relatedInto(&out)(s.db.Pool.QueryRow(ctx, relatedTitlesSQL, schoolID, policyID))
+	return out, err
+}
+
+const relatedTitlesSQL = `SELECT coalesce(array_agg(r.title ORDER BY lower(r.title)), '{}') FROM policy_relations pr JOIN policies r ON r.id = pr.related_id
+	WHERE pr.school_id = $1 AND pr.policy_id = $2`
+
+func relatedInto(out *[]string) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		if err := row.Scan(out); err != nil {
+			return fmt.Errorf("policies: related titles: %w", err)
+		}
+		return nil
 	}
-	return out, nil
 }
 
 // history is a policy's versions and its reviews with no changes, newest

@@ -270,15 +270,23 @@ func versionTx(ctx context.Context, tx pgx.Tx, schoolID, versionID int64, forUpd
 // Get returns a policy of the school.
 func (s *Store) Get(ctx context.Context, schoolID, id int64) (Policy, error) {
 	var p Policy
-	err := s.db.Pool.QueryRow(ctx, `SELECT `+policyColumns+` FROM policies p WHERE p.school_id = $1 AND p.id = $2`, schoolID, id).
-		Scan(policyDest(&p)...)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Policy{}, apperr.New(apperr.NotFound, "There is no such policy")
+	err := getInto(&p)(s.db.Pool.QueryRow(ctx, getSQL, schoolID, id))
+	return p, err
+}
+
+var getSQL = `SELECT ` + policyColumns + ` FROM policies p WHERE p.school_id = $1 AND p.id = $2`
+
+func getInto(p *Policy) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		err := row.Scan(policyDest(p)...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "There is no such policy")
+		}
+		if err != nil {
+			return fmt.Errorf("policies: get: %w", err)
+		}
+		return nil
 	}
-	if err != nil {
-		return Policy{}, fmt.Errorf("policies: get: %w", err)
-	}
-	return p, nil
 }
 
 // Version returns a version of a policy of the school.
@@ -309,11 +317,17 @@ func CurrentAndOpen(versions []Version) (current, open *Version) {
 
 // Versions returns a policy's versions, newest first.
 func (s *Store) Versions(ctx context.Context, schoolID, policyID int64) ([]Version, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+versionColumns+` FROM policy_versions
-		WHERE school_id = $1 AND policy_id = $2 ORDER BY number DESC`, schoolID, policyID)
+	rows, err := s.db.Pool.Query(ctx, versionsSQL, schoolID, policyID)
 	if err != nil {
 		return nil, fmt.Errorf("policies: versions: %w", err)
 	}
+	return collectVersions(rows)
+}
+
+var versionsSQL = `SELECT ` + versionColumns + ` FROM policy_versions
+	WHERE school_id = $1 AND policy_id = $2 ORDER BY number DESC`
+
+func collectVersions(rows pgx.Rows) ([]Version, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Version, error) { return scanVersion(r) })
 	if err != nil {
 		return nil, fmt.Errorf("policies: versions: %w", err)

@@ -194,13 +194,19 @@ type Review struct {
 
 // Reviews returns a policy's reviews, newest first.
 func (s *Store) Reviews(ctx context.Context, schoolID, policyID int64) ([]Review, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT r.id, coalesce(v.number, 0), r.outcome, r.reviewed_on, r.approved_by_body, r.meeting, r.minute_ref, r.note,
-			r.next_review_on, `+auth.NameSQL("r.recorded_by")+`
-		FROM policy_reviews r LEFT JOIN policy_versions v ON v.id = r.version_id
-		WHERE r.school_id = $1 AND r.policy_id = $2 ORDER BY r.reviewed_on DESC, r.id DESC`, schoolID, policyID)
+	rows, err := s.db.Pool.Query(ctx, reviewsSQL, schoolID, policyID)
 	if err != nil {
 		return nil, fmt.Errorf("policies: reviews: %w", err)
 	}
+	return collectReviews(rows)
+}
+
+var reviewsSQL = `SELECT r.id, coalesce(v.number, 0), r.outcome, r.reviewed_on, r.approved_by_body, r.meeting, r.minute_ref, r.note,
+		r.next_review_on, ` + auth.NameSQL("r.recorded_by") + `
+	FROM policy_reviews r LEFT JOIN policy_versions v ON v.id = r.version_id
+	WHERE r.school_id = $1 AND r.policy_id = $2 ORDER BY r.reviewed_on DESC, r.id DESC`
+
+func collectReviews(rows pgx.Rows) ([]Review, error) {
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Review, error) {
 		var x Review
 		return x, r.Scan(&x.ID, &x.VersionNumber, &x.Outcome, &x.ReviewedOn, &x.ApprovedByBody, &x.Meeting, &x.MinuteRef, &x.Note, &x.NextReviewOn, &x.RecordedBy)

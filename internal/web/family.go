@@ -40,11 +40,20 @@ func (s *Server) familyLayout(w http.ResponseWriter, r *http.Request, title func
 
 // parentOf returns the signed-in parent's own record.
 func (s *Server) parentOf(r *http.Request) (people.Person, error) {
-	v := viewerOf(r)
-	if v.account.ParentID == 0 {
-		return people.Person{}, apperr.New(apperr.NotFound, "Page not found")
+	id, err := parentIDOf(r)
+	if err != nil {
+		return people.Person{}, err
 	}
-	return s.people.Get(r.Context(), v.school.ID, v.account.ParentID)
+	return s.people.Get(r.Context(), viewerOf(r).school.ID, id)
+}
+
+// parentIDOf is the signed-in parent's person ID; an account that is no
+// parent finds no page.
+func parentIDOf(r *http.Request) (int64, error) {
+	if id := viewerOf(r).account.ParentID; id != 0 {
+		return id, nil
+	}
+	return 0, apperr.New(apperr.NotFound, "Page not found")
 }
 
 func formItems(lang i18n.Lang, pupilID int64, cfs []consent.ChildForm) []templates.FamilyFormItem {
@@ -71,12 +80,12 @@ func formItems(lang i18n.Lang, pupilID int64, cfs []consent.ChildForm) []templat
 // familyHome lists a parent's children with the forms for each.
 func (s *Server) familyHome(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	parent, err := s.parentOf(r)
+	id, err := parentIDOf(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	children, err := s.consent.ForParent(r.Context(), v.school.ID, parent.ID)
+	parent, children, err := s.consent.Family(r.Context(), v.school.ID, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
