@@ -27,6 +27,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -69,6 +70,10 @@ type config struct {
 	JobsPollOnly  bool   // SIGNOFF_JOBS_POLL_ONLY
 	MetricsAddr   string // SIGNOFF_METRICS_ADDR; empty: no operator listener
 	MetricsToken  string // SIGNOFF_METRICS_TOKEN
+	// MemoryLimit is SIGNOFF_MEMORY_LIMIT (MiB; web.DefaultMemoryLimit
+	// when unset): the server's soft limit for the Go runtime. 0: none,
+	// or GOMEMLIMIT is set and the runtime has applied it already.
+	MemoryLimit int64
 	// TrustedProxies is SIGNOFF_TRUSTED_PROXIES: CIDRs (or addresses) of
 	// the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -156,6 +161,18 @@ func loadConfig(getenv func(string) string) (config, error) {
 			p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	switch v := strings.ToLower(strings.TrimSpace(getenv("SIGNOFF_MEMORY_LIMIT"))); {
+	case getenv("GOMEMLIMIT") != "":
+	case v == "":
+		c.MemoryLimit = web.DefaultMemoryLimit
+	case v == "off":
+	default:
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 64 || n > 1<<30 {
+			return c, errors.New("SIGNOFF_MEMORY_LIMIT must be a number of MiB (at least 64), or off")
+		}
+		c.MemoryLimit = n << 20
 	}
 	switch strings.ToLower(getenv("SIGNOFF_JOBS_POLL_ONLY")) {
 	case "", "0", "false", "no":
@@ -469,6 +486,9 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	withDemo := fs.Bool("demo", false, "load the demo school first when the database has no school")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if cfg.MemoryLimit > 0 {
+		debug.SetMemoryLimit(cfg.MemoryLimit)
 	}
 	db, n, closeAll, err := openDatabase(ctx, cfg, log, true, true)
 	if err != nil {

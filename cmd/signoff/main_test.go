@@ -11,6 +11,7 @@ import (
 
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
+	"signoff/internal/web"
 )
 
 func TestMain(m *testing.M) {
@@ -39,7 +40,19 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 	if err != nil || len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.168.1.7/32" || c.MetricsAddr != "127.0.0.1:9090" || !c.JobsPollOnly {
 		t.Fatalf("proxies, metrics, jobs: %+v %v", c, err)
 	}
+	if c, _ := loadConfig(env(nil)); c.MemoryLimit != web.DefaultMemoryLimit {
+		t.Errorf("default memory limit: %d", c.MemoryLimit)
+	}
+	for v, want := range map[string]int64{"256": 256 << 20, "off": 0, " OFF ": 0} {
+		if c, err := loadConfig(env(map[string]string{"SIGNOFF_MEMORY_LIMIT": v})); err != nil || c.MemoryLimit != want {
+			t.Errorf("SIGNOFF_MEMORY_LIMIT=%q: %d %v", v, c.MemoryLimit, err)
+		}
+	}
+	if c, err := loadConfig(env(map[string]string{"SIGNOFF_MEMORY_LIMIT": "256", "GOMEMLIMIT": "1GiB"})); err != nil || c.MemoryLimit != 0 {
+		t.Errorf("with GOMEMLIMIT the runtime's own limit is kept: %d %v", c.MemoryLimit, err)
+	}
 	for name, vars := range map[string]map[string]string{
+		"SIGNOFF_MEMORY_LIMIT":    {"SIGNOFF_MEMORY_LIMIT": "lots"},
 		"SIGNOFF_TRUSTED_PROXIES": {"SIGNOFF_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example"},
 		"SIGNOFF_METRICS_TOKEN":   {"SIGNOFF_METRICS_TOKEN": "short"},
 		"SIGNOFF_METRICS_ADDR":    {"SIGNOFF_METRICS_ADDR": "9090"},

@@ -30,6 +30,16 @@ const maxUserAgent = 500
 // then, and with it every query it is running).
 const DefaultRequestTimeout = 60 * time.Second
 
+// DefaultMemoryLimit is the soft memory limit a server gives the Go
+// runtime (runtime/debug.SetMemoryLimit; cmd/signoff's
+// SIGNOFF_MEMORY_LIMIT changes it). Password hashing allocates 19 MiB a
+// hash and drops it at once; without a limit the garbage collector lets
+// that garbage pile up to twice what is live, so fifty sign-ins took a
+// server to 220 MB resident with only two hashes running. Near the limit
+// the collector runs sooner instead (a soft limit: a server that needs
+// more still gets it).
+const DefaultMemoryLimit = 128 << 20
+
 // textProblem says what is wrong with one piece of text from a request,
 // or "" when it is well formed: valid UTF-8 without NUL characters, the
 // only text PostgreSQL can store.

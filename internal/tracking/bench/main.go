@@ -255,6 +255,7 @@ func run(outFile string, scale float64, only string) error {
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	began := time.Now()
 	fmt.Println("generating the trust…")
 	data, err := benchdata.Generate(ctx, db, benchdata.Trust)
 	if err != nil {
@@ -294,7 +295,8 @@ func run(outFile string, scale float64, only string) error {
 		}
 		return nil
 	}
-	var failed []string
+	var failed, times []string
+	ready := time.Since(began) // the data, the server and the sessions
 	slices.SortStableFunc(steps, func(x, y step) int { return x.order - y.order })
 	for _, s := range steps {
 		if onlyRE != nil && s.order >= 100 && !onlyRE.MatchString(s.name) {
@@ -305,8 +307,12 @@ func run(outFile string, scale float64, only string) error {
 		if _, err := srv.openWindow(s.name); err != nil {
 			return err
 		}
+		stepStart := time.Now()
 		err := s.run(ctx, b)
 		b.stepMemory(s.name)
+		took := time.Since(stepStart).Round(100 * time.Millisecond)
+		times = append(times, fmt.Sprintf("%s %s", s.name, took))
+		fmt.Printf("  (%s took %s)\n", s.name, took)
 		if err != nil {
 			// The other steps' figures still count: the failure is said
 			// with them, and make bench fails at the end.
@@ -316,6 +322,8 @@ func run(outFile string, scale float64, only string) error {
 		}
 	}
 
+	b.note(fmt.Sprintf("Time: the run took %s from the start of the data's generation (%s of it before the first step: the data, the server, the offices' sign-ins); the steps: %s.",
+		time.Since(began).Round(time.Second), ready.Round(time.Second), strings.Join(times, ", ")))
 	report := b.report(gen)
 	fmt.Print("\n" + report)
 	if outFile != "" {
@@ -338,15 +346,7 @@ func (b *bench) report(gen string) string {
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), cpuModel())
 	fmt.Fprintf(&sb, "Data: %s.\n\n", gen)
 	fmt.Fprintf(&sb, "Issue 15's goals, judged from this run's figures:\n\n%s\n", b.goalLines())
-	var static, insert float64
-	for _, r := range b.rows {
-		switch r.name {
-		case staticName:
-			static = r.all.rate()
-		case insertName:
-			insert = r.all.rate()
-		}
-	}
+	static, insert := baselines(b.rows)
 	ratio := func(x, of float64) string {
 		if of == 0 || x == 0 {
 			return "–"

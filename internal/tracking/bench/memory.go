@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -112,8 +113,12 @@ func init() {
 			}
 		}
 		b.mu.Unlock()
-		b.note(fmt.Sprintf("Memory: the server (a process of its own, without the load generator; PostgreSQL not counted) peaked at %s resident from its start, after the data's generation, to the last step, the most in %q (Go heap in use there at most %s, garbage included); the Go heap in use peaked at %s overall (sampled every 2 ms). Each step's peak: %s.",
-			mb(m.PeakRSS), top.step, mb(top.heapPeak), mb(m.HeapPeak), strings.Join(parts, ", ")))
+		limit := "no soft memory limit"
+		if m.MemoryLimit > 0 && m.MemoryLimit < math.MaxInt64 {
+			limit = fmt.Sprintf("the Go runtime's soft memory limit at %d MiB", m.MemoryLimit>>20)
+		}
+		b.note(fmt.Sprintf("Memory: the server (a process of its own, without the load generator; PostgreSQL not counted; %s) peaked at %s resident from its start, after the data's generation, to the last step, the most in %q (Go heap in use there at most %s, garbage included); the Go heap in use peaked at %s overall (sampled every 2 ms). Each step's peak: %s.",
+			limit, mb(m.PeakRSS), top.step, mb(top.heapPeak), mb(m.HeapPeak), strings.Join(parts, ", ")))
 		return nil
 	}})
 }

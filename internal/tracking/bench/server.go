@@ -44,6 +44,7 @@ var sessionKeys = [][]byte{[]byte("0123456789abcdef0123456789abcdef"), []byte("a
 // parent opens one before each step).
 type serverMemory struct {
 	RSS, PeakRSS        int64  // bytes
+	MemoryLimit         int64  // the Go runtime's soft limit (math.MaxInt64: none)
 	HeapPeak            uint64 // Go heap in use, sampled every 2 ms, garbage included
 	Window              string // the step the window was opened for
 	WindowRSS           int64  // peak resident size in the window (VmHWM since it opened)
@@ -71,6 +72,11 @@ type child struct {
 // SIGTERM.
 func serveChild(dbURL string) int {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The soft memory limit cmd/signoff serve sets by default (unless
+	// GOMEMLIMIT, which the runtime has applied, says otherwise).
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(web.DefaultMemoryLimit)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	db, err := database.Open(ctx, dbURL)
@@ -185,7 +191,7 @@ func (c *child) memory() serverMemory {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	hwm := procKB("VmHWM") * 1024
-	m := serverMemory{RSS: procKB("VmRSS") * 1024, PeakRSS: max(c.peakRSS, hwm), HeapPeak: c.heapPeak.Load(),
+	m := serverMemory{RSS: procKB("VmRSS") * 1024, PeakRSS: max(c.peakRSS, hwm), HeapPeak: c.heapPeak.Load(), MemoryLimit: debug.SetMemoryLimit(-1),
 		Window: c.window, WindowHeapBase: c.heapBase, WindowHeapPeak: c.winHeap.Load(), WindowLivePeak: c.winLive.Load()}
 	if c.canReset {
 		m.WindowRSS = hwm
