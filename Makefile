@@ -65,7 +65,7 @@ test-deps:
 	@echo "Building ORY Hydra for the single sign-on tests (the first time takes a few minutes)..."
 	@$(GO) run ./internal/sso/oidctest/build
 
-## bench: the trust-scale benchmark against real PostgreSQL (about 15 minutes); writes BENCHMARKS.md
+## bench: the trust-scale benchmark against real PostgreSQL (about 7 minutes on two quiet cores); writes BENCHMARKS.md
 bench: deps
 	$(GO) run ./internal/tracking/bench -out BENCHMARKS.md
 
