@@ -10,6 +10,7 @@ import (
 	"image"
 	_ "image/jpeg" // logos may be JPEG
 	"image/png"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -124,8 +125,20 @@ func (l Logo) PNG() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
+// plainLogos keeps the plain PNG made from each logo, by the SHA-256 of
+// the logo as uploaded: every signed copy (a ZIP of a form's: a thousand)
+// and letter prints it, and making it is a decode and an encode. Keyed by
+// content, it is never stale; emptied when it holds more than
+// plainLogosMax, so it stays a few schools' worth.
+var plainLogos struct {
+	sync.Mutex
+	png map[string][]byte
+}
+
+const plainLogosMax = 64
+
 // LogoPNG returns a school's logo as a plain PNG for PDFs, or nil when it
-// has none.
+// has none. The bytes are shared: the caller must not change them.
 func (s *Store) LogoPNG(ctx context.Context, schoolID int64) ([]byte, error) {
 	l, err := s.GetLogo(ctx, schoolID)
 	if apperr.CodeOf(err) == apperr.NotFound {
@@ -134,5 +147,20 @@ func (s *Store) LogoPNG(ctx context.Context, schoolID int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.PNG()
+	plainLogos.Lock()
+	b, ok := plainLogos.png[l.SHA256]
+	plainLogos.Unlock()
+	if ok {
+		return b, nil
+	}
+	if b, err = l.PNG(); err != nil {
+		return nil, err
+	}
+	plainLogos.Lock()
+	if plainLogos.png == nil || len(plainLogos.png) >= plainLogosMax {
+		plainLogos.png = map[string][]byte{}
+	}
+	plainLogos.png[l.SHA256] = b
+	plainLogos.Unlock()
+	return b, nil
 }

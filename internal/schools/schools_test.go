@@ -421,6 +421,31 @@ func TestLogo(t *testing.T) {
 	if err != nil || l.Width != 120 || l.Height != 40 || l.ContentType != "image/png" || !bytes.Equal(l.Data, data) || l.SHA256 != got.LogoSHA256 {
 		t.Fatalf("logo: %v %dx%d %s", err, l.Width, l.Height, l.ContentType)
 	}
+	// The plain PNG for PDFs: the logo's own conversion, the same bytes
+	// each time, and the new logo's once it is replaced.
+	for _, want := range [][]byte{data, data, pngOf(t, 90, 30)} {
+		if !bytes.Equal(want, data) {
+			if err := st.SetLogo(ctx, s.ID, want, office); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cur, err := st.GetLogo(ctx, s.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := cur.PNG()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := st.LogoPNG(ctx, s.ID)
+		if err != nil || !bytes.Equal(b, plain) || !bytes.Equal(cur.Data, want) {
+			t.Fatalf("plain logo: %v, %d bytes, want %d", err, len(b), len(plain))
+		}
+		if cfg, err := png.DecodeConfig(bytes.NewReader(b)); err != nil || cfg.Width != 3*cfg.Height {
+			t.Fatalf("plain logo: %v %+v", err, cfg)
+		}
+	}
+	l, _ = st.GetLogo(ctx, s.ID)
 	if err := st.SetLogo(ctx, s.ID, []byte("junk"), office); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("junk logo: %v", err)
 	}
@@ -436,7 +461,7 @@ func TestLogo(t *testing.T) {
 	if _, err := st.GetLogo(ctx, s.ID); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("removed logo: %v", err)
 	}
-	if n := f.count(`SELECT count(*) FROM audit_log WHERE school_id = $1 AND action IN ('school.logo_changed', 'school.logo_removed')`, s.ID); n != 2 {
-		t.Fatalf("logo audit entries: %d, want 2 (set, removed once)", n)
+	if n := f.count(`SELECT count(*) FROM audit_log WHERE school_id = $1 AND action IN ('school.logo_changed', 'school.logo_removed')`, s.ID); n != 3 {
+		t.Fatalf("logo audit entries: %d, want 3 (set twice, removed once)", n)
 	}
 }

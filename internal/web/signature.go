@@ -15,20 +15,29 @@ import (
 	"signoff/templates"
 )
 
-// ownSignature returns the signature named in the path when the viewer
-// may see it: their own, or any of their school's for an admin. Anything
+// ownSignature returns the signature named in the path, and its signer,
+// when the viewer may see it: their own, or any of their school's for an admin. Anything
 // else is not found, never forbidden, so references cannot be probed.
 func (s *Server) ownSignature(r *http.Request) (signing.Signature, people.Person, error) {
-	v := viewerOf(r)
-	sig, err := s.signing.ByReference(r.Context(), v.school.ID, chi.URLParam(r, "ref"))
+	sig, err := s.ownedSignature(r)
 	if err != nil {
 		return sig, people.Person{}, err
 	}
-	if !v.account.Has(auth.Admin) && (v.account.PersonID == 0 || sig.PersonID != v.account.PersonID) {
-		return signing.Signature{}, people.Person{}, apperr.New(apperr.NotFound, "Page not found")
-	}
-	p, err := s.people.Get(r.Context(), v.school.ID, sig.PersonID)
+	p, err := s.people.Get(r.Context(), viewerOf(r).school.ID, sig.PersonID)
 	return sig, p, err
+}
+
+// ownedSignature is ownSignature without the signer's details.
+func (s *Server) ownedSignature(r *http.Request) (signing.Signature, error) {
+	v := viewerOf(r)
+	sig, err := s.signing.ByReference(r.Context(), v.school.ID, chi.URLParam(r, "ref"))
+	if err != nil {
+		return sig, err
+	}
+	if !v.account.Has(auth.Admin) && (v.account.PersonID == 0 || sig.PersonID != v.account.PersonID) {
+		return signing.Signature{}, apperr.New(apperr.NotFound, "Page not found")
+	}
+	return sig, nil
 }
 
 // signature shows a signature's receipt.
@@ -66,7 +75,7 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request) {
 
 // signedCopy sends the signed copy as a PDF.
 func (s *Server) signedCopy(w http.ResponseWriter, r *http.Request) {
-	sig, _, err := s.ownSignature(r)
+	sig, err := s.ownedSignature(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
