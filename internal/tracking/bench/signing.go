@@ -121,8 +121,7 @@ func init() {
 		chainerDone := make(chan struct{})
 		go func() { defer close(chainerDone); audit.NewChainer(b.db, nil).Run(chainCtx) }()
 		refRE := regexp.MustCompile(`/signatures/(SG-[0-9A-Z-]+)`)
-		n := min(2000, len(posts)*10/11) // measure scales it; the c=1 run takes a tenth more
-		b.measure("Staff signature POST /forms/{id}", n, func(i int) error {
+		post := func(i int) error {
 			if i >= len(posts) {
 				return fmt.Errorf("sign: no request left to sign")
 			}
@@ -140,7 +139,17 @@ func init() {
 				return fmt.Errorf("sign: redirected to %q", res.Header.Get("Location"))
 			}
 			return nil
-		})
+		}
+		// A running server's connections have long since prepared and
+		// planned the signing's statements (the read, the obligations
+		// trigger's refresh: about 6 ms of PostgreSQL's CPU once per
+		// connection); a few signatures at 50 at once, not counted, do that
+		// for each connection here, so that the figures are those of a
+		// server that has been up for more than a minute.
+		warm := min(100, len(posts)/10)
+		loadN("Staff signature POST /forms/{id}, warming the connections (not counted)", 0, warm, concurrency, post)
+		n := min(2000, (len(posts)-warm)*10/11) // measure scales it; the c=1 run takes a tenth more
+		b.measure("Staff signature POST /forms/{id}", n, func(i int) error { return post(warm + i) })
 		stopChainer()
 		<-chainerDone
 		var waiting int
