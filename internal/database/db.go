@@ -104,6 +104,30 @@ func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return nil
 }
 
+// InTxBatch is InTx for a transaction that starts by reading: BEGIN
+// travels in one round trip with the statements first queues (pgx's
+// Batch.BeginTx), whose results reach their callbacks before fn runs in
+// the same transaction. Committed when first's statements and fn succeed,
+// rolled back otherwise.
+func (db *DB) InTxBatch(ctx context.Context, first func(b *pgx.Batch), fn func(tx pgx.Tx) error) error {
+	b := &pgx.Batch{}
+	b.BeginTx(pgx.TxOptions{})
+	first(b)
+	br := db.Pool.SendBatch(ctx, b)
+	tx := br.Tx()
+	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	if err := br.Close(); err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("database: commit: %w", err)
+	}
+	return nil
+}
+
 // IsUniqueViolation reports whether err is PostgreSQL's unique_violation,
 // optionally on the named constraint or index.
 func IsUniqueViolation(err error, constraint string) bool {

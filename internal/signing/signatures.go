@@ -88,8 +88,9 @@ type SignInput struct {
 // that still counts exists, it is returned with created false.
 func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created bool, err error) {
 	now := s.db.Now()
-	err = s.db.InTx(ctx, func(tx pgx.Tx) error {
-		sig, created, err = signTx(ctx, tx, now, in)
+	var st signState
+	err = s.db.InTxBatch(ctx, func(b *pgx.Batch) { st.queue(b, now, in) }, func(tx pgx.Tx) error {
+		sig, created, err = signTx(ctx, tx, now, in, &st)
 		return err
 	})
 	if errors.Is(err, errSignRaced) {
@@ -113,12 +114,12 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 // made first (its version and year are in the returned signature).
 var errSignRaced = errors.New("signing: sign: raced")
 
-// signState is everything one signing reads, in one statement: the form,
+// signRead is everything one signing reads, in one statement: the form,
 // the signer, the form's current version and any signature that still
 // counts (signoff_staff_current, migration 0016, in its academic year:
 // signoff_counts). The form and the signer's rows are locked against a change
 // (closing the form, the signer leaving) until the signing commits.
-const signState = `SELECT ` + formColumns + `,
+const signRead = `SELECT ` + formColumns + `,
 		p.given_name, p.family_name, p.kind, coalesce(p.staff_role, ''), p.left_at,
 		coalesce(fc.version_id, 0), coalesce(fc.number, 0), coalesce(fc.sha256, ''), coalesce(fc.floor_number, 0),
 		coalesce(CASE WHEN signoff_counts(cur.id, cur.sig_year, $4) THEN cur.id END, 0)
@@ -129,6 +130,43 @@ const signState = `SELECT ` + formColumns + `,
 	WHERE p.school_id = $1 AND p.id = $2
 	FOR SHARE OF p, f`
 
+// signState is what signRead found.
+type signState struct {
+	p   people.Person
+	f   Form
+	cur struct {
+		VersionID int64
+		Number    int
+		SHA256    string
+		Floor     int
+	}
+	existing int64
+	found    bool // false: no such person or form at the school
+}
+
+// queue adds signRead for in to b, with the setting it runs under: the
+// transaction's statements are looked up by key, so one plan serves any
+// key (made once per connection, then reused from pgx's statement cache)
+// instead of PostgreSQL planning each afresh for its values, which cost
+// more than running them.
+func (st *signState) queue(b *pgx.Batch, now time.Time, in SignInput) {
+	st.p = people.Person{ID: in.PersonID, SchoolID: in.SchoolID}
+	b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	b.Queue(signRead, in.SchoolID, in.PersonID, in.FormID, schooltime.AcademicYear(now)).QueryRow(func(r pgx.Row) error {
+		var err error
+		st.f, err = scanForm(r, &st.p.GivenName, &st.p.FamilyName, &st.p.Kind, &st.p.StaffRole, &st.p.LeftAt,
+			&st.cur.VersionID, &st.cur.Number, &st.cur.SHA256, &st.cur.Floor, &st.existing)
+		st.found = err == nil
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("signing: sign: read: %w", err)
+		}
+		return nil
+	})
+}
+
 // insertSignature stores a staff signature made on the web.
 const insertSignature = `INSERT INTO signatures (school_id, form_id, person_id, version_id, version_sha256, statement, typed_name,
 		academic_year, method, account_id, ip, user_agent, reference, signed_at, answers, part, language, seal, identified_by)
@@ -136,35 +174,14 @@ const insertSignature = `INSERT INTO signatures (school_id, form_id, person_id, 
 	ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
 	RETURNING id`
 
-// signTx is one signing, in tx, in three round trips after BEGIN: one
-// statement reads what it needs, then the signature and its audit entry go
-// together in one batch, then the commit. The audit entry is linked into the
-// school's chain after commit, so signers never wait for one another.
-func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput) (sig Signature, created bool, err error) {
+// signTx is one signing, in tx, in three round trips: BEGIN with st's
+// read (Sign), then the signature and its audit entry together in one
+// batch, then the commit. The audit entry is linked into the school's
+// chain after commit, so signers never wait for one another.
+func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput, st *signState) (sig Signature, created bool, err error) {
 	ay := schooltime.AcademicYear(now)
-	p := people.Person{ID: in.PersonID, SchoolID: in.SchoolID}
-	var cur struct {
-		VersionID int64
-		Number    int
-		SHA256    string
-		Floor     int
-	}
-	var existing int64
-	var f Form
-	// The transaction's statements are looked up by key: one plan for any
-	// key (made once per connection, then reused from pgx's statement
-	// cache) instead of PostgreSQL planning each afresh for its values,
-	// which cost more than running them. It travels with the read.
-	read := &pgx.Batch{}
-	read.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
-	read.Queue(signState, in.SchoolID, in.PersonID, in.FormID, ay).QueryRow(func(r pgx.Row) error {
-		var err error
-		f, err = scanForm(r, &p.GivenName, &p.FamilyName, &p.Kind, &p.StaffRole, &p.LeftAt,
-			&cur.VersionID, &cur.Number, &cur.SHA256, &cur.Floor, &existing)
-		return err
-	})
-	err = tx.SendBatch(ctx, read).Close()
-	if errors.Is(err, pgx.ErrNoRows) {
+	p, f, cur, existing := st.p, st.f, st.cur, st.existing
+	if !st.found {
 		var person bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM people WHERE school_id = $1 AND id = $2)`, in.SchoolID, in.PersonID).Scan(&person); err != nil {
 			return sig, false, fmt.Errorf("signing: sign: person: %w", err)
@@ -173,9 +190,6 @@ func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput) (sig Si
 			return sig, false, apperr.New(apperr.Forbidden, "Your account is not linked to a person at this school, so there is nothing for you to sign")
 		}
 		return sig, false, apperr.New(apperr.NotFound, "There is no such form")
-	}
-	if err != nil {
-		return sig, false, fmt.Errorf("signing: sign: read: %w", err)
 	}
 	if p.Kind != people.Staff || p.LeftAt != nil || !f.InAudience(p.StaffRole) {
 		return sig, false, apperr.New(apperr.Forbidden, "This form is not addressed to you")
