@@ -6,10 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"regexp"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"signoff/internal/apperr"
+	"signoff/internal/audit"
+	"signoff/internal/database/dbtest"
+	"signoff/internal/demo"
 	"signoff/internal/evidence"
 	"signoff/internal/pdf"
 	"signoff/internal/signkey"
@@ -26,16 +33,9 @@ func TestRenderAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var refs []string
-	for rows.Next() {
-		var ref string
-		if err := rows.Scan(&ref); err != nil {
-			t.Fatal(err)
-		}
-		refs = append(refs, ref)
-	}
-	if rows.Err() != nil || len(refs) < 5 {
-		t.Fatalf("the demo's signatures: %d %v", len(refs), rows.Err())
+	refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(refs) < 5 {
+		t.Fatalf("the demo's signatures: %d %v", len(refs), err)
 	}
 	missing := 3
 	refs = append(refs[:missing], append([]string{"SG-0000-0000-0000"}, refs[missing:]...)...)
@@ -122,4 +122,58 @@ func TestIssueOnceUnderRace(t *testing.T) {
 	if c := signkey.CheckPDF(later); !c.Valid {
 		t.Fatalf("the stored copy: %+v", c)
 	}
+}
+
+// BenchmarkIssueFirstDownload is the first download of a member of staff's
+// signed copy as the server makes it: the record loaded, the copy
+// rendered, signed (a generated key, no time stamp) and stored. Before
+// each round the stored copy of that record is removed, as the database's
+// owner (the application cannot delete stored copies).
+func BenchmarkIssueFirstDownload(b *testing.B) {
+	db, owner := dbtest.NewWithOwner(b)
+	ctx := context.Background()
+	if _, err := demo.Load(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := audit.Link(ctx, db); err != nil {
+		b.Fatal(err)
+	}
+	k, err := signkey.Generate("Signoff bench", time.Now())
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := evidence.NewStore(db, baseURL+"/")
+	st.Signer = &signkey.PDFSigner{Key: k}
+	rows, err := db.Pool.Query(ctx, `SELECT reference FROM signatures WHERE version_id IS NOT NULL ORDER BY id`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	refs, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(refs) == 0 {
+		b.Fatalf("the demo's signatures: %d %v", len(refs), err)
+	}
+	var size int
+	pages := regexp.MustCompile(`/Type /Page\b`)
+	var npages int
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		ref := refs[i%len(refs)]
+		if _, err := owner.Pool.Exec(ctx, `DELETE FROM signed_copy_files WHERE signature_id = (SELECT id FROM signatures WHERE reference = $1)`, ref); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		rec, err := st.Load(ctx, 0, ref)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := st.Issue(ctx, rec)
+		if err != nil {
+			b.Fatal(err)
+		}
+		size, npages = len(data), len(pages.FindAll(data, -1))
+	}
+	b.ReportMetric(float64(size), "bytes/pdf")
+	b.ReportMetric(float64(npages), "pages")
 }
