@@ -138,6 +138,9 @@ func (b *bench) goals() []goal {
 		if p.step == zipStep && p.rss > 0 {
 			zip.met = p.rss < zipPeakLimit && !b.failed(zipStep)
 			zip.figure = fmt.Sprintf("the server's peak resident size while streaming it %s, Go heap in use at most %s", mb(p.rss), mb(p.heapPeak))
+			if b.failed(zipStep) {
+				zip.figure += "; the step failed: see its note"
+			}
 		}
 	}
 	out = append(out, zip)

@@ -180,7 +180,8 @@ func (b *bench) client() *http.Client {
 
 // signIn signs in with the bench password. A 503 (the password hashing
 // is busy: its queue is full) is tried again after its Retry-After, as a
-// browser's user would, and counted in b.busy.
+// browser's user would, and counted in b.busy: for up to a minute of
+// tries (on a busy machine 50 at once keep the queue full for a while).
 func (b *bench) signIn(email string) (*http.Client, error) {
 	c := b.client()
 	for try := 0; ; try++ {
@@ -190,7 +191,7 @@ func (b *bench) signIn(email string) (*http.Client, error) {
 		}
 		_, _ = io.Copy(io.Discard, res.Body)
 		res.Body.Close()
-		if res.StatusCode == http.StatusServiceUnavailable && try < 10 {
+		if res.StatusCode == http.StatusServiceUnavailable && try < 60 {
 			b.busy.Add(1)
 			wait, _ := strconv.Atoi(res.Header.Get("Retry-After"))
 			time.Sleep(time.Duration(max(wait, 1)) * time.Second)
