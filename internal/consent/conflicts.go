@@ -20,23 +20,27 @@ func (s *Store) Conflicts(ctx context.Context, schoolID, formID int64) ([]people
 	// Only a child with current records from two parents can be in
 	// conflict: those are found first (and kept apart from the rest of
 	// the query, so that the planner never walks every guardianship).
+	// The form's rule and its consent items are read once (not per
+	// record), and each record's answer to an item is looked up in its
+	// answers rather than every answer expanded.
 	rows, err := s.db.Pool.Query(ctx, `WITH cur AS MATERIALIZED (
 			SELECT s.pupil_id, s.person_id, s.answers, s.academic_year, s.key_stage FROM signatures s
 			WHERE s.school_id = $1 AND s.form_id = $2 AND s.part IN ('', 'parent')
 			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)),
 		two AS MATERIALIZED (SELECT cur.* FROM cur
-			WHERE cur.pupil_id IN (SELECT pupil_id FROM cur GROUP BY pupil_id HAVING count(DISTINCT person_id) > 1))
+			WHERE cur.pupil_id IN (SELECT pupil_id FROM cur GROUP BY pupil_id HAVING count(DISTINCT person_id) > 1)),
+		f AS MATERIALIZED (SELECT f.renewal FROM forms f WHERE f.id = $2),
+		items AS MATERIALIZED (SELECT i.id::text AS key FROM form_items i WHERE i.form_id = $2 AND i.kind = 'consent')
 		SELECT `+people.Columns+` FROM people p WHERE p.id IN (
 			SELECT s.pupil_id FROM two s
-			JOIN forms f ON f.id = $2
+			CROSS JOIN f
 			JOIN people c ON c.id = s.pupil_id AND c.left_at IS NULL
-			CROSS JOIN LATERAL jsonb_each(s.answers) a
-			JOIN form_items i ON i.form_id = f.id AND i.kind = 'consent' AND i.id::text = a.key
+			CROSS JOIN items i
 			WHERE EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id AND g.parental_responsibility)
 			  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
 			  AND (f.renewal <> 'each_key_stage' OR s.key_stage = signoff_key_stage(c.year_group))
-			GROUP BY s.pupil_id, a.key
-			HAVING bool_or(a.value = 'true'::jsonb) AND bool_or(a.value = 'false'::jsonb))
+			GROUP BY s.pupil_id, i.key
+			HAVING bool_or(s.answers -> i.key = 'true'::jsonb) AND bool_or(s.answers -> i.key = 'false'::jsonb))
 		ORDER BY lower(p.family_name), lower(p.given_name), p.id`, schoolID, formID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("consent: conflicts: %w", err)

@@ -118,19 +118,29 @@ func (q ListQuery) orderBy(l string) string {
 }
 
 // listedColumns are the columns of a listed request (o, its person p and
-// its reminders rt), the sort keys among them.
-var listedColumns = `o.person_id AS pid, o.pupil_id AS pup, o.grp, lower(p.family_name) AS fam, lower(p.given_name) AS giv, p.email,
+// its reminders rt), the sort keys among them. Only the person's id and
+// name keys are read, so that the walk reads people_by_name alone (and
+// the request the obligations' primary key alone, which includes the
+// columns read here); the email only to sort by it.
+func (q ListQuery) listedColumns() string {
+	email := "NULL::text"
+	if q.Sort == "email" {
+		email = "p.email"
+	}
+	return `o.person_id AS pid, o.pupil_id AS pup, o.grp, lower(p.family_name) AS fam, lower(p.given_name) AS giv, ` + email + ` AS email,
 	CASE WHEN ` + counts + ` THEN o.signed_at END AS signed_at,
 	CASE WHEN ` + counts + ` THEN o.reference END AS reference,
 	rt.last_at, rt.sent`
+}
 
 // walked selects the matching requests by walking the school's people of
 // the form's kind (in name order when that is the order asked for) and
 // looking up each one's request; more is added to its WHERE.
 func (q ListQuery) walked(more string) string {
-	return `SELECT ` + listedColumns + `
+	return `SELECT ` + q.listedColumns() + `
 		FROM people p
-		JOIN LATERAL (SELECT o.* FROM obligations o WHERE o.person_id = p.id AND ` + q.requestCond() + ` ORDER BY o.pupil_id) o ON true
+		JOIN LATERAL (SELECT o.form_id, o.person_id, o.pupil_id, o.grp, o.signature_id, o.sig_year, o.signed_at, o.reference
+			FROM obligations o WHERE o.person_id = p.id AND ` + q.requestCond() + ` ORDER BY o.pupil_id) o ON true
 		LEFT JOIN reminder_totals rt ON (rt.form_id, rt.person_id, rt.pupil_id) = (o.form_id, o.person_id, o.pupil_id)
 		WHERE p.school_id = @school AND ` + q.personCond() + more + `
 		  AND p.kind = (SELECT CASE WHEN f.audience = 'parents' THEN 'parent' ELSE 'staff' END FROM forms f WHERE f.id = @form)`
@@ -139,7 +149,7 @@ func (q ListQuery) walked(more string) string {
 // reminded selects the matching requests that have been reminded, from
 // the form's reminder totals.
 func (q ListQuery) reminded() string {
-	return `SELECT ` + listedColumns + `
+	return `SELECT ` + q.listedColumns() + `
 		FROM reminder_totals rt
 		JOIN obligations o ON (o.form_id, o.person_id, o.pupil_id) = (rt.form_id, rt.person_id, rt.pupil_id) AND ` + q.requestCond() + `
 		JOIN people p ON p.id = o.person_id AND ` + q.personCond() + `
