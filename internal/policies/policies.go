@@ -291,14 +291,39 @@ func getInto(p *Policy) func(pgx.Row) error {
 
 // Version returns a version of a policy of the school.
 func (s *Store) Version(ctx context.Context, schoolID, versionID int64) (Version, error) {
-	v, err := scanVersion(s.db.Pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM policy_versions WHERE school_id = $1 AND id = $2`, schoolID, versionID))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Version{}, apperr.New(apperr.NotFound, "There is no such policy version")
+	var v Version
+	err := versionInto(&v, nil)(s.db.Pool.QueryRow(ctx, `SELECT `+versionColumns+` FROM policy_versions WHERE school_id = $1 AND id = $2`, schoolID, versionID))
+	return v, err
+}
+
+// QueueVersionOf queues, for a page that sends it with its other reads
+// in one round trip, Version's read of the school's ($1) version whose id
+// is the SQL expression id over args (the school first); found says
+// whether there is one.
+func QueueVersionOf(r *database.Reads, id string, args []any, dst *Version, found *bool) {
+	r.Row(`SELECT `+versionColumns+` FROM policy_versions WHERE school_id = $1 AND id = (`+id+`)`, args, versionInto(dst, found))
+}
+
+// versionInto scans a version into dst; none is NotFound, or, with found,
+// found false.
+func versionInto(dst *Version, found *bool) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		v, err := scanVersion(row)
+		if found != nil {
+			*found = err == nil
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+		}
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "There is no such policy version")
+		}
+		if err != nil {
+			return fmt.Errorf("policies: get version: %w", err)
+		}
+		*dst = v
+		return nil
 	}
-	if err != nil {
-		return Version{}, fmt.Errorf("policies: get version: %w", err)
-	}
-	return v, nil
 }
 
 // CurrentAndOpen picks from a policy's versions the published one and the

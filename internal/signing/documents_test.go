@@ -54,3 +54,56 @@ func TestDocumentsOfIsWhatTheThreeReadsGive(t *testing.T) {
 		t.Fatalf("nobody: %v, want not found", err)
 	}
 }
+
+// SignPageOf, read in one round trip, is what the page read one by one:
+// the person, the form, its current version and the signature that
+// counts; not found for someone the form is not addressed to, a leaver,
+// and a form of another school.
+func TestSignPageOfIsWhatTheReadsGive(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	check := func(step string, wantSigned bool) {
+		t.Helper()
+		pg, err := f.sign.SignPageOf(ctx, f.school.ID, f.teacher.ID, f.form.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		form, err := f.sign.Form(ctx, f.school.ID, f.form.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versionID, _, err := f.sign.CurrentVersion(ctx, f.form.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver, err := f.pol.Version(ctx, f.school.ID, versionID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sig, ok, err := f.sign.CurrentSignature(ctx, f.teacher, f.form.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.Person.ID != f.teacher.ID || !reflect.DeepEqual(pg.Form, form) || !reflect.DeepEqual(pg.Version, ver) ||
+			pg.HasSigned != ok || !reflect.DeepEqual(pg.Signed, sig) || ok != wantSigned || ver.ID != f.version.ID {
+			t.Errorf("%s: SignPageOf %+v\nwant form %+v, version %+v, signed %v %+v", step, pg, form, ver, ok, sig)
+		}
+	}
+	check("before signing", false)
+	if _, _, err := f.sign.Sign(ctx, f.input(f.teacher, f.version.ID)); err != nil {
+		t.Fatal(err)
+	}
+	check("after signing", true)
+	if _, err := f.sign.SignPageOf(ctx, f.school.ID, f.governor.ID, f.form.ID); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("outside the audience: %v, want not found", err)
+	}
+	if _, err := f.sign.SignPageOf(ctx, f.school.ID+1, f.teacher.ID, f.form.ID); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("another school: %v, want not found", err)
+	}
+	if _, err := f.db.Pool.Exec(ctx, `UPDATE people SET left_at = now() WHERE id = $1`, f.teacher.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.sign.SignPageOf(ctx, f.school.ID, f.teacher.ID, f.form.ID); apperr.CodeOf(err) != apperr.NotFound {
+		t.Errorf("a leaver: %v, want not found", err)
+	}
+}

@@ -236,14 +236,25 @@ func scanForm(r pgx.Row, extra ...any) (Form, error) { return ScanForm(r, extra.
 
 // Form returns a form of the school.
 func (s *Store) Form(ctx context.Context, schoolID, id int64) (Form, error) {
-	f, err := scanForm(s.db.Pool.QueryRow(ctx, `SELECT `+formColumns+` FROM forms f WHERE f.school_id = $1 AND f.id = $2`, schoolID, id))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Form{}, apperr.New(apperr.NotFound, "There is no such form")
+	var f Form
+	err := formInto(&f)(s.db.Pool.QueryRow(ctx, formSQL, schoolID, id))
+	return f, err
+}
+
+const formSQL = `SELECT ` + formColumns + ` FROM forms f WHERE f.school_id = $1 AND f.id = $2`
+
+func formInto(dst *Form) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		f, err := scanForm(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return apperr.New(apperr.NotFound, "There is no such form")
+		}
+		if err != nil {
+			return fmt.Errorf("signing: get form: %w", err)
+		}
+		*dst = f
+		return nil
 	}
-	if err != nil {
-		return Form{}, fmt.Errorf("signing: get form: %w", err)
-	}
-	return f, nil
 }
 
 // PolicyForm returns the staff acknowledgement form of a policy, if any.

@@ -349,17 +349,30 @@ func collectSignaturesOf(rows pgx.Rows) ([]Signature, error) {
 // a person now, if any: signoff_staff_current (migration 0016, the rule
 // the obligations table is derived with) in this academic year.
 func (s *Store) CurrentSignature(ctx context.Context, p people.Person, formID int64) (Signature, bool, error) {
-	ay := schooltime.AcademicYear(s.db.Now())
-	sig, err := scanSignature(s.db.Pool.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
-		JOIN signoff_staff_current($2, $3) cur ON cur.id = s.id
-		WHERE s.school_id = $1 AND signoff_counts(cur.id, cur.sig_year, $4)`, p.SchoolID, formID, p.ID, ay))
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Signature{}, false, nil
+	var sig Signature
+	var ok bool
+	err := currentInto(&sig, &ok)(s.db.Pool.QueryRow(ctx, currentSignatureSQL, p.SchoolID, formID, p.ID, schooltime.AcademicYear(s.db.Now())))
+	return sig, ok, err
+}
+
+// currentSignatureSQL is CurrentSignature's read: school, form, person,
+// academic year.
+const currentSignatureSQL = `SELECT ` + signatureColumns + signatureFrom + `
+	JOIN signoff_staff_current($2, $3) cur ON cur.id = s.id
+	WHERE s.school_id = $1 AND signoff_counts(cur.id, cur.sig_year, $4)`
+
+func currentInto(dst *Signature, ok *bool) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		sig, err := scanSignature(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("signing: current signature: %w", err)
+		}
+		*dst, *ok = sig, true
+		return nil
 	}
-	if err != nil {
-		return Signature{}, false, fmt.Errorf("signing: current signature: %w", err)
-	}
-	return sig, true, nil
 }
 
 // clip shortens s to at most n bytes.

@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"signoff/internal/apperr"
-	"signoff/internal/people"
 	"signoff/internal/signing"
 	"signoff/templates"
 )
@@ -14,34 +13,20 @@ import (
 // signPage gathers what the signing page shows: the form, the person, the
 // version to sign and any signature that already counts. A form not
 // addressed to the person is not found.
-func (s *Server) signPage(r *http.Request) (templates.SignFormView, people.Person, signing.Form, error) {
+func (s *Server) signPage(r *http.Request) (templates.SignFormView, error) {
 	v := viewerOf(r)
 	formID, err := idParam(r, "formID")
 	if err != nil {
-		return templates.SignFormView{}, people.Person{}, signing.Form{}, err
+		return templates.SignFormView{}, err
 	}
 	if v.account.PersonID == 0 {
-		return templates.SignFormView{}, people.Person{}, signing.Form{}, apperr.New(apperr.NotFound, "Page not found")
+		return templates.SignFormView{}, apperr.New(apperr.NotFound, "Page not found")
 	}
-	p, err := s.people.Get(r.Context(), v.school.ID, v.account.PersonID)
+	pg, err := s.signing.SignPageOf(r.Context(), v.school.ID, v.account.PersonID, formID)
 	if err != nil {
-		return templates.SignFormView{}, p, signing.Form{}, err
+		return templates.SignFormView{}, err
 	}
-	f, err := s.signing.Form(r.Context(), v.school.ID, formID)
-	if err != nil {
-		return templates.SignFormView{}, p, f, err
-	}
-	if p.Kind != people.Staff || p.LeftAt != nil || !f.InAudience(p.StaffRole) {
-		return templates.SignFormView{}, p, f, apperr.New(apperr.NotFound, "Page not found")
-	}
-	versionID, _, err := s.signing.CurrentVersion(r.Context(), f.ID)
-	if err != nil {
-		return templates.SignFormView{}, p, f, err
-	}
-	ver, err := s.policies.Version(r.Context(), v.school.ID, versionID)
-	if err != nil {
-		return templates.SignFormView{}, p, f, err
-	}
+	p, f, ver := pg.Person, pg.Form, pg.Version
 	view := templates.SignFormView{
 		Layout:    s.layout(r, f.Title),
 		Title:     f.Title,
@@ -53,20 +38,16 @@ func (s *Server) signPage(r *http.Request) (templates.SignFormView, people.Perso
 		NameHint:  "Typing your name is your signature. For example, " + p.FullName() + ".",
 	}
 	view.Due, _ = dueLabel(f.DueOn, s.db.Now())
-	sig, ok, err := s.signing.CurrentSignature(r.Context(), p, f.ID)
-	if err != nil {
-		return view, p, f, err
-	}
-	if ok {
-		item := signedItem(sig)
+	if pg.HasSigned {
+		item := signedItem(pg.Signed)
 		view.AlreadySigned = &item
 	}
-	return view, p, f, nil
+	return view, nil
 }
 
 // signForm shows a policy's text and the form to sign it.
 func (s *Server) signForm(w http.ResponseWriter, r *http.Request) {
-	view, _, _, err := s.signPage(r)
+	view, err := s.signPage(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -104,7 +85,7 @@ func (s *Server) sign(w http.ResponseWriter, r *http.Request) {
 	sig, created, err := s.signing.Sign(r.Context(), in)
 	switch code := apperr.CodeOf(err); code {
 	case apperr.Invalid, apperr.Conflict:
-		view, _, _, perr := s.signPage(r)
+		view, perr := s.signPage(r)
 		if perr != nil {
 			s.fail(w, r, perr)
 			return
