@@ -1,6 +1,6 @@
 // Package limits holds the length limits of stored text, in characters.
 // The domain's Validate methods enforce them with a message next to the
-// field, and migrations/0007_limits.sql enforces the same numbers in the
+// field, and migrations/0007_hardening.sql enforces the same numbers in the
 // database (CHECK constraints), so nothing longer is ever stored.
 package limits
 

@@ -125,11 +125,7 @@ func TestFamilyLinkOpensOnlyThatFamily(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	school, parentID, _ := a.demoParent()
 	store := auth.NewStore(a.db)
 	link, err := store.IssueFamilyLink(ctx, school, parentID, audit.System("test"), nil)
 	if err != nil {
@@ -225,8 +221,7 @@ func TestFamilyLinkRequestAndExpiry(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, _ := demo.Parent(ctx, a.db, school)
+	_, parentID, _ := a.demoParent()
 	var email string
 	_ = a.db.Pool.QueryRow(ctx, `SELECT email FROM people WHERE id = $1`, parentID).Scan(&email)
 	known := a.client().post("/family/lost", url.Values{"email": {email}})
@@ -376,8 +371,7 @@ func TestSchoolSettings(t *testing.T) {
 		t.Fatal("the new colour is not used")
 	}
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, _ := demo.Parent(ctx, a.db, school)
+	school, parentID, _ := a.demoParent()
 	link, err := auth.NewStore(a.db).IssueFamilyLink(ctx, school, parentID, audit.System("test"), nil)
 	if err != nil {
 		t.Fatal(err)

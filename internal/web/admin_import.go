@@ -143,11 +143,7 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request, actionErr er
 	for _, bad := range rep.BadRows() {
 		view.BadRows = append(view.BadRows, templates.ImportBadRow{File: bad.File, Line: bad.Line, Reason: bad.Reason})
 	}
-	status := http.StatusOK
-	if actionErr != nil {
-		status = statusOf(apperr.CodeOf(actionErr))
-	}
-	s.render(w, r, status, templates.ImportPreviewPage(view))
+	s.render(w, r, formStatus(actionErr), templates.ImportPreviewPage(view))
 }
 
 func kindLabel(k mis.Kind) string {

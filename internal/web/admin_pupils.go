@@ -211,11 +211,7 @@ func (s *Server) parentPage(w http.ResponseWriter, r *http.Request, notice, newT
 		s.fail(w, r, err)
 		return
 	}
-	status := http.StatusOK
-	if actionErr != nil {
-		status = statusOf(apperr.CodeOf(actionErr))
-	}
-	s.render(w, r, status, templates.ParentPage(view))
+	s.render(w, r, formStatus(actionErr), templates.ParentPage(view))
 }
 
 // parentEmailLink makes a new family link and emails it.

@@ -165,9 +165,5 @@ func (s *Server) staffPersonPage(w http.ResponseWriter, r *http.Request, formErr
 	for _, sig := range sigs {
 		view.Signed = append(view.Signed, signedItem(sig))
 	}
-	status := http.StatusOK
-	if formErr != nil {
-		status = statusOf(apperr.CodeOf(formErr))
-	}
-	s.render(w, r, status, templates.PersonPage(view))
+	s.render(w, r, formStatus(formErr), templates.PersonPage(view))
 }

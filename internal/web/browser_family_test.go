@@ -37,11 +37,7 @@ func TestBrowserFamilyWithoutJavaScript(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, parentName, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	school, parentID, parentName := a.demoParent()
 	photo := itoa(a.formID("Photo consent"))
 	link, err := auth.NewStore(a.db).IssueFamilyLink(ctx, school, parentID, audit.System("test"), nil)
 	if err != nil {

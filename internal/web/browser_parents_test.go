@@ -9,7 +9,6 @@ import (
 
 	"signoff/internal/audit"
 	"signoff/internal/auth"
-	"signoff/internal/demo"
 )
 
 // TestBrowserParentInArabicOnA360pxPhone: the demo parent reads every one
@@ -21,11 +20,7 @@ func TestBrowserParentInArabicOnA360pxPhone(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	school, parentID, _ := a.demoParent()
 	child := a.id(`SELECT pupil_id FROM guardianships WHERE parent_id = $1 ORDER BY pupil_id LIMIT 1`, parentID)
 	photo := a.formID("Photo consent")
 	hsa := a.formID("Home-school agreement")

@@ -39,7 +39,8 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 		SELECT school_id, 'trust-phone@hollybrook.example.sch.uk', 'Trust Phone', password_hash, '{trust_admin}' FROM accounts WHERE email = $1`, demo.AdminEmail); err != nil {
 		t.Fatal(err)
 	}
-	link, err := auth.NewStore(a.db).IssueFamilyLink(ctx, school, a.demoParent(), audit.System("test"), nil)
+	_, parentID, _ := a.demoParent()
+	link, err := auth.NewStore(a.db).IssueFamilyLink(ctx, school, parentID, audit.System("test"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,11 +92,7 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 		}
 		view.ClassLinks = append(view.ClassLinks, templates.NavItem{Label: "Class " + c.Name, Href: href})
 	}
-	status := http.StatusOK
-	if formErr != nil {
-		status = statusOf(apperr.CodeOf(formErr))
-	}
-	s.render(w, r, status, templates.ParentFormAdminPage(view))
+	s.render(w, r, formStatus(formErr), templates.ParentFormAdminPage(view))
 }
 
 // consentSignSchool signs the school's part of an agreement.

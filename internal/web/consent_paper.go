@@ -53,13 +53,9 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 		slices.SortFunc(view.Pupils, func(a, b templates.Option) int {
 			return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
 		})
-		status := http.StatusOK
-		if formErr != nil {
-			// The pupil was lost with the form (it could not be read):
-			// say so, rather than a plain "choose a pupil".
-			status = statusOf(apperr.CodeOf(formErr))
-		}
-		s.render(w, r, status, templates.PaperFormPage(view))
+		// A pupil lost with the form (it could not be read) is said so
+		// by formErr, rather than a plain "choose a pupil".
+		s.render(w, r, formStatus(formErr), templates.PaperFormPage(view))
 		return
 	}
 	view.PupilName, view.PupilID = pupil.DisplayName()+", "+classLabel(*pupil), fmt.Sprint(pupil.ID)
@@ -90,11 +86,7 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 		view.Agreed, view.TypedName = in.Agreed, in.TypedName
 		view.Day.Day, view.Day.Month, view.Day.Year = r.FormValue("paper_date-day"), r.FormValue("paper_date-month"), r.FormValue("paper_date-year")
 	}
-	status := http.StatusOK
-	if formErr != nil {
-		status = statusOf(apperr.CodeOf(formErr))
-	}
-	s.render(w, r, status, templates.PaperFormPage(view))
+	s.render(w, r, formStatus(formErr), templates.PaperFormPage(view))
 }
 
 // paperSubmit records the paper form with its scan, all or nothing.

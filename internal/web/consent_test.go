@@ -22,11 +22,7 @@ func TestParentCompletesBothChildrenAndWithdraws(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, parentID, _ := a.demoParent()
 	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
 	p := a.parent(parentID)
 	home := p.get("/family")
@@ -504,8 +500,7 @@ func TestQuickCheckAndLetters(t *testing.T) {
 	if list := office.get("/admin/consents?closed=1"); strings.Contains(list.body, `href="/admin/consents/`+itoa(photo)+`"`) {
 		t.Fatal("a closed form is still listed as open")
 	}
-	school := a.id(`SELECT id FROM schools`)
-	parentID2, _, _ := demo.Parent(ctx, a.db, school)
+	_, parentID2, _ := a.demoParent()
 	if home := a.parent(parentID2).get("/family"); strings.Contains(home.body, "Photo consent") {
 		t.Fatal("parents still see a closed form")
 	}
@@ -522,11 +517,7 @@ func TestPrivacyNoticeIsLinkedAndRequired(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, parentID, _ := a.demoParent()
 	child := a.id(`SELECT pupil_id FROM guardianships WHERE parent_id = $1 ORDER BY pupil_id LIMIT 1`, parentID)
 	page := a.parent(parentID).get("/family/children/" + itoa(child) + "/forms/" + itoa(a.formID("Photo consent")))
 	if page.status != 200 || strings.Count(page.body, `href="https://hollybrook.example.sch.uk/privacy-notice"`) != 2 {

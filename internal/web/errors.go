@@ -33,6 +33,15 @@ func statusOf(code apperr.Code) int {
 	return http.StatusInternalServerError
 }
 
+// formStatus is the status of a page shown with err, the outcome of its
+// form or action: 200 when there is none, else err's (see statusOf).
+func formStatus(err error) int {
+	if err == nil {
+		return http.StatusOK
+	}
+	return statusOf(apperr.CodeOf(err))
+}
+
 // busyRetryAfter is how many seconds a busy answer asks the client to wait.
 const busyRetryAfter = 1
 

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"testing"
 
-	"signoff/internal/demo"
 	"signoff/internal/signkey"
 	"signoff/internal/tsa/tsatest"
 )
@@ -146,11 +145,7 @@ func TestSignedCopiesArePAdES(t *testing.T) {
 	}
 	check("a member of staff's copy", []byte(own.body))
 	// A parent completes a form: their copy, and the receipt emailed with it.
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, parentID, _ := a.demoParent()
 	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
 	p := a.parent(parentID)
 	home := p.get("/family")

@@ -20,7 +20,7 @@ func TestReceiptInTheParentsLanguage(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	parentID := a.demoParent()
+	_, parentID, _ := a.demoParent()
 	photo := a.formID("Photo consent")
 	p := a.parent(parentID)
 	home := p.get("/family")

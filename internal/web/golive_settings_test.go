@@ -184,11 +184,7 @@ func TestLogoOnTheParentsReceipt(t *testing.T) {
 	if res := office.uploadField("/admin/school/logo", "logo", "logo.png", pngOf(300, 100)); res.status != http.StatusSeeOther {
 		t.Fatalf("logo upload: %d", res.status)
 	}
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, parentID, _ := a.demoParent()
 	photo := a.id(`SELECT id FROM forms WHERE title = 'Photo consent'`)
 	p := a.parent(parentID)
 	kid := regexp.MustCompile(`/family/children/(\d+)/forms/` + itoa(photo)).FindStringSubmatch(p.get("/family").body)

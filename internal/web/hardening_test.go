@@ -63,11 +63,7 @@ func TestBadInputGetsAClear4xx(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	school, parentID, _ := a.demoParent()
 	office := a.signedIn(demo.AdminEmail)
 	teacher := a.signedIn(demo.StaffEmail)
 	parent := a.parent(parentID)
@@ -373,11 +369,7 @@ func TestFamilyLinkSessionsAndLostLinks(t *testing.T) {
 	t.Parallel()
 	a := newApp(t)
 	ctx := context.Background()
-	school := a.id(`SELECT id FROM schools`)
-	parentID, _, err := demo.Parent(ctx, a.db, school)
-	if err != nil {
-		t.Fatal(err)
-	}
+	school, parentID, _ := a.demoParent()
 	var email string
 	_ = a.db.Pool.QueryRow(ctx, `SELECT email FROM people WHERE id = $1`, parentID).Scan(&email)
 	link, err := auth.NewStore(a.db).IssueFamilyLink(ctx, school, parentID, audit.System("test"), nil)

@@ -157,9 +157,5 @@ func (s *Server) publishPage(w http.ResponseWriter, r *http.Request, pc *publish
 		}}
 	view.Due = templates.DateProps{ID: "due", Name: "due", Legend: "Sign by (optional)", Hint: "For example, 15 1 2027",
 		Error: view.Errors.Get("due"), Day: pc.day, Month: pc.month, Year: pc.year}
-	status := http.StatusOK
-	if formErr != nil {
-		status = statusOf(apperr.CodeOf(formErr))
-	}
-	s.render(w, r, status, templates.PolicyPublishPage(view))
+	s.render(w, r, formStatus(formErr), templates.PolicyPublishPage(view))
 }

@@ -118,11 +118,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request, f *showForm) {
 	if len(pg.Versions) > 1 {
 		view.From, view.To = strconv.Itoa(pg.Versions[1].Number), strconv.Itoa(pg.Versions[0].Number)
 	}
-	status := http.StatusOK
-	if f.err != nil {
-		status = statusOf(apperr.CodeOf(f.err))
-	}
-	s.render(w, r, status, templates.PolicyShowPage(view))
+	s.render(w, r, formStatus(f.err), templates.PolicyShowPage(view))
 }
 
 // openRevision fills in the page's part about the open revision.

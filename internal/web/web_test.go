@@ -120,16 +120,6 @@ func (a *app) signedIn(email string) *client {
 	return c
 }
 
-// demoParent is the demo school's parent of two (demo.Parent).
-func (a *app) demoParent() int64 {
-	a.t.Helper()
-	id, _, err := demo.Parent(context.Background(), a.db, a.id(`SELECT id FROM schools`))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	return id
-}
-
 // parent returns a client signed in through a new family link of parent id.
 func (a *app) parent(id int64) *client {
 	a.t.Helper()
@@ -192,6 +182,18 @@ func (a *app) id(query string, args ...any) int64 {
 		a.t.Fatalf("%s: %v", query, err)
 	}
 	return id
+}
+
+// demoParent is the demo school and its parent of two children (see
+// demo.Parent), with the parent's name.
+func (a *app) demoParent() (school, parentID int64, name string) {
+	a.t.Helper()
+	school = a.id(`SELECT id FROM schools`)
+	parentID, name, err := demo.Parent(context.Background(), a.db, school)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return school, parentID, name
 }
 
 func (a *app) formID(title string) int64 {
