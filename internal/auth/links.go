@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"signoff/internal/database"
 	"strings"
 	"time"
 
@@ -15,6 +14,8 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/codes"
+	"signoff/internal/database"
 	"signoff/internal/ratelimit"
 )
 
@@ -54,36 +55,19 @@ func newLongToken() (string, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), nil
 }
 
-// familyAlphabet is Crockford's base 32, easy to type from paper.
-const familyAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
 // newFamilyToken is 80 random bits written as 16 characters in groups of
 // four (ABCD-EFGH-JKMN-PQRS), short enough to type from a printed letter.
 func newFamilyToken() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	token, err := codes.New("", 16)
+	if err != nil {
 		return "", fmt.Errorf("auth: token: %w", err)
 	}
-	out := make([]byte, 0, 19)
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			out = append(out, '-')
-		}
-		out = append(out, familyAlphabet[int(c)%32])
-	}
-	return string(out), nil
+	return token, nil
 }
 
 // NormaliseFamilyToken reads a family code as a parent might type it:
 // any case, spaces or no dashes, O for 0 and I or L for 1.
-func NormaliseFamilyToken(s string) string {
-	s = strings.ToUpper(s)
-	s = strings.NewReplacer("O", "0", "I", "1", "L", "1", " ", "", "-", "").Replace(s)
-	if len(s) != 16 {
-		return s
-	}
-	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
-}
+func NormaliseFamilyToken(s string) string { return codes.Normalise("", s, 16) }
 
 // RequestSignInLink emails a single-use sign-in link to the account with
 // email, if there is one that may use links (not administrators: they

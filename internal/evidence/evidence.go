@@ -39,6 +39,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
+	"signoff/internal/codes"
 	"signoff/internal/consent"
 	"signoff/internal/database"
 	"signoff/internal/i18n"
@@ -71,23 +72,7 @@ func NewStore(db *database.DB, baseURL string) *Store {
 
 // NormalizeReference tidies a typed reference: upper case, no spaces,
 // the look-alike letters O, I and L read as 0, 1 and 1.
-func NormalizeReference(s string) string {
-	s = strings.ToUpper(strings.Join(strings.Fields(s), ""))
-	s = strings.NewReplacer("O", "0", "I", "1", "L", "1", "–", "-", "—", "-").Replace(s)
-	if !strings.HasPrefix(s, "SG") {
-		return s
-	}
-	body := strings.ReplaceAll(strings.TrimPrefix(s, "SG"), "-", "")
-	var b strings.Builder
-	b.WriteString("SG")
-	for i, r := range body {
-		if i%4 == 0 {
-			b.WriteByte('-')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+func NormalizeReference(s string) string { return codes.Normalise(signing.ReferencePrefix, s, 0) }
 
 // Record is a stored signature as a signed copy prints it.
 type Record struct {

@@ -2,7 +2,6 @@ package onboarding
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -15,41 +14,25 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/auth"
+	"signoff/internal/codes"
 	"signoff/internal/ratelimit"
 )
 
 // The first-run set-up page's limits: failed codes per IP, as for sign-in.
 var LimitSetupByIP = ratelimit.Rule{Name: "setup-code-ip", Max: 10, Window: 15 * time.Minute}
 
-// codeAlphabet is Crockford's base 32, easy to copy from a log.
-const codeAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-
 // newCode is 80 random bits as XXXX-XXXX-XXXX-XXXX.
 func newCode() (string, error) {
-	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	code, err := codes.New("", 16)
+	if err != nil {
 		return "", fmt.Errorf("onboarding: set-up code: %w", err)
 	}
-	out := make([]byte, 0, 19)
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			out = append(out, '-')
-		}
-		out = append(out, codeAlphabet[int(c)%32])
-	}
-	return string(out), nil
+	return code, nil
 }
 
 // normaliseCode reads a code as a person might copy it: any case, with
 // or without dashes and spaces, O for 0 and I or L for 1.
-func normaliseCode(s string) string {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	s = strings.NewReplacer("O", "0", "I", "1", "L", "1", " ", "", "-", "").Replace(s)
-	if len(s) != 16 {
-		return s
-	}
-	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
-}
+func normaliseCode(s string) string { return codes.Normalise("", s, 16) }
 
 func hashCode(code string) []byte {
 	sum := sha256.Sum256([]byte(normaliseCode(code)))

@@ -2,10 +2,8 @@ package signing
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"signoff/internal/database"
 	"strings"
 	"time"
 	"unicode"
@@ -17,6 +15,8 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
+	"signoff/internal/codes"
+	"signoff/internal/database"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 )
@@ -293,23 +293,16 @@ func foldName(s string) string {
 	return b.String()
 }
 
-// referenceAlphabet is Crockford's base 32: no I, L, O or U to misread.
-const referenceAlphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+// ReferencePrefix begins every signature's reference.
+const ReferencePrefix = "SG"
 
 // NewReference returns a signature reference like "SG-7Q2K-9XHM-4D1P".
 func NewReference() (string, error) {
-	var b [12]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	ref, err := codes.New(ReferencePrefix, 12)
+	if err != nil {
 		return "", fmt.Errorf("signing: reference: %w", err)
 	}
-	out := []byte("SG-")
-	for i, c := range b {
-		if i > 0 && i%4 == 0 {
-			out = append(out, '-')
-		}
-		out = append(out, referenceAlphabet[int(c)%32])
-	}
-	return string(out), nil
+	return ref, nil
 }
 
 // ByReference returns a signature of the school by its reference.
