@@ -38,9 +38,14 @@ CREATE TABLE obligation_days (
 -- The one statement of how an obligation adds to the figures: the rows in
 -- plus are added, those in minus taken away (an update is both), keys in
 -- order so that two transactions meet the rows in the same order.
+-- A generic plan is kept for the session (left to choose, PostgreSQL
+-- planned both statements afresh on each of a connection's first calls).
 CREATE FUNCTION signoff_obligation_figures_add(p_plus obligations[], p_minus obligations[]) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
+    IF coalesce(cardinality(p_plus), 0) = 0 AND coalesce(cardinality(p_minus), 0) = 0 THEN
+        RETURN;
+    END IF;
     INSERT INTO obligation_counts AS c (school_id, form_id, grp, sig_year, slot, requests, signed, withdrawn)
     SELECT r.school_id, r.form_id, r.grp, coalesce(r.sig_year, 0), (r.subject_id % 4)::smallint,
            sum(r.d), coalesce(sum(r.d) FILTER (WHERE r.signature_id IS NOT NULL AND NOT r.withdrawn), 0),
@@ -97,18 +102,28 @@ BEGIN
         coalesce((SELECT array_agg(o) FROM obligations o WHERE o.form_id = ANY (forms)), '{}'), '{}');
 END $$;
 
+-- Each statement of a refresh fires all three, most with no rows.
 CREATE FUNCTION signoff_obligation_figures_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+        RETURN NULL;
+    END IF;
     PERFORM signoff_obligation_figures_add((SELECT array_agg(n::obligations) FROM new_rows n), '{}');
     RETURN NULL;
 END $$;
 CREATE FUNCTION signoff_obligation_figures_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+        RETURN NULL;
+    END IF;
     PERFORM signoff_obligation_figures_add((SELECT array_agg(n::obligations) FROM new_rows n), (SELECT array_agg(o::obligations) FROM old_rows o));
     RETURN NULL;
 END $$;
 CREATE FUNCTION signoff_obligation_figures_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
+    IF NOT EXISTS (SELECT 1 FROM old_rows) THEN
+        RETURN NULL;
+    END IF;
     PERFORM signoff_obligation_figures_add('{}', (SELECT array_agg(o::obligations) FROM old_rows o));
     RETURN NULL;
 END $$;
