@@ -19,6 +19,26 @@ func labelTableCells(page []byte) []byte {
 	if !bytes.Contains(page, []byte("govuk-table__head")) {
 		return page
 	}
+	// Only the part from the first table to the end of the last is read:
+	// the page's frame and its text (a policy's, say) are copied as they
+	// are. A "<table" or "</table>" in the output is always a tag (templ
+	// and the Markdown sanitiser escape every "<" of text and attributes,
+	// and no page has inline script or style), so the tokenizer starts and
+	// ends in the state it would be in reading the whole page.
+	start := bytes.Index(page, []byte("<table"))
+	end := bytes.LastIndex(page, []byte("</table>"))
+	if start < 0 || end < start {
+		return page
+	}
+	end += len("</table>")
+	out := make([]byte, 0, len(page)+(end-start)/8)
+	out = append(out, page[:start]...)
+	out = append(out, labelTables(page[start:end])...)
+	return append(out, page[end:]...)
+}
+
+// labelTables is labelTableCells over a run of HTML holding the tables.
+func labelTables(page []byte) []byte {
 	type table struct {
 		gov    bool     // a govuk-table (not, say, the policy diff's)
 		heads  []string // the column headings, one per column spanned
