@@ -102,46 +102,37 @@ BEGIN
         coalesce((SELECT array_agg(o) FROM obligations o WHERE o.form_id = ANY (forms)), '{}'), '{}');
 END $$;
 
--- Each statement of a refresh fires all three, most with no rows.
-CREATE FUNCTION signoff_obligation_figures_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+-- One trigger function for every kind of statement; each statement of a
+-- refresh fires several, most with no rows. (PL/pgSQL reads a statement
+-- only when it runs it, so the branch of another kind of statement may
+-- name a transition table this one lacks.)
+CREATE FUNCTION signoff_obligation_figures() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    plus obligations[] := '{}';
+    minus obligations[] := '{}';
 BEGIN
-    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
+    IF TG_OP = 'TRUNCATE' THEN -- only ever by hand
+        DELETE FROM obligation_counts;
+        DELETE FROM obligation_days;
         RETURN NULL;
     END IF;
-    PERFORM signoff_obligation_figures_add((SELECT array_agg(n::obligations) FROM new_rows n), '{}');
-    RETURN NULL;
-END $$;
-CREATE FUNCTION signoff_obligation_figures_updated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM new_rows) THEN
-        RETURN NULL;
+    IF TG_OP IN ('INSERT', 'UPDATE') THEN
+        plus := coalesce((SELECT array_agg(n::obligations) FROM new_rows n), '{}');
     END IF;
-    PERFORM signoff_obligation_figures_add((SELECT array_agg(n::obligations) FROM new_rows n), (SELECT array_agg(o::obligations) FROM old_rows o));
-    RETURN NULL;
-END $$;
-CREATE FUNCTION signoff_obligation_figures_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM old_rows) THEN
-        RETURN NULL;
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        minus := coalesce((SELECT array_agg(o::obligations) FROM old_rows o), '{}');
     END IF;
-    PERFORM signoff_obligation_figures_add('{}', (SELECT array_agg(o::obligations) FROM old_rows o));
+    PERFORM signoff_obligation_figures_add(plus, minus);
     RETURN NULL;
 END $$;
 CREATE TRIGGER obligation_figures_inserted AFTER INSERT ON obligations
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures_inserted();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures();
 CREATE TRIGGER obligation_figures_updated AFTER UPDATE ON obligations
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures_updated();
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures();
 CREATE TRIGGER obligation_figures_deleted AFTER DELETE ON obligations
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures_deleted();
--- TRUNCATE (only ever by hand) empties the figures too.
-CREATE FUNCTION signoff_obligation_figures_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    DELETE FROM obligation_counts;
-    DELETE FROM obligation_days;
-    RETURN NULL;
-END $$;
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures();
 CREATE TRIGGER obligation_figures_truncated AFTER TRUNCATE ON obligations
-    FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures_truncated();
+    FOR EACH STATEMENT EXECUTE FUNCTION signoff_obligation_figures();
 
 -- The figures of the obligations already there.
 SELECT signoff_obligation_figures_add(coalesce((SELECT array_agg(o) FROM obligations o), '{}'), '{}');

@@ -367,16 +367,22 @@ func TestObligationsConcurrentParents(t *testing.T) {
 	consistent(t, st, "parents signing at once")
 }
 
+// demoStore is a database with the demo loaded, and its tracking Store.
+func demoStore(t *testing.T) (*database.DB, *tracking.Store) {
+	t.Helper()
+	db := dbtest.New(t)
+	if _, err := demo.Load(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	return db, tracking.NewStore(db)
+}
+
 // TestObligationsCheckPutsRight: the nightly check finds a row made wrong
 // behind the triggers' back, puts it right and records the run.
 func TestObligationsCheckPutsRight(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
+	db, st := demoStore(t)
 	ctx := context.Background()
-	if _, err := demo.Load(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	st := tracking.NewStore(db)
 	if _, err := db.Pool.Exec(ctx, `UPDATE obligations SET signature_id = NULL, signed_at = NULL, reference = NULL
 		WHERE (form_id, person_id, pupil_id) = (SELECT form_id, person_id, pupil_id FROM obligations WHERE signature_id IS NOT NULL LIMIT 1)`); err != nil {
 		t.Fatal(err)
@@ -405,12 +411,8 @@ func TestObligationsCheckPutsRight(t *testing.T) {
 // dashboard's figures are right again.
 func TestObligationsCheckPutsFiguresRight(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
+	db, st := demoStore(t)
 	ctx := context.Background()
-	if _, err := demo.Load(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	st := tracking.NewStore(db)
 	var schoolID, formID int64
 	if err := db.Pool.QueryRow(ctx, `SELECT school_id, form_id FROM obligations WHERE signature_id IS NOT NULL LIMIT 1`).Scan(&schoolID, &formID); err != nil {
 		t.Fatal(err)
@@ -452,12 +454,8 @@ func TestObligationsCheckPutsFiguresRight(t *testing.T) {
 // counted from the obligations row by row.
 func TestGroupsAndTrendMatchTheObligations(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
+	db, st := demoStore(t)
 	ctx := context.Background()
-	if _, err := demo.Load(ctx, db); err != nil {
-		t.Fatal(err)
-	}
-	st := tracking.NewStore(db)
 	var schoolIDs []int64
 	if err := db.Pool.QueryRow(ctx, `SELECT array_agg(DISTINCT school_id) FROM obligations`).Scan(&schoolIDs); err != nil {
 		t.Fatal(err)
