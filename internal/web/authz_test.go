@@ -96,23 +96,12 @@ func TestAuthorisationMatrix(t *testing.T) {
 	ref := refRE.FindStringSubmatch(res.location)[1]
 
 	// An admin who is not staff.
-	hash := ""
-	_ = a.db.Pool.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE email = $1`, demo.AdminEmail).Scan(&hash)
 	school := a.id(`SELECT id FROM schools`)
-	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
-		VALUES ($1, 'office-only@hollybrook.example.sch.uk', 'Office Only', $2, '{admin}')`, school, hash); err != nil {
-		t.Fatal(err)
-	}
+	a.account(school, "office-only@hollybrook.example.sch.uk", "Office Only", "admin")
 
 	// A trust administrator (and nothing else) of a trust the school is in.
-	trust := a.id(`INSERT INTO trusts (name, slug) VALUES ('Matrix Trust', 'matrix') RETURNING id`)
-	if _, err := a.db.Pool.Exec(ctx, `UPDATE schools SET trust_id = $1 WHERE id = $2`, trust, school); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
-		VALUES ($1, 'trust-only@hollybrook.example.sch.uk', 'Trust Only', $2, '{trust_admin}')`, school, hash); err != nil {
-		t.Fatal(err)
-	}
+	a.inTrust(school, "Matrix Trust", "matrix")
+	a.account(school, "trust-only@hollybrook.example.sch.uk", "Trust Only", "trust_admin")
 
 	parentID, _, err := demo.Parent(ctx, a.db, school)
 	if err != nil {

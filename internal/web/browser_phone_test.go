@@ -31,14 +31,8 @@ func TestBrowserEveryPageFitsAPhone(t *testing.T) {
 	a.makeHead()
 	ctx := context.Background()
 	school := a.id(`SELECT id FROM schools`)
-	trust := a.id(`INSERT INTO trusts (name, slug) VALUES ('Phone Trust', 'phone') RETURNING id`)
-	if _, err := a.db.Pool.Exec(ctx, `UPDATE schools SET trust_id = $1 WHERE id = $2`, trust, school); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
-		SELECT school_id, 'trust-phone@hollybrook.example.sch.uk', 'Trust Phone', password_hash, '{trust_admin}' FROM accounts WHERE email = $1`, demo.AdminEmail); err != nil {
-		t.Fatal(err)
-	}
+	a.inTrust(school, "Phone Trust", "phone")
+	a.account(school, "trust-phone@hollybrook.example.sch.uk", "Trust Phone", "trust_admin")
 	_, parentID, _ := a.demoParent()
 	link, err := auth.NewStore(a.db).IssueFamilyLink(ctx, school, parentID, audit.System("test"), nil)
 	if err != nil {

@@ -476,10 +476,7 @@ func TestQuickCheckAndLetters(t *testing.T) {
 	}
 	batch := res.location
 	// The printed batch is a GET address, for the account that printed it.
-	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
-		SELECT school_id, 'office-two@hollybrook.example.sch.uk', 'Office Two', password_hash, '{admin}' FROM accounts WHERE email = $1`, demo.AdminEmail); err != nil {
-		t.Fatal(err)
-	}
+	a.account(a.id(`SELECT id FROM schools`), "office-two@hollybrook.example.sch.uk", "Office Two", "admin")
 	if res := a.signedIn("office-two@hollybrook.example.sch.uk").get(batch); res.status != http.StatusNotFound {
 		t.Fatalf("another office account fetched the letters: %d", res.status)
 	}

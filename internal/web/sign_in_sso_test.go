@@ -276,20 +276,8 @@ func TestBrowserStaffSignsInWithMicrosoft(t *testing.T) {
 // only their own school's, and another school's id is "not found".
 func TestSSOSettingsForTheTrust(t *testing.T) {
 	a := newSSOApp(t)
-	ctx := context.Background()
 	school := a.id(`SELECT id FROM schools WHERE slug = $1`, demo.SchoolSlug)
-	trust := a.id(`INSERT INTO trusts (name, slug) VALUES ('Oakfield Learning Trust', 'oakfield') RETURNING id`)
-	other := a.id(`INSERT INTO schools (slug, name, trust_id) VALUES ('ashgrove', 'Ashgrove Academy', $1) RETURNING id`, trust)
-	outside := a.id(`INSERT INTO schools (slug, name) VALUES ('elsewhere', 'Not In The Trust') RETURNING id`)
-	if _, err := a.db.Pool.Exec(ctx, `UPDATE schools SET trust_id = $1 WHERE id = $2`, trust, school); err != nil {
-		t.Fatal(err)
-	}
-	hash := ""
-	_ = a.db.Pool.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE email = $1`, demo.AdminEmail).Scan(&hash)
-	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
-		VALUES ($1, 'ceo@oakfield.example.org', 'Trust CEO', $2, '{trust_admin}')`, other, hash); err != nil {
-		t.Fatal(err)
-	}
+	other, outside := a.oakfield(school)
 	ceo := a.signedIn("ceo@oakfield.example.org")
 	page := ceo.get("/admin/sso?school=" + itoa(school))
 	if page.status != http.StatusOK || !strings.Contains(page.body, "Hollybrook Primary School") || !strings.Contains(page.body, "Ashgrove Academy") {

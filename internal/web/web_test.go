@@ -336,17 +336,41 @@ func TestOwnership(t *testing.T) {
 	}
 }
 
+// account adds an account at school with only these roles and the demo
+// password (an office that is not staff, a trust administrator alone).
+func (a *app) account(school int64, email, name string, roles ...string) {
+	a.t.Helper()
+	if _, err := a.db.Pool.Exec(context.Background(), `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
+		SELECT $1, $2, $3, password_hash, $4::text[] FROM accounts WHERE email = $5`, school, email, name, roles, demo.AdminEmail); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+// inTrust makes a trust and puts school in it.
+func (a *app) inTrust(school int64, name, slug string) int64 {
+	a.t.Helper()
+	trust := a.id(`INSERT INTO trusts (name, slug) VALUES ($1, $2) RETURNING id`, name, slug)
+	a.id(`UPDATE schools SET trust_id = $1 WHERE id = $2 RETURNING id`, trust, school)
+	return trust
+}
+
+// oakfield puts school in the Oakfield Learning Trust with a second
+// school, Ashgrove Academy, whose account ceo@oakfield.example.org is the
+// trust's administrator; a third school is outside the trust.
+func (a *app) oakfield(school int64) (other, outside int64) {
+	a.t.Helper()
+	trust := a.inTrust(school, "Oakfield Learning Trust", "oakfield")
+	other = a.id(`INSERT INTO schools (slug, name, trust_id) VALUES ('ashgrove', 'Ashgrove Academy', $1) RETURNING id`, trust)
+	outside = a.id(`INSERT INTO schools (slug, name) VALUES ('elsewhere', 'Not In The Trust') RETURNING id`)
+	a.account(other, "ceo@oakfield.example.org", "Trust CEO", "trust_admin")
+	return other, outside
+}
+
 // otherSchoolAdmin creates a second school with an admin and signs in.
 func (a *app) otherSchoolAdmin() *client {
 	a.t.Helper()
-	ctx := context.Background()
-	hash := ""
-	_ = a.db.Pool.QueryRow(ctx, `SELECT password_hash FROM accounts WHERE email = $1`, demo.AdminEmail).Scan(&hash)
 	school := a.id(`INSERT INTO schools (slug, name) VALUES ('other', 'Other School') RETURNING id`)
-	if _, err := a.db.Pool.Exec(ctx, `INSERT INTO accounts (school_id, email, display_name, password_hash, roles)
-		VALUES ($1, 'office@other.example', 'Other Office', $2, '{admin}')`, school, hash); err != nil {
-		a.t.Fatal(err)
-	}
+	a.account(school, "office@other.example", "Other Office", "admin")
 	return a.signedIn("office@other.example")
 }
 
