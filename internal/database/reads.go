@@ -2,6 +2,7 @@ package database
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -37,4 +38,19 @@ func (db *DB) Send(ctx context.Context, r *Reads) error {
 		return fmt.Errorf("database: reads: %w", err)
 	}
 	return nil
+}
+
+// One is a read of one row by scan, for Reads.Row or a QueryRow: no row
+// is notFound (a domain error), any other error is wrapped with what.
+func One(scan func(pgx.Row) error, notFound error, what string) func(pgx.Row) error {
+	return func(row pgx.Row) error {
+		err := scan(row)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return notFound
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		return nil
+	}
 }

@@ -4,7 +4,6 @@ package people
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strconv"
@@ -307,17 +306,10 @@ func QueueGet(r *database.Reads, schoolID, id int64, dst *Person) {
 }
 
 func getInto(dst *Person) func(pgx.Row) error {
-	return func(row pgx.Row) error {
-		p, err := scan(row)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "There is no such person")
-		}
-		if err != nil {
-			return fmt.Errorf("people: get: %w", err)
-		}
-		*dst = p
-		return nil
-	}
+	return database.One(func(row pgx.Row) (err error) {
+		*dst, err = scan(row)
+		return err
+	}, apperr.New(apperr.NotFound, "There is no such person"), "people: get")
 }
 
 // StaffFilter narrows a staff list.

@@ -277,16 +277,8 @@ func (s *Store) Get(ctx context.Context, schoolID, id int64) (Policy, error) {
 var getSQL = `SELECT ` + policyColumns + ` FROM policies p WHERE p.school_id = $1 AND p.id = $2`
 
 func getInto(p *Policy) func(pgx.Row) error {
-	return func(row pgx.Row) error {
-		err := row.Scan(policyDest(p)...)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "There is no such policy")
-		}
-		if err != nil {
-			return fmt.Errorf("policies: get: %w", err)
-		}
-		return nil
-	}
+	return database.One(func(row pgx.Row) error { return row.Scan(policyDest(p)...) },
+		apperr.New(apperr.NotFound, "There is no such policy"), "policies: get")
 }
 
 // Version returns a version of a policy of the school.

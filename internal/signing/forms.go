@@ -244,17 +244,10 @@ func (s *Store) Form(ctx context.Context, schoolID, id int64) (Form, error) {
 const formSQL = `SELECT ` + formColumns + ` FROM forms f WHERE f.school_id = $1 AND f.id = $2`
 
 func formInto(dst *Form) func(pgx.Row) error {
-	return func(row pgx.Row) error {
-		f, err := scanForm(row)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return apperr.New(apperr.NotFound, "There is no such form")
-		}
-		if err != nil {
-			return fmt.Errorf("signing: get form: %w", err)
-		}
-		*dst = f
-		return nil
-	}
+	return database.One(func(row pgx.Row) (err error) {
+		*dst, err = scanForm(row)
+		return err
+	}, apperr.New(apperr.NotFound, "There is no such form"), "signing: get form")
 }
 
 // PolicyForm returns the staff acknowledgement form of a policy, if any.
