@@ -196,25 +196,30 @@ func (q ListQuery) countSQL() string {
 // List returns one page of a form's signed or outstanding list and how
 // many match in all.
 func (s *Store) List(ctx context.Context, q ListQuery) ([]Row, int, error) {
+	var r database.Reads
+	var rows []Row
+	var total int
+	s.queueList(&r, q, &rows, &total)
+	if err := s.db.Send(ctx, &r); err != nil {
+		return nil, 0, fmt.Errorf("tracking: list: %w", err)
+	}
+	return rows, total, nil
+}
+
+// queueList queues the reads of List into r, to fill rows and total.
+func (s *Store) queueList(r *database.Reads, q ListQuery, rows *[]Row, total *int) {
 	per := q.PerPage
 	if per == 0 {
 		per = 50
 	}
 	page := max(q.Page, 1)
-	args := q.args(schooltime.AcademicYear(s.db.Now()), max(per, 0), (page-1)*max(per, 0))
-	b := &pgx.Batch{}
-	var out []Row
-	b.Queue(q.pageSQL(per > 0), args).Query(func(rows pgx.Rows) error {
+	args := []any{q.args(schooltime.AcademicYear(s.db.Now()), max(per, 0), (page-1)*max(per, 0))}
+	r.Rows(q.pageSQL(per > 0), args, func(res pgx.Rows) error {
 		var err error
-		out, err = pgx.CollectRows(rows, scanRow)
+		*rows, err = pgx.CollectRows(res, scanRow)
 		return err
 	})
-	total := 0
-	b.Queue(q.countSQL(), args).QueryRow(func(r pgx.Row) error { return r.Scan(&total) })
-	if err := s.db.Pool.SendBatch(ctx, b).Close(); err != nil {
-		return nil, 0, fmt.Errorf("tracking: list: %w", err)
-	}
-	return out, total, nil
+	r.Row(q.countSQL(), args, func(res pgx.Row) error { return res.Scan(total) })
 }
 
 func scanRow(r pgx.CollectableRow) (Row, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
@@ -220,6 +221,37 @@ func TestListPagesAndSorts(t *testing.T) {
 		t.Fatal("no outstanding row shows a reminder")
 	}
 
+	// The dashboard's one round trip reads what its parts read one by one.
+	for _, f := range forms {
+		q := tracking.ListQuery{SchoolID: school, FormID: f.FormID, Sort: "reminded", Page: 2, PerPage: 3}
+		fp, err := st.FormPage(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		groups, err := st.Groups(ctx, school, f.FormID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		points, weekly, err := st.Trend(ctx, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, total, err := st.List(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f, err = st.Form(ctx, school, f.FormID); err != nil || f.LastReminder == nil {
+			t.Fatalf("%s: %+v %v, want a last reminder", f.Title, f, err)
+		}
+		if !sameForm(fp.Form, f) || !slices.Equal(fp.Groups, groups) || !slices.Equal(fp.Trend, points) || fp.Weekly != weekly ||
+			fp.Matching != total || !sameListed(asListed(fp.Rows), asListed(rows)) || len(groups) == 0 || len(points) == 0 {
+			t.Fatalf("%s: the form page reads %+v\nits parts %+v %+v %v %v %d", f.Title, fp, f, groups, points, asListed(rows), total)
+		}
+	}
+	if _, err := st.FormPage(ctx, tracking.ListQuery{SchoolID: res.SchoolIDs[0], FormID: forms[0].FormID}); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another school's form page: %v, want not found", err)
+	}
+
 	// The exports: each form's list as the page lists it, and every
 	// form's one after another in the dashboard's order.
 	for _, signed := range []bool{false, true} {
@@ -256,6 +288,17 @@ func TestListPagesAndSorts(t *testing.T) {
 			t.Fatalf("export of every form: %d rows, the forms' lists %d", len(every.Rows), at)
 		}
 	}
+}
+
+// sameForm compares figures, the times they point to rather than the
+// pointers.
+func sameForm(a, b tracking.FormFigures) bool {
+	same := func(x, y *time.Time) bool { return (x == nil) == (y == nil) && (x == nil || x.Equal(*y)) }
+	if !same(a.LastReminder, b.LastReminder) || !same(a.DueOn, b.DueOn) {
+		return false
+	}
+	a.LastReminder, b.LastReminder, a.DueOn, b.DueOn = nil, nil, nil, nil
+	return a == b
 }
 
 func stamp(t *time.Time) string {

@@ -102,37 +102,46 @@ func percent(n, of int) int {
 	return n * 100 / of
 }
 
-// Forms returns the figures of every open form of the schools (one form
-// when formID is not 0), by school then title.
-func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
-	ay := schooltime.AcademicYear(s.db.Now())
-	// The figures are sums kept by the database (obligation_counts,
-	// migration 0017): a few rows per form, whatever the school's size.
+// formsSQL reads the figures of the open forms of the schools in $1
+// (bigint[]), of form $2 only unless it is 0, in academic year $3, by
+// school then title; scanForm reads a row. The figures are sums kept by
+// the database (obligation_counts, migration 0017): a few rows per form,
+// whatever the school's size; the last reminder is reminder_totals'
+// latest (migration 0020).
+func formsSQL(formID int64) string {
 	oneForm := ""
 	if formID != 0 {
 		oneForm = ` AND c.form_id = $2`
 	}
-	rows, err := s.db.Pool.Query(ctx, `
+	return `
 		SELECT f.id, f.school_id, sc.name, f.title, f.kind, coalesce(fc.number, 1), coalesce(fc.published_at, f.created_at), f.due_on,
 			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
-			(SELECT max(r.created_at) FROM reminders r WHERE r.form_id = f.id), f.audience = 'parents'
+			(SELECT max(r.last_at) FROM reminder_totals r WHERE r.form_id = f.id), f.audience = 'parents'
 		FROM forms f
 		JOIN schools sc ON sc.id = f.school_id
 		LEFT JOIN form_current fc ON fc.form_id = f.id
-		LEFT JOIN (SELECT c.form_id, sum(c.requests) AS audience, `+countedSum("c.signed")+` AS signed, `+countedSum("c.withdrawn")+` AS withdrawn
-			FROM obligation_counts c WHERE c.school_id = ANY ($1::bigint[])`+oneForm+` GROUP BY c.form_id) c ON c.form_id = f.id
+		LEFT JOIN (SELECT c.form_id, sum(c.requests) AS audience, ` + countedSum("c.signed") + ` AS signed, ` + countedSum("c.withdrawn") + ` AS withdrawn
+			FROM obligation_counts c WHERE c.school_id = ANY ($1::bigint[])` + oneForm + ` GROUP BY c.form_id) c ON c.form_id = f.id
 		WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL
 		  AND (fc.form_id IS NOT NULL OR f.audience = 'parents')
-		ORDER BY lower(sc.name), f.due_on NULLS LAST, lower(f.title)`, schoolIDs, formID, ay)
+		ORDER BY lower(sc.name), f.due_on NULLS LAST, lower(f.title)`
+}
+
+func scanForm(r pgx.CollectableRow) (FormFigures, error) {
+	var f FormFigures
+	err := r.Scan(&f.FormID, &f.SchoolID, &f.SchoolName, &f.Title, &f.Kind, &f.VersionNumber, &f.PublishedAt, &f.DueOn,
+		&f.Audience, &f.Signed, &f.Withdrawn, &f.LastReminder, &f.ForParents)
+	return f, err
+}
+
+// Forms returns the figures of every open form of the schools (one form
+// when formID is not 0), by school then title.
+func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
+	rows, err := s.db.Pool.Query(ctx, formsSQL(formID), schoolIDs, formID, schooltime.AcademicYear(s.db.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("tracking: forms: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (FormFigures, error) {
-		var f FormFigures
-		err := r.Scan(&f.FormID, &f.SchoolID, &f.SchoolName, &f.Title, &f.Kind, &f.VersionNumber, &f.PublishedAt, &f.DueOn,
-			&f.Audience, &f.Signed, &f.Withdrawn, &f.LastReminder, &f.ForParents)
-		return f, err
-	})
+	out, err := pgx.CollectRows(rows, scanForm)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: forms: %w", err)
 	}
@@ -167,25 +176,35 @@ func (g GroupFigures) Outstanding() int { return g.Audience - g.Signed }
 // Percent is the share of the group signed.
 func (g GroupFigures) Percent() int { return percent(g.Signed, g.Audience) }
 
-// Groups returns a form's figures by group, lowest share signed first.
-func (s *Store) Groups(ctx context.Context, schoolID, formID int64) ([]GroupFigures, error) {
-	ay := schooltime.AcademicYear(s.db.Now())
-	rows, err := s.db.Pool.Query(ctx, `SELECT c.grp, sum(c.requests), `+countedSum("c.signed")+`
+// groupsSQL reads the figures by group of form $2 of school $1 in
+// academic year $3; scanGroup reads a row.
+var groupsSQL = `SELECT c.grp, sum(c.requests), ` + countedSum("c.signed") + `
 		FROM obligation_counts c WHERE c.school_id = $1 AND c.form_id = $2
-		GROUP BY c.grp HAVING sum(c.requests) > 0`, schoolID, formID, ay)
+		GROUP BY c.grp HAVING sum(c.requests) > 0`
+
+func scanGroup(r pgx.CollectableRow) (GroupFigures, error) {
+	var g GroupFigures
+	err := r.Scan(&g.Group, &g.Audience, &g.Signed)
+	g.Label = GroupLabel(g.Group)
+	return g, err
+}
+
+// Groups returns a form's figures by group, in the order staff roles
+// are listed everywhere else (classes by name).
+func (s *Store) Groups(ctx context.Context, schoolID, formID int64) ([]GroupFigures, error) {
+	rows, err := s.db.Pool.Query(ctx, groupsSQL, schoolID, formID, schooltime.AcademicYear(s.db.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("tracking: groups: %w", err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (GroupFigures, error) {
-		var g GroupFigures
-		err := r.Scan(&g.Group, &g.Audience, &g.Signed)
-		g.Label = GroupLabel(g.Group)
-		return g, err
-	})
+	out, err := pgx.CollectRows(rows, scanGroup)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: groups: %w", err)
 	}
-	// In the order staff roles are listed everywhere else.
+	sortGroups(out)
+	return out, nil
+}
+
+func sortGroups(out []GroupFigures) {
 	order := map[string]int{}
 	for i, r := range people.StaffRoles {
 		order[string(r)] = i
@@ -198,7 +217,6 @@ func (s *Store) Groups(ctx context.Context, schoolID, formID int64) ([]GroupFigu
 		}
 		return a.Label < b.Label
 	})
-	return out, nil
 }
 
 // GroupLabel is a group as people read it.
@@ -216,34 +234,47 @@ type Point struct {
 	Cumulative int
 }
 
+// trendSQL reads the signatures that count in academic year $3 of form
+// $2 of school $1, per London date; readDays reads its rows.
+const trendSQL = `SELECT d.day, sum(d.signed)
+		FROM obligation_days d WHERE d.school_id = $1 AND d.form_id = $2 AND d.sig_year IN (0, $3)
+		GROUP BY d.day HAVING sum(d.signed) <> 0 ORDER BY 1`
+
+func readDays(rows pgx.Rows) (map[time.Time]int, error) {
+	perDay := map[time.Time]int{}
+	var d time.Time
+	var n int
+	_, err := pgx.ForEachRow(rows, []any{&d, &n}, func() error {
+		perDay[d] = n
+		return nil
+	})
+	return perDay, err
+}
+
 // Trend returns the cumulative signatures that count now, per day from
 // the form's publication to today, or per week when that is more than 31
 // days.
 func (s *Store) Trend(ctx context.Context, f FormFigures) (points []Point, weekly bool, err error) {
 	now := s.db.Now()
-	ay := schooltime.AcademicYear(now)
-	rows, err := s.db.Pool.Query(ctx, `SELECT d.day, sum(d.signed)
-		FROM obligation_days d WHERE d.school_id = $1 AND d.form_id = $2 AND d.sig_year IN (0, $3)
-		GROUP BY d.day HAVING sum(d.signed) <> 0 ORDER BY 1`, f.SchoolID, f.FormID, ay)
+	rows, err := s.db.Pool.Query(ctx, trendSQL, f.SchoolID, f.FormID, schooltime.AcademicYear(now))
 	if err != nil {
 		return nil, false, fmt.Errorf("tracking: trend: %w", err)
 	}
-	perDay := map[time.Time]int{}
+	perDay, err := readDays(rows)
+	if err != nil {
+		return nil, false, fmt.Errorf("tracking: trend: %w", err)
+	}
+	points, weekly = trend(f, perDay, now)
+	return points, weekly, nil
+}
+
+// trend is the form's trend from its signatures per day.
+func trend(f FormFigures, perDay map[time.Time]int, now time.Time) (points []Point, weekly bool) {
 	var first time.Time
-	for rows.Next() {
-		var d time.Time
-		var n int
-		if err := rows.Scan(&d, &n); err != nil {
-			rows.Close()
-			return nil, false, fmt.Errorf("tracking: trend: %w", err)
-		}
-		perDay[d] = n
+	for d := range perDay {
 		if first.IsZero() || d.Before(first) {
 			first = d
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, false, fmt.Errorf("tracking: trend: %w", err)
 	}
 	start := londonDate(f.PublishedAt)
 	if !first.IsZero() && first.Before(start) {
@@ -272,7 +303,7 @@ func (s *Store) Trend(ctx context.Context, f FormFigures) (points []Point, weekl
 		total += n
 		points = append(points, Point{Day: d, New: n, Cumulative: total})
 	}
-	return points, weekly, nil
+	return points, weekly
 }
 
 // londonDate is t's calendar date in London, as midnight UTC.

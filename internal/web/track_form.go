@@ -21,22 +21,15 @@ func (s *Server) trackForm(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status int, notice, noticeBody string, errs templates.Errors) {
 	v := viewerOf(r)
-	f, err := s.trackedForm(r)
+	formID, err := idParam(r, "formID")
 	if err != nil {
-		if home := s.closedFormHome(r, err); home != "" {
-			http.Redirect(w, r, home, http.StatusSeeOther)
-			return
-		}
 		s.fail(w, r, err)
 		return
 	}
-	st, formID := s.tracking, f.FormID
+	st := s.tracking
 	q := r.URL.Query()
 	lq := tracking.ListQuery{SchoolID: v.school.ID, FormID: formID, Signed: q.Get("show") == "signed", Group: q.Get("group"),
 		Search: q.Get("q"), Sort: q.Get("sort"), Desc: q.Get("dir") == "desc"}
-	if lq.Group != "" && !f.ForParents && !people.StaffRole(lq.Group).Valid() {
-		lq.Group = ""
-	}
 	if len(lq.Group) > 100 {
 		lq.Group = ""
 	}
@@ -59,20 +52,24 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	}
 	lq.Page = pageParam(q.Get("page"))
 	lq.PerPage = 50
-	rows, matching, err := st.List(r.Context(), lq)
+	// The figures, groups, trend and the list's page in one round trip.
+	fp, err := st.FormPage(r.Context(), lq)
 	if err != nil {
+		if home := s.closedFormHome(r, err); home != "" {
+			http.Redirect(w, r, home, http.StatusSeeOther)
+			return
+		}
 		s.fail(w, r, err)
 		return
 	}
-	groups, err := st.Groups(r.Context(), v.school.ID, formID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	trend, weekly, err := st.Trend(r.Context(), f)
-	if err != nil {
-		s.fail(w, r, err)
-		return
+	f, rows, matching, groups, trend, weekly := fp.Form, fp.Rows, fp.Matching, fp.Groups, fp.Trend, fp.Weekly
+	if lq.Group != "" && !f.ForParents && !people.StaffRole(lq.Group).Valid() {
+		// Not a role: the whole list (a staff form's groups are roles).
+		lq.Group = ""
+		if rows, matching, err = st.List(r.Context(), lq); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	base := fmt.Sprintf("/admin/tracking/forms/%d", formID)
 	link := func(change url.Values) string {
