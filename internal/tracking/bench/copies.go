@@ -17,7 +17,9 @@ func init() {
 			school int64
 			ref    string
 		}
-		crows, err := b.db.Pool.Query(ctx, `SELECT school_id, reference FROM signatures WHERE school_id = ANY ($1) ORDER BY id LIMIT 2000`, b.data.SchoolIDs)
+		// The copies of the five-page staff policy (benchdata's long text).
+		crows, err := b.db.Pool.Query(ctx, `SELECT s.school_id, s.reference FROM signatures s JOIN policies p ON p.id = (SELECT f.policy_id FROM forms f WHERE f.id = s.form_id)
+			WHERE s.school_id = ANY ($1) AND p.title = $2 ORDER BY s.id LIMIT 2000`, b.data.SchoolIDs, benchdata.LongPolicyTitle)
 		if err != nil {
 			return err
 		}
@@ -39,7 +41,7 @@ func init() {
 			c := copies[i%len(copies)]
 			return get(b.admins[c.school], b.base+"/signatures/"+c.ref+"/copy.pdf")
 		}
-		b.measure("Signed-copy PDF GET /signatures/{ref}/copy.pdf, first download (render, sign, store)", min(1000, len(copies)), get1)
+		b.measure("Signed-copy PDF GET /signatures/{ref}/copy.pdf (5-page staff policy), first download (render, sign, store)", min(1000, len(copies)), get1)
 		b.measure("Signed-copy PDF GET /signatures/{ref}/copy.pdf, later downloads (stored)", 1000, get1)
 		return nil
 	}})

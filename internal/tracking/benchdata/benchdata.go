@@ -6,6 +6,7 @@ package benchdata
 
 import (
 	"context"
+	_ "embed"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -105,6 +106,17 @@ This policy explains what the school expects of everyone who works here, and why
 
 This policy is reviewed every year by the governing board.
 `
+
+// longPolicyBody is a staff policy of realistic length (a data protection
+// policy, written for the bench): its signed copy is five pages, the copy
+// issue 15's goal is about. Each normal school's second policy has it; the
+// others keep the short policyBody.
+//
+//go:embed content/data-protection.md
+var longPolicyBody string
+
+// LongPolicyTitle is the title of the policy whose text is longPolicyBody.
+const LongPolicyTitle = "Policy 02: Data protection"
 
 // Generate makes the trust in db (which must be migrated and may hold
 // other schools). It is deterministic for a seed.
@@ -290,6 +302,9 @@ func Generate(ctx context.Context, db *database.DB, cfg Config) (Result, error) 
 					title = "Staff code of conduct (all staff)"
 				}
 				body := fmt.Sprintf(policyBody, title)
+				if title == LongPolicyTitle {
+					body = fmt.Sprintf(longPolicyBody, title)
+				}
 				var policyID, versionID, formID int64
 				if err := tx.QueryRow(ctx, `INSERT INTO policies (school_id, title) VALUES ($1, $2) RETURNING id`, school, title).Scan(&policyID); err != nil {
 					return err
