@@ -75,7 +75,7 @@ func (r *renderer) certificate() error {
 
 	type row struct {
 		label, value string
-		mono         bool
+		oneLine      bool
 	}
 	rows := []row{{label: "Signed by", value: clean(c.SignerName)}}
 	if s := strings.TrimSpace(clean(c.SignerRole)); s != "" {
@@ -105,24 +105,24 @@ func (r *renderer) certificate() error {
 	}
 	rows = append(rows,
 		row{label: "Server time", value: c.dateTime(c.SignedAt) + "; " + c.SignedAt.UTC().Format("2006-01-02T15:04:05Z")},
-		row{label: "IP address", value: ip, mono: !cert.DeviceWithheld},
+		row{label: "IP address", value: ip, oneLine: !cert.DeviceWithheld},
 		row{label: "Browser (user agent)", value: ua},
-		row{label: "SHA-256 of the version text", value: c.SHA256, mono: true},
+		row{label: "SHA-256 of the version text", value: c.SHA256, oneLine: true},
 	)
 	if s := strings.TrimSpace(clean(c.Reference)); s != "" {
-		rows = append(rows, row{label: "Signature reference", value: s, mono: true})
+		rows = append(rows, row{label: "Signature reference", value: s, oneLine: true})
 	}
 
 	const labelW, lineH, gap = 52.0, 5.0, 2.2
 	valueW := width - labelW
 	for _, rw := range rows {
 		family, size := famSans, 10.0
-		if rw.mono {
-			family, size = famMono, 9.0
+		if rw.oneLine {
+			size = 9.0
 		}
 		value := r.printable(rw.value, family, "")
 		r.useFont(family, "", size)
-		for size > 6 && rw.mono && p.GetStringWidth(value) > valueW {
+		for size > 6 && rw.oneLine && p.GetStringWidth(value) > valueW {
 			size -= 0.25
 			r.useFont(family, "", size)
 		}
@@ -248,12 +248,12 @@ func (r *renderer) verifyBlock(url string, width float64) error {
 	p.SetX(x)
 	r.wrapLines("Scan the code or open the link to see the record Signoff holds. You can also upload this PDF there: "+
 		"a copy that has been changed in any way does not match.", tw, 4.6)
-	r.useFont(famMono, "", 9)
+	r.useFont(famSans, "", 9)
 	r.setTextColor(colLink)
 	size := 9.0
 	for size > 6 && p.GetStringWidth(url) > tw {
 		size -= 0.25
-		r.useFont(famMono, "", size)
+		r.useFont(famSans, "", size)
 	}
 	for _, l := range p.SplitText(url, tw) {
 		p.SetX(x)

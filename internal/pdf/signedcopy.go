@@ -1107,6 +1107,7 @@ type sigRow struct {
 	label        string
 	value        string
 	family, font string
+	oneLine      bool // shrunk to fit one line (a hash, a reference)
 	size         float64
 	line         float64
 	lines        []string
@@ -1146,13 +1147,17 @@ func (r *renderer) signatureBox() {
 	if s := strings.TrimSpace(clean(c.TypedSignature)); s != "" {
 		rows = append(rows, &sigRow{label: "Typed signature", value: s, family: famSans, font: "BI", size: 14, line: 7})
 	}
+	// The hash and the reference are in the body's face, shrunk to one
+	// line: a copy embeds the monospace face only when its policy has code
+	// (a face fewer is about 15 % of a 5-page copy's render and 4 MB of its
+	// garbage; the reference's alphabet has no I, L, O or U to confuse).
 	rows = append(rows,
 		&sigRow{label: "Signed on", value: c.dateTime(c.SignedAt), family: famSans, size: 10.5, line: 5.2},
 		&sigRow{label: "Policy version", value: clean(c.PolicyTitle) + ", " + strings.ToLower(r.versionLine()[:1]) + r.versionLine()[1:], family: famSans, size: 10.5, line: 5.2},
-		&sigRow{label: "SHA-256 of version text", value: c.SHA256, family: famMono, size: 8.5, line: 5.2},
+		&sigRow{label: "SHA-256 of version text", value: c.SHA256, family: famSans, size: 8.5, line: 5.2, oneLine: true},
 	)
 	if s := strings.TrimSpace(clean(c.Reference)); s != "" {
-		rows = append(rows, &sigRow{label: "Reference", value: s, family: famMono, size: 10.5, line: 5.2})
+		rows = append(rows, &sigRow{label: "Reference", value: s, family: famSans, size: 10.5, line: 5.2, oneLine: true})
 	}
 
 	rowGap := 1.6
@@ -1161,7 +1166,7 @@ func (r *renderer) signatureBox() {
 	for _, row := range rows {
 		row.value = r.printable(row.value, row.family, row.font)
 		r.useFont(row.family, row.font, row.size)
-		if row.family == famMono {
+		if row.oneLine {
 			// The hash must stay on one line: shrink until it fits.
 			for row.size > 5 && p.GetStringWidth(row.value) > valueW {
 				row.size -= 0.25
