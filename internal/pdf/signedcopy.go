@@ -195,7 +195,7 @@ func loadFaces() error {
 }
 
 // rendering bounds how many documents render at once in the process: one
-// per CPU Go uses. Rendering is CPU work that allocates about 23 MB a
+// per CPU Go uses. Rendering is CPU work that allocates about 20 MB a
 // document (fpdf makes a compressor per stream), so
 // fifty downloads at once would hold fifty times that for no gain in
 // speed; the rest wait their turn.
