@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"signoff/internal/database"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 )
@@ -16,22 +17,46 @@ import (
 // child Consents returns, in one query, for the form's dashboard (which
 // need not build every child's state to list the few in conflict).
 func (s *Store) Conflicts(ctx context.Context, schoolID, formID int64) ([]people.Person, error) {
-	ay := schooltime.AcademicYear(s.db.Now())
-	// Only a child with current records from two parents can be in
-	// conflict: those are found first (and kept apart from the rest of
-	// the query, so that the planner never walks every guardianship).
-	// The form's rule and its consent items are read once (not per
-	// record), and each record's answer to an item is looked up in its
-	// answers rather than every answer expanded.
-	rows, err := s.db.Pool.Query(ctx, `WITH cur AS MATERIALIZED (
+	var r database.Reads
+	var out []people.Person
+	s.QueueConflicts(&r, schoolID, formID, &out)
+	if err := s.db.Send(ctx, &r); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// QueueConflicts queues Conflicts's read into r, to fill out when r is
+// sent: the form's dashboard sends it with its figures, in one round
+// trip. A staff form has no conflicts (the read stops at the form).
+func (s *Store) QueueConflicts(r *database.Reads, schoolID, formID int64, out *[]people.Person) {
+	r.Rows(conflictsSQL, []any{schoolID, formID, schooltime.AcademicYear(s.db.Now())}, func(rows pgx.Rows) (err error) {
+		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (people.Person, error) { return people.Scan(r) })
+		if err != nil {
+			return fmt.Errorf("consent: conflicts: %w", err)
+		}
+		return nil
+	})
+}
+
+// conflictsSQL finds the conflicts of form $2 of school $1 in academic
+// year $3.
+// Only a child with current records from two parents can be in
+// conflict: those are found first (and kept apart from the rest of
+// the query, so that the planner never walks every guardianship).
+// The form's rule and its consent items are read once (not per
+// record), and each record's answer to an item is looked up in its
+// answers rather than every answer expanded.
+var conflictsSQL = `WITH cur AS MATERIALIZED (
 			SELECT s.pupil_id, s.person_id, s.answers, s.academic_year, s.key_stage FROM signatures s
 			WHERE s.school_id = $1 AND s.form_id = $2 AND s.part IN ('', 'parent')
-			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)),
+			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
+			  AND EXISTS (SELECT 1 FROM forms pf WHERE pf.id = $2 AND pf.audience = 'parents')),
 		two AS MATERIALIZED (SELECT cur.* FROM cur
 			WHERE cur.pupil_id IN (SELECT pupil_id FROM cur GROUP BY pupil_id HAVING count(DISTINCT person_id) > 1)),
 		f AS MATERIALIZED (SELECT f.renewal FROM forms f WHERE f.id = $2),
 		items AS MATERIALIZED (SELECT i.id::text AS key FROM form_items i WHERE i.form_id = $2 AND i.kind = 'consent')
-		SELECT `+people.Columns+` FROM people p WHERE p.id IN (
+		SELECT ` + people.Columns + ` FROM people p WHERE p.id IN (
 			SELECT s.pupil_id FROM two s
 			CROSS JOIN f
 			JOIN people c ON c.id = s.pupil_id AND c.left_at IS NULL
@@ -41,13 +66,4 @@ func (s *Store) Conflicts(ctx context.Context, schoolID, formID int64) ([]people
 			  AND (f.renewal <> 'each_key_stage' OR s.key_stage = signoff_key_stage(c.year_group))
 			GROUP BY s.pupil_id, i.key
 			HAVING bool_or(s.answers -> i.key = 'true'::jsonb) AND bool_or(s.answers -> i.key = 'false'::jsonb))
-		ORDER BY lower(p.family_name), lower(p.given_name), p.id`, schoolID, formID, ay)
-	if err != nil {
-		return nil, fmt.Errorf("consent: conflicts: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (people.Person, error) { return people.Scan(r) })
-	if err != nil {
-		return nil, fmt.Errorf("consent: conflicts: %w", err)
-	}
-	return out, nil
-}
+		ORDER BY lower(p.family_name), lower(p.given_name), p.id`

@@ -25,8 +25,9 @@ type FormPage struct {
 
 // FormPage reads the dashboard of form q.FormID of school q.SchoolID in
 // one round trip (one snapshot): Form, Groups, Trend and List's reads
-// sent together. Another school's form, or a closed one, is not found.
-func (s *Store) FormPage(ctx context.Context, q ListQuery) (FormPage, error) {
+// sent together, with the reads more queues (another package's part of
+// the page). Another school's form, or a closed one, is not found.
+func (s *Store) FormPage(ctx context.Context, q ListQuery, more ...func(*database.Reads)) (FormPage, error) {
 	now := s.db.Now()
 	ay := schooltime.AcademicYear(now)
 	var (
@@ -48,6 +49,9 @@ func (s *Store) FormPage(ctx context.Context, q ListQuery) (FormPage, error) {
 		return err
 	})
 	s.queueList(&r, q, &p.Rows, &p.Matching)
+	for _, m := range more {
+		m(&r)
+	}
 	if err := s.db.Send(ctx, &r); err != nil {
 		return FormPage{}, fmt.Errorf("tracking: form page: %w", err)
 	}

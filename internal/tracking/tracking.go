@@ -86,7 +86,8 @@ type FormFigures struct {
 	Signed        int
 	Withdrawn     int // consents withdrawn (0 until parents' consent forms exist)
 	LastReminder  *time.Time
-	ForParents    bool // a parents' form: one request per child (and parent), grouped by class
+	ForParents    bool  // a parents' form: one request per child (and parent), grouped by class
+	PolicyID      int64 // the policy a staff form acknowledges (0 for none)
 }
 
 // Outstanding is how many still have to sign.
@@ -116,7 +117,7 @@ func formsSQL(formID int64) string {
 	return `
 		SELECT f.id, f.school_id, sc.name, f.title, f.kind, coalesce(fc.number, 1), coalesce(fc.published_at, f.created_at), f.due_on,
 			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
-			(SELECT max(r.last_at) FROM reminder_totals r WHERE r.form_id = f.id), f.audience = 'parents'
+			(SELECT max(r.last_at) FROM reminder_totals r WHERE r.form_id = f.id), f.audience = 'parents', coalesce(f.policy_id, 0)
 		FROM forms f
 		JOIN schools sc ON sc.id = f.school_id
 		LEFT JOIN form_current fc ON fc.form_id = f.id
@@ -130,7 +131,7 @@ func formsSQL(formID int64) string {
 func scanForm(r pgx.CollectableRow) (FormFigures, error) {
 	var f FormFigures
 	err := r.Scan(&f.FormID, &f.SchoolID, &f.SchoolName, &f.Title, &f.Kind, &f.VersionNumber, &f.PublishedAt, &f.DueOn,
-		&f.Audience, &f.Signed, &f.Withdrawn, &f.LastReminder, &f.ForParents)
+		&f.Audience, &f.Signed, &f.Withdrawn, &f.LastReminder, &f.ForParents, &f.PolicyID)
 	return f, err
 }
 

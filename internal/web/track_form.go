@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"signoff/internal/apperr"
+	"signoff/internal/database"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
@@ -52,8 +53,10 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	}
 	lq.Page = pageParam(q.Get("page"))
 	lq.PerPage = 50
-	// The figures, groups, trend and the list's page in one round trip.
-	fp, err := st.FormPage(r.Context(), lq)
+	// The figures, groups, trend, the list's page and (on a parents'
+	// form) the disagreements in one round trip.
+	var conflicts []people.Person
+	fp, err := st.FormPage(r.Context(), lq, func(rd *database.Reads) { s.consent.QueueConflicts(rd, v.school.ID, formID, &conflicts) })
 	if err != nil {
 		if home := s.closedFormHome(r, err); home != "" {
 			http.Redirect(w, r, home, http.StatusSeeOther)
@@ -156,20 +159,12 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	if f.ForParents {
 		view.SetUpHref = fmt.Sprintf("/admin/consents/%d", formID)
 		view.LettersHref = view.SetUpHref + "/letters"
-		conflicts, err := s.consent.Conflicts(r.Context(), v.school.ID, formID)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
 		for _, p := range conflicts {
 			view.Conflicts = append(view.Conflicts, templates.NavItem{Label: p.FamilyName + ", " + p.FirstName() + " (" + p.RegClass + ")",
 				Href: fmt.Sprintf("/admin/pupils/%d", p.ID)})
 		}
-	} else if sf, err := s.signing.Form(r.Context(), v.school.ID, formID); err != nil {
-		s.fail(w, r, err)
-		return
-	} else if sf.PolicyID != 0 {
-		view.SetUpHref = fmt.Sprintf("/policies/%d", sf.PolicyID)
+	} else if f.PolicyID != 0 {
+		view.SetUpHref = fmt.Sprintf("/policies/%d", f.PolicyID)
 	}
 	// Trend: cumulative, as a share of the audience.
 	if len(trend) > 0 {
