@@ -40,20 +40,21 @@ func (s *Store) QueueConflicts(r *database.Reads, schoolID, formID int64, out *[
 }
 
 // conflictsSQL finds the conflicts of form $2 of school $1 in academic
-// year $3.
-// Only a child with current records from two parents can be in
-// conflict: those are found first (and kept apart from the rest of
-// the query, so that the planner never walks every guardianship).
-// The form's rule and its consent items are read once (not per
-// record), and each record's answer to an item is looked up in its
-// answers rather than every answer expanded.
+// year $3. Only a child with current records from two parents can be in
+// conflict: those are found first, and kept apart from the rest of the
+// query, so that the planner never walks every guardianship ("two
+// parents" is min and max differing: count(DISTINCT) sorted each child's
+// records apart, most of the statement's time). The form's rule and its
+// consent items are read once (not per record), and each record's answer
+// to an item is looked up in its answers rather than every answer
+// expanded.
 var conflictsSQL = `WITH cur AS MATERIALIZED (
 			SELECT s.pupil_id, s.person_id, s.answers, s.academic_year, s.key_stage FROM signatures s
 			WHERE s.school_id = $1 AND s.form_id = $2 AND s.part IN ('', 'parent')
 			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
 			  AND EXISTS (SELECT 1 FROM forms pf WHERE pf.id = $2 AND pf.audience = 'parents')),
 		two AS MATERIALIZED (SELECT cur.* FROM cur
-			WHERE cur.pupil_id IN (SELECT pupil_id FROM cur GROUP BY pupil_id HAVING count(DISTINCT person_id) > 1)),
+			WHERE cur.pupil_id IN (SELECT pupil_id FROM cur GROUP BY pupil_id HAVING min(person_id) <> max(person_id))),
 		f AS MATERIALIZED (SELECT f.renewal FROM forms f WHERE f.id = $2),
 		items AS MATERIALIZED (SELECT i.id::text AS key FROM form_items i WHERE i.form_id = $2 AND i.kind = 'consent')
 		SELECT ` + people.Columns + ` FROM people p WHERE p.id IN (
