@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"signoff/internal/database"
 	"signoff/internal/schooltime"
 	"signoff/internal/spreadsheet"
 )
@@ -17,6 +18,35 @@ import (
 // spreadsheet.WriteCSV or WriteXLSX: the forms in the dashboard's order
 // (due date, then title), each one's people by name, in one statement.
 func (s *Store) ExportList(ctx context.Context, schoolID, formID int64, signed bool) (spreadsheet.Table, error) {
+	var r database.Reads
+	var t spreadsheet.Table
+	s.queueExport(&r, schoolID, formID, signed, &t)
+	if err := s.db.Send(ctx, &r); err != nil {
+		return spreadsheet.Table{}, fmt.Errorf("tracking: export list: %w", err)
+	}
+	return t, nil
+}
+
+// ExportForm is ExportList of one form (formID not 0) with the form's
+// figures (Form), both read in one round trip. Another school's form, or
+// a closed one, is not found.
+func (s *Store) ExportForm(ctx context.Context, schoolID, formID int64, signed bool) (FormFigures, spreadsheet.Table, error) {
+	var (
+		r     database.Reads
+		t     spreadsheet.Table
+		forms []FormFigures
+	)
+	queueForm(&r, schoolID, formID, schooltime.AcademicYear(s.db.Now()), &forms)
+	s.queueExport(&r, schoolID, formID, signed, &t)
+	if err := s.db.Send(ctx, &r); err != nil {
+		return FormFigures{}, spreadsheet.Table{}, fmt.Errorf("tracking: export list: %w", err)
+	}
+	f, err := theForm(forms)
+	return f, t, err
+}
+
+// queueExport queues ExportList's read into r, to fill t.
+func (s *Store) queueExport(r *database.Reads, schoolID, formID int64, signed bool, out *spreadsheet.Table) {
 	t := spreadsheet.Table{Sheet: "Outstanding"}
 	t.Header = []string{"Form", "Version", "Surname", "First name", "Email", "Role or group", "Child", "Last reminder", "Reminders sent"}
 	if signed {
@@ -27,7 +57,7 @@ func (s *Store) ExportList(ctx context.Context, schoolID, formID int64, signed b
 	if formID != 0 {
 		oneForm = " AND f.id = @form"
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT f.title, coalesce(fc.number, 1), p.family_name, p.given_name, coalesce(p.email, ''), o.grp,
+	r.Rows(`SELECT f.title, coalesce(fc.number, 1), p.family_name, p.given_name, coalesce(p.email, ''), o.grp,
 			coalesce(pu.given_name || ' ' || pu.family_name, ''), o.signed_at, coalesce(o.reference, ''), rt.last_at, coalesce(rt.sent, 0)
 		FROM forms f
 		LEFT JOIN form_current fc ON fc.form_id = f.id
@@ -38,29 +68,27 @@ func (s *Store) ExportList(ctx context.Context, schoolID, formID int64, signed b
 		WHERE f.school_id = @school`+oneForm+` AND f.closed_at IS NULL AND (fc.form_id IS NOT NULL OR f.audience = 'parents')
 		  AND `+stateCond(signed)+`
 		ORDER BY f.due_on NULLS LAST, lower(f.title), f.id, lower(p.family_name), lower(p.given_name), p.id, o.pupil_id`,
-		pgx.NamedArgs{"school": schoolID, "form": formID, "year": schooltime.AcademicYear(s.db.Now())})
-	if err != nil {
-		return spreadsheet.Table{}, fmt.Errorf("tracking: export list: %w", err)
-	}
-	var (
-		title, family, given, email, grp, child, ref string
-		version, sent                                int
-		signedAt, last                               *time.Time
-	)
-	_, err = pgx.ForEachRow(rows, []any{&title, &version, &family, &given, &email, &grp, &child, &signedAt, &ref, &last, &sent}, func() error {
-		line := []string{title, strconv.Itoa(version), family, given, email, GroupLabel(grp), child}
-		if signed {
-			line = append(line, stamp(signedAt), ref)
-		} else {
-			line = append(line, stamp(last), strconv.Itoa(sent))
-		}
-		t.Rows = append(t.Rows, line)
-		return nil
-	})
-	if err != nil {
-		return spreadsheet.Table{}, fmt.Errorf("tracking: export list: %w", err)
-	}
-	return t, nil
+		[]any{pgx.NamedArgs{"school": schoolID, "form": formID, "year": schooltime.AcademicYear(s.db.Now())}}, func(rows pgx.Rows) error {
+			var (
+				title, family, given, email, grp, child, ref string
+				version, sent                                int
+				signedAt, last                               *time.Time
+			)
+			_, err := pgx.ForEachRow(rows, []any{&title, &version, &family, &given, &email, &grp, &child, &signedAt, &ref, &last, &sent}, func() error {
+				line := []string{title, strconv.Itoa(version), family, given, email, GroupLabel(grp), child}
+				if signed {
+					line = append(line, stamp(signedAt), ref)
+				} else {
+					line = append(line, stamp(last), strconv.Itoa(sent))
+				}
+				t.Rows = append(t.Rows, line)
+				return nil
+			})
+			if err == nil {
+				*out = t
+			}
+			return err
+		})
 }
 
 func stamp(t *time.Time) string {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"signoff/internal/apperr"
 	"signoff/internal/database"
 	"signoff/internal/schooltime"
 )
@@ -36,10 +35,7 @@ func (s *Store) FormPage(ctx context.Context, q ListQuery, more ...func(*databas
 		perDay map[time.Time]int
 		r      database.Reads
 	)
-	r.Rows(formsSQL(q.FormID), []any{[]int64{q.SchoolID}, q.FormID, ay}, func(rows pgx.Rows) (err error) {
-		forms, err = pgx.CollectRows(rows, scanForm)
-		return err
-	})
+	queueForm(&r, q.SchoolID, q.FormID, ay, &forms)
 	r.Rows(groupsSQL, []any{q.SchoolID, q.FormID, ay}, func(rows pgx.Rows) (err error) {
 		p.Groups, err = pgx.CollectRows(rows, scanGroup)
 		return err
@@ -55,10 +51,11 @@ func (s *Store) FormPage(ctx context.Context, q ListQuery, more ...func(*databas
 	if err := s.db.Send(ctx, &r); err != nil {
 		return FormPage{}, fmt.Errorf("tracking: form page: %w", err)
 	}
-	if len(forms) == 0 {
-		return FormPage{}, apperr.New(apperr.NotFound, "There is no such form")
+	f, err := theForm(forms)
+	if err != nil {
+		return FormPage{}, err
 	}
-	p.Form = forms[0]
+	p.Form = f
 	sortGroups(p.Groups)
 	p.Trend, p.Weekly = trend(p.Form, perDay, now)
 	return p, nil

@@ -3,6 +3,7 @@ package tracking_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -265,6 +266,14 @@ func TestListPagesAndSorts(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The same list with its form's figures, in one round trip.
+			now, err := st.Form(ctx, school, f.FormID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ff, same, err := st.ExportForm(ctx, school, f.FormID, signed); err != nil || !sameForm(ff, now) || !reflect.DeepEqual(same, one) {
+				t.Fatalf("export of %s with its form: %+v, %d rows, %v; want %+v and the list's %d rows", f.Title, ff, len(same.Rows), err, now, len(one.Rows))
+			}
 			all, _, err := st.List(ctx, tracking.ListQuery{SchoolID: school, FormID: f.FormID, Signed: signed, Sort: "name", PerPage: -1})
 			if err != nil {
 				t.Fatal(err)
@@ -287,6 +296,9 @@ func TestListPagesAndSorts(t *testing.T) {
 		if at != len(every.Rows) {
 			t.Fatalf("export of every form: %d rows, the forms' lists %d", len(every.Rows), at)
 		}
+	}
+	if _, _, err := st.ExportForm(ctx, res.SchoolIDs[0], forms[0].FormID, false); apperr.CodeOf(err) != apperr.NotFound {
+		t.Fatalf("another school's form's export: %v, want not found", err)
 	}
 }
 

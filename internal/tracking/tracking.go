@@ -156,10 +156,24 @@ func (s *Store) Form(ctx context.Context, schoolID, formID int64) (FormFigures, 
 	if err != nil {
 		return FormFigures{}, err
 	}
-	if len(all) == 0 {
+	return theForm(all)
+}
+
+// queueForm queues the read of Form's figures (form formID of school
+// schoolID in academic year ay) into r, to fill forms (for theForm).
+func queueForm(r *database.Reads, schoolID, formID int64, ay int, forms *[]FormFigures) {
+	r.Rows(formsSQL(formID), []any{[]int64{schoolID}, formID, ay}, func(rows pgx.Rows) (err error) {
+		*forms, err = pgx.CollectRows(rows, scanForm)
+		return err
+	})
+}
+
+// theForm is the one form Forms found, or not found.
+func theForm(forms []FormFigures) (FormFigures, error) {
+	if len(forms) == 0 {
 		return FormFigures{}, apperr.New(apperr.NotFound, "There is no such form")
 	}
-	return all[0], nil
+	return forms[0], nil
 }
 
 // GroupFigures are the figures of one group of a form's audience: a staff

@@ -27,19 +27,25 @@ import (
 // signed or outstanding list as CSV or XLSX: ?list=signed|outstanding&format=csv|xlsx.
 func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	var formID int64
+	q := r.URL.Query()
+	signed := q.Get("list") == "signed"
 	name := "all-forms"
+	var t spreadsheet.Table
+	var err error
 	if chi.URLParam(r, "formID") != "" {
-		f, err := s.trackedForm(r)
-		if err != nil {
+		var formID int64
+		if formID, err = idParam(r, "formID"); err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		formID, name = f.FormID, slug(f.Title)
+		// The form (its title, and not found unless open and the
+		// school's) and its list in one round trip.
+		var f tracking.FormFigures
+		f, t, err = s.tracking.ExportForm(r.Context(), v.school.ID, formID, signed)
+		name = slug(f.Title)
+	} else {
+		t, err = s.tracking.ExportList(r.Context(), v.school.ID, 0, signed)
 	}
-	q := r.URL.Query()
-	signed := q.Get("list") == "signed"
-	t, err := s.tracking.ExportList(r.Context(), v.school.ID, formID, signed)
 	if err != nil {
 		s.fail(w, r, err)
 		return
