@@ -57,7 +57,8 @@ func (s *Store) Issue(ctx context.Context, rec Record) ([]byte, error) {
 	if err := issuable(rec); err != nil {
 		return nil, err
 	}
-	if data, err := s.stored(ctx, s.db.Pool, rec); err != nil || data != nil {
+	key := contentKey(rec.Copy) // JSON and SHA-256 of the whole copy: once
+	if data, err := s.stored(ctx, s.db.Pool, rec, key); err != nil || data != nil {
 		return data, err
 	}
 	// Rendered and signed before the transaction: a connection is not
@@ -68,12 +69,12 @@ func (s *Store) Issue(ctx context.Context, rec Record) ([]byte, error) {
 	}
 	// The file and its hash are stored by one statement, its own
 	// transaction (record): the copy is sent only once both are kept.
-	ok, err := s.record(ctx, s.db.Pool, rec.SignatureID, contentKey(rec.Copy), signed, true)
+	ok, err := s.record(ctx, s.db.Pool, rec.SignatureID, key, signed, true)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return s.stored(ctx, s.db.Pool, rec) // another issue stored its copy first
+		return s.stored(ctx, s.db.Pool, rec, key) // another issue stored its copy first
 	}
 	return signed.PDF, nil
 }
@@ -103,11 +104,11 @@ func issuable(rec Record) error {
 }
 
 // stored returns rec's stored copy (the time-stamped one when there are
-// two), or nil.
-func (s *Store) stored(ctx context.Context, q database.Querier, rec Record) ([]byte, error) {
+// two) of content key, or nil.
+func (s *Store) stored(ctx context.Context, q database.Querier, rec Record, key string) ([]byte, error) {
 	var data []byte
 	err := q.QueryRow(ctx, `SELECT pdf FROM signed_copy_files WHERE signature_id = $1 AND content_sha256 = $2
-		ORDER BY time_stamped DESC LIMIT 1`, rec.SignatureID, contentKey(rec.Copy)).Scan(&data)
+		ORDER BY time_stamped DESC LIMIT 1`, rec.SignatureID, key).Scan(&data)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -125,18 +126,19 @@ func (s *Store) issue(ctx context.Context, q database.Querier, rec Record, keep 
 	if err := issuable(rec); err != nil {
 		return nil, err
 	}
-	if data, err := s.stored(ctx, q, rec); err != nil || data != nil {
+	key := contentKey(rec.Copy)
+	if data, err := s.stored(ctx, q, rec, key); err != nil || data != nil {
 		return data, err
 	}
 	signed, err := s.make(ctx, rec)
 	if err != nil {
 		return nil, err
 	}
-	if ok, err := s.record(ctx, q, rec.SignatureID, contentKey(rec.Copy), signed, keep); err != nil || !ok {
+	if ok, err := s.record(ctx, q, rec.SignatureID, key, signed, keep); err != nil || !ok {
 		if err != nil {
 			return nil, err
 		}
-		return s.stored(ctx, q, rec) // another issue stored its copy first
+		return s.stored(ctx, q, rec, key) // another issue stored its copy first
 	}
 	return signed.PDF, nil
 }

@@ -761,31 +761,10 @@ func fitMono(n int, width, lo, hi float64) float64 {
 }
 
 // drawQR fills the dark modules of a QR symbol whose top-left corner is at
-// (x, y). All modules go into one path, so that renderers leave no seams
-// between neighbouring modules.
+// (x, y) (see pdf.DrawQR).
 func (r *renderer) drawQR(bits [][]bool, x, y, module float64) {
-	p := r.pdf
 	r.setFillColor(colQR)
-	for row, line := range bits {
-		for col := 0; col < len(line); {
-			if !line[col] {
-				col++
-				continue
-			}
-			start := col
-			for col < len(line) && line[col] {
-				col++
-			}
-			x0, x1 := x+float64(start)*module, x+float64(col)*module
-			y0, y1 := y+float64(row)*module, y+float64(row+1)*module
-			p.MoveTo(x0, y0)
-			p.LineTo(x1, y0)
-			p.LineTo(x1, y1)
-			p.LineTo(x0, y1)
-			p.ClosePath()
-		}
-	}
-	p.DrawPath("F")
+	pdf.DrawQR(r.pdf, bits, x, y, module)
 }
 
 // logo draws the school's logo at x, y within maxW × maxH millimetres

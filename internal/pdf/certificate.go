@@ -226,17 +226,23 @@ func (r *renderer) drawnSignature(png []byte, labelW, valueW float64) {
 func (r *renderer) verifyBlock(url string, width float64) error {
 	p := r.pdf
 	const qrSize = 32.0
-	png, err := qrcode.Encode(url, qrcode.Medium, 256)
+	q, err := qrcode.New(url, qrcode.Medium)
 	if err != nil {
 		return fmt.Errorf("pdf: QR code: %w", err)
 	}
+	bits := q.Bitmap() // with its quiet zone of four modules
 	r.ensureSpace(qrSize + 8)
 	y := p.GetY() + 4
 	r.setFillColor(colBoxFill)
 	p.Rect(pageMarginX, y, width, qrSize+6, "F")
-	opts := fpdf.ImageOptions{ImageType: "PNG"}
-	p.RegisterImageOptionsReader("verify-qr", opts, bytes.NewReader(png))
-	p.ImageOptions("verify-qr", pageMarginX+3, y+3, qrSize, qrSize, false, opts, 0, url)
+	// The code drawn, on white, and a link over it.
+	qx, qy := pageMarginX+3, y+3
+	r.setFillColor(colWhite)
+	p.Rect(qx, qy, qrSize, qrSize, "F")
+	r.setFillColor(colQR)
+	DrawQR(p, bits, qx, qy, qrSize/float64(len(bits)))
+	p.LinkString(qx, qy, qrSize, qrSize, url)
+	r.setFillColor(colBoxFill)
 	x := pageMarginX + qrSize + 8
 	tw := width - qrSize - 11
 	r.useFont(famSans, "B", 11)
