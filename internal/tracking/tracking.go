@@ -108,7 +108,8 @@ func percent(n, of int) int {
 // school then title; scanForm reads a row. The figures are sums kept by
 // the database (obligation_counts, migration 0017): a few rows per form,
 // whatever the school's size; the last reminder is reminder_totals'
-// latest (migration 0020).
+// latest (migration 0020). Migration 0024's signoff_form_figures (formSQL)
+// is the same statement for one form: a change here is a change there.
 func formsSQL(formID int64) string {
 	oneForm := ""
 	if formID != 0 {
@@ -152,17 +153,26 @@ func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]F
 // Form returns one open form's figures; another school's form, or a closed
 // one, is not found.
 func (s *Store) Form(ctx context.Context, schoolID, formID int64) (FormFigures, error) {
-	all, err := s.Forms(ctx, []int64{schoolID}, formID)
-	if err != nil {
-		return FormFigures{}, err
+	var r database.Reads
+	var forms []FormFigures
+	queueForm(&r, schoolID, formID, schooltime.AcademicYear(s.db.Now()), &forms)
+	if err := s.db.Send(ctx, &r); err != nil {
+		return FormFigures{}, fmt.Errorf("tracking: form: %w", err)
 	}
-	return theForm(all)
+	return theForm(forms)
 }
+
+// formSQL reads one form's figures as formsSQL does, form $2 of school
+// $1 in academic year $3, through migration 0024's function: a form's
+// dashboards and exports read it on every view, and the function keeps
+// the statement's generic plan (as a prepared statement it was planned
+// afresh each time, which cost more than running it).
+const formSQL = `SELECT * FROM signoff_form_figures($1, $2, $3)`
 
 // queueForm queues the read of Form's figures (form formID of school
 // schoolID in academic year ay) into r, to fill forms (for theForm).
 func queueForm(r *database.Reads, schoolID, formID int64, ay int, forms *[]FormFigures) {
-	r.Rows(formsSQL(formID), []any{[]int64{schoolID}, formID, ay}, func(rows pgx.Rows) (err error) {
+	r.Rows(formSQL, []any{schoolID, formID, ay}, func(rows pgx.Rows) (err error) {
 		*forms, err = pgx.CollectRows(rows, scanForm)
 		return err
 	})
