@@ -141,7 +141,9 @@ func (b *browser) keep(status int) {
 	if u, err := url.Parse(loc); err == nil {
 		path = u.RequestURI()
 	}
-	keepPage("BROWSER", path, status, http.Header{"Content-Type": {"text/html"}}, []byte(html))
+	header := http.Header{"Content-Type": {"text/html"}}
+	keepPage("BROWSER", path, status, header, []byte(html))
+	checkTableLabels(b.t, path, header, []byte(html))
 	if b.width == phoneWidth {
 		b.fitsWidth(path, phoneWidth)
 	}

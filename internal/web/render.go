@@ -30,7 +30,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(labelTableCells(buf.Bytes()))
+	_, _ = w.Write(buf.Bytes())
 }
 
 // layout builds the page frame for the viewer: school name and colour,

@@ -157,6 +157,7 @@ func (c *client) do(req *http.Request) response {
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
 	keepPage(req.Method, req.URL.RequestURI(), res.StatusCode, res.Header, body)
+	checkTableLabels(c.a.t, req.URL.RequestURI(), res.Header, body)
 	if req.Method == http.MethodPost {
 		watchPost(req.URL.RequestURI(), sent, res.StatusCode)
 	}
