@@ -104,30 +104,12 @@ func percent(n, of int) int {
 }
 
 // formsSQL reads the figures of the open forms of the schools in $1
-// (bigint[]), of form $2 only unless it is 0, in academic year $3, by
-// school then title; scanForm reads a row. The figures are sums kept by
-// the database (obligation_counts, migration 0017): a few rows per form,
-// whatever the school's size; the last reminder is reminder_totals'
-// latest (migration 0020). Migration 0024's signoff_form_figures (formSQL)
-// is the same statement for one form: a change here is a change there.
-func formsSQL(formID int64) string {
-	oneForm := ""
-	if formID != 0 {
-		oneForm = ` AND c.form_id = $2`
-	}
-	return `
-		SELECT f.id, f.school_id, sc.name, f.title, f.kind, coalesce(fc.number, 1), coalesce(fc.published_at, f.created_at), f.due_on,
-			coalesce(c.audience, 0), coalesce(c.signed, 0), coalesce(c.withdrawn, 0),
-			(SELECT max(r.last_at) FROM reminder_totals r WHERE r.form_id = f.id), f.audience = 'parents', coalesce(f.policy_id, 0)
-		FROM forms f
-		JOIN schools sc ON sc.id = f.school_id
-		LEFT JOIN form_current fc ON fc.form_id = f.id
-		LEFT JOIN (SELECT c.form_id, sum(c.requests) AS audience, ` + countedSum("c.signed") + ` AS signed, ` + countedSum("c.withdrawn") + ` AS withdrawn
-			FROM obligation_counts c WHERE c.school_id = ANY ($1::bigint[])` + oneForm + ` GROUP BY c.form_id) c ON c.form_id = f.id
-		WHERE f.school_id = ANY ($1::bigint[]) AND ($2::bigint = 0 OR f.id = $2) AND f.closed_at IS NULL
-		  AND (fc.form_id IS NOT NULL OR f.audience = 'parents')
-		ORDER BY lower(sc.name), f.due_on NULLS LAST, lower(f.title)`
-}
+// (bigint[]) in academic year $2, by school then title (migration 0024's
+// signoff_forms_figures, inlined into the statement); scanForm reads a
+// row. The figures are sums kept by the database (obligation_counts,
+// migration 0017): a few rows per form, whatever the school's size; the
+// last reminder is reminder_totals' latest (migration 0020).
+const formsSQL = `SELECT * FROM signoff_forms_figures($1, $2) x`
 
 func scanForm(r pgx.CollectableRow) (FormFigures, error) {
 	var f FormFigures
@@ -139,7 +121,11 @@ func scanForm(r pgx.CollectableRow) (FormFigures, error) {
 // Forms returns the figures of every open form of the schools (one form
 // when formID is not 0), by school then title.
 func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
-	rows, err := s.db.Pool.Query(ctx, formsSQL(formID), schoolIDs, formID, schooltime.AcademicYear(s.db.Now()))
+	sql, args := formsSQL, []any{schoolIDs, schooltime.AcademicYear(s.db.Now())}
+	if formID != 0 {
+		sql, args = sql+` WHERE x.r_form = $3`, append(args, formID)
+	}
+	rows, err := s.db.Pool.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("tracking: forms: %w", err)
 	}
@@ -163,10 +149,10 @@ func (s *Store) Form(ctx context.Context, schoolID, formID int64) (FormFigures, 
 }
 
 // formSQL reads one form's figures as formsSQL does, form $2 of school
-// $1 in academic year $3, through migration 0024's function: a form's
-// dashboards and exports read it on every view, and the function keeps
-// the statement's generic plan (as a prepared statement it was planned
-// afresh each time, which cost more than running it).
+// $1 in academic year $3, through migration 0024's signoff_form_figures:
+// a form's dashboards and exports read it on every view, and the function
+// keeps the statement's generic plan (as a prepared statement it was
+// planned afresh each time, which cost more than running it).
 const formSQL = `SELECT * FROM signoff_form_figures($1, $2, $3)`
 
 // queueForm queues the read of Form's figures (form formID of school
