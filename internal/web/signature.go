@@ -34,10 +34,20 @@ func (s *Server) ownedSignature(r *http.Request) (signing.Signature, error) {
 	if err != nil {
 		return sig, err
 	}
-	if !v.account.Has(auth.Admin) && (v.account.PersonID == 0 || sig.PersonID != v.account.PersonID) {
-		return signing.Signature{}, apperr.New(apperr.NotFound, "Page not found")
+	if err := mayOpenSignatureOf(v, sig.PersonID); err != nil {
+		return signing.Signature{}, err
 	}
 	return sig, nil
+}
+
+// mayOpenSignatureOf is ownSignature's rule: a signature of person
+// personID is the viewer's own, or any of their school's for an admin;
+// anything else is not found.
+func mayOpenSignatureOf(v viewer, personID int64) error {
+	if !v.account.Has(auth.Admin) && (v.account.PersonID == 0 || personID != v.account.PersonID) {
+		return apperr.New(apperr.NotFound, "Page not found")
+	}
+	return nil
 }
 
 // signature shows a signature's receipt.
@@ -73,14 +83,21 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.SignedPage(view))
 }
 
-// signedCopy sends the signed copy as a PDF.
+// signedCopy sends the signed copy as a PDF. The record the copy prints
+// is read once (evidence.Load, of the viewer's school), and ownership is
+// checked on it (ownSignature's rule): not first through the receipt's
+// own read of the signature.
 func (s *Server) signedCopy(w http.ResponseWriter, r *http.Request) {
-	sig, err := s.ownedSignature(r)
+	v := viewerOf(r)
+	rec, err := s.evidence.Load(r.Context(), v.school.ID, chi.URLParam(r, "ref"))
+	if err == nil {
+		err = mayOpenSignatureOf(v, rec.PersonID)
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.writeSignedCopyWithCertificate(w, r, sig.Reference)
+	s.sendSignedCopy(w, r, rec)
 }
 
 // slug makes a file-name-safe version of s.

@@ -2,10 +2,12 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"signoff/internal/demo"
 	"signoff/internal/evidence"
 	"signoff/internal/signkey"
 	"signoff/internal/tsa/tsatest"
@@ -56,6 +58,17 @@ func TestSignedCopyIsTheSameFileEveryTime(t *testing.T) {
 	officeFirst := office.get(path)
 	if officeFirst.status != 200 || officeFirst.body == first.body {
 		t.Fatalf("the office's copy: %d", officeFirst.status)
+	}
+	// Someone else's copy is not found for a member of staff (ownership is
+	// checked on the record the copy prints), and nothing is stored.
+	var otherRef string
+	if err := a.db.Pool.QueryRow(ctx, `SELECT s.reference FROM signatures s JOIN people pe ON pe.id = s.person_id
+		LEFT JOIN accounts x ON x.id = pe.account_id WHERE s.school_id = (SELECT school_id FROM signatures WHERE id = $1)
+		AND x.email IS DISTINCT FROM $2 ORDER BY s.id LIMIT 1`, sigID, demo.StaffEmail).Scan(&otherRef); err != nil {
+		t.Fatal(err)
+	}
+	if res := a.signedIn(demo.StaffEmail).get("/signatures/" + otherRef + "/copy.pdf"); res.status != http.StatusNotFound {
+		t.Fatalf("another's copy for a member of staff: %d, want 404", res.status)
 	}
 	copies, files := rows()
 	if files != 2 {

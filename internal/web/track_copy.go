@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"signoff/internal/auth"
+	"signoff/internal/evidence"
 )
 
 // writeSignedCopyWithCertificate sends the signed copy of the signature
@@ -14,18 +15,23 @@ import (
 // rendered, signed, stored and its hash recorded so that it verifies
 // (evidence.Store.Issue).
 func (s *Server) writeSignedCopyWithCertificate(w http.ResponseWriter, r *http.Request, ref string) {
-	ev := s.evidence
-	rec, err := ev.Load(r.Context(), viewerOf(r).school.ID, ref)
+	rec, err := s.evidence.Load(r.Context(), viewerOf(r).school.ID, ref)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.sendSignedCopy(w, r, rec)
+}
+
+// sendSignedCopy sends the signed copy of the loaded record rec, whose
+// ownership the caller has checked.
+func (s *Server) sendSignedCopy(w http.ResponseWriter, r *http.Request, rec evidence.Record) {
 	// The IP address and browser only for the one who gave them and the
 	// office (a co-parent's download leaves them out).
 	if v := viewerOf(r); !rec.DeviceShownTo(v.account.ID, v.account.Has(auth.Admin)) {
 		rec = rec.WithoutDevice()
 	}
-	data, err := ev.Issue(r.Context(), rec)
+	data, err := s.evidence.Issue(r.Context(), rec)
 	if err != nil {
 		s.fail(w, r, err)
 		return
