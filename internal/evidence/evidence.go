@@ -167,9 +167,47 @@ func (s *Store) load(ctx context.Context, q database.Querier, schoolID int64, re
 		lang = i18n.English
 	}
 
-	person, err := people.Scan(q.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, rec.PersonID))
-	if err != nil {
-		return Record{}, fmt.Errorf("evidence: signer: %w", err)
+	// What the signature's row names is read in one round trip: the
+	// signer, the child, the seal and how the signer was identified.
+	var (
+		reads          pgx.Batch
+		person, pupil  people.Person
+		pupilFound     bool
+		signInMethod   string
+		signInEmail    string
+		identifiedRead = sig.needsSignIn()
+	)
+	reads.Queue(`SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, rec.PersonID).QueryRow(func(r pgx.Row) (err error) {
+		if person, err = people.Scan(r); err != nil {
+			return fmt.Errorf("evidence: signer: %w", err)
+		}
+		return nil
+	})
+	if pupilID != 0 {
+		reads.Queue(`SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, pupilID).QueryRow(func(r pgx.Row) (err error) {
+			pupil, err = people.Scan(r)
+			pupilFound = err == nil
+			return nil // a child no longer held: the copy goes without their name
+		})
+	}
+	reads.Queue(sealQuery+` WHERE s.id = $1`, rec.SignatureID).QueryRow(func(r pgx.Row) error {
+		x, err := scanSealRow(r)
+		if err != nil {
+			return fmt.Errorf("evidence: seal: %w", err)
+		}
+		rec.SealState, rec.Seal = x.state(), x.Seal
+		return nil
+	})
+	if identifiedRead {
+		reads.Queue(signInSQL, rec.SchoolID, sig.accountID, sig.signedAt).QueryRow(func(r pgx.Row) error {
+			if err := r.Scan(&signInMethod, &signInEmail); err != nil {
+				return fmt.Errorf("evidence: sign-in method: %w", err)
+			}
+			return nil
+		})
+	}
+	if err := q.(batcher).SendBatch(ctx, &reads).Close(); err != nil {
+		return Record{}, err
 	}
 	rec.TextIntact = versionSHA != "" && policies.Hash(body) == versionSHA
 	c := pdf.SignedCopy{
@@ -192,18 +230,15 @@ func (s *Store) load(ctx context.Context, q database.Querier, schoolID int64, re
 		return Record{}, fmt.Errorf("evidence: school logo: %w", err)
 	}
 	cert := &pdf.Certificate{IP: ip, UserAgent: ua, VerifyURL: s.VerifyURL(rec.Reference), DrawnSignature: drawn}
-	if pupilID != 0 {
-		pupil, err := people.Scan(q.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.id = $1`, pupilID))
-		if err == nil {
-			cert.ForChild = pupil.FullName()
-			if pupil.YearGroup != nil && lang != i18n.English {
-				cert.ForChild += ", " + lang.YearGroup(int(*pupil.YearGroup))
-			} else if pupil.YearGroup != nil {
-				cert.ForChild += ", " + pupil.YearGroup.Label()
-			}
-			if pupil.RegClass != "" {
-				cert.ForChild += " (" + pupil.RegClass + ")"
-			}
+	if pupilFound {
+		cert.ForChild = pupil.FullName()
+		if pupil.YearGroup != nil && lang != i18n.English {
+			cert.ForChild += ", " + lang.YearGroup(int(*pupil.YearGroup))
+		} else if pupil.YearGroup != nil {
+			cert.ForChild += ", " + pupil.YearGroup.Label()
+		}
+		if pupil.RegClass != "" {
+			cert.ForChild += " (" + pupil.RegClass + ")"
 		}
 	}
 	cert.Answers = decodeAnswers(answers)
@@ -237,13 +272,7 @@ func (s *Store) load(ctx context.Context, q database.Querier, schoolID int64, re
 		}
 	}
 	rec.AccountID = accountID
-	if rec.SealState, rec.Seal, err = recordSeal(ctx, q, rec.SignatureID); err != nil {
-		return Record{}, err
-	}
-	cert.IdentifiedBy, cert.Method, err = s.howIdentified(ctx, q, rec.SchoolID, sig)
-	if err != nil {
-		return Record{}, err
-	}
+	cert.IdentifiedBy, cert.Method = sig.identified(signInMethod, signInEmail)
 	c.Certificate = cert
 	rec.Copy = c
 	return rec, nil
@@ -296,20 +325,39 @@ type signedHow struct {
 	identifiedBy        string // single sign-on's description of the signer's session
 }
 
-// howIdentified says how the signer was identified and how they signed.
+// batcher is a Querier that sends a batch (the pool, a transaction).
+type batcher interface {
+	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+}
+
+// needsSignIn reports whether identified needs the signing account's
+// last sign-in before signing (signInSQL): a signature given online,
+// with an account and no single sign-on description.
+func (sig signedHow) needsSignIn() bool {
+	return sig.method != "class" && sig.method != "paper" && sig.identifiedBy == "" && sig.accountID != 0
+}
+
+// signInSQL reads the way account $2 last signed in at school $1 before
+// $3 (the audit log's account.signed_in "method"), and its address. The
+// signature's account cannot be deleted (signatures refer to it).
+var signInSQL = `SELECT coalesce((SELECT detail->>'method' FROM audit_log
+		WHERE school_id = $1 AND actor_id = $2 AND action = 'account.signed_in' AND at <= $3
+		ORDER BY id DESC LIMIT 1), ''), ` + auth.EmailSQL("$2::bigint")
+
+// identified says how the signer was identified and how they signed.
 // For a signature given online it is how the signer's session was opened
 // (single sign-on's identified_by) or else the way the signing account
-// last signed in before signing (the audit log's account.signed_in
-// "method"); in class, the witnessing member of staff; on paper, who
-// recorded it.
-func (s *Store) howIdentified(ctx context.Context, q database.Querier, schoolID int64, sig signedHow) (identified, how string, err error) {
+// last signed in before signing (method and email, read by signInSQL
+// when needsSignIn); in class, the witnessing member of staff; on paper,
+// who recorded it.
+func (sig signedHow) identified(m, email string) (identified, how string) {
 	switch sig.method {
 	case "class":
 		how = "In class, on the school's device"
 		if sig.witness != "" {
 			how = "In class, witnessed by " + sig.witness
 		}
-		return "Witnessed in person by a member of staff", how, nil
+		return "Witnessed in person by a member of staff", how
 	case "paper":
 		how = "On a paper form"
 		if sig.recordedBy != "" {
@@ -318,23 +366,14 @@ func (s *Store) howIdentified(ctx context.Context, q database.Querier, schoolID 
 		if sig.paperDate != nil {
 			how += " (form dated " + sig.paperDate.Format("2 January 2006") + ")"
 		}
-		return "Signed by hand on paper; the office keeps the form", how, nil
+		return "Signed by hand on paper; the office keeps the form", how
 	}
 	how = "Online, in Signoff"
 	if sig.identifiedBy != "" {
-		return sig.identifiedBy, how, nil
+		return sig.identifiedBy, how
 	}
 	if sig.accountID == 0 {
-		return "Not recorded", how, nil
-	}
-	var m, email string
-	// The signature's account cannot be deleted (signatures refer to it).
-	err = q.QueryRow(ctx, `SELECT coalesce((SELECT detail->>'method' FROM audit_log
-			WHERE school_id = $1 AND actor_id = $2 AND action = 'account.signed_in' AND at <= $3
-			ORDER BY id DESC LIMIT 1), ''), `+auth.EmailSQL("$2::bigint"),
-		schoolID, sig.accountID, sig.signedAt).Scan(&m, &email)
-	if err != nil {
-		return "", "", fmt.Errorf("evidence: sign-in method: %w", err)
+		return "Not recorded", how
 	}
 	switch m {
 	case "password":
@@ -351,7 +390,7 @@ func (s *Store) howIdentified(ctx context.Context, q database.Querier, schoolID 
 	if email != "" && m != "family link" {
 		identified += " (" + email + ")"
 	}
-	return identified, how, nil
+	return identified, how
 }
 
 // Result is what the public verification page may show: no more than the

@@ -1,8 +1,6 @@
 package evidence
 
 import (
-	"context"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -94,15 +92,4 @@ func (x sealRow) state() SealState {
 		return SealChanged
 	}
 	return SealIntact
-}
-
-// recordSeal checks the seal of the signature with id.
-func recordSeal(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, id int64) (SealState, string, error) {
-	x, err := scanSealRow(q.QueryRow(ctx, sealQuery+` WHERE s.id = $1`, id))
-	if err != nil {
-		return "", "", fmt.Errorf("evidence: seal: %w", err)
-	}
-	return x.state(), x.Seal, nil
 }
