@@ -143,13 +143,7 @@ func (s *Store) nameable(ctx context.Context, schoolID int64, p Policy, open Ver
 	return out, nil
 }
 
-// relatedTitles are the titles of a policy's related policies, by title.
-func (s *Store) relatedTitles(ctx context.Context, schoolID, policyID int64) ([]string, error) {
-	var out []string
-	err := relatedInto(&out)(s.db.Pool.QueryRow(ctx, relatedTitlesSQL, schoolID, policyID))
-	return out, err
-}
-
+// relatedTitlesSQL reads the titles of a policy's related policies, by title.
 const relatedTitlesSQL = `SELECT coalesce(array_agg(r.title ORDER BY lower(r.title)), '{}') FROM policy_relations pr JOIN policies r ON r.id = pr.related_id
 	WHERE pr.school_id = $1 AND pr.policy_id = $2`
 
