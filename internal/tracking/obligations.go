@@ -16,8 +16,9 @@ import (
 // read are its sums, kept by triggers on it (migration 0017). The nightly
 // check recomputes it from scratch (signoff_obligations_derive), compares,
 // puts right any difference, then compares the figures with the table's
-// sums and rebuilds any form's that differ, and records how many it
-// found: the derivation is the rule, the tables its maintained answer.
+// sums and rebuilds any form's that differ, does the same for the last
+// reminder kept per request (reminder_totals, migration 0020), and records
+// how many it found: the derivation is the rule, the tables its maintained answer.
 
 // CheckResult is what one check found.
 type CheckResult struct {
@@ -27,8 +28,12 @@ type CheckResult struct {
 	// (obligation_counts, obligation_days: migration 0017) differed from
 	// the obligations' own sums; their forms' figures are rebuilt.
 	Figures int64
-	Forms   []int64
-	Took    time.Duration
+	// Reminders is how many rows of reminder_totals (migration 0020: the
+	// last reminder and the count sent per request) differed from the
+	// reminders themselves; their forms' rows are rebuilt.
+	Reminders int64
+	Forms     []int64
+	Took      time.Duration
 }
 
 // obligationsDiff yields the rows that differ between the table and the
@@ -53,6 +58,23 @@ const figuresDiff = `
 	UNION ALL SELECT form_id FROM (SELECT * FROM c EXCEPT ALL SELECT * FROM obligation_counts_derived) extra
 	UNION ALL SELECT form_id FROM (SELECT * FROM obligation_days_derived EXCEPT ALL SELECT * FROM d) missing
 	UNION ALL SELECT form_id FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM obligation_days_derived) extra`
+
+// remindersDiff yields the form of each row of reminder_totals that
+// differs from the reminders it sums (either side's extra rows).
+const remindersDiff = `
+	WITH d AS (SELECT form_id, person_id, coalesce(pupil_id, 0) AS pupil_id, max(created_at) AS last_at, count(*)::int AS sent
+	           FROM reminders GROUP BY 1, 2, 3),
+	t AS (SELECT form_id, person_id, pupil_id, last_at, sent FROM reminder_totals)
+	SELECT form_id FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM t) missing
+	UNION ALL SELECT form_id FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM d) extra`
+
+// remindersRebuild recounts reminder_totals of the forms in $1 from the
+// reminders (after their rows are deleted: two statements, as one
+// statement's INSERT would not see its own DELETE).
+const remindersRebuild = `
+	INSERT INTO reminder_totals (form_id, person_id, pupil_id, last_at, sent)
+	SELECT form_id, person_id, coalesce(pupil_id, 0), max(created_at), count(*) FROM reminders
+	WHERE form_id = ANY ($1::bigint[]) GROUP BY 1, 2, 3`
 
 // formsOf runs a query yielding form ids and returns how many rows it
 // yielded and the distinct forms.
@@ -99,8 +121,11 @@ func (s *Store) CheckObligations(ctx context.Context, fix bool) (CheckResult, er
 		}
 		// The figures are compared with the obligations as they are now
 		// (put right first, when fixing): they are the table's sums.
-		var figForms []int64
+		var figForms, remForms []int64
 		if res.Figures, figForms, err = formsOf(ctx, tx, figuresDiff); err != nil {
+			return err
+		}
+		if res.Reminders, remForms, err = formsOf(ctx, tx, remindersDiff); err != nil {
 			return err
 		}
 		if !fix {
@@ -111,9 +136,17 @@ func (s *Store) CheckObligations(ctx context.Context, fix bool) (CheckResult, er
 				return err
 			}
 		}
+		if len(remForms) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM reminder_totals WHERE form_id = ANY ($1::bigint[])`, remForms); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, remindersRebuild, remForms); err != nil {
+				return err
+			}
+		}
 		res.Took = time.Since(start)
 		_, err = tx.Exec(ctx, `INSERT INTO obligation_checks (checked_at, rows, differences, took_ms) VALUES ($1, $2, $3, $4)`,
-			s.db.Now(), res.Rows, res.Differences+res.Figures, res.Took.Milliseconds())
+			s.db.Now(), res.Rows, res.Differences+res.Figures+res.Reminders, res.Took.Milliseconds())
 		return err
 	})
 	if err != nil {
@@ -148,9 +181,9 @@ func (w *CheckWorker) Work(ctx context.Context, _ *river.Job[CheckArgs]) error {
 	if log == nil {
 		log = slog.Default()
 	}
-	if res.Differences > 0 || res.Figures > 0 {
+	if res.Differences > 0 || res.Figures > 0 || res.Reminders > 0 {
 		log.Warn("obligations or their figures differed from the derivation and were put right", "rows", res.Rows, "differences", res.Differences,
-			"figures", res.Figures, "forms", res.Forms, "took", res.Took)
+			"figures", res.Figures, "reminders", res.Reminders, "forms", res.Forms, "took", res.Took)
 	} else {
 		log.Info("obligations checked", "rows", res.Rows, "differences", 0, "took", res.Took)
 	}

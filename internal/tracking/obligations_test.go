@@ -35,6 +35,9 @@ func consistent(t *testing.T, st *tracking.Store, after string) {
 	if res.Figures != 0 {
 		t.Fatalf("after %s: %d rows of the kept figures differ from the obligations' sums", after, res.Figures)
 	}
+	if res.Reminders != 0 {
+		t.Fatalf("after %s: %d rows of reminder_totals differ from the reminders", after, res.Reminders)
+	}
 	if res.Rows == 0 {
 		t.Fatalf("after %s: no obligations at all", after)
 	}
@@ -446,6 +449,49 @@ func TestObligationsCheckPutsFiguresRight(t *testing.T) {
 	var diffs int64
 	if err := db.Pool.QueryRow(ctx, `SELECT differences FROM obligation_checks ORDER BY id DESC LIMIT 1`).Scan(&diffs); err != nil || diffs != res.Figures {
 		t.Fatalf("recorded differences %d (%v), want %d", diffs, err, res.Figures)
+	}
+}
+
+// TestObligationsCheckPutsReminderTotalsRight: the nightly check finds
+// reminder_totals made wrong behind the triggers' back (a request's count
+// and time changed, a row with no reminder behind it), rebuilds them from
+// the reminders and records it.
+func TestObligationsCheckPutsReminderTotalsRight(t *testing.T) {
+	t.Parallel()
+	db, st := demoStore(t)
+	ctx := context.Background()
+	var schoolID, formID, personID int64
+	if err := db.Pool.QueryRow(ctx, `SELECT o.school_id, o.form_id, o.person_id FROM obligations o
+		WHERE o.pupil_id = 0 AND NOT EXISTS (SELECT 1 FROM reminders r WHERE r.form_id = o.form_id AND r.person_id = o.person_id) LIMIT 1`).Scan(&schoolID, &formID, &personID); err != nil {
+		t.Fatal(err)
+	}
+	sent := db.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO reminders (school_id, form_id, person_id, sent_on, origin, created_at) VALUES ($1, $2, $3, $4, 'office', $5)`,
+		schoolID, formID, personID, sent.Format(time.DateOnly), sent); err != nil {
+		t.Fatal(err)
+	}
+	consistent(t, st, "a reminder")
+	if _, err := db.Pool.Exec(ctx, `UPDATE reminder_totals SET sent = sent + 3, last_at = last_at + interval '1 day' WHERE form_id = $1 AND person_id = $2`, formID, personID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Pool.Exec(ctx, `INSERT INTO reminder_totals (form_id, person_id, pupil_id, last_at, sent) VALUES ($1, $2, 424242, $3, 1)`, formID, personID, sent); err != nil {
+		t.Fatal(err)
+	}
+	res, err := st.CheckObligations(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Differences != 0 || res.Figures != 0 || res.Reminders != 3 {
+		t.Fatalf("check found %+v, want only 3 reminder_totals differences (a changed row both ways, an extra one)", res)
+	}
+	consistent(t, st, "the check")
+	var n, last int64
+	if err := db.Pool.QueryRow(ctx, `SELECT sent, extract(epoch FROM last_at)::bigint FROM reminder_totals WHERE form_id = $1 AND person_id = $2 AND pupil_id = 0`, formID, personID).Scan(&n, &last); err != nil || n != 1 || last != sent.Unix() {
+		t.Fatalf("reminder_totals after the check: sent %d, last %d (%v), want 1, %d", n, last, err, sent.Unix())
+	}
+	var diffs int64
+	if err := db.Pool.QueryRow(ctx, `SELECT differences FROM obligation_checks ORDER BY id DESC LIMIT 1`).Scan(&diffs); err != nil || diffs != 3 {
+		t.Fatalf("recorded differences %d (%v), want 3", diffs, err)
 	}
 }
 
