@@ -18,6 +18,7 @@ import (
 	"io"
 	"runtime"
 	"signoff/internal/i18n"
+	"signoff/internal/markdown"
 	"signoff/internal/pdf/fonts"
 	"strconv"
 	"strings"
@@ -28,12 +29,8 @@ import (
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
-	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
 	east "github.com/yuin/goldmark/extension/ast"
-	"github.com/yuin/goldmark/text"
-	"github.com/yuin/goldmark/util"
 	"golang.org/x/text/unicode/norm"
 )
 
@@ -501,7 +498,7 @@ func (r *renderer) footer() {
 
 func (r *renderer) body() error {
 	r.src = []byte(r.c.BodyMarkdown)
-	doc := markdown.Parser().Parse(text.NewReader(r.src))
+	doc := markdown.Parse(r.src) // as the web view reads it, so the PDF prints the same text
 	r.base = inlineStyle{color: colText}
 	r.blocks(doc)
 	r.flushNewline()
@@ -510,10 +507,6 @@ func (r *renderer) body() error {
 	}
 	return nil
 }
-
-// markdown parses policy text exactly as the web view does (GitHub-flavoured:
-// tables, strikethrough and bare URLs), so the PDF prints the same text.
-var markdown = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify))
 
 // gap requests vertical space before the next block; consecutive requests
 // collapse to the largest.
@@ -848,7 +841,7 @@ func (r *renderer) inline(n ast.Node) {
 	case *ast.Text:
 		v := n.Segment.Value(r.src)
 		if !n.IsRaw() {
-			v = unescape(v)
+			v = markdown.Unescape(v)
 		}
 		r.text(string(v))
 		switch {
@@ -860,7 +853,7 @@ func (r *renderer) inline(n ast.Node) {
 	case *ast.String:
 		v := n.Value
 		if !n.IsRaw() && !n.IsCode() {
-			v = unescape(v)
+			v = markdown.Unescape(v)
 		}
 		r.text(string(v))
 	case *ast.Emphasis:
@@ -941,7 +934,7 @@ func (r *renderer) link(n *ast.Link) {
 	r.style.color = colLink
 	r.inlines(n)
 	r.style = saved
-	label := strings.TrimSpace(plainText(n, r.src))
+	label := markdown.Text(n, r.src)
 	d := strings.TrimSpace(dest)
 	d = strings.TrimPrefix(d, "mailto:")
 	if d == "" || d == label || strings.TrimSuffix(d, "/") == strings.TrimSuffix(label, "/") {
@@ -956,55 +949,6 @@ func (r *renderer) link(n *ast.Link) {
 	r.style.color = colMuted
 	r.text(" (" + d + ")")
 	r.style = saved
-}
-
-func plainText(n ast.Node, src []byte) string {
-	var b strings.Builder
-	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
-		if !entering {
-			return ast.WalkContinue, nil
-		}
-		switch c := c.(type) {
-		case *ast.Text:
-			b.Write(unescape(c.Segment.Value(src)))
-		case *ast.String:
-			b.Write(c.Value)
-		}
-		return ast.WalkContinue, nil
-	})
-	return b.String()
-}
-
-// unescape applies Markdown backslash escapes and HTML entity references, as
-// goldmark's HTML writer does for text.
-func unescape(v []byte) []byte {
-	if bytes.IndexByte(v, '\\') < 0 && bytes.IndexByte(v, '&') < 0 && bytes.IndexByte(v, 0) < 0 {
-		return v
-	}
-	var out []byte
-	start := 0
-	flush := func(end int) {
-		seg := v[start:end]
-		if bytes.IndexByte(seg, '&') >= 0 {
-			seg = util.ResolveEntityNames(util.ResolveNumericReferences(seg))
-		}
-		out = append(out, seg...)
-	}
-	for i := 0; i < len(v); i++ {
-		switch {
-		case v[i] == '\\' && i+1 < len(v) && util.IsPunct(v[i+1]):
-			flush(i)
-			out = append(out, v[i+1])
-			i++
-			start = i + 1
-		case v[i] == 0:
-			flush(i)
-			out = append(out, "\uFFFD"...)
-			start = i + 1
-		}
-	}
-	flush(len(v))
-	return out
 }
 
 func (r *renderer) hardBreak() {

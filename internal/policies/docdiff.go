@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -10,8 +9,8 @@ import (
 	"github.com/sergi/go-diff/diffmatchpatch"
 	"github.com/yuin/goldmark/ast"
 	east "github.com/yuin/goldmark/extension/ast"
-	"github.com/yuin/goldmark/text"
-	"github.com/yuin/goldmark/util"
+
+	"signoff/internal/markdown"
 )
 
 // BlockKind is what a block of a rendered document is.
@@ -128,9 +127,9 @@ func (b docBlock) key() string {
 }
 
 // blocksOf parses policy Markdown into its blocks.
-func blocksOf(markdown string) []docBlock {
-	src := []byte(markdown)
-	doc := md.Parser().Parse(text.NewReader(src))
+func blocksOf(body string) []docBlock {
+	src := []byte(body)
+	doc := markdown.Parse(src)
 	var out []docBlock
 	var visit func(n ast.Node, depth int, quote bool)
 	walk := func(n ast.Node, depth int, quote bool) {
@@ -141,13 +140,13 @@ func blocksOf(markdown string) []docBlock {
 	visit = func(c ast.Node, depth int, quote bool) {
 		switch c := c.(type) {
 		case *ast.Heading:
-			out = append(out, docBlock{kind: Heading, level: c.Level, text: inlineText(c, src)})
+			out = append(out, docBlock{kind: Heading, level: c.Level, text: markdown.Text(c, src)})
 		case *ast.Paragraph, *ast.TextBlock:
 			k := Paragraph
 			if quote {
 				k = Quote
 			}
-			out = append(out, docBlock{kind: k, text: inlineText(c, src)})
+			out = append(out, docBlock{kind: k, text: markdown.Text(c, src)})
 		case *ast.List:
 			n := c.Start
 			for it := c.FirstChild(); it != nil; it = it.NextSibling() {
@@ -161,7 +160,7 @@ func blocksOf(markdown string) []docBlock {
 				for ic := it.FirstChild(); ic != nil; ic = ic.NextSibling() {
 					switch ic.(type) {
 					case *ast.Paragraph, *ast.TextBlock:
-						parts = append(parts, inlineText(ic, src))
+						parts = append(parts, markdown.Text(ic, src))
 					default:
 						nested = append(nested, ic)
 					}
@@ -195,7 +194,7 @@ func blocksOf(markdown string) []docBlock {
 				b := docBlock{kind: TableRow}
 				_, b.header = row.(*east.TableHeader)
 				for cell := row.FirstChild(); cell != nil; cell = cell.NextSibling() {
-					b.cells = append(b.cells, inlineText(cell, src))
+					b.cells = append(b.cells, markdown.Text(cell, src))
 				}
 				out = append(out, b)
 			}
@@ -215,47 +214,6 @@ func blocksOf(markdown string) []docBlock {
 		kept = append(kept, b)
 	}
 	return kept
-}
-
-// inlineText is the text a reader sees of a block's inline content.
-func inlineText(n ast.Node, src []byte) string {
-	var b strings.Builder
-	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
-		if !entering {
-			return ast.WalkContinue, nil
-		}
-		switch c := c.(type) {
-		case *ast.Text:
-			b.Write(resolve(c.Segment.Value(src)))
-			if c.SoftLineBreak() || c.HardLineBreak() {
-				b.WriteByte(' ')
-			}
-		case *ast.String:
-			b.Write(c.Value)
-		case *ast.AutoLink:
-			b.Write(c.Label(src))
-			return ast.WalkSkipChildren, nil
-		case *ast.RawHTML:
-			return ast.WalkSkipChildren, nil
-		}
-		return ast.WalkContinue, nil
-	})
-	return strings.TrimSpace(b.String())
-}
-
-// resolve applies backslash escapes and entity references.
-func resolve(v []byte) []byte {
-	if bytes.IndexByte(v, '\\') < 0 && bytes.IndexByte(v, '&') < 0 {
-		return v
-	}
-	var out []byte
-	for i := 0; i < len(v); i++ {
-		if v[i] == '\\' && i+1 < len(v) && util.IsPunct(v[i+1]) {
-			i++
-		}
-		out = append(out, v[i])
-	}
-	return util.ResolveEntityNames(util.ResolveNumericReferences(out))
 }
 
 // CompareDocuments marks the changes from old to new over the rendered

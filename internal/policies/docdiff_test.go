@@ -129,3 +129,31 @@ func TestCompareDocumentsWholeBlocks(t *testing.T) {
 		t.Errorf("first version: %+v", first)
 	}
 }
+
+// TestCompareDocumentsReadsEscapesAsTheWebViewDoes: an escaped ampersand
+// (`\&amp;`) reads "&amp;" on the page and an unescaped one "&", so changing
+// one into the other is a change, and the reader sees each as the page does.
+func TestCompareDocumentsReadsEscapesAsTheWebViewDoes(t *testing.T) {
+	t.Parallel()
+	d := policies.CompareDocuments("Fish \\&amp; chips\n", "Fish &amp; chips\n")
+	if d.Changes != 1 {
+		t.Fatalf("changes: %d, want 1\n%+v", d.Changes, d.Blocks)
+	}
+	var before, after []string
+	for _, b := range d.Blocks {
+		var sb strings.Builder
+		for _, r := range b.Runs {
+			if r.Op != policies.Inserted {
+				sb.WriteString(r.Text)
+			}
+		}
+		before = append(before, sb.String())
+		after = append(after, later(b.Runs))
+	}
+	if !slices.Equal(before, []string{"Fish &amp; chips"}) {
+		t.Errorf("earlier text %q, want %q", before, "Fish &amp; chips")
+	}
+	if !slices.Equal(after, []string{"Fish & chips"}) {
+		t.Errorf("later text %q, want %q", after, "Fish & chips")
+	}
+}

@@ -9,14 +9,12 @@ import (
 	"unicode"
 
 	"github.com/microcosm-cc/bluemonday"
-	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/ast"
-	"github.com/yuin/goldmark/extension"
-	"github.com/yuin/goldmark/text"
+
+	"signoff/internal/markdown"
 )
 
 var (
-	md = goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough, extension.Linkify))
 	// sanitiser allows the usual document elements and nothing that runs
 	// or styles: no scripts, no event handlers, no inline styles.
 	sanitiser = func() *bluemonday.Policy {
@@ -31,15 +29,15 @@ var (
 
 // RenderHTML turns policy Markdown into sanitised HTML, safe to put in a
 // page as it is. Tables are wrapped so they scroll on a narrow phone.
-func RenderHTML(markdown string) string { return RenderBody(markdown, "") }
+func RenderHTML(body string) string { return RenderBody(body, "") }
 
 // RenderBody is RenderHTML for a page whose own heading is the policy's
 // title: a first heading that only repeats the title is left out.
-func RenderBody(markdown, title string) string {
+func RenderBody(body, title string) string {
 	var buf bytes.Buffer
-	src := []byte(markdown)
-	doc := md.Parser().Parse(text.NewReader(src))
-	if h, ok := doc.FirstChild().(*ast.Heading); ok && title != "" && h.Level == 1 && sameWords(headingText(h, src), title) {
+	src := []byte(body)
+	doc := markdown.Parse(src)
+	if h, ok := doc.FirstChild().(*ast.Heading); ok && title != "" && h.Level == 1 && sameWords(markdown.Text(h, src), title) {
 		doc.RemoveChild(doc, h)
 	}
 	// The page has its own h1 (the policy's title): the text's top level of
@@ -58,9 +56,9 @@ func RenderBody(markdown, title string) string {
 		}
 		return ast.WalkContinue, nil
 	})
-	if err := md.Renderer().Render(&buf, src, doc); err != nil {
+	if err := markdown.RenderHTML(&buf, src, doc); err != nil {
 		// goldmark does not fail on text input; show the text escaped if it ever does.
-		return "<pre>" + bluemonday.StrictPolicy().Sanitize(markdown) + "</pre>"
+		return "<pre>" + bluemonday.StrictPolicy().Sanitize(body) + "</pre>"
 	}
 	out := sanitiser.Sanitize(buf.String())
 	out = tableOpen.ReplaceAllString(out, `<div class="app-table-wrapper" role="region" aria-label="Table" tabindex="0"><table>`)
@@ -80,17 +78,6 @@ func NormaliseText(s string) string {
 func Hash(text string) string {
 	sum := sha256.Sum256([]byte(text))
 	return hex.EncodeToString(sum[:])
-}
-
-func headingText(n ast.Node, src []byte) string {
-	var b strings.Builder
-	_ = ast.Walk(n, func(c ast.Node, entering bool) (ast.WalkStatus, error) {
-		if t, ok := c.(*ast.Text); ok && entering {
-			b.Write(t.Segment.Value(src))
-		}
-		return ast.WalkContinue, nil
-	})
-	return b.String()
 }
 
 // sameWords compares two titles ignoring case, spaces and punctuation.
