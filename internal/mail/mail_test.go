@@ -19,6 +19,7 @@ import (
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
 	"signoff/internal/jobs"
+	"signoff/internal/jobs/jobstest"
 	"signoff/internal/mail"
 	"signoff/internal/mail/mailtest"
 )
@@ -682,43 +683,11 @@ func TestStoreIsSchoolScoped(t *testing.T) {
 // pool (as a separate server would), stopped when the test ends.
 func riverServer(t *testing.T, db *database.DB, cfg mail.Config, name string, now func() time.Time) *jobs.Client {
 	t.Helper()
-	pool, err := database.Open(context.Background(), db.Pool.Config().ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if now != nil {
-		pool.Now = now
-	}
-	reg := jobs.NewRegistry()
-	sender := mail.NewSender(pool, cfg, testLog(t))
-	jobs.Add(reg, &mail.SendWorker{Sender: sender})
-	jobs.Add(reg, &mail.SweepWorker{Sender: sender})
-	c, err := jobs.New(pool, reg, jobs.Options{ID: name, PollInterval: 50 * time.Millisecond, MailWorkers: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = c.Stop(ctx)
-		pool.Close()
+	return jobstest.Server(t, db, jobs.Options{ID: name, PollInterval: 50 * time.Millisecond, MailWorkers: 4}, now, func(reg *jobs.Registry, pool *database.DB) {
+		sender := mail.NewSender(pool, cfg, testLog(t))
+		jobs.Add(reg, &mail.SendWorker{Sender: sender})
+		jobs.Add(reg, &mail.SweepWorker{Sender: sender})
 	})
-	return c
-}
-
-// waitFor polls cond until it holds or the time is up.
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // TestConcurrentSenders runs the send jobs on two servers over one
@@ -745,7 +714,7 @@ func TestConcurrentSenders(t *testing.T) {
 	riverServer(t, db, srv.Config(), "a", nil)
 	riverServer(t, db, srv.Config(), "b", nil)
 	got := srv.WaitMessages(t, n, 30*time.Second)
-	waitFor(t, 10*time.Second, "every row marked sent", func() bool { return count(t, db, "sent_at IS NOT NULL") == n })
+	jobstest.WaitFor(t, 10*time.Second, "every row marked sent", func() bool { return count(t, db, "sent_at IS NOT NULL") == n })
 	time.Sleep(300 * time.Millisecond) // time for a second copy to arrive, if one were sent
 	got = srv.Messages(t)
 	seen := map[string]int{}
@@ -787,7 +756,7 @@ func TestPerMinuteLimitAcrossServers(t *testing.T) {
 	riverServer(t, db, cfg, "b", clk.Now)
 	srv.WaitMessages(t, 3, 20*time.Second)
 	var snoozed int
-	waitFor(t, 10*time.Second, "four snoozed jobs", func() bool {
+	jobstest.WaitFor(t, 10*time.Second, "four snoozed jobs", func() bool {
 		_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail_send' AND state = 'scheduled' AND attempt = 0`).Scan(&snoozed)
 		return snoozed == 4
 	})
@@ -813,15 +782,15 @@ func TestRetryThroughRiver(t *testing.T) {
 	c := riverServer(t, db, down, "down", nil)
 	// Bring each retry forward instead of waiting minutes.
 	for attempt := 1; attempt <= mail.MaxAttempts; attempt++ {
-		waitFor(t, 15*time.Second, fmt.Sprintf("attempt %d recorded", attempt), func() bool { return row(t, db, id).Attempts == attempt })
+		jobstest.WaitFor(t, 15*time.Second, fmt.Sprintf("attempt %d recorded", attempt), func() bool { return row(t, db, id).Attempts == attempt })
 		if attempt < mail.MaxAttempts {
-			waitFor(t, 5*time.Second, "the job to wait for its retry", func() bool {
+			jobstest.WaitFor(t, 5*time.Second, "the job to wait for its retry", func() bool {
 				tag, err := db.Pool.Exec(context.Background(), `UPDATE river_job SET scheduled_at = now(), state = 'available' WHERE kind = 'mail_send' AND state IN ('retryable', 'scheduled')`)
 				return err == nil && tag.RowsAffected() == 1
 			})
 		}
 	}
-	waitFor(t, 5*time.Second, "the job discarded", func() bool {
+	jobstest.WaitFor(t, 5*time.Second, "the job discarded", func() bool {
 		var n int
 		_ = db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM river_job WHERE kind = 'mail_send' AND state = 'discarded'`).Scan(&n)
 		return n == 1
@@ -852,7 +821,7 @@ func TestRetryThroughRiver(t *testing.T) {
 	if got[0].Subject != "eventually" {
 		t.Fatalf("received %+v", got)
 	}
-	waitFor(t, 5*time.Second, "the row marked sent", func() bool { return row(t, db, id).SentAt != nil })
+	jobstest.WaitFor(t, 5*time.Second, "the row marked sent", func() bool { return row(t, db, id).SentAt != nil })
 	if r := row(t, db, id); r.Attempts != mail.MaxAttempts+1 || r.FailedAt != nil {
 		t.Fatalf("after the retry: %+v", r)
 	}

@@ -3,7 +3,6 @@ package retention_test
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
 	"signoff/internal/jobs"
+	"signoff/internal/jobs/jobstest"
 	"signoff/internal/retention"
 	"signoff/internal/signing"
 )
@@ -335,42 +335,15 @@ func TestRunsOnceADayOnRiverAcrossTwoServers(t *testing.T) {
 	ctx := context.Background()
 	f.exec(`INSERT INTO outbox (school_id, to_address, subject, body_text, created_at, next_attempt_at, sent_at)
 		VALUES ($1, 'old@example.org', 'An old message', 'Body', now() - interval '18 months', now(), now() - interval '18 months')`, f.school)
-	other, err := database.Open(ctx, f.db.Pool.Config().ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	var clients []*jobs.Client
-	for i, d := range []*database.DB{f.db, other} {
-		reg := jobs.NewRegistry()
+	var runs, done int64
+	jobstest.OnTwoServers(t, f.db, func(reg *jobs.Registry, d *database.DB) {
 		jobs.Add(reg, &retention.Worker{Scheduler: &retention.Scheduler{Store: retention.NewStore(d), DB: d}})
 		reg.Every("retention_run", time.Hour, retention.Args{})
-		c, err := jobs.New(d, reg, jobs.Options{ID: fmt.Sprintf("server-%d", i), PollInterval: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		clients = append(clients, c)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	var runs, done int64
-	for time.Now().Before(deadline) {
+	}, func() bool {
 		runs = f.id(`SELECT count(*) FROM job_runs WHERE job = 'retention'`)
 		done = f.id(`SELECT count(*) FROM river_job WHERE kind = 'retention_run' AND state = 'completed'`)
-		if runs > 0 && done > 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, c := range clients {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := c.Stop(stopCtx); err != nil {
-			t.Error(err)
-		}
-		cancel()
-	}
+		return runs > 0 && done > 0
+	})
 	if runs != 1 || done != 1 {
 		t.Fatalf("two servers: %d retention runs and %d completed jobs, want 1 and 1", runs, done)
 	}

@@ -2,7 +2,6 @@ package reviews_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
 	"signoff/internal/jobs"
+	"signoff/internal/jobs/jobstest"
 	"signoff/internal/policies"
 	"signoff/internal/reviews"
 )
@@ -170,43 +170,16 @@ func TestSchedulerFlagsOnceAcrossTwoServers(t *testing.T) {
 func TestScanRunsOnceOnRiverAcrossTwoServers(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
-	other, err := database.Open(context.Background(), db.Pool.Config().ConnString())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
 	ctx := context.Background()
-	var clients []*jobs.Client
-	for i, d := range []*database.DB{db, other} {
-		reg := jobs.NewRegistry()
+	var runs, done int
+	jobstest.OnTwoServers(t, db, func(reg *jobs.Registry, d *database.DB) {
 		jobs.Add(reg, &reviews.Worker{Scheduler: &reviews.Scheduler{DB: d}})
 		reg.Every("review_scan", time.Hour, reviews.ScanArgs{})
-		c, err := jobs.New(d, reg, jobs.Options{ID: fmt.Sprintf("server-%d", i), PollInterval: 100 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := c.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		clients = append(clients, c)
-	}
-	deadline := time.Now().Add(20 * time.Second)
-	var runs, done int
-	for time.Now().Before(deadline) {
+	}, func() bool {
 		_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM job_runs WHERE job = 'policy_reviews'`).Scan(&runs)
 		_ = db.Pool.QueryRow(ctx, `SELECT count(*) FROM river_job WHERE kind = 'review_scan' AND state = 'completed'`).Scan(&done)
-		if runs > 0 && done > 0 {
-			break
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, c := range clients {
-		stopCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		if err := c.Stop(stopCtx); err != nil {
-			t.Error(err)
-		}
-		cancel()
-	}
+		return runs > 0 && done > 0
+	})
 	if runs != 1 || done != 1 {
 		t.Fatalf("two servers: %d review runs and %d completed review_scan jobs, want 1 and 1", runs, done)
 	}
