@@ -6,6 +6,8 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# fpdf is our local copy (go.mod's replace): it must be there before the download.
+COPY third_party ./third_party
 RUN go mod download
 COPY . .
 ARG VERSION=docker

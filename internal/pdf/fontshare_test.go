@@ -15,27 +15,6 @@ import (
 // parses them itself, with the page total (the signed copy) and without
 // (a letter drawn on its own fpdf document); and the sharing is in use.
 func TestSharedFontsSameBytes(t *testing.T) {
-	letter := func(t *testing.T) []byte {
-		p := fpdf.New("P", "mm", "A4", "")
-		pdf.SetProperties(p, pdf.Properties{Date: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Title: "A letter"})
-		fs, err := pdf.NewFonts(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p.AddPage()
-		for _, st := range []string{"", "B", "I", "BI"} {
-			fs.Use("gosans", st, 11)
-			p.Cell(0, 6, fs.Printable("Dear Zoë Łukasz O'Brien — 12 3/4 “quoted” ☃", "gosans", st))
-			p.Ln(7)
-		}
-		fs.Use("gomono", "", 9)
-		p.Cell(0, 6, "SG-7Q2K-9XHM 0123456789")
-		var buf bytes.Buffer
-		if err := p.Output(&buf); err != nil {
-			t.Fatal(err)
-		}
-		return buf.Bytes()
-	}
 	docs := map[string]func(*testing.T) []byte{
 		"signed copy":      func(t *testing.T) []byte { return render(t, sample()) },
 		"long signed copy": func(t *testing.T) []byte { return render(t, longPolicy()) },
@@ -53,4 +32,28 @@ func TestSharedFontsSameBytes(t *testing.T) {
 			t.Errorf("%s: %d bytes with the shared fonts, %d the second time, %d with fpdf parsing them: not the same bytes", name, len(shared), len(again), len(own))
 		}
 	}
+}
+
+// letter is a letter drawn on an fpdf document of its own in every
+// style of the bundled fonts.
+func letter(t *testing.T) []byte {
+	p := fpdf.New("P", "mm", "A4", "")
+	pdf.SetProperties(p, pdf.Properties{Date: time.Date(2026, 11, 30, 14, 5, 0, 0, time.UTC), Title: "A letter"})
+	fs, err := pdf.NewFonts(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.AddPage()
+	for _, st := range []string{"", "B", "I", "BI"} {
+		fs.Use("gosans", st, 11)
+		p.Cell(0, 6, fs.Printable("Dear Zoë Łukasz O'Brien — 12 3/4 “quoted” ☃", "gosans", st))
+		p.Ln(7)
+	}
+	fs.Use("gomono", "", 9)
+	p.Cell(0, 6, "SG-7Q2K-9XHM 0123456789")
+	var buf bytes.Buffer
+	if err := p.Output(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -192,10 +192,9 @@ func loadFaces() error {
 }
 
 // rendering bounds how many documents render at once in the process: one
-// per CPU Go uses. Rendering is CPU work that allocates about 20 MB a
-// document (fpdf makes a compressor per stream), so
-// fifty downloads at once would hold fifty times that for no gain in
-// speed; the rest wait their turn.
+// per CPU Go uses. Rendering is CPU work that allocates about 7 MB a
+// document, so fifty downloads at once would hold fifty times that for no
+// gain in speed; the rest wait their turn.
 var rendering = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)))
 
 // turn waits for a rendering slot; call the function it returns when done.
