@@ -42,14 +42,17 @@ lint: check-generated
 generate:
 	$(GO) tool templ generate
 
-## check-generated: fail when a committed *_templ.go file differs from what its .templ makes
+## check-generated: fail when a committed *_templ.go file differs from what its .templ makes, or has no .templ
 check-generated:
-	@templ=$$($(GO) tool -n templ) && tmp=$$(mktemp -d) && mkdir "$$tmp/templates" && \
-	cp go.mod "$$tmp/" && cp templates/*.templ "$$tmp/templates/" && (cd "$$tmp" && "$$templ" generate >/dev/null 2>&1) && \
-	for f in "$$tmp"/templates/*_templ.go; do \
-		if ! cmp -s "$$f" "templates/$$(basename "$$f")"; then \
-			echo "templates/$$(basename "$$f") is stale: run 'make generate' and commit the result."; rm -rf "$$tmp"; exit 1; fi; \
-	done; rm -rf "$$tmp"
+	@templ=$$($(GO) tool -n templ) && tmp=$$(mktemp -d) && cp go.mod "$$tmp/" && \
+	find templates -name '*.templ' -exec cp --parents {} "$$tmp/" \; && (cd "$$tmp" && "$$templ" generate >/dev/null 2>&1) && \
+	for f in $$(cd "$$tmp" && find templates -name '*_templ.go'); do \
+		if ! cmp -s "$$tmp/$$f" "$$f"; then \
+			echo "$$f is stale: run 'make generate' and commit the result."; rm -rf "$$tmp"; exit 1; fi; \
+	done; rm -rf "$$tmp"; \
+	for f in $$(find templates -name '*_templ.go'); do \
+		if [ ! -f "$${f%_templ.go}.templ" ]; then echo "$$f has no .templ: remove it."; exit 1; fi; \
+	done
 
 ## deps: make sure the PostgreSQL server binaries are here
 deps:

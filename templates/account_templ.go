@@ -9,12 +9,14 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // AccountView is a signed-in person's own account page.
 type AccountView struct {
-	Layout      LayoutProps
-	Summary     []SummaryRow
+	Layout      components.LayoutProps
+	Summary     []components.SummaryRow
 	HasPassword bool
-	Errors      Errors
+	Errors      components.Errors
 	Notice      string
 }
 
@@ -51,12 +53,12 @@ func AccountPage(v AccountView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Notice != "" {
-				templ_7745c5c3_Err = Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -65,7 +67,7 @@ func AccountPage(v AccountView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = SummaryList(v.Summary).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.SummaryList(v.Summary).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -85,16 +87,16 @@ func AccountPage(v AccountView) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if v.HasPassword {
-				templ_7745c5c3_Err = Input(InputProps{ID: "current_password", Name: "current_password", Label: "Current password", Type: "password", Autocomplete: "current-password", Error: v.Errors.Get("current_password"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Input(components.InputProps{ID: "current_password", Name: "current_password", Label: "Current password", Type: "password", Autocomplete: "current-password", Error: v.Errors.Get("current_password"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "new_password", Name: "new_password", Label: "New password", Hint: "At least 10 characters. Three random words work well.", Type: "password", Autocomplete: "new-password", Error: v.Errors.Get("new_password"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "new_password", Name: "new_password", Label: "New password", Hint: "At least 10 characters. Three random words work well.", Type: "password", Autocomplete: "new-password", Error: v.Errors.Get("new_password"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "confirm_password", Name: "confirm_password", Label: "New password again", Type: "password", Autocomplete: "new-password", Error: v.Errors.Get("confirm_password"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "confirm_password", Name: "confirm_password", Label: "New password again", Type: "password", Autocomplete: "new-password", Error: v.Errors.Get("confirm_password"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -104,7 +106,7 @@ func AccountPage(v AccountView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

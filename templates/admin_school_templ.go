@@ -9,9 +9,11 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // SchoolSettingsView is the school's settings form.
 type SchoolSettingsView struct {
-	Layout           LayoutProps
+	Layout           components.LayoutProps
 	Name             string
 	URN              string
 	Colour           string
@@ -21,7 +23,7 @@ type SchoolSettingsView struct {
 	ReplyTo          string
 	PrivacyNoticeURL string
 	LogoURL          string
-	Errors           Errors
+	Errors           components.Errors
 	Notice           string
 }
 
@@ -58,12 +60,12 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Notice != "" {
-				templ_7745c5c3_Err = Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -72,19 +74,19 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "name", Name: "name", Label: "School name", Value: v.Name, Error: v.Errors.Get("name"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "name", Name: "name", Label: "School name", Value: v.Name, Error: v.Errors.Get("name"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "urn", Name: "urn", Label: "DfE URN (optional)", Hint: "The school’s 6-digit unique reference number, from Get Information about Schools", Value: v.URN, Error: v.Errors.Get("urn"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "urn", Name: "urn", Label: "DfE URN (optional)", Hint: "The school’s 6-digit unique reference number, from Get Information about Schools", Value: v.URN, Error: v.Errors.Get("urn"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "colour", Name: "colour", Label: "School colour", Hint: "Shown in the bar at the top of every page behind white text, as # and six letters or digits, like #00594f. It must be dark enough for white text to be easy to read (a contrast ratio of at least 4.5 to 1).", Value: v.Colour, Error: v.Errors.Get("colour"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "colour", Name: "colour", Label: "School colour", Hint: "Shown in the bar at the top of every page behind white text, as # and six letters or digits, like #00594f. It must be dark enough for white text to be easy to read (a contrast ratio of at least 4.5 to 1).", Value: v.Colour, Error: v.Errors.Get("colour"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "privacy_notice_url", Name: "privacy_notice_url", Label: "Privacy notice's web address (optional)", Hint: "The web page where parents and staff can read how the school uses their information, starting https://", Value: v.PrivacyNoticeURL, Error: v.Errors.Get("privacy_notice_url"), Type: "url", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "privacy_notice_url", Name: "privacy_notice_url", Label: "Privacy notice's web address (optional)", Hint: "The web page where parents and staff can read how the school uses their information, starting https://", Value: v.PrivacyNoticeURL, Error: v.Errors.Get("privacy_notice_url"), Type: "url", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -92,15 +94,15 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "mail_from_name", Name: "mail_from_name", Label: "Sender's name (optional)", Hint: "Shown as who emails come from, like Hollybrook Primary School office. Empty: the installation's setting.", Value: v.MailFromName, Error: v.Errors.Get("mail_from_name"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "mail_from_name", Name: "mail_from_name", Label: "Sender's name (optional)", Hint: "Shown as who emails come from, like Hollybrook Primary School office. Empty: the installation's setting.", Value: v.MailFromName, Error: v.Errors.Get("mail_from_name"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "mail_from_address", Name: "mail_from_address", Label: "Sender's email address (optional)", Hint: "Only an address the mail server may send as. Empty: the installation's setting.", Value: v.MailFromAddress, Error: v.Errors.Get("mail_from_address"), Type: "email", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "mail_from_address", Name: "mail_from_address", Label: "Sender's email address (optional)", Hint: "Only an address the mail server may send as. Empty: the installation's setting.", Value: v.MailFromAddress, Error: v.Errors.Get("mail_from_address"), Type: "email", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "reply_to", Name: "reply_to", Label: "Reply-to email address (optional)", Hint: "Where replies to the school's emails go, like office@school.example.sch.uk", Value: v.ReplyTo, Error: v.Errors.Get("reply_to"), Type: "email", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "reply_to", Name: "reply_to", Label: "Reply-to email address (optional)", Hint: "Where replies to the school's emails go, like office@school.example.sch.uk", Value: v.ReplyTo, Error: v.Errors.Get("reply_to"), Type: "email", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -108,7 +110,7 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "family_link_days", Name: "family_link_days", Label: "How long a parent's family link works, in days", Hint: "From 1 to 400. A new link replaces the old one at any time.", Value: v.FamilyLinkDays, Error: v.Errors.Get("family_link_days"), Width: "govuk-input--width-4"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "family_link_days", Name: "family_link_days", Label: "How long a parent's family link works, in days", Hint: "From 1 to 400. A new link replaces the old one at any time.", Value: v.FamilyLinkDays, Error: v.Errors.Get("family_link_days"), Width: "govuk-input--width-4"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -124,7 +126,7 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.LogoURL).ResolveURL(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_school.templ`, Line: 45, Col: 47}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_school.templ`, Line: 47, Col: 47}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var3)
 				if templ_7745c5c3_Err != nil {
@@ -202,7 +204,7 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templ.JoinStringErrs(v.Errors.Get("logo"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_school.templ`, Line: 61, Col: 126}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_school.templ`, Line: 63, Col: 126}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var6))
 				if templ_7745c5c3_Err != nil {
@@ -255,7 +257,7 @@ func SchoolSettingsPage(v SchoolSettingsView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

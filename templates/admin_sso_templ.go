@@ -9,9 +9,11 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // SSOSettingsView is a school's single sign-on settings page.
 type SSOSettingsView struct {
-	Layout LayoutProps
+	Layout components.LayoutProps
 	// Back is where the back link goes: the school's settings for its
 	// office, the trust's schools for a trust administrator.
 	BackHref, BackLabel string
@@ -21,16 +23,16 @@ type SSOSettingsView struct {
 	OtherSchools []SSOSchoolLink
 	Connected    bool
 	HasSecret    bool
-	Provider     ChoiceProps
+	Provider     components.ChoiceProps
 	TenantID     string
 	GoogleDomain string
 	IssuerURL    string
 	ClientID     string
 	EmailDomains string
-	Roles        ChoiceProps
+	Roles        components.ChoiceProps
 	RedirectURL  string
 	Scopes       string
-	Errors       Errors
+	Errors       components.Errors
 	Notice       string
 	// Tested says "Test the connection" ran; Steps are its results.
 	Tested bool
@@ -84,16 +86,16 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = BackLink(v.BackHref, v.BackLabel).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.BackLink(v.BackHref, v.BackLabel).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Notice != "" {
-				templ_7745c5c3_Err = Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -105,7 +107,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 			var templ_7745c5c3_Var3 string
 			templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(v.SchoolName)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 54, Col: 48}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 56, Col: 48}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 			if templ_7745c5c3_Err != nil {
@@ -128,7 +130,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 					var templ_7745c5c3_Var4 string
 					templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(st.Label)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 65, Col: 63}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 67, Col: 63}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 					if templ_7745c5c3_Err != nil {
@@ -156,7 +158,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 					var templ_7745c5c3_Var5 string
 					templ_7745c5c3_Var5, templ_7745c5c3_Err = templ.JoinStringErrs(st.Detail)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 72, Col: 45}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 74, Col: 45}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var5))
 					if templ_7745c5c3_Err != nil {
@@ -176,7 +178,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = SummaryList([]SummaryRow{{Key: "Redirect URI (type Web)", Value: v.RedirectURL, Mono: true}, {Key: "Scopes", Value: v.Scopes, Mono: true}, {Key: "Grant", Value: "Authorization code, with PKCE (S256)"}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.SummaryList([]components.SummaryRow{{Key: "Redirect URI (type Web)", Value: v.RedirectURL, Mono: true}, {Key: "Scopes", Value: v.Scopes, Mono: true}, {Key: "Grant", Value: "Authorization code, with PKCE (S256)"}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -187,7 +189,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 			var templ_7745c5c3_Var6 string
 			templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.SchoolID).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 89, Col: 58}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 91, Col: 58}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 			if templ_7745c5c3_Err != nil {
@@ -197,42 +199,42 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Radios(v.Provider).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Radios(v.Provider).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "tenant_id", Name: "tenant_id", Label: "Microsoft: Directory (tenant) ID", Hint: "A GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47. Only accounts of this tenant can sign in.", Value: v.TenantID, Error: v.Errors.Get("tenant_id"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "tenant_id", Name: "tenant_id", Label: "Microsoft: Directory (tenant) ID", Hint: "A GUID like 72f988bf-86f1-41af-91ab-2d7cd011db47. Only accounts of this tenant can sign in.", Value: v.TenantID, Error: v.Errors.Get("tenant_id"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "google_domain", Name: "google_domain", Label: "Google: Workspace domain", Hint: "Like school.example.sch.uk. Only accounts of this domain can sign in.", Value: v.GoogleDomain, Error: v.Errors.Get("google_domain"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "google_domain", Name: "google_domain", Label: "Google: Workspace domain", Hint: "Like school.example.sch.uk. Only accounts of this domain can sign in.", Value: v.GoogleDomain, Error: v.Errors.Get("google_domain"), Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "issuer_url", Name: "issuer_url", Label: "Another OpenID provider: issuer URL", Hint: "Its discovery document is read from this address followed by /.well-known/openid-configuration.", Value: v.IssuerURL, Error: v.Errors.Get("issuer_url"), Type: "url", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "issuer_url", Name: "issuer_url", Label: "Another OpenID provider: issuer URL", Hint: "Its discovery document is read from this address followed by /.well-known/openid-configuration.", Value: v.IssuerURL, Error: v.Errors.Get("issuer_url"), Type: "url", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "client_id", Name: "client_id", Label: "Client (application) ID", Value: v.ClientID, Error: v.Errors.Get("client_id"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "client_id", Name: "client_id", Label: "Client (application) ID", Value: v.ClientID, Error: v.Errors.Get("client_id"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.HasSecret {
-				templ_7745c5c3_Err = Input(InputProps{ID: "client_secret", Name: "client_secret", Label: "Client secret", Hint: "A secret is stored (encrypted; it is never shown). Leave this empty to keep it, or enter a new one to replace it.", Error: v.Errors.Get("client_secret"), Type: "password", Autocomplete: "off", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Input(components.InputProps{ID: "client_secret", Name: "client_secret", Label: "Client secret", Hint: "A secret is stored (encrypted; it is never shown). Leave this empty to keep it, or enter a new one to replace it.", Error: v.Errors.Get("client_secret"), Type: "password", Autocomplete: "off", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = Input(InputProps{ID: "client_secret", Name: "client_secret", Label: "Client secret", Hint: "Stored encrypted and never shown again.", Error: v.Errors.Get("client_secret"), Type: "password", Autocomplete: "off", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Input(components.InputProps{ID: "client_secret", Name: "client_secret", Label: "Client secret", Hint: "Stored encrypted and never shown again.", Error: v.Errors.Get("client_secret"), Type: "password", Autocomplete: "off", Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "email_domains", Name: "email_domains", Label: "Email domains of the school", Hint: "The part after the @ of staff addresses, one a line, like school.example.sch.uk. Other addresses are refused.", Value: v.EmailDomains, Error: v.Errors.Get("email_domains"), Rows: 3}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Textarea(components.TextareaProps{ID: "email_domains", Name: "email_domains", Label: "Email domains of the school", Hint: "The part after the @ of staff addresses, one a line, like school.example.sch.uk. Other addresses are refused.", Value: v.EmailDomains, Error: v.Errors.Get("email_domains"), Rows: 3}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Checkboxes(v.Roles).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Checkboxes(v.Roles).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -248,7 +250,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.SchoolID).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 108, Col: 59}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 110, Col: 59}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 				if templ_7745c5c3_Err != nil {
@@ -261,7 +263,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.SchoolID).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 113, Col: 59}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 115, Col: 59}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 				if templ_7745c5c3_Err != nil {
@@ -285,7 +287,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 					var templ_7745c5c3_Var9 string
 					templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL(o.Href)).ResolveURL(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 122, Col: 58}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 124, Col: 58}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 					if templ_7745c5c3_Err != nil {
@@ -298,7 +300,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 					var templ_7745c5c3_Var10 string
 					templ_7745c5c3_Var10, templ_7745c5c3_Err = templ.JoinStringErrs(o.Name)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 122, Col: 69}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/admin_sso.templ`, Line: 124, Col: 69}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var10))
 					if templ_7745c5c3_Err != nil {
@@ -335,7 +337,7 @@ func SSOSettingsPage(v SSOSettingsView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -9,6 +9,8 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // ItemFields is one question row on the new-form page.
 type ItemFields struct {
 	N           string
@@ -20,14 +22,14 @@ type ItemFields struct {
 
 // NewParentFormView is the page to create a parents' form.
 type NewParentFormView struct {
-	Layout     LayoutProps
-	Errors     Errors
-	Kind       ChoiceProps
+	Layout     components.LayoutProps
+	Errors     components.Errors
+	Kind       components.ChoiceProps
 	Title      string
 	Intro      string
-	YearGroups ChoiceProps
-	Signer     ChoiceProps
-	Renewal    ChoiceProps
+	YearGroups components.ChoiceProps
+	Signer     components.ChoiceProps
+	Renewal    components.ChoiceProps
 	Items      []ItemFields
 	SchoolPart string
 	ParentPart string
@@ -63,7 +65,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = BackLink("/admin/consents", "Parents' forms").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.BackLink("/admin/consents", "Parents' forms").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -71,7 +73,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -79,27 +81,27 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Radios(v.Kind).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Radios(v.Kind).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "title", Name: "title", Label: "Title", Hint: "For example, Photo consent", Value: v.Title, Error: v.Errors.Get("title"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "title", Name: "title", Label: "Title", Hint: "For example, Photo consent", Value: v.Title, Error: v.Errors.Get("title"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "intro", Name: "intro", Label: "Introduction (optional)", Hint: "Plain words: many parents read this on a phone, some in a second language.", Rows: 4, Value: v.Intro, Error: v.Errors.Get("intro")}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Textarea(components.TextareaProps{ID: "intro", Name: "intro", Label: "Introduction (optional)", Hint: "Plain words: many parents read this on a phone, some in a second language.", Rows: 4, Value: v.Intro, Error: v.Errors.Get("intro")}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Checkboxes(v.YearGroups).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Checkboxes(v.YearGroups).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Radios(v.Signer).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Radios(v.Signer).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Radios(v.Renewal).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Radios(v.Renewal).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -115,7 +117,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var3 string
 				templ_7745c5c3_Var3, templ_7745c5c3_Err = templ.JoinStringErrs(v.Errors.Get("items"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 45, Col: 127}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 47, Col: 127}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var3))
 				if templ_7745c5c3_Err != nil {
@@ -138,7 +140,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var4 string
 				templ_7745c5c3_Var4, templ_7745c5c3_Err = templ.JoinStringErrs(it.N)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 50, Col: 87}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 52, Col: 87}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var4))
 				if templ_7745c5c3_Err != nil {
@@ -148,11 +150,11 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Input(InputProps{ID: "item-label-" + it.N, Name: "item-label-" + it.N, Label: "Question", Value: it.Label, Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Input(components.InputProps{ID: "item-label-" + it.N, Name: "item-label-" + it.N, Label: "Question", Value: it.Label, Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = Input(InputProps{ID: "item-explanation-" + it.N, Name: "item-explanation-" + it.N, Label: "What it means (optional)", Value: it.Explanation, Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Input(components.InputProps{ID: "item-explanation-" + it.N, Name: "item-explanation-" + it.N, Label: "What it means (optional)", Value: it.Explanation, Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -163,7 +165,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var5 string
 				templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression("item-photo-" + it.N).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 55, Col: 73}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 57, Col: 73}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 				if templ_7745c5c3_Err != nil {
@@ -176,7 +178,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression("item-photo-" + it.N).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 55, Col: 103}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 57, Col: 103}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 				if templ_7745c5c3_Err != nil {
@@ -199,7 +201,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression("item-photo-" + it.N).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 56, Col: 86}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 58, Col: 86}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 				if templ_7745c5c3_Err != nil {
@@ -212,7 +214,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templruntime.NewAttributeExpression("item-ack-" + it.N).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 59, Col: 71}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 61, Col: 71}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var8)
 				if templ_7745c5c3_Err != nil {
@@ -225,7 +227,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var9 string
 				templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression("item-ack-" + it.N).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 59, Col: 99}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 61, Col: 99}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 				if templ_7745c5c3_Err != nil {
@@ -248,7 +250,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression("item-ack-" + it.N).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 60, Col: 84}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `templates/consent_new.templ`, Line: 62, Col: 84}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 				if templ_7745c5c3_Err != nil {
@@ -263,15 +265,15 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "school_part", Name: "school_part", Label: "The school's part", Rows: 6, Value: v.SchoolPart, Error: v.Errors.Get("school_part"), Code: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Textarea(components.TextareaProps{ID: "school_part", Name: "school_part", Label: "The school's part", Rows: 6, Value: v.SchoolPart, Error: v.Errors.Get("school_part"), Code: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "parent_part", Name: "parent_part", Label: "The parent's part", Rows: 6, Value: v.ParentPart, Error: v.Errors.Get("parent_part"), Code: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Textarea(components.TextareaProps{ID: "parent_part", Name: "parent_part", Label: "The parent's part", Rows: 6, Value: v.ParentPart, Error: v.Errors.Get("parent_part"), Code: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "child_part", Name: "child_part", Label: "The child's part", Hint: "Short sentences a child can read.", Rows: 6, Value: v.ChildPart, Error: v.Errors.Get("child_part"), Code: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Textarea(components.TextareaProps{ID: "child_part", Name: "child_part", Label: "The child's part", Hint: "Short sentences a child can read.", Rows: 6, Value: v.ChildPart, Error: v.Errors.Get("child_part"), Code: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -281,7 +283,7 @@ func NewParentFormPage(v NewParentFormView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

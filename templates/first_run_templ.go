@@ -9,15 +9,17 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // FirstRunView is the first-run page: set up the installation's first
 // school and its administrator.
 type FirstRunView struct {
-	Layout     LayoutProps
+	Layout     components.LayoutProps
 	Code       string
 	Name       string
 	AdminName  string
 	AdminEmail string
-	Errors     Errors
+	Errors     components.Errors
 }
 
 func FirstRunPage(v FirstRunView) templ.Component {
@@ -53,7 +55,7 @@ func FirstRunPage(v FirstRunView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -61,7 +63,7 @@ func FirstRunPage(v FirstRunView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "code", Name: "code", Label: "Set-up code", Hint: "The server printed it in its log when it started (\"setup_code=…\"), like ABCD-EFGH-JKMN-PQRS. It stops working once a school exists.",
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "code", Name: "code", Label: "Set-up code", Hint: "The server printed it in its log when it started (\"setup_code=…\"), like ABCD-EFGH-JKMN-PQRS. It stops working once a school exists.",
 				Value: v.Code, Error: v.Errors.Get("code"), Autocomplete: "off", Width: "govuk-input--width-20"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -70,7 +72,7 @@ func FirstRunPage(v FirstRunView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "name", Name: "name", Label: "School name", Hint: "As parents and staff know it, like Hollybrook Primary School", Value: v.Name, Error: v.Errors.Get("name"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "name", Name: "name", Label: "School name", Hint: "As parents and staff know it, like Hollybrook Primary School", Value: v.Name, Error: v.Errors.Get("name"), Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -78,20 +80,20 @@ func FirstRunPage(v FirstRunView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "admin_name", Name: "admin_name", Label: "Your name", Value: v.AdminName, Error: v.Errors.Get("admin_name"), Autocomplete: "name", Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "admin_name", Name: "admin_name", Label: "Your name", Value: v.AdminName, Error: v.Errors.Get("admin_name"), Autocomplete: "name", Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "admin_email", Name: "admin_email", Label: "Your work email address", Value: v.AdminEmail, Error: v.Errors.Get("admin_email"), Type: "email", Autocomplete: "email", Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "admin_email", Name: "admin_email", Label: "Your work email address", Value: v.AdminEmail, Error: v.Errors.Get("admin_email"), Type: "email", Autocomplete: "email", Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "new_password", Name: "new_password", Label: "Choose a password", Hint: "At least 10 characters; three random words work well. Administrators always sign in with a password.",
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "new_password", Name: "new_password", Label: "Choose a password", Hint: "At least 10 characters; three random words work well. Administrators always sign in with a password.",
 				Error: v.Errors.Get("new_password"), Type: "password", Autocomplete: "new-password", Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "confirm_password", Name: "confirm_password", Label: "Type the password again", Error: v.Errors.Get("confirm_password"),
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "confirm_password", Name: "confirm_password", Label: "Type the password again", Error: v.Errors.Get("confirm_password"),
 				Type: "password", Autocomplete: "new-password", Width: "govuk-!-width-two-thirds"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -102,7 +104,7 @@ func FirstRunPage(v FirstRunView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -9,13 +9,15 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // PolicyApprovalSettingsView is the school's approval rule.
 type PolicyApprovalSettingsView struct {
-	Layout LayoutProps
-	Rule   ChoiceProps
+	Layout components.LayoutProps
+	Rule   components.ChoiceProps
 	Count  string
 	Window string
-	Errors Errors
+	Errors components.Errors
 	Notice string
 }
 
@@ -48,7 +50,7 @@ func PolicyApprovalSettingsPage(v PolicyApprovalSettingsView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = BackLink("/policies", "All policies").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.BackLink("/policies", "All policies").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -56,12 +58,12 @@ func PolicyApprovalSettingsPage(v PolicyApprovalSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Notice != "" {
-				templ_7745c5c3_Err = Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -70,15 +72,15 @@ func PolicyApprovalSettingsPage(v PolicyApprovalSettingsView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Radios(v.Rule).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Radios(v.Rule).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "count", Name: "count", Label: "Number of approvals needed", Hint: "Used when the rule is a number of approvals.", Value: v.Count, Error: v.Errors.Get("count"), Width: "govuk-input--width-3"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "count", Name: "count", Label: "Number of approvals needed", Hint: "Used when the rule is a number of approvals.", Value: v.Count, Error: v.Errors.Get("count"), Width: "govuk-input--width-3"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "window", Name: "window", Label: "Days before a review date that it is due soon", Value: v.Window, Error: v.Errors.Get("window"), Width: "govuk-input--width-3"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "window", Name: "window", Label: "Days before a review date that it is due soon", Value: v.Window, Error: v.Errors.Get("window"), Width: "govuk-input--width-3"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -88,7 +90,7 @@ func PolicyApprovalSettingsPage(v PolicyApprovalSettingsView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -9,14 +9,16 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // PolicyNewView is the form that starts a policy with a draft of version 1.
 type PolicyNewView struct {
-	Layout   LayoutProps
+	Layout   components.LayoutProps
 	Title    string
 	Category string
-	Cycle    ChoiceProps
+	Cycle    components.ChoiceProps
 	Body     string
-	Errors   Errors
+	Errors   components.Errors
 }
 
 func PolicyNewPage(v PolicyNewView) templ.Component {
@@ -48,7 +50,7 @@ func PolicyNewPage(v PolicyNewView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = BackLink("/policies", "All policies").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.BackLink("/policies", "All policies").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -56,7 +58,7 @@ func PolicyNewPage(v PolicyNewView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -64,19 +66,19 @@ func PolicyNewPage(v PolicyNewView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "title", Name: "title", Label: "Title", Hint: "For example, IT acceptable use policy (staff)", Value: v.Title, Error: v.Errors.Get("title"), Spellcheck: true, Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "title", Name: "title", Label: "Title", Hint: "For example, IT acceptable use policy (staff)", Value: v.Title, Error: v.Errors.Get("title"), Spellcheck: true, Width: "govuk-!-width-full"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "category", Name: "category", Label: "Category (optional)", Hint: "For example, Safeguarding, Data protection, IT", Value: v.Category, Error: v.Errors.Get("category"), Width: "govuk-input--width-20", Spellcheck: true}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "category", Name: "category", Label: "Category (optional)", Hint: "For example, Safeguarding, Data protection, IT", Value: v.Category, Error: v.Errors.Get("category"), Width: "govuk-input--width-20", Spellcheck: true}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Radios(v.Cycle).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Radios(v.Cycle).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Textarea(TextareaProps{ID: "body", Name: "body", Label: "Text", Rows: 25, Code: true, Value: v.Body, Error: v.Errors.Get("body"),
+			templ_7745c5c3_Err = components.Textarea(components.TextareaProps{ID: "body", Name: "body", Label: "Text", Rows: 25, Code: true, Value: v.Body, Error: v.Errors.Get("body"),
 				Hint: "Write or paste the policy in Markdown: # for headings, - for bullet points, **bold** and *italic*. You can import a Word file and preview it when you edit the draft."}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
@@ -87,7 +89,7 @@ func PolicyNewPage(v PolicyNewView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

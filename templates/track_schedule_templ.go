@@ -9,10 +9,12 @@ package templates
 import "github.com/a-h/templ"
 import templruntime "github.com/a-h/templ/runtime"
 
+import "signoff/templates/components"
+
 // TrackScheduleView is the automatic reminder settings page.
 type TrackScheduleView struct {
-	Layout     LayoutProps
-	Errors     Errors
+	Layout     components.LayoutProps
+	Errors     components.Errors
 	Notice     string
 	Enabled    bool
 	DaysAfter  string
@@ -49,12 +51,12 @@ func TrackSchedulePage(v TrackScheduleView) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = BackLink("/admin/tracking", "Compliance dashboard").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.BackLink("/admin/tracking", "Compliance dashboard").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			if v.Notice != "" {
-				templ_7745c5c3_Err = Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
+				templ_7745c5c3_Err = components.Notice(v.Notice, "").Render(ctx, templ_7745c5c3_Buffer)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -63,7 +65,7 @@ func TrackSchedulePage(v TrackScheduleView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.ErrorSummary(v.Errors, "").Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -71,19 +73,19 @@ func TrackSchedulePage(v TrackScheduleView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Checkboxes(ChoiceProps{ID: "enabled", Name: "enabled", Legend: "Send reminders automatically", Options: []Option{{Value: "yes", Label: "Yes, send automatic reminders", Checked: v.Enabled}}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Checkboxes(components.ChoiceProps{ID: "enabled", Name: "enabled", Legend: "Send reminders automatically", Options: []components.Option{{Value: "yes", Label: "Yes, send automatic reminders", Checked: v.Enabled}}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "days_after", Name: "days_after", Label: "Days after publication", Hint: "Separate numbers with commas, for example 7, 14", Value: v.DaysAfter, Error: v.Errors.Get("days_after"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "days_after", Name: "days_after", Label: "Days after publication", Hint: "Separate numbers with commas, for example 7, 14", Value: v.DaysAfter, Error: v.Errors.Get("days_after"), Width: "govuk-input--width-10"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Checkboxes(ChoiceProps{ID: "then_weekly", Name: "then_weekly", Legend: "After that", Options: []Option{{Value: "yes", Label: "Remind every week until the due date", Checked: v.ThenWeekly}}}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Checkboxes(components.ChoiceProps{ID: "then_weekly", Name: "then_weekly", Legend: "After that", Options: []components.Option{{Value: "yes", Label: "Remind every week until the due date", Checked: v.ThenWeekly}}}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = Input(InputProps{ID: "weeks_max", Name: "weeks_max", Label: "For a form with no due date, stop after this many weekly reminders", Value: v.WeeksMax, Error: v.Errors.Get("weeks_max"), Width: "govuk-input--width-3"}).Render(ctx, templ_7745c5c3_Buffer)
+			templ_7745c5c3_Err = components.Input(components.InputProps{ID: "weeks_max", Name: "weeks_max", Label: "For a form with no due date, stop after this many weekly reminders", Value: v.WeeksMax, Error: v.Errors.Get("weeks_max"), Width: "govuk-input--width-3"}).Render(ctx, templ_7745c5c3_Buffer)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -93,7 +95,7 @@ func TrackSchedulePage(v TrackScheduleView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = components.Layout(v.Layout).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

@@ -8,6 +8,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // requestSignInLink emails a sign-in link. The page that follows is the
@@ -25,7 +26,7 @@ func (s *Server) requestSignInLink(w http.ResponseWriter, r *http.Request) {
 		l.HasErrors = true
 		errs := viewErrors(err)
 		if code == apperr.TooMany {
-			errs = templates.Errors{{Field: "link_email", Message: apperr.MessageOf(err)}}
+			errs = components.Errors{{Field: "link_email", Message: apperr.MessageOf(err)}}
 		}
 		v := s.signInView(r, l)
 		v.LinkEmail, v.Errors = email, errs
@@ -44,7 +45,7 @@ func (s *Server) signInLinkSent(w http.ResponseWriter, r *http.Request) {
 		"If the address you gave belongs to a member of staff at your school, we have sent a sign-in link to it. The link works once, for 20 minutes.",
 		"No email? Check your junk folder, or ask your school office. Administrators sign in with their password.",
 	}
-	if len(s.signInView(r, templates.LayoutProps{}).SSO) > 0 {
+	if len(s.signInView(r, components.LayoutProps{}).SSO) > 0 {
 		paras = append(paras, "If your school signs you in with your Microsoft or Google account, no link is sent: use the “Sign in with Microsoft” or “Sign in with Google” button on the sign-in page instead.")
 	}
 	s.render(w, r, http.StatusOK, templates.MessagePage(templates.MessageView{

@@ -7,6 +7,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 func (s *Server) accountView(r *http.Request, err error, notice string) (templates.AccountView, error) {
@@ -21,7 +22,7 @@ func (s *Server) accountView(r *http.Request, err error, notice string) (templat
 	}
 	view := templates.AccountView{
 		Layout: s.layout(r, "Your account"),
-		Summary: []templates.SummaryRow{
+		Summary: []components.SummaryRow{
 			{Key: "Name", Value: v.account.DisplayName},
 			{Key: "Email", Value: orDash(v.account.Email)},
 			{Key: "School", Value: v.school.Name},

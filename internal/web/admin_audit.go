@@ -10,6 +10,7 @@ import (
 	"signoff/internal/audit"
 	"signoff/internal/schooltime"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 const auditPage = 50
@@ -36,7 +37,7 @@ func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) {
 	}
 	view := templates.AuditView{Layout: s.layout(r, "Audit log"), Action: f.Action, Search: f.Text}
 	for _, a := range actions {
-		view.Actions = append(view.Actions, templates.Option{Value: a, Label: a, Checked: a == f.Action})
+		view.Actions = append(view.Actions, components.Option{Value: a, Label: a, Checked: a == f.Action})
 	}
 	more := len(entries) > auditPage
 	if more {

@@ -11,6 +11,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/mis"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // importForm shows the upload page.
@@ -25,7 +26,7 @@ func (s *Server) importUpload(w http.ResponseWriter, r *http.Request) {
 		l := s.layout(r, "Import from your MIS")
 		l.HasErrors = true
 		s.render(w, r, http.StatusUnprocessableEntity, templates.ImportUploadPage(templates.ImportUploadView{Layout: l,
-			Errors: templates.Errors{{Field: "files", Message: msg}}}))
+			Errors: components.Errors{{Field: "files", Message: msg}}}))
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, mis.MaxUpload)
 	if err := r.ParseMultipartForm(mis.MaxUpload); err != nil {
@@ -132,9 +133,9 @@ func (s *Server) importPage(w http.ResponseWriter, r *http.Request, actionErr er
 			NewPeople: importPeople(f.NewPeople), ChangedPeople: importPeople(f.ChangedPeople), LeavingPeople: importPeople(f.LeavingPeople), Index: i}
 		for j, h := range f.UnknownHeaders {
 			m := templates.ImportMappingField{ID: fmt.Sprintf("map-%d-%d", i, j), Name: fmt.Sprintf("map-%d-%s", i, h), Header: h,
-				Options: []templates.Option{{Value: mis.FieldIgnore, Label: "Ignore this column", Checked: true}}}
+				Options: []components.Option{{Value: mis.FieldIgnore, Label: "Ignore this column", Checked: true}}}
 			for _, fld := range mis.FieldsFor(f.Kind) {
-				m.Options = append(m.Options, templates.Option{Value: fld.Name, Label: fld.Label})
+				m.Options = append(m.Options, components.Option{Value: fld.Name, Label: fld.Label})
 			}
 			fv.Unknown = append(fv.Unknown, m)
 		}

@@ -8,6 +8,7 @@ import (
 	"signoff/internal/mail"
 	"signoff/internal/schooltime"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 func outboxStatus(e mail.Entry, mailOn bool) (string, bool) {
@@ -47,7 +48,7 @@ func (s *Server) outboxList(w http.ResponseWriter, r *http.Request) {
 		if f.key != "all" {
 			href += "?status=" + f.key
 		}
-		view.Filters = append(view.Filters, templates.NavItem{Label: f.label, Href: href, Current: f.key == status})
+		view.Filters = append(view.Filters, components.NavItem{Label: f.label, Href: href, Current: f.key == status})
 	}
 	for _, e := range entries {
 		label, sent := outboxStatus(e, s.mailOn)
@@ -78,7 +79,7 @@ func (s *Server) outboxMessage(w http.ResponseWriter, r *http.Request) {
 	view := templates.OutboxMessageView{
 		Layout:  s.layout(r, e.Subject),
 		Subject: e.Subject,
-		Summary: []templates.SummaryRow{
+		Summary: []components.SummaryRow{
 			{Key: "To", Value: e.ToName + " <" + e.To + ">"},
 			{Key: "Created", Value: schooltime.DateTime(e.CreatedAt)},
 			{Key: "Status", Value: label},

@@ -11,6 +11,7 @@ import (
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // pupilsPerPage is how many pupils one page of the list shows.
@@ -61,7 +62,7 @@ func (s *Server) pupilList(w http.ResponseWriter, r *http.Request) {
 	}
 	list = list[from:to]
 	for _, c := range classes {
-		view.Classes = append(view.Classes, templates.Option{Value: c.Name, Label: c.Name + " (" + c.YearGroup.Label() + ")", Checked: c.Name == f.RegClass})
+		view.Classes = append(view.Classes, components.Option{Value: c.Name, Label: c.Name + " (" + c.YearGroup.Label() + ")", Checked: c.Name == f.RegClass})
 	}
 	for _, p := range list {
 		row := templates.PupilRow{Name: p.FamilyName + ", " + p.FirstName(), Href: fmt.Sprintf("/admin/pupils/%d", p.ID), Class: p.RegClass, UPN: p.MISID}
@@ -87,13 +88,13 @@ func (s *Server) pupilShow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	view := templates.PupilView{Layout: s.layout(r, p.DisplayName()), Name: p.DisplayName(),
-		Summary: []templates.SummaryRow{
+		Summary: []components.SummaryRow{
 			{Key: "Legal name", Value: p.FullName()},
 			{Key: "Class", Value: orDash(classLabel(p))},
 			{Key: "UPN", Value: orDash(p.MISID), Mono: true},
 		}}
 	if p.DateOfBirth != nil {
-		view.Summary = append(view.Summary, templates.SummaryRow{Key: "Date of birth", Value: p.DateOfBirth.Format("2 January 2006")})
+		view.Summary = append(view.Summary, components.SummaryRow{Key: "Date of birth", Value: p.DateOfBirth.Format("2 January 2006")})
 	}
 	for _, g := range guardians {
 		pr := "No"
@@ -171,7 +172,7 @@ func (s *Server) parentPage(w http.ResponseWriter, r *http.Request, notice, newT
 	view := templates.ParentView{
 		Layout: s.layout(r, p.FullName()),
 		Name:   p.FullName(),
-		Summary: []templates.SummaryRow{
+		Summary: []components.SummaryRow{
 			{Key: "Email", Value: orDash(p.Email)},
 			{Key: "Mobile", Value: orDash(p.Mobile)},
 		},

@@ -10,6 +10,7 @@ import (
 	"signoff/internal/retention"
 	"signoff/internal/schooltime"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // retentionPage is the school's retention schedule, a preview of the
@@ -49,7 +50,7 @@ func (s *Server) renderRetention(w http.ResponseWriter, r *http.Request, typed m
 	now := s.db.Now()
 	at := now
 	q := r.URL.Query()
-	view.PreviewAt = templates.DateProps{ID: "at", Name: "at", Legend: "Preview the run on another day", Hint: "For example, 1 9 2027",
+	view.PreviewAt = components.DateProps{ID: "at", Name: "at", Legend: "Preview the run on another day", Hint: "For example, 1 9 2027",
 		Day: q.Get("at-day"), Month: q.Get("at-month"), Year: q.Get("at-year")}
 	if view.PreviewAt.Day != "" || view.PreviewAt.Month != "" || view.PreviewAt.Year != "" {
 		if d, msg := parseDate(view.PreviewAt.Day, view.PreviewAt.Month, view.PreviewAt.Year, "The preview date"); d != nil && msg == "" {
@@ -57,7 +58,7 @@ func (s *Server) renderRetention(w http.ResponseWriter, r *http.Request, typed m
 			at = time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, schooltime.London).Add(24*time.Hour - time.Second)
 		} else {
 			view.PreviewAt.Error = "Enter a real date, like 1 9 2027"
-			view.Errors = append(view.Errors, templates.FieldError{Field: "at", Message: view.PreviewAt.Error})
+			view.Errors = append(view.Errors, components.FieldError{Field: "at", Message: view.PreviewAt.Error})
 		}
 	}
 	view.IsToday = schooltime.Date(at) == schooltime.Date(now)

@@ -11,6 +11,7 @@ import (
 	"signoff/internal/schools"
 	"signoff/internal/sso"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // ssoTarget is the school whose single sign-on the request is about: the
@@ -60,15 +61,15 @@ func (s *Server) ssoView(r *http.Request, sc schools.School, trust []schools.Sch
 	if c.Provider != sso.Generic {
 		v.IssuerURL = ""
 	}
-	v.Provider = templates.ChoiceProps{ID: "provider", Name: "provider", Legend: "Provider", Options: []templates.Option{
+	v.Provider = components.ChoiceProps{ID: "provider", Name: "provider", Legend: "Provider", Options: []components.Option{
 		{Value: string(sso.Microsoft), Label: "Microsoft 365 (Microsoft Entra ID)", Checked: c.Provider == sso.Microsoft},
 		{Value: string(sso.Google), Label: "Google Workspace", Checked: c.Provider == sso.Google},
 		{Value: string(sso.Generic), Label: "Another OpenID Connect provider", Checked: c.Provider == sso.Generic},
 	}}
-	v.Roles = templates.ChoiceProps{ID: "required_roles", Name: "required_roles", Legend: "Who must sign in this way",
+	v.Roles = components.ChoiceProps{ID: "required_roles", Name: "required_roles", Legend: "Who must sign in this way",
 		Hint: "Passwords and emailed sign-in links are then refused for these roles, with a message saying to use this button. Administrators always keep their password, so the office can still get in if the provider is down. Governors often use personal addresses: leave them out unless they have school accounts."}
 	for _, role := range people.StaffRoles {
-		v.Roles.Options = append(v.Roles.Options, templates.Option{Value: string(role), Label: role.Label(), Checked: c.Requires(role)})
+		v.Roles.Options = append(v.Roles.Options, components.Option{Value: string(role), Label: role.Label(), Checked: c.Requires(role)})
 	}
 	for _, o := range trust {
 		if o.ID == sc.ID {

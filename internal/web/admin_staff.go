@@ -10,6 +10,7 @@ import (
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // staffList lists the school's staff, filtered by name or email and role.
@@ -44,7 +45,7 @@ func (s *Server) staffList(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	for _, role := range people.StaffRoles {
-		view.Roles = append(view.Roles, templates.Option{Value: string(role), Label: role.Label(), Checked: role == filter.Role})
+		view.Roles = append(view.Roles, components.Option{Value: string(role), Label: role.Label(), Checked: role == filter.Role})
 	}
 	for _, p := range list {
 		row := templates.StaffRow{Name: p.SortName(), Href: fmt.Sprintf("/admin/staff/%d", p.ID), Role: p.RoleLabel(), Email: p.Email, Owes: owed[p.ID]}
@@ -121,22 +122,22 @@ func (s *Server) staffPersonPage(w http.ResponseWriter, r *http.Request, formErr
 		return
 	}
 	view := templates.PersonView{Layout: s.layout(r, p.FullName()), Name: p.FullName(), Errors: viewErrors(formErr), Notice: notice,
-		Summary: []templates.SummaryRow{
+		Summary: []components.SummaryRow{
 			{Key: "Role", Value: p.RoleLabel()},
 			{Key: "Email", Value: orDash(p.Email)},
 			{Key: "Staff code", Value: orDash(p.MISID)},
 		}}
 	if p.LeftAt != nil {
-		view.Summary = append(view.Summary, templates.SummaryRow{Key: "Left", Value: p.LeftAt.Format("2 January 2006")})
+		view.Summary = append(view.Summary, components.SummaryRow{Key: "Left", Value: p.LeftAt.Format("2 January 2006")})
 	}
 	if a, ok, err := s.accounts.ForPerson(r.Context(), v.school.ID, p.ID); err != nil {
 		s.fail(w, r, err)
 		return
 	} else if ok {
 		view.RolesAction = fmt.Sprintf("/admin/staff/%d/roles", p.ID)
-		view.Roles = templates.ChoiceProps{ID: "roles", Name: "roles", Legend: "Roles in Signoff", Small: true,
+		view.Roles = components.ChoiceProps{ID: "roles", Name: "roles", Legend: "Roles in Signoff", Small: true,
 			Hint: "Every member of staff can read and sign what is addressed to them.", Error: view.Errors.Get("roles"),
-			Options: []templates.Option{
+			Options: []components.Option{
 				{Value: string(auth.Admin), Label: "Administrator", Hint: "Publishes policies, imports people, sees who has signed. Needs a password.", Checked: a.Has(auth.Admin)},
 				{Value: string(auth.Head), Label: "Headteacher or policy owner", Hint: "Drafts revisions and sends them to governors.", Checked: a.Has(auth.Head)},
 			}}

@@ -8,13 +8,14 @@ import (
 	"signoff/internal/onboarding"
 	"signoff/internal/people"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // whoChoice is the radios of who to invite.
-func whoChoice(chosen onboarding.Who, errMsg string) templates.ChoiceProps {
-	p := templates.ChoiceProps{ID: "who", Name: "who", Legend: "Who should get an invitation?", Error: errMsg}
+func whoChoice(chosen onboarding.Who, errMsg string) components.ChoiceProps {
+	p := components.ChoiceProps{ID: "who", Name: "who", Legend: "Who should get an invitation?", Error: errMsg}
 	add := func(w onboarding.Who, label, hint string) {
-		p.Options = append(p.Options, templates.Option{Value: string(w), Label: label, Hint: hint, Checked: w == chosen})
+		p.Options = append(p.Options, components.Option{Value: string(w), Label: label, Hint: hint, Checked: w == chosen})
 	}
 	add(onboarding.WhoNeverInvited, "Everyone who has not been invited yet", "")
 	add(onboarding.WhoAll, "All staff", "Including those invited before: they get a new link")
@@ -39,7 +40,7 @@ func (s *Server) staffInviteConfirm(w http.ResponseWriter, r *http.Request) {
 		l := s.layout(r, "Invite staff")
 		l.HasErrors = true
 		s.render(w, r, http.StatusUnprocessableEntity, templates.StaffInvitePage(templates.StaffInviteView{Layout: l,
-			Who: whoChoice("", "Choose who should get an invitation"), Errors: templates.Errors{{Field: "who", Message: "Choose who should get an invitation"}}}))
+			Who: whoChoice("", "Choose who should get an invitation"), Errors: components.Errors{{Field: "who", Message: "Choose who should get an invitation"}}}))
 		return
 	}
 	if err != nil {

@@ -12,11 +12,12 @@ import (
 	"signoff/internal/signing"
 	"signoff/internal/spreadsheet"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // pickForm chooses a parents' form of kind from ?form=, else the newest
 // (preferring one with photo uses for consent).
-func (s *Server) pickForm(r *http.Request, kind signing.Kind) (signing.Form, []templates.Option, error) {
+func (s *Server) pickForm(r *http.Request, kind signing.Kind) (signing.Form, []components.Option, error) {
 	v := viewerOf(r)
 	forms, err := s.consent.Forms(r.Context(), v.school.ID)
 	if err != nil {
@@ -24,7 +25,7 @@ func (s *Server) pickForm(r *http.Request, kind signing.Kind) (signing.Form, []t
 	}
 	want, _ := strconv.ParseInt(r.URL.Query().Get("form"), 10, 64)
 	var chosen signing.Form
-	var opts []templates.Option
+	var opts []components.Option
 	for _, f := range forms {
 		if f.Kind != kind {
 			continue
@@ -32,7 +33,7 @@ func (s *Server) pickForm(r *http.Request, kind signing.Kind) (signing.Form, []t
 		if chosen.ID == 0 || f.ID == want {
 			chosen = f
 		}
-		opts = append(opts, templates.Option{Value: fmt.Sprint(f.ID), Label: f.Title})
+		opts = append(opts, components.Option{Value: fmt.Sprint(f.ID), Label: f.Title})
 	}
 	for i := range opts {
 		opts[i].Checked = opts[i].Value == fmt.Sprint(chosen.ID)
@@ -40,15 +41,15 @@ func (s *Server) pickForm(r *http.Request, kind signing.Kind) (signing.Form, []t
 	return chosen, opts, nil
 }
 
-func (s *Server) classOptions(r *http.Request, current string) ([]templates.Option, string, error) {
+func (s *Server) classOptions(r *http.Request, current string) ([]components.Option, string, error) {
 	classes, err := s.people.Classes(r.Context(), viewerOf(r).school.ID)
 	if err != nil {
 		return nil, "", err
 	}
-	var opts []templates.Option
+	var opts []components.Option
 	found := false
 	for _, c := range classes {
-		opts = append(opts, templates.Option{Value: c.Name, Label: c.Name + " (" + c.YearGroup.Label() + ")", Checked: c.Name == current})
+		opts = append(opts, components.Option{Value: c.Name, Label: c.Name + " (" + c.YearGroup.Label() + ")", Checked: c.Name == current})
 		found = found || c.Name == current
 	}
 	if !found && len(opts) > 0 {

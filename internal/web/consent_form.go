@@ -12,6 +12,7 @@ import (
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // consentShow is one parents' form's set-up: what it asks and of whom,
@@ -48,7 +49,7 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 		CloseAction:   base + "/close",
 		CanSignSchool: v.account.PersonID != 0 && (v.account.Has(auth.Head) || v.account.Has(auth.Admin)),
 		IntroHTML:     renderMarkdown(f.IntroMD),
-		Summary: []templates.SummaryRow{
+		Summary: []components.SummaryRow{
 			{Key: "Kind", Value: kindLabelForm(f)},
 			{Key: "For the parents of", Value: formAudience(f)},
 			{Key: "Completed by", Value: signer},
@@ -90,7 +91,7 @@ func (s *Server) consentShowPage(w http.ResponseWriter, r *http.Request, formErr
 		if f.Kind == signing.Agreement {
 			href = "/class-mode?" + url.Values{"class": {c.Name}, "form": {fmt.Sprint(f.ID)}}.Encode()
 		}
-		view.ClassLinks = append(view.ClassLinks, templates.NavItem{Label: "Class " + c.Name, Href: href})
+		view.ClassLinks = append(view.ClassLinks, components.NavItem{Label: "Class " + c.Name, Href: href})
 	}
 	s.render(w, r, formStatus(formErr), templates.ParentFormAdminPage(view))
 }

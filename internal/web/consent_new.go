@@ -10,31 +10,32 @@ import (
 	"signoff/internal/people"
 	"signoff/internal/signing"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
-func newFormView(l templates.LayoutProps, in consent.NewForm, err error) templates.NewParentFormView {
+func newFormView(l components.LayoutProps, in consent.NewForm, err error) templates.NewParentFormView {
 	errs := viewErrors(err)
 	l.HasErrors = err != nil
 	view := templates.NewParentFormView{Layout: l, Errors: errs, Title: in.Title, Intro: in.Intro,
 		SchoolPart: in.SchoolPart, ParentPart: in.ParentPart, ChildPart: in.ChildPart}
-	view.Kind = templates.ChoiceProps{ID: "kind", Name: "kind", Legend: "What kind of form?", Error: errs.Get("kind"), Options: []templates.Option{
+	view.Kind = components.ChoiceProps{ID: "kind", Name: "kind", Legend: "What kind of form?", Error: errs.Get("kind"), Options: []components.Option{
 		{Value: string(signing.Consent), Label: "Consent form", Hint: "Questions answered yes or no, such as photo consent", Checked: in.Kind == signing.Consent},
 		{Value: string(signing.Agreement), Label: "Home-school agreement", Hint: "The school's, the parent's and the child's parts", Checked: in.Kind == signing.Agreement},
 	}}
-	view.YearGroups = templates.ChoiceProps{ID: "year_groups", Name: "year_groups", Legend: "For the parents of pupils in", Hint: "Choose none for every year group.",
+	view.YearGroups = components.ChoiceProps{ID: "year_groups", Name: "year_groups", Legend: "For the parents of pupils in", Hint: "Choose none for every year group.",
 		Error: errs.Get("year_groups"), Small: true}
 	for y := people.YearGroup(-1); y <= 13; y++ {
 		checked := false
 		for _, c := range in.YearGroups {
 			checked = checked || c == y
 		}
-		view.YearGroups.Options = append(view.YearGroups.Options, templates.Option{Value: strconv.Itoa(int(y)), Label: y.Label(), Checked: checked})
+		view.YearGroups.Options = append(view.YearGroups.Options, components.Option{Value: strconv.Itoa(int(y)), Label: y.Label(), Checked: checked})
 	}
-	view.Signer = templates.ChoiceProps{ID: "signer", Name: "signer", Legend: "Who completes it for each child?", Error: errs.Get("signer"), Options: []templates.Option{
+	view.Signer = components.ChoiceProps{ID: "signer", Name: "signer", Legend: "Who completes it for each child?", Error: errs.Get("signer"), Options: []components.Option{
 		{Value: string(signing.OneParent), Label: "One parent or carer with parental responsibility", Checked: in.Signer == signing.OneParent},
 		{Value: string(signing.EachParent), Label: "Each parent or carer with parental responsibility", Checked: in.Signer == signing.EachParent},
 	}}
-	view.Renewal = templates.ChoiceProps{ID: "renewal", Name: "renewal", Legend: "When are parents asked again?", Error: errs.Get("renewal"), Options: []templates.Option{
+	view.Renewal = components.ChoiceProps{ID: "renewal", Name: "renewal", Legend: "When are parents asked again?", Error: errs.Get("renewal"), Options: []components.Option{
 		{Value: string(signing.UntilWithdrawn), Label: "Never: answers stand until a parent changes them", Checked: in.Renewal == signing.UntilWithdrawn},
 		{Value: string(signing.EachYear), Label: "Every academic year (September)", Hint: "Needed for the home-school agreement", Checked: in.Renewal == signing.EachYear},
 		{Value: string(signing.EachKeyStage), Label: "When the child moves to a new key stage", Checked: in.Renewal == signing.EachKeyStage},

@@ -16,6 +16,7 @@ import (
 	"signoff/internal/people"
 	"signoff/internal/signing"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // paperForm records a paper form: first choose the child, then copy the answers.
@@ -42,7 +43,7 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 	pupilID, _ := strconv.ParseInt(r.FormValue("pupil"), 10, 64)
 	var pupil *people.Person
 	for _, c := range children {
-		view.Pupils = append(view.Pupils, templates.Option{Value: fmt.Sprint(c.Pupil.ID), Label: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")"})
+		view.Pupils = append(view.Pupils, components.Option{Value: fmt.Sprint(c.Pupil.ID), Label: c.Pupil.FamilyName + ", " + c.Pupil.FirstName() + " (" + c.Pupil.RegClass + ")"})
 		if c.Pupil.ID == pupilID {
 			p := c.Pupil
 			pupil = &p
@@ -50,7 +51,7 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 	}
 	if pupil == nil {
 		view.Choose = true
-		slices.SortFunc(view.Pupils, func(a, b templates.Option) int {
+		slices.SortFunc(view.Pupils, func(a, b components.Option) int {
 			return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
 		})
 		// A pupil lost with the form (it could not be read) is said so
@@ -64,16 +65,16 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 		s.fail(w, r, err)
 		return
 	}
-	view.Parents = templates.ChoiceProps{ID: "parent", Name: "parent", Legend: "Who signed it?", Error: view.Errors.Get("parent"), Small: true}
+	view.Parents = components.ChoiceProps{ID: "parent", Name: "parent", Legend: "Who signed it?", Error: view.Errors.Get("parent"), Small: true}
 	for _, g := range guardians {
 		if !g.ParentalResponsibility {
 			continue
 		}
-		view.Parents.Options = append(view.Parents.Options, templates.Option{Value: fmt.Sprint(g.Person.ID), Label: g.Person.FullName() + " (" + g.Relationship + ")",
+		view.Parents.Options = append(view.Parents.Options, components.Option{Value: fmt.Sprint(g.Person.ID), Label: g.Person.FullName() + " (" + g.Relationship + ")",
 			Checked: in != nil && in.ParentID == g.Person.ID})
 	}
 	for _, it := range items {
-		q := templates.ConsentQuestion{ID: fmt.Sprintf("item-%d", it.ID), Label: it.Label, Ack: it.Kind == consent.AckItem}
+		q := components.ConsentQuestion{ID: fmt.Sprintf("item-%d", it.ID), Label: it.Label, Ack: it.Kind == consent.AckItem}
 		if in != nil {
 			ans, ok := in.Answers[it.ID]
 			q.Yes, q.No, q.Checked = ok && ans, ok && !ans, in.Acks[it.ID]
@@ -81,7 +82,7 @@ func (s *Server) paperPage(w http.ResponseWriter, r *http.Request, in *consent.S
 		}
 		view.Questions = append(view.Questions, q)
 	}
-	view.Day = templates.DateProps{ID: "paper_date", Name: "paper_date", Legend: "Date on the form", Hint: "For example, 27 9 2026", Error: view.Errors.Get("paper_date")}
+	view.Day = components.DateProps{ID: "paper_date", Name: "paper_date", Legend: "Date on the form", Hint: "For example, 27 9 2026", Error: view.Errors.Get("paper_date")}
 	if in != nil {
 		view.Agreed, view.TypedName = in.Agreed, in.TypedName
 		view.Day.Day, view.Day.Month, view.Day.Year = r.FormValue("paper_date-day"), r.FormValue("paper_date-month"), r.FormValue("paper_date-year")

@@ -9,6 +9,7 @@ import (
 	"signoff/internal/i18n"
 	"signoff/internal/people"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The parents' pages, reached with a family link: their children and the
@@ -18,7 +19,7 @@ import (
 
 // familyLayout is the layout in the parent's language, with the choice
 // of languages linking to the same page.
-func (s *Server) familyLayout(w http.ResponseWriter, r *http.Request, title func(i18n.Lang) string) (templates.LayoutProps, i18n.Lang, []templates.LanguageChoice) {
+func (s *Server) familyLayout(w http.ResponseWriter, r *http.Request, title func(i18n.Lang) string) (components.LayoutProps, i18n.Lang, []components.LanguageChoice) {
 	lang := i18n.FromRequest(w, r, s.secure)
 	l := s.layout(r, title(lang))
 	l.Lang, l.Dir = lang.Code, lang.Dir()
@@ -28,11 +29,11 @@ func (s *Server) familyLayout(w http.ResponseWriter, r *http.Request, title func
 	for i := range l.Nav {
 		l.Nav[i].Label = lang.T(l.Nav[i].Label)
 	}
-	var choices []templates.LanguageChoice
+	var choices []components.LanguageChoice
 	for _, other := range i18n.Languages {
 		q := r.URL.Query()
 		q.Set("lang", other.Code)
-		choices = append(choices, templates.LanguageChoice{Code: other.Code, Name: other.Name, Current: other.Code == lang.Code,
+		choices = append(choices, components.LanguageChoice{Code: other.Code, Name: other.Name, Current: other.Code == lang.Code,
 			Href: r.URL.Path + "?" + q.Encode()})
 	}
 	return l, lang, choices

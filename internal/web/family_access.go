@@ -9,6 +9,7 @@ import (
 	"signoff/internal/auth"
 	"signoff/internal/i18n"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The ways in for parents, in the parent's language: the family link,
@@ -44,7 +45,7 @@ func (s *Server) familyCodeView(w http.ResponseWriter, r *http.Request, code str
 		Heading:   lang.T("Type the code from your letter"),
 		Intro:     []string{lang.T("Your letter from the school has a code of 16 letters and numbers, like ABCD-EFGH-JKMN-PQRS.")},
 		Action:    "/family/code",
-		Field: templates.InputProps{ID: "code", Name: "code", Label: lang.T("Code"), Value: code, Width: "govuk-input--width-20",
+		Field: components.InputProps{ID: "code", Name: "code", Label: lang.T("Code"), Value: code, Width: "govuk-input--width-20",
 			Autocomplete: "off", Hint: lang.T("Capital or small letters, with or without the dashes.")},
 		Submit:     lang.T("Continue"),
 		Errors:     viewErrors(err),
@@ -98,16 +99,16 @@ func (s *Server) familyLostView(w http.ResponseWriter, r *http.Request, email st
 		Intro: []string{lang.T("Enter the email address the school has for you. We'll send you a new link to your children's forms."),
 			lang.T("The new link replaces the old one.")},
 		Action:     "/family/lost",
-		Field:      templates.InputProps{ID: "email", Name: "email", Label: lang.T("Email address"), Value: email, Type: "email", Autocomplete: "email", Width: "govuk-!-width-two-thirds"},
+		Field:      components.InputProps{ID: "email", Name: "email", Label: lang.T("Email address"), Value: email, Type: "email", Autocomplete: "email", Width: "govuk-!-width-two-thirds"},
 		Submit:     lang.T("Send me a new link"),
 		Errors:     viewErrors(err),
 		ErrorTitle: lang.T("There is a problem"),
 	}
 	switch apperr.CodeOf(err) {
 	case apperr.TooMany:
-		v.Errors = templates.Errors{{Field: "email", Message: lang.T("Too many attempts. Please wait a few minutes and try again.")}}
+		v.Errors = components.Errors{{Field: "email", Message: lang.T("Too many attempts. Please wait a few minutes and try again.")}}
 	case apperr.Invalid:
-		v.Errors = templates.Errors{{Field: "email", Message: lang.T("Enter your email address, like name@example.org")}}
+		v.Errors = components.Errors{{Field: "email", Message: lang.T("Enter your email address, like name@example.org")}}
 	}
 	v.Field.Error = v.Errors.Get("email")
 	v.Layout.HasErrors = err != nil

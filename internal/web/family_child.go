@@ -7,6 +7,7 @@ import (
 	"signoff/internal/consent"
 	"signoff/internal/i18n"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // familyChild shows one of the parent's children and their forms; any
@@ -45,7 +46,7 @@ func (s *Server) familyChild(w http.ResponseWriter, r *http.Request) {
 		Layout: l,
 		Name:   c.DisplayName(),
 		Back:   lang.T("Your children"),
-		Summary: []templates.SummaryRow{
+		Summary: []components.SummaryRow{
 			{Key: lang.T("Class"), Value: orDash(classLabelIn(lang, c))},
 			{Key: lang.T("You are their"), Value: orDash(lowerFirst(link.Relationship))},
 		},

@@ -10,6 +10,7 @@ import (
 	"signoff/internal/i18n"
 	"signoff/internal/people"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // parentFormPath is the address of one child's form.
@@ -71,7 +72,7 @@ func (s *Server) parentFormView(w http.ResponseWriter, r *http.Request) (templat
 		view.PrivacyHref, view.PrivacyText = v.school.PrivacyNoticeURL, lang.T("Read the school's privacy notice")
 	}
 	for _, it := range cf.Items {
-		q := templates.ConsentQuestion{ID: fmt.Sprintf("item-%d", it.ID), Label: it.Label, Explanation: it.Explanation, Ack: it.Kind == consent.AckItem}
+		q := components.ConsentQuestion{ID: fmt.Sprintf("item-%d", it.ID), Label: it.Label, Explanation: it.Explanation, Ack: it.Kind == consent.AckItem}
 		if privacy && (consent.MentionsPrivacyNotice(it.Label) || consent.MentionsPrivacyNotice(it.Explanation)) {
 			q.LinkHref, q.LinkText = view.PrivacyHref, view.PrivacyText
 		}
@@ -194,7 +195,7 @@ func (s *Server) parentFormSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // translateFieldError gives a form error in the parent's language.
-func translateFieldError(lang i18n.Lang, e templates.FieldError, items []consent.Item) string {
+func translateFieldError(lang i18n.Lang, e components.FieldError, items []consent.Item) string {
 	for _, it := range items {
 		if e.Field != fmt.Sprintf("item-%d", it.ID) {
 			continue

@@ -14,6 +14,7 @@ import (
 	"signoff/internal/people"
 	"signoff/internal/signing"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // familyRecord loads a record the signed-in parent may see: one for a
@@ -44,7 +45,7 @@ func (s *Server) familyRecordPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	l, lang, langs := s.familyLayout(w, r, func(l i18n.Lang) string { return f.Title })
-	rows := []templates.SummaryRow{
+	rows := []components.SummaryRow{
 		{Key: lang.T("Child"), Value: child.DisplayName()},
 		{Key: lang.T("Class"), Value: orDash(classLabelIn(lang, child))},
 		{Key: lang.T("Completed by"), Value: rec.PersonName},
@@ -58,9 +59,9 @@ func (s *Server) familyRecordPage(w http.ResponseWriter, r *http.Request) {
 		if rec.Answers[it.ID] {
 			ans = lang.T("Yes")
 		}
-		rows = append(rows, templates.SummaryRow{Key: it.Label, Value: ans})
+		rows = append(rows, components.SummaryRow{Key: it.Label, Value: ans})
 	}
-	rows = append(rows, templates.SummaryRow{Key: lang.T("Reference"), Value: rec.Reference, Mono: true})
+	rows = append(rows, components.SummaryRow{Key: lang.T("Reference"), Value: rec.Reference, Mono: true})
 	view := templates.SignedView{Layout: l, Title: f.Title, Reference: rec.Reference, JustNow: r.URL.Query().Get("done") != "",
 		Rows: rows, PDFHref: "/family/records/" + rec.Reference + "/copy.pdf",
 		BackHref: parentFormPath(child.ID, f.ID), BackLabel: lang.T("Back to the form, to change an answer"),

@@ -6,6 +6,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/onboarding"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // firstRunForm is the first-run page, while the installation has no
@@ -35,7 +36,7 @@ func (s *Server) firstRun(w http.ResponseWriter, r *http.Request) {
 		view := templates.FirstRunView{Layout: l, Code: r.PostFormValue("code"), Name: r.PostFormValue("name"),
 			AdminName: r.PostFormValue("admin_name"), AdminEmail: r.PostFormValue("admin_email"), Errors: viewErrors(err)}
 		if code == apperr.TooMany {
-			view.Errors = templates.Errors{{Field: "code", Message: apperr.MessageOf(err)}}
+			view.Errors = components.Errors{{Field: "code", Message: apperr.MessageOf(err)}}
 		}
 		s.render(w, r, statusOf(code), templates.FirstRunPage(view))
 		return

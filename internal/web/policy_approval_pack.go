@@ -8,7 +8,7 @@ import (
 
 	"signoff/internal/pdf"
 	"signoff/internal/policies"
-	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // policyApprovalPack sends the governors' approval pack of the policy's
@@ -78,7 +78,7 @@ func (s *Server) policyApprovalPack(w http.ResponseWriter, r *http.Request) {
 	sendPDF(w, fmt.Sprintf("approval-pack-%d-v%d.pdf", p.ID, open.Number), buf.Bytes())
 }
 
-func packRuns(rs []templates.DiffRun) []pdf.PackRun {
+func packRuns(rs []components.DiffRun) []pdf.PackRun {
 	out := make([]pdf.PackRun, 0, len(rs))
 	for _, r := range rs {
 		out = append(out, pdf.PackRun{Op: r.Op, Text: r.Text})

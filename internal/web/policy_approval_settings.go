@@ -8,6 +8,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/policies"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The school's approval rule and review window.
@@ -57,7 +58,7 @@ func (s *Server) approvalSettingsSave(w http.ResponseWriter, r *http.Request) {
 func (s *Server) approvalSettingsPage(w http.ResponseWriter, r *http.Request, kind, count, window, notice string, err error) {
 	view := templates.PolicyApprovalSettingsView{Layout: s.lifecycleLayout(r, "How revisions are approved"), Count: count, Window: window, Notice: notice, Errors: viewErrors(err)}
 	view.Layout.HasErrors = err != nil
-	view.Rule = templates.ChoiceProps{ID: "rule", Name: "rule", Legend: "A revision is approved when", Error: view.Errors.Get("rule"), Small: true, Options: []templates.Option{
+	view.Rule = components.ChoiceProps{ID: "rule", Name: "rule", Legend: "A revision is approved when", Error: view.Errors.Get("rule"), Small: true, Options: []components.Option{
 		{Value: "majority", Label: "A majority of its approvers approve it", Checked: kind == "majority"},
 		{Value: "count", Label: "A number of approvers approve it", Hint: "If fewer people are asked, all of them must approve.", Checked: kind == "count"},
 	}}

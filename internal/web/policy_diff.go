@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"signoff/internal/policies"
-	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // diffContext is how many unchanged blocks are shown either side of a
@@ -18,8 +18,8 @@ const diffContext = 1
 // a little context. pageHref is the page's own address (with its query,
 // without "whole"); headingBase is the page heading level the document's
 // headings sit under (a level-1 heading of the text becomes headingBase+1).
-func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBase int) templates.DiffView {
-	v := templates.DiffView{Changes: d.Changes, Whole: whole, Label: label}
+func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBase int) components.DiffView {
+	v := components.DiffView{Changes: d.Changes, Whole: whole, Label: label}
 	sep := "?"
 	if strings.Contains(pageHref, "?") {
 		sep = "&"
@@ -35,7 +35,7 @@ func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBas
 		v.Words = fmt.Sprintf("%s inserted, %s deleted.", pluralise(d.Added, "word", "words"), pluralise(d.Removed, "word", "words"))
 	}
 	// Each change: where it is, and the links between changes.
-	navs := map[int]templates.DiffChangeNav{}
+	navs := map[int]components.DiffChangeNav{}
 	for _, b := range d.Blocks {
 		if b.Change == 0 {
 			continue
@@ -43,7 +43,7 @@ func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBas
 		if _, ok := navs[b.Change]; ok {
 			continue
 		}
-		n := templates.DiffChangeNav{ID: "change-" + strconv.Itoa(b.Change), Section: d.Sections[b.Section].Title}
+		n := components.DiffChangeNav{ID: "change-" + strconv.Itoa(b.Change), Section: d.Sections[b.Section].Title}
 		n.Label = fmt.Sprintf("Change %d of %d, in %s", b.Change, d.Changes, n.Section)
 		if b.Change > 1 {
 			n.Prev = "#change-" + strconv.Itoa(b.Change-1)
@@ -52,7 +52,7 @@ func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBas
 			n.Next = "#change-" + strconv.Itoa(b.Change+1)
 		}
 		navs[b.Change] = n
-		v.Links = append(v.Links, templates.NavItem{Label: fmt.Sprintf("In %s", n.Section), Href: "#" + n.ID})
+		v.Links = append(v.Links, components.NavItem{Label: fmt.Sprintf("In %s", n.Section), Href: "#" + n.ID})
 	}
 
 	// The document's headings sit one level under the page's: its top
@@ -107,11 +107,11 @@ func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBas
 			}
 		}
 	}
-	var cur *templates.DiffGroup
+	var cur *components.DiffGroup
 	hidden := 0
 	started := map[int]bool{}
 	push := func(kind string) {
-		v.Groups = append(v.Groups, templates.DiffGroup{Kind: kind})
+		v.Groups = append(v.Groups, components.DiffGroup{Kind: kind})
 		cur = &v.Groups[len(v.Groups)-1]
 	}
 	gap := func() {
@@ -119,7 +119,7 @@ func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBas
 			return
 		}
 		push("block")
-		cur.Blocks = append(cur.Blocks, templates.DiffBlock{Kind: "gap", Text: fmt.Sprintf("(%s not changed, not shown)", pluralise(hidden, "block of text", "blocks of text"))})
+		cur.Blocks = append(cur.Blocks, components.DiffBlock{Kind: "gap", Text: fmt.Sprintf("(%s not changed, not shown)", pluralise(hidden, "block of text", "blocks of text"))})
 		hidden = 0
 		cur = nil
 	}
@@ -160,8 +160,8 @@ func diffView(d policies.DocDiff, whole bool, pageHref, label string, headingBas
 	return v
 }
 
-func diffBlockOf(b policies.DiffBlock) templates.DiffBlock {
-	out := templates.DiffBlock{Level: b.Level, Marker: b.Marker, Header: b.Header, Runs: diffRuns(b.Runs)}
+func diffBlockOf(b policies.DiffBlock) components.DiffBlock {
+	out := components.DiffBlock{Level: b.Level, Marker: b.Marker, Header: b.Header, Runs: diffRuns(b.Runs)}
 	switch b.Kind {
 	case policies.Heading:
 		out.Kind = "h"
@@ -190,8 +190,8 @@ func diffBlockOf(b policies.DiffBlock) templates.DiffBlock {
 	return out
 }
 
-func diffRuns(rs []policies.Run) []templates.DiffRun {
-	out := make([]templates.DiffRun, 0, len(rs))
+func diffRuns(rs []policies.Run) []components.DiffRun {
+	out := make([]components.DiffRun, 0, len(rs))
 	for _, r := range rs {
 		op := ""
 		switch r.Op {
@@ -200,7 +200,7 @@ func diffRuns(rs []policies.Run) []templates.DiffRun {
 		case policies.Deleted:
 			op = "del"
 		}
-		out = append(out, templates.DiffRun{Op: op, Text: r.Text})
+		out = append(out, components.DiffRun{Op: op, Text: r.Text})
 	}
 	return out
 }

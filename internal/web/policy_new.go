@@ -8,6 +8,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/policies"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The page that starts a policy: its title, category, review cycle and
@@ -48,7 +49,7 @@ func (s *Server) policyNewPage(w http.ResponseWriter, r *http.Request, in polici
 }
 
 // cycleChoice is the "how often is it reviewed" question.
-func cycleChoice(cycle, errMsg string) templates.ChoiceProps {
-	return templates.ChoiceProps{ID: "review_cycle_years", Name: "review_cycle_years", Legend: "How often is it reviewed?", Small: true, Error: errMsg,
-		Options: []templates.Option{{Value: "1", Label: "Every year", Checked: cycle == "1"}, {Value: "2", Label: "Every 2 years", Checked: cycle == "2"}, {Value: "3", Label: "Every 3 years", Checked: cycle == "3"}}}
+func cycleChoice(cycle, errMsg string) components.ChoiceProps {
+	return components.ChoiceProps{ID: "review_cycle_years", Name: "review_cycle_years", Legend: "How often is it reviewed?", Small: true, Error: errMsg,
+		Options: []components.Option{{Value: "1", Label: "Every year", Checked: cycle == "1"}, {Value: "2", Label: "Every 2 years", Checked: cycle == "2"}, {Value: "3", Label: "Every 3 years", Checked: cycle == "3"}}}
 }

@@ -12,6 +12,7 @@ import (
 	"signoff/internal/policies"
 	"signoff/internal/signing"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The publish page: who signs the policy, what they tick, when they sign
@@ -145,17 +146,17 @@ func (s *Server) publishPage(w http.ResponseWriter, r *http.Request, pc *publish
 			view.Message = apperr.MessageOf(formErr)
 		}
 	}
-	view.Audience = templates.ChoiceProps{ID: "audience", Name: "audience", Legend: "Who must sign it?", Hint: "Select all that apply.", Error: view.Errors.Get("audience"), Small: true}
+	view.Audience = components.ChoiceProps{ID: "audience", Name: "audience", Legend: "Who must sign it?", Hint: "Select all that apply.", Error: view.Errors.Get("audience"), Small: true}
 	for _, role := range people.StaffRoles {
-		view.Audience.Options = append(view.Audience.Options, templates.Option{Value: string(role), Label: role.Label(), Checked: slices.Contains(pc.in.AudienceRoles, role)})
+		view.Audience.Options = append(view.Audience.Options, components.Option{Value: string(role), Label: role.Label(), Checked: slices.Contains(pc.in.AudienceRoles, role)})
 	}
-	view.Renewal = templates.ChoiceProps{ID: "renewal", Name: "renewal", Legend: "When must they sign again?", Error: view.Errors.Get("renewal"), Small: true,
-		Options: []templates.Option{
+	view.Renewal = components.ChoiceProps{ID: "renewal", Name: "renewal", Legend: "When must they sign again?", Error: view.Errors.Get("renewal"), Small: true,
+		Options: []components.Option{
 			{Value: string(signing.EachYear), Label: "Every academic year, and when a new version is published", Checked: pc.in.Renewal == signing.EachYear,
 				Hint: "Usual for acceptable use policies: everyone signs again each September."},
 			{Value: string(signing.EachVersion), Label: "Only when a new version is published", Checked: pc.in.Renewal == signing.EachVersion},
 		}}
-	view.Due = templates.DateProps{ID: "due", Name: "due", Legend: "Sign by (optional)", Hint: "For example, 15 1 2027",
+	view.Due = components.DateProps{ID: "due", Name: "due", Legend: "Sign by (optional)", Hint: "For example, 15 1 2027",
 		Error: view.Errors.Get("due"), Day: pc.day, Month: pc.month, Year: pc.year}
 	s.render(w, r, formStatus(formErr), templates.PolicyPublishPage(view))
 }

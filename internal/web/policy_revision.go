@@ -11,6 +11,7 @@ import (
 	"signoff/internal/docimport"
 	"signoff/internal/policies"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The one editor of a policy's text (GET and POST /policies/{id}/revision):
@@ -123,7 +124,7 @@ func (s *Server) revisionPage(w http.ResponseWriter, r *http.Request, post bool)
 		Action: fmt.Sprintf("/policies/%d/revision", id), BackHref: fmt.Sprintf("/policies/%d", id), Body: in.Body, ChangeNote: in.ChangeNote,
 		Errors: viewErrors(formErr), Message: message, Notice: notice}
 	view.Layout.HasErrors = formErr != nil
-	view.Kind = templates.ChoiceProps{ID: "kind", Name: "kind", Legend: "What kind of change is it?", Small: true, Options: []templates.Option{
+	view.Kind = components.ChoiceProps{ID: "kind", Name: "kind", Legend: "What kind of change is it?", Small: true, Options: []components.Option{
 		{Value: "major", Label: "A major change", Hint: "Everyone asked to sign the policy is asked to sign the new version.", Checked: in.Major},
 		{Value: "minor", Label: "A minor change", Hint: "Typing errors, names, dates or contact details: signatures of the current version still count.", Checked: !in.Major},
 	}}

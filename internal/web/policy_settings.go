@@ -10,6 +10,7 @@ import (
 	"signoff/internal/auth"
 	"signoff/internal/policies"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // A policy's details: title, category, review cycle, owner, approval
@@ -76,11 +77,11 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, post bool)
 	view.Layout.HasErrors = formErr != nil
 	cycle := strconv.Itoa(in.ReviewCycleYears)
 	view.Cycle = cycleChoice(cycle, view.Errors.Get("review_cycle_years"))
-	view.Level = templates.ChoiceProps{ID: "approval_level", Name: "approval_level", Legend: "Who approves it?", Small: true, Error: view.Errors.Get("approval_level")}
+	view.Level = components.ChoiceProps{ID: "approval_level", Name: "approval_level", Legend: "Who approves it?", Small: true, Error: view.Errors.Get("approval_level")}
 	for _, l := range policies.ApprovalLevels {
-		view.Level.Options = append(view.Level.Options, templates.Option{Value: string(l), Label: l.Label(), Checked: in.ApprovalLevel == l})
+		view.Level.Options = append(view.Level.Options, components.Option{Value: string(l), Label: l.Label(), Checked: in.ApprovalLevel == l})
 	}
-	view.NextReview = templates.DateProps{ID: "next_review", Name: "next_review", Legend: "Next review by", Error: view.Errors.Get("next_review"),
+	view.NextReview = components.DateProps{ID: "next_review", Name: "next_review", Legend: "Next review by", Error: view.Errors.Get("next_review"),
 		Hint: "Set when a version is approved or a review is recorded. Change it to match your governors' plan.", Day: day, Month: month, Year: year}
 	members, err := s.accounts.Members(ctx, v.school.ID)
 	if err != nil {
@@ -89,7 +90,7 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, post bool)
 	}
 	for _, m := range members {
 		if m.Has(auth.Admin) || m.Has(auth.Head) || m.Has(auth.Governor) || m.AccountID == in.OwnerAccountID {
-			view.Owner = append(view.Owner, templates.Option{Value: strconv.FormatInt(m.AccountID, 10), Label: m.Name})
+			view.Owner = append(view.Owner, components.Option{Value: strconv.FormatInt(m.AccountID, 10), Label: m.Name})
 		}
 	}
 	lib, _, err := s.policies.Library(ctx, v.school.ID)
@@ -97,10 +98,10 @@ func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, post bool)
 		s.fail(w, r, err)
 		return
 	}
-	view.Related = templates.ChoiceProps{ID: "related", Name: "related", Legend: "Related policies", Hint: "Select all that apply.", Small: true}
+	view.Related = components.ChoiceProps{ID: "related", Name: "related", Legend: "Related policies", Hint: "Select all that apply.", Small: true}
 	for _, l := range lib {
 		if l.ID != id {
-			view.Related.Options = append(view.Related.Options, templates.Option{Value: strconv.FormatInt(l.ID, 10), Label: l.Title, Checked: slices.Contains(in.Related, l.ID)})
+			view.Related.Options = append(view.Related.Options, components.Option{Value: strconv.FormatInt(l.ID, 10), Label: l.Title, Checked: slices.Contains(in.Related, l.ID)})
 		}
 	}
 	s.render(w, r, status, templates.PolicySettingsPage(view))

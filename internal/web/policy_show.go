@@ -11,6 +11,7 @@ import (
 	"signoff/internal/policies"
 	"signoff/internal/schooltime"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The policy's page (GET /policies/{id}) for governors, heads and the
@@ -82,7 +83,7 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request, f *showForm) {
 	if len(pg.Related) > 0 {
 		related = strings.Join(pg.Related, ", ")
 	}
-	view.Summary = []templates.SummaryRow{
+	view.Summary = []components.SummaryRow{
 		{Key: "Owner", Value: orDash(p.OwnerName)},
 		{Key: "Category", Value: orDash(p.Category)},
 		{Key: "Statutory", Value: map[bool]string{true: "Yes", false: "No"}[p.Statutory]},
@@ -92,8 +93,8 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request, f *showForm) {
 		{Key: "Related policies", Value: related},
 	}
 	if current := pg.Current; current != nil {
-		view.Summary = append(view.Summary, templates.SummaryRow{Key: "Current version", Value: versionLabel(current.Number, current.PublishedAt)},
-			templates.SummaryRow{Key: "Approval", Value: approvalLine(*current)})
+		view.Summary = append(view.Summary, components.SummaryRow{Key: "Current version", Value: versionLabel(current.Number, current.PublishedAt)},
+			components.SummaryRow{Key: "Approval", Value: approvalLine(*current)})
 		view.CurrentHTML = s.publishedHTML(*current, p.Title)
 	}
 	if isAdmin {
@@ -105,13 +106,13 @@ func (s *Server) showPage(w http.ResponseWriter, r *http.Request, f *showForm) {
 		if hasForm {
 			view.HasForm = true
 			view.FormHref = fmt.Sprintf("/admin/tracking/forms/%d", form.ID)
-			view.Summary = append(view.Summary, templates.SummaryRow{Key: "Who signs", Value: audienceLabel(form.AudienceRoles)})
+			view.Summary = append(view.Summary, components.SummaryRow{Key: "Who signs", Value: audienceLabel(form.AudienceRoles)})
 		}
 	}
 	if pg.Open != nil {
 		openRevision(&view, pg, f, r.URL.Query().Get("whole") == "1")
 	}
-	view.Review = templates.DateProps{ID: "review_date", Name: "review_date", Legend: "Date of the review", Hint: "For example, 23 3 2026",
+	view.Review = components.DateProps{ID: "review_date", Name: "review_date", Legend: "Date of the review", Hint: "For example, 23 3 2026",
 		Error: view.Errors.Get("review_date"), Day: f.reviewDay, Month: f.reviewMonth, Year: f.reviewYear}
 	view.History = historyRows(id, pg.History)
 	view.Versions = versionOptions(pg.Versions)
@@ -172,19 +173,19 @@ func openRevision(view *templates.PolicyShowView, pg policies.Page, f *showForm,
 			view.DecideReason = "You wrote this revision, so the other approvers decide."
 		}
 	}
-	view.Decision = templates.ChoiceProps{ID: "decision", Name: "decision", Legend: "Do you approve version " + view.OpenNumber + "?",
-		Error: view.Errors.Get("decision"), Options: []templates.Option{
+	view.Decision = components.ChoiceProps{ID: "decision", Name: "decision", Legend: "Do you approve version " + view.OpenNumber + "?",
+		Error: view.Errors.Get("decision"), Options: []components.Option{
 			{Value: "approve", Label: "Yes, I approve it", Checked: f.decision == "approve"},
 			{Value: "reject", Label: "No, it needs changes", Checked: f.decision == "reject"},
 		}}
-	view.Meeting = templates.DateProps{ID: "date", Name: "date", Legend: "Date of the meeting", Hint: "For example, 23 3 2026",
+	view.Meeting = components.DateProps{ID: "date", Name: "date", Legend: "Date of the meeting", Hint: "For example, 23 3 2026",
 		Error: view.Errors.Get("date"), Day: f.day, Month: f.month, Year: f.year}
 	if view.IsDraft && view.CanRevise {
 		asked := map[auth.Role]string{auth.Governor: "governor", auth.Head: "headteacher"}[policies.ApproverRole(pg.Policy.ApprovalLevel)]
-		view.Named = templates.ChoiceProps{ID: "named", Name: "named", Legend: "Anyone else to approve it? (optional)", Small: true,
+		view.Named = components.ChoiceProps{ID: "named", Name: "named", Legend: "Anyone else to approve it? (optional)", Small: true,
 			Hint: "Every " + asked + " is asked already. Name others, such as a committee's co-opted member or the designated safeguarding lead."}
 		for _, pp := range pg.Nameable {
-			view.Named.Options = append(view.Named.Options, templates.Option{Value: strconv.FormatInt(pp.AccountID, 10), Label: pp.Name})
+			view.Named.Options = append(view.Named.Options, components.Option{Value: strconv.FormatInt(pp.AccountID, 10), Label: pp.Name})
 		}
 	}
 }
@@ -239,10 +240,10 @@ func historyRows(policyID int64, entries []policies.HistoryEntry) []templates.Po
 }
 
 // versionOptions are a policy's versions for the compare form's lists.
-func versionOptions(versions []policies.Version) []templates.Option {
-	var out []templates.Option
+func versionOptions(versions []policies.Version) []components.Option {
+	var out []components.Option
 	for _, ver := range versions {
-		out = append(out, templates.Option{Value: strconv.Itoa(ver.Number), Label: fmt.Sprintf("Version %d (%s)", ver.Number, strings.ToLower(ver.Status.Label()))})
+		out = append(out, components.Option{Value: strconv.Itoa(ver.Number), Label: fmt.Sprintf("Version %d (%s)", ver.Number, strings.ToLower(ver.Status.Label()))})
 	}
 	return out
 }

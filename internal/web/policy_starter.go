@@ -9,6 +9,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/policies"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // The starter set of common school policies, adopted as drafts.
@@ -45,7 +46,7 @@ func (s *Server) starterPage(w http.ResponseWriter, r *http.Request, chosen []st
 	}
 	view := templates.PolicyStarterView{Layout: s.lifecycleLayout(r, "Add policies from the starter set"), Errors: viewErrors(err)}
 	view.Layout.HasErrors = err != nil
-	view.Starters = templates.ChoiceProps{ID: "starter", Name: "starter", Legend: "Choose the policies to add", Hint: "Policies you already have are not listed.",
+	view.Starters = components.ChoiceProps{ID: "starter", Name: "starter", Legend: "Choose the policies to add", Hint: "Policies you already have are not listed.",
 		Error: view.Errors.Get("starter"), Small: true}
 	for _, st := range policies.Starters {
 		if have[strings.ToLower(st.Title)] {
@@ -55,7 +56,7 @@ func (s *Server) starterPage(w http.ResponseWriter, r *http.Request, chosen []st
 		if st.Statutory {
 			hint = "Statutory · " + hint
 		}
-		view.Starters.Options = append(view.Starters.Options, templates.Option{Value: st.Key, Label: st.Title, Hint: hint, Checked: slices.Contains(chosen, st.Key)})
+		view.Starters.Options = append(view.Starters.Options, components.Option{Value: st.Key, Label: st.Title, Hint: hint, Checked: slices.Contains(chosen, st.Key)})
 	}
 	status := http.StatusOK
 	if err != nil {

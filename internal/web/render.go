@@ -12,7 +12,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/auth"
 	"signoff/internal/policies"
-	"signoff/templates"
+	"signoff/templates/components"
 	"signoff/web/static"
 )
 
@@ -35,9 +35,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 
 // layout builds the page frame for the viewer: school name and colour,
 // the menu their roles open, and who is signed in.
-func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
+func (s *Server) layout(r *http.Request, title string) components.LayoutProps {
 	v := viewerOf(r)
-	p := templates.LayoutProps{
+	p := components.LayoutProps{
 		Title:    title,
 		SiteName: "Signoff",
 		CSS:      []string{static.Path("govuk-frontend.min.css"), static.Path("app.css")},
@@ -62,7 +62,7 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 	p.UserName = v.account.DisplayName
 	path := r.URL.Path
 	add := func(label, href string, current bool) {
-		p.Nav = append(p.Nav, templates.NavItem{Label: label, Href: href, Current: current})
+		p.Nav = append(p.Nav, components.NavItem{Label: label, Href: href, Current: current})
 	}
 	// The office's menu is grouped: its daily pages, then People and More
 	// (pages of links), so it fits two rows on a phone.
@@ -110,10 +110,10 @@ func (s *Server) layout(r *http.Request, title string) templates.LayoutProps {
 }
 
 // viewErrors converts domain field errors for the templates.
-func viewErrors(err error) templates.Errors {
-	var out templates.Errors
+func viewErrors(err error) components.Errors {
+	var out components.Errors
 	for _, f := range apperr.FieldsOf(err) {
-		out = append(out, templates.FieldError{Field: f.Field, Message: f.Message})
+		out = append(out, components.FieldError{Field: f.Field, Message: f.Message})
 	}
 	return out
 }

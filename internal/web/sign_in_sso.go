@@ -7,6 +7,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/sso"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // ssoCookie carries the state of a single sign-on under way, binding the
@@ -68,7 +69,7 @@ func (s *Server) ssoFailed(w http.ResponseWriter, r *http.Request, err error) {
 
 // signInView is the sign-in page's view with the single sign-on buttons:
 // every school's that has one, or only one school's with ?school=SLUG.
-func (s *Server) signInView(r *http.Request, l templates.LayoutProps) templates.SignInView {
+func (s *Server) signInView(r *http.Request, l components.LayoutProps) templates.SignInView {
 	v := templates.SignInView{Layout: l}
 	buttons, err := s.sso.Buttons(r.Context())
 	if err != nil {

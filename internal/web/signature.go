@@ -13,6 +13,7 @@ import (
 	"signoff/internal/schooltime"
 	"signoff/internal/signing"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // ownSignature returns the signature named in the path, and its signer,
@@ -63,7 +64,7 @@ func (s *Server) signature(w http.ResponseWriter, r *http.Request) {
 		Title:     sig.FormTitle,
 		Reference: sig.Reference,
 		JustNow:   r.URL.Query().Get("signed") != "" && sig.PersonID == v.account.PersonID,
-		Rows: []templates.SummaryRow{
+		Rows: []components.SummaryRow{
 			{Key: "Signed by", Value: p.FullName() + " (" + p.RoleLabel() + ")"},
 			{Key: "Typed signature", Value: sig.TypedName},
 			{Key: "Statement", Value: sig.Statement},

@@ -13,6 +13,7 @@ import (
 	"signoff/internal/signing"
 	"signoff/internal/tracking"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // trackForm is one form's dashboard: figures, trend, roles and the lists.
@@ -20,7 +21,7 @@ func (s *Server) trackForm(w http.ResponseWriter, r *http.Request) {
 	s.renderTrackForm(w, r, http.StatusOK, "", "", nil)
 }
 
-func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status int, notice, noticeBody string, errs templates.Errors) {
+func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status int, notice, noticeBody string, errs components.Errors) {
 	v := viewerOf(r)
 	formID, err := idParam(r, "formID")
 	if err != nil {
@@ -99,8 +100,8 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 		}
 		return base + "?" + qs.Encode() + "#people"
 	}
-	header := func(label, key string) templates.SortHeader {
-		h := templates.SortHeader{Label: label}
+	header := func(label, key string) components.SortHeader {
+		h := components.SortHeader{Label: label}
 		dir := "asc"
 		if lq.Sort == key {
 			h.Sort = "ascending"
@@ -160,7 +161,7 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 		view.SetUpHref = fmt.Sprintf("/admin/consents/%d", formID)
 		view.LettersHref = view.SetUpHref + "/letters"
 		for _, p := range conflicts {
-			view.Conflicts = append(view.Conflicts, templates.NavItem{Label: p.FamilyName + ", " + p.FirstName() + " (" + p.RegClass + ")",
+			view.Conflicts = append(view.Conflicts, components.NavItem{Label: p.FamilyName + ", " + p.FirstName() + " (" + p.RegClass + ")",
 				Href: fmt.Sprintf("/admin/pupils/%d", p.ID)})
 		}
 	} else if f.PolicyID != 0 {
@@ -171,7 +172,7 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 		last := trend[len(trend)-1]
 		for _, p := range trend {
 			label := p.Day.Format("2 Jan")
-			view.Trend = append(view.Trend, templates.Bar{Label: label, Value: p.Cumulative, Of: f.Audience,
+			view.Trend = append(view.Trend, components.Bar{Label: label, Value: p.Cumulative, Of: f.Audience,
 				Width: widthOf(p.Cumulative, f.Audience), Extra: strconv.Itoa(p.New)})
 		}
 		unit := "day"
@@ -182,22 +183,22 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 			f.Percent(), trend[0].Day.Format("2 January"), last.Day.Format("2 January 2006"), unit)
 	}
 	for _, g := range groups {
-		view.Groups = append(view.Groups, templates.Bar{Label: g.Label, Value: g.Signed, Of: g.Audience, Width: g.Percent()})
+		view.Groups = append(view.Groups, components.Bar{Label: g.Label, Value: g.Signed, Of: g.Audience, Width: g.Percent()})
 	}
 	view.ForParents, view.GroupNoun = f.ForParents, "Role"
 	all := "All roles"
 	if f.ForParents {
 		view.GroupNoun, all = "Class", "All classes"
 	}
-	view.GroupOptions = []templates.Option{{Value: "", Label: all, Checked: lq.Group == ""}}
+	view.GroupOptions = []components.Option{{Value: "", Label: all, Checked: lq.Group == ""}}
 	for _, g := range groups {
 		label := g.Label
 		if label == "" {
 			label = "No class"
 		}
-		view.GroupOptions = append(view.GroupOptions, templates.Option{Value: g.Group, Label: label, Checked: lq.Group == g.Group})
+		view.GroupOptions = append(view.GroupOptions, components.Option{Value: g.Group, Label: label, Checked: lq.Group == g.Group})
 	}
-	view.Headers = []templates.SortHeader{header("Name", "name"), header(view.GroupNoun, "group"), header("Email", "email")}
+	view.Headers = []components.SortHeader{header("Name", "name"), header(view.GroupNoun, "group"), header("Email", "email")}
 	if f.ForParents {
 		view.Headers[0].Label = "Parent or carer"
 	}
@@ -213,11 +214,11 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	for i := 1; i <= pages; i++ {
 		if pages > 9 && i != 1 && i != pages && (i < lq.Page-2 || i > lq.Page+2) {
 			if len(view.Pages) == 0 || view.Pages[len(view.Pages)-1].Href != "" {
-				view.Pages = append(view.Pages, templates.Page{Label: "…"})
+				view.Pages = append(view.Pages, components.Page{Label: "…"})
 			}
 			continue
 		}
-		view.Pages = append(view.Pages, templates.Page{Label: strconv.Itoa(i), Href: link(url.Values{"page": {strconv.Itoa(i)}}), Current: i == lq.Page})
+		view.Pages = append(view.Pages, components.Page{Label: strconv.Itoa(i), Href: link(url.Values{"page": {strconv.Itoa(i)}}), Current: i == lq.Page})
 	}
 	if lq.Page > 1 {
 		view.PrevHref = link(url.Values{"page": {strconv.Itoa(lq.Page - 1)}})

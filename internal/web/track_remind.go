@@ -9,7 +9,7 @@ import (
 
 	"signoff/internal/apperr"
 	"signoff/internal/tracking"
-	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // trackRemind emails a reminder to everyone outstanding (who=all) or to
@@ -38,11 +38,11 @@ func (s *Server) trackRemind(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if len(in.PersonIDs) == 0 {
-			s.renderTrackForm(w, r, http.StatusUnprocessableEntity, "", "", templates.Errors{{Field: "people", Message: "Tick at least one person to remind, or use the button to remind everyone"}})
+			s.renderTrackForm(w, r, http.StatusUnprocessableEntity, "", "", components.Errors{{Field: "people", Message: "Tick at least one person to remind, or use the button to remind everyone"}})
 			return
 		}
 	default:
-		s.renderTrackForm(w, r, http.StatusUnprocessableEntity, "", "", templates.Errors{{Field: "people", Message: "Choose who to remind"}})
+		s.renderTrackForm(w, r, http.StatusUnprocessableEntity, "", "", components.Errors{{Field: "people", Message: "Choose who to remind"}})
 		return
 	}
 	res, err := s.tracking.Remind(r.Context(), in)

@@ -8,6 +8,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/tracking"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 func scheduleLabel(sc tracking.Schedule) string {
@@ -40,7 +41,7 @@ func (s *Server) trackSchedule(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, templates.TrackSchedulePage(view))
 }
 
-func scheduleView(l templates.LayoutProps, sc tracking.Schedule) templates.TrackScheduleView {
+func scheduleView(l components.LayoutProps, sc tracking.Schedule) templates.TrackScheduleView {
 	days := make([]string, len(sc.DaysAfter))
 	for i, d := range sc.DaysAfter {
 		days[i] = strconv.Itoa(d)
@@ -57,18 +58,18 @@ func (s *Server) trackScheduleSave(w http.ResponseWriter, r *http.Request) {
 	}
 	f := r.PostForm
 	sc := tracking.Schedule{Enabled: f.Get("enabled") == "yes", ThenWeekly: f.Get("then_weekly") == "yes"}
-	var errs templates.Errors
+	var errs components.Errors
 	for _, part := range strings.FieldsFunc(f.Get("days_after"), func(r rune) bool { return r == ',' || r == ' ' || r == ';' }) {
 		d, err := strconv.Atoi(part)
 		if err != nil {
-			errs = append(errs, templates.FieldError{Field: "days_after", Message: "Enter days after publication as whole numbers, for example 7, 14"})
+			errs = append(errs, components.FieldError{Field: "days_after", Message: "Enter days after publication as whole numbers, for example 7, 14"})
 			break
 		}
 		sc.DaysAfter = append(sc.DaysAfter, d)
 	}
 	weeks, err := strconv.Atoi(strings.TrimSpace(f.Get("weeks_max")))
 	if err != nil {
-		errs = append(errs, templates.FieldError{Field: "weeks_max", Message: "Enter a number of weeks from 0 to 52"})
+		errs = append(errs, components.FieldError{Field: "weeks_max", Message: "Enter a number of weeks from 0 to 52"})
 	}
 	sc.WeeksMax = weeks
 	if errs == nil {

@@ -7,18 +7,19 @@ import (
 	"signoff/internal/schooltime"
 	"signoff/internal/tracking"
 	"signoff/templates"
+	"signoff/templates/components"
 	"signoff/web/static"
 )
 
 // trackLayout is the page frame with the tracking stylesheet.
-func (s *Server) trackLayout(r *http.Request, title string) templates.LayoutProps {
+func (s *Server) trackLayout(r *http.Request, title string) components.LayoutProps {
 	l := s.layout(r, title)
 	l.CSS = append(l.CSS, static.Path("tracking.css"))
 	return l
 }
 
-func trackFormRow(f tracking.FormFigures, href string) templates.TrackFormRow {
-	row := templates.TrackFormRow{Title: f.Title, Href: href, School: f.SchoolName, Version: fmt.Sprintf("Version %d", f.VersionNumber),
+func trackFormRow(f tracking.FormFigures, href string) components.TrackFormRow {
+	row := components.TrackFormRow{Title: f.Title, Href: href, School: f.SchoolName, Version: fmt.Sprintf("Version %d", f.VersionNumber),
 		Signed: f.Signed, Total: f.Audience, Outstanding: f.Outstanding(), Withdrawn: f.Withdrawn, Percent: f.Percent(), LastReminder: "None sent"}
 	if f.DueOn != nil {
 		row.Due = "due " + f.DueOn.Format("2 January 2006")

@@ -15,6 +15,7 @@ import (
 	"signoff/internal/schooltime"
 	"signoff/internal/signkey"
 	"signoff/templates"
+	"signoff/templates/components"
 )
 
 // LimitVerifyByIP limits the public verification page: 60 checks per IP
@@ -59,7 +60,7 @@ func (s *Server) verifyUpload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	bad := func(msg string) {
-		view := templates.VerifyView{Layout: s.trackLayout(r, "Check a signed copy"), Errors: templates.Errors{{Field: "file", Message: msg}}}
+		view := templates.VerifyView{Layout: s.trackLayout(r, "Check a signed copy"), Errors: components.Errors{{Field: "file", Message: msg}}}
 		view.Layout.HasErrors = true
 		s.render(w, r, http.StatusUnprocessableEntity, templates.VerifyPage(view))
 	}
@@ -127,7 +128,7 @@ type verifyResult struct {
 	Reference                                             string
 	Verified, Found, FileChecked, FileMatches, TextIntact bool
 	Heading, Reason                                       string
-	Rows                                                  []templates.SummaryRow
+	Rows                                                  []components.SummaryRow
 }
 
 // renderVerify shows a result.
@@ -179,7 +180,7 @@ func verifyResultOf(res evidence.Result, typed string) verifyResult {
 	}
 	if res.Found {
 		view.Reference = res.Reference
-		view.Rows = []templates.SummaryRow{
+		view.Rows = []components.SummaryRow{
 			{Key: "School", Value: res.SchoolName},
 			{Key: "Document", Value: res.Title + ", version " + strconv.Itoa(res.Version)},
 			{Key: "Signed by", Value: res.SignerName},
@@ -188,12 +189,12 @@ func verifyResultOf(res evidence.Result, typed string) verifyResult {
 			{Key: "SHA-256 of the text signed", Value: res.SHA256, Mono: true},
 		}
 		if res.FileChecked {
-			view.Rows = append(view.Rows, templates.SummaryRow{Key: "SHA-256 of the file checked", Value: res.FileSHA256, Mono: true})
+			view.Rows = append(view.Rows, components.SummaryRow{Key: "SHA-256 of the file checked", Value: res.FileSHA256, Mono: true})
 			view.Rows = append(view.Rows, signatureRows(res)...)
 		}
 		if !res.SealState.Good() {
 			// What the record says now is not evidence of anything.
-			view.Rows = []templates.SummaryRow{{Key: "Reference", Value: res.Reference, Mono: true}}
+			view.Rows = []components.SummaryRow{{Key: "Reference", Value: res.Reference, Mono: true}}
 		}
 	}
 	view.Status = http.StatusOK
@@ -204,7 +205,7 @@ func verifyResultOf(res evidence.Result, typed string) verifyResult {
 }
 
 // signatureRows describe an uploaded file's digital signature and time stamp.
-func signatureRows(res evidence.Result) []templates.SummaryRow {
+func signatureRows(res evidence.Result) []components.SummaryRow {
 	sig := res.Signature
 	var by, stamp string
 	switch {
@@ -226,12 +227,12 @@ func signatureRows(res evidence.Result) []templates.SummaryRow {
 	case sig.Signed && sig.Valid:
 		stamp = "None: the copy was signed without a time-stamping authority"
 	}
-	rows := []templates.SummaryRow{{Key: "Digital signature", Value: by}}
+	rows := []components.SummaryRow{{Key: "Digital signature", Value: by}}
 	if sig.Certificate != nil {
-		rows = append(rows, templates.SummaryRow{Key: "Certificate (SHA-256)", Value: signkey.Fingerprint(sig.Certificate), Mono: true})
+		rows = append(rows, components.SummaryRow{Key: "Certificate (SHA-256)", Value: signkey.Fingerprint(sig.Certificate), Mono: true})
 	}
 	if stamp != "" {
-		rows = append(rows, templates.SummaryRow{Key: "Time stamp", Value: stamp})
+		rows = append(rows, components.SummaryRow{Key: "Time stamp", Value: stamp})
 	}
 	return rows
 }

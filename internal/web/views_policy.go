@@ -6,14 +6,14 @@ import (
 
 	"signoff/internal/policies"
 	"signoff/internal/schooltime"
-	"signoff/templates"
+	"signoff/templates/components"
 	"signoff/web/static"
 )
 
 // Helpers shared by the policy pages.
 
 // lifecycleLayout is the page frame with the lifecycle's stylesheet.
-func (s *Server) lifecycleLayout(r *http.Request, title string) templates.LayoutProps {
+func (s *Server) lifecycleLayout(r *http.Request, title string) components.LayoutProps {
 	l := s.layout(r, title)
 	l.CSS = append(l.CSS, static.Path("policies.css"))
 	return l
