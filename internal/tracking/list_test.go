@@ -297,6 +297,40 @@ func TestListPagesAndSorts(t *testing.T) {
 			t.Fatalf("export of every form: %d rows, the forms' lists %d", len(every.Rows), at)
 		}
 	}
+	// The forms' order in the export of every form, with ties: two staff
+	// forms due the same day titled so that the case decides a byte
+	// order ("Banana" before "apple") but not the export's (apple, then
+	// Banana), and a parents' form with no due date, which comes last.
+	var staffForms []int64
+	var undated tracking.FormFigures
+	for _, f := range forms {
+		if !f.ForParents {
+			staffForms = append(staffForms, f.FormID)
+		} else {
+			undated = f
+		}
+	}
+	if len(staffForms) < 2 {
+		t.Fatalf("%d staff forms, want 2", len(staffForms))
+	}
+	if _, err := db.Pool.Exec(ctx, `UPDATE forms SET due_on = CASE WHEN id = $2 THEN NULL WHEN id = ANY ($3) THEN DATE '2031-01-31' ELSE DATE '2030-01-01' END,
+			title = CASE id WHEN $3[1] THEN 'Banana policy' WHEN $3[2] THEN 'apple policy' ELSE title END
+		WHERE school_id = $1`, school, undated.FormID, staffForms[:2]); err != nil {
+		t.Fatal(err)
+	}
+	every, err := st.ExportList(ctx, school, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var titles []string
+	for _, row := range every.Rows {
+		if len(titles) == 0 || titles[len(titles)-1] != row[0] {
+			titles = append(titles, row[0])
+		}
+	}
+	if n := len(titles); n < 3 || !slices.Equal(titles[n-3:], []string{"apple policy", "Banana policy", undated.Title}) {
+		t.Fatalf("export of every form: forms in the order %q, want apple policy, Banana policy (due last), then %q (no due date)", titles, undated.Title)
+	}
 	if _, _, err := st.ExportForm(ctx, res.SchoolIDs[0], forms[0].FormID, false); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("another school's form's export: %v, want not found", err)
 	}
