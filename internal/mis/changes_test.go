@@ -2,7 +2,6 @@ package mis_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -10,7 +9,6 @@ import (
 	"testing"
 
 	"signoff/internal/apperr"
-	"signoff/internal/database/dbtest"
 	"signoff/internal/mis"
 )
 
@@ -35,10 +33,7 @@ func fieldOf(c mis.PersonChange, field string) (mis.FieldChange, bool) {
 // import needs an explicit confirmation; without it nothing is written.
 func TestPreviewShowsWhoChangesAndWarnsOfAWrongFile(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	if _, err := store.Apply(ctx, s.ID, actor, sampleFiles(t)); err != nil {
 		t.Fatal(err)
 	}

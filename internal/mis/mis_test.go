@@ -92,6 +92,14 @@ func newSchool(t testing.TB, db *database.DB, slug string) schools.School {
 	return s
 }
 
+// oakfield is a test's own database with a new school, Oakfield, and the
+// MIS store over it.
+func oakfield(t *testing.T) (context.Context, *database.DB, schools.School, *mis.Store) {
+	t.Helper()
+	db := dbtest.New(t)
+	return context.Background(), db, newSchool(t, db, "oakfield"), mis.NewStore(db)
+}
+
 // snapshot dumps everything an import may touch, timestamps included,
 // so that "nothing changed" can be checked exactly.
 func snapshot(t testing.TB, db *database.DB, schoolID int64) string {
@@ -168,10 +176,7 @@ func TestSampleUPNsPassTheCheckLetter(t *testing.T) {
 
 func TestSamplesImportCleanlyAndAgainChangesNothing(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	files := sampleFiles(t)
 	parents := expectedParents(t)
 
@@ -291,10 +296,7 @@ func crlf(lines ...string) []byte {
 
 func TestBrokenFilesAreRefusedWholeWithEveryRowExplained(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	if _, err := store.Apply(ctx, s.ID, actor, sampleFiles(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -401,10 +403,7 @@ func without(t testing.TB, name string, drop func(line string) bool) mis.File {
 
 func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	if _, err := store.Apply(ctx, s.ID, actor, sampleFiles(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -491,10 +490,7 @@ func TestLeaversAreMarkedThenComeBack(t *testing.T) {
 
 func TestChangesAreMatchedByCodeThenEmail(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	if _, err := store.Apply(ctx, s.ID, actor, sampleFiles(t)); err != nil {
 		t.Fatal(err)
 	}
@@ -541,10 +537,7 @@ func TestChangesAreMatchedByCodeThenEmail(t *testing.T) {
 
 func TestUnrecognisedHeaderCanBeMapped(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	data := []byte("Staff Code,Forename,Surname,Adresse électronique,Role,Shoe Size\n" +
 		"AB01,Élodie,Dubois,edubois@oakfield-primary.example.sch.uk,Teacher,5\n")
 	f := mis.File{Name: "staff.csv", Data: data}
@@ -584,10 +577,7 @@ func TestUnrecognisedHeaderCanBeMapped(t *testing.T) {
 
 func TestMessyEncodingsRoundTrip(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	names := []struct{ first, last string }{
 		{"Chloé", "O'Brien"}, {"Siobhán", "Ní Bhriain"}, {"Zoë", "Nuñez-García"}, {"Łucja", "Wiśniewska"},
 		{"Chloe\u0301", "D'Souza"}, // decomposed accent: kept exactly as written
@@ -657,10 +647,7 @@ func TestMessyEncodingsRoundTrip(t *testing.T) {
 
 func TestDatesYearsAndTemporaryUPNs(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	upn := func(rest string) string { l, _ := mis.UPNCheckLetter(rest); return string(l) + rest }
 	data := strings.Join([]string{
 		"UPN,Forename,Surname,NC Year,Form,DOB,Known As",
@@ -691,10 +678,7 @@ func TestDatesYearsAndTemporaryUPNs(t *testing.T) {
 
 func TestParentsSharingAnAddressStayTwoPeople(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, db, s, store := oakfield(t)
 	upn := func(rest string) string { l, _ := mis.UPNCheckLetter(rest); return string(l) + rest }
 	a, b := upn("871234525801"), upn("871234525802")
 	pupils := "UPN,Forename,Surname,Year\n" + a + ",Amy,Smith,Year 1\n" + b + ",Bob,Smith,Year 3\n"
@@ -724,10 +708,7 @@ func TestParentsSharingAnAddressStayTwoPeople(t *testing.T) {
 
 func TestApplyRefusesNothingAndUnknownFiles(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	db := dbtest.New(t)
-	s := newSchool(t, db, "oakfield")
-	store := mis.NewStore(db)
+	ctx, _, s, store := oakfield(t)
 	if _, err := store.Apply(ctx, s.ID, actor, nil); apperr.CodeOf(err) != apperr.Invalid {
 		t.Fatalf("no files: %v", err)
 	}
