@@ -706,6 +706,52 @@ func TestParentsSharingAnAddressStayTwoPeople(t *testing.T) {
 	wantCounts(t, rep, mis.Contacts, mis.Counts{Changed: 1, Unchanged: 2})
 }
 
+// TestAColumnAFileLacksLeavesWhatIsHeld: a later file without an optional
+// column (reg group, date of birth, job title, mobile) changes nobody's
+// value of it, and one with the column replaces it.
+func TestAColumnAFileLacksLeavesWhatIsHeld(t *testing.T) {
+	t.Parallel()
+	ctx, db, s, store := oakfield(t)
+	l, _ := mis.UPNCheckLetter("871234525811")
+	upn := string(l) + "871234525811"
+	apply := func(files ...mis.File) {
+		t.Helper()
+		if rep, err := store.Apply(ctx, s.ID, actor, files); err != nil {
+			t.Fatalf("%v %v", err, rep.BadRows())
+		}
+	}
+	held := func() string {
+		t.Helper()
+		var out string
+		err := db.Pool.QueryRow(ctx, `SELECT string_agg(concat_ws('|', given_name, coalesce(nullif(reg_class, ''), '-'),
+				coalesce(date_of_birth::text, '-'), coalesce(nullif(job_title, ''), '-'), coalesce(nullif(mobile, ''), '-')), ' ' ORDER BY id)
+			FROM people WHERE school_id = $1`, s.ID).Scan(&out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	apply(mis.File{Name: "p.csv", Data: []byte("UPN,Forename,Surname,Year,Reg Group,Date of Birth\n" + upn + ",Amy,Smith,Year 1,1K,02/03/2019\n")},
+		mis.File{Name: "s.csv", Data: []byte("Staff Code,Forename,Surname,Email,Role,Job Title\nT1,Jo,Hale,jo@example.org,Teacher,Class teacher\n")},
+		mis.File{Name: "c.csv", Data: []byte("Pupil UPN,Forename,Surname,Relationship,Email,Mobile\n" + upn + ",Sam,Smith,Mother,sam@example.net,07700 900123\n")})
+	want := held()
+	for _, w := range []string{"Amy|1K|2019-03-02|-|-", "Jo|-|-|Class teacher|-", "Sam|-|-|-|07700 900123"} {
+		if !strings.Contains(want, w) {
+			t.Fatalf("after the first import: %q lacks %q", want, w)
+		}
+	}
+	apply(mis.File{Name: "p.csv", Data: []byte("UPN,Forename,Surname,Year\n" + upn + ",Amy,Smith,Year 1\n")},
+		mis.File{Name: "s.csv", Data: []byte("Staff Code,Forename,Surname,Email,Role\nT1,Jo,Hale,jo@example.org,Teacher\n")},
+		mis.File{Name: "c.csv", Data: []byte("Pupil UPN,Forename,Surname,Relationship,Email\n" + upn + ",Sam,Smith,Mother,sam@example.net\n")})
+	if got := held(); got != want {
+		t.Fatalf("files without the columns changed what is held:\n got %q\nwant %q", got, want)
+	}
+	apply(mis.File{Name: "p.csv", Data: []byte("UPN,Forename,Surname,Year,Reg Group\n" + upn + ",Amy,Smith,Year 1,1M\n")})
+	if got := held(); !strings.Contains(got, "Amy|1M|2019-03-02|") {
+		t.Fatalf("a file with the column did not replace it: %q", got)
+	}
+}
+
 func TestApplyRefusesNothingAndUnknownFiles(t *testing.T) {
 	t.Parallel()
 	ctx, _, s, store := oakfield(t)

@@ -204,6 +204,33 @@ func samePerson(a, b people.Person) bool {
 		a.Mobile == b.Mobile
 }
 
+// optionalFields are the columns a file of its kind may lack, and how each
+// sets a person's field from a row.
+var optionalFields = map[string]func(dst *people.Person, row people.Person){
+	FieldTitle:         func(d *people.Person, r people.Person) { d.Title = r.Title },
+	FieldJobTitle:      func(d *people.Person, r people.Person) { d.JobTitle = r.JobTitle },
+	FieldStartDate:     func(d *people.Person, r people.Person) { d.StartedOn = r.StartedOn },
+	FieldPreferredName: func(d *people.Person, r people.Person) { d.PreferredName = r.PreferredName },
+	FieldRegClass:      func(d *people.Person, r people.Person) { d.RegClass = r.RegClass },
+	FieldDateOfBirth:   func(d *people.Person, r people.Person) { d.DateOfBirth = r.DateOfBirth },
+	FieldEmail:         func(d *people.Person, r people.Person) { d.Email = r.Email },
+	FieldMobile:        func(d *people.Person, r people.Person) { d.Mobile = r.Mobile },
+}
+
+// updated is a person we hold as a row of the file has them, for the
+// optional fields named: a column the file has replaces what we hold, one
+// it lacks leaves it. The person is current again (a leaver who is back).
+// The caller sets the fields every file of its kind has.
+func (t *table) updated(held, row people.Person, optional ...string) people.Person {
+	for _, f := range optional {
+		if t.has(f) {
+			optionalFields[f](&held, row)
+		}
+	}
+	held.LeftAt = nil
+	return held
+}
+
 // rowProblems collects the reasons one row cannot be imported.
 type rowProblems []string
 
@@ -361,21 +388,11 @@ func planStaff(ctx context.Context, tx pgx.Tx, schoolID int64, t *table, st *sta
 		if r.cur == nil {
 			continue
 		}
-		f := r.cur.Person
+		f := t.updated(r.cur.Person, r.p, FieldTitle, FieldJobTitle, FieldStartDate)
 		f.GivenName, f.FamilyName, f.Email, f.StaffRole = r.p.GivenName, r.p.FamilyName, r.p.Email, r.p.StaffRole
 		if r.p.MISID != "" {
 			f.MISID = r.p.MISID
 		}
-		if t.has(FieldTitle) {
-			f.Title = r.p.Title
-		}
-		if t.has(FieldJobTitle) {
-			f.JobTitle = r.p.JobTitle
-		}
-		if t.has(FieldStartDate) {
-			f.StartedOn = r.p.StartedOn
-		}
-		f.LeftAt = nil
 		r.final = f
 		r.changed = r.cur.LeftAt != nil || !samePerson(r.cur.Person, f)
 	}
@@ -580,18 +597,8 @@ func planPupils(schoolID int64, t *table, st *state, now time.Time) *pupilPlan {
 			continue
 		}
 		r.cur, c.claimed = c, true
-		f := c.Person
+		f := t.updated(c.Person, r.p, FieldPreferredName, FieldRegClass, FieldDateOfBirth)
 		f.MISID, f.GivenName, f.FamilyName, f.YearGroup = r.p.MISID, r.p.GivenName, r.p.FamilyName, r.p.YearGroup
-		if t.has(FieldPreferredName) {
-			f.PreferredName = r.p.PreferredName
-		}
-		if t.has(FieldRegClass) {
-			f.RegClass = r.p.RegClass
-		}
-		if t.has(FieldDateOfBirth) {
-			f.DateOfBirth = r.p.DateOfBirth
-		}
-		f.LeftAt = nil
 		r.final = f
 		r.changed = c.LeftAt != nil || !samePerson(c.Person, f)
 		if r.changed {
@@ -789,18 +796,8 @@ func planContacts(schoolID int64, t *table, st *state, pupils *pupilPlan) *conta
 	for _, pa := range cp.parents {
 		f := firstValues(pa.rows)
 		if pa.cur != nil {
-			g := pa.cur.Person
+			g := t.updated(pa.cur.Person, f, FieldTitle, FieldEmail, FieldMobile)
 			g.GivenName, g.FamilyName = f.GivenName, f.FamilyName
-			if t.has(FieldTitle) {
-				g.Title = f.Title
-			}
-			if t.has(FieldEmail) {
-				g.Email = f.Email
-			}
-			if t.has(FieldMobile) {
-				g.Mobile = f.Mobile
-			}
-			g.LeftAt = nil
 			f = g
 		}
 		pa.final = f
