@@ -39,8 +39,8 @@ func patchDocs() map[string]func(*testing.T) []byte {
 }
 
 // TestFpdfPatchSameBytes: every document is, byte for byte, what the
-// unpatched fpdf writes, the first time and again (when the local copy
-// reuses what it made before); and the local copy is the one in use.
+// unpatched fpdf writes, when the local copy makes the font subsets and
+// when it takes them from its cache; and the local copy is the one in use.
 func TestFpdfPatchSameBytes(t *testing.T) {
 	docs := patchDocs()
 	names := slices.Sorted(func(yield func(string) bool) {
@@ -82,11 +82,52 @@ func TestFpdfPatchSameBytes(t *testing.T) {
 			t.Errorf("%s has no hash for %q", file, n)
 			continue
 		}
-		for round := range 2 {
+		// The first render makes the font subsets (the cache emptied),
+		// the second takes them from the cache.
+		fpdf.SetCutFontsMax(fpdf.SetCutFontsMax(0))
+		for _, round := range []string{"subsets made", "subsets cached"} {
 			sum := sha256.Sum256(docs[n](t))
 			if got := hex.EncodeToString(sum[:]); got != want[n] {
-				t.Errorf("%s (render %d): SHA-256 %s, unpatched fpdf wrote %s", n, round+1, got, want[n])
+				t.Errorf("%s (%s): SHA-256 %s, unpatched fpdf wrote %s", n, round, got, want[n])
 			}
+			if entries, _ := fpdf.CutFontsCached(); entries == 0 {
+				t.Fatalf("%s: no font subset cached: is fpdf's change 2 (fontcache.go) lost?", n)
+			}
+		}
+	}
+}
+
+// TestFpdfPatchCacheBounded: the font subsets cached stay under the
+// bound however many different sets of characters are printed (each
+// signer's name here has a letter of its own), and each copy rendered
+// again (its subsets cached, or made again after the cache started
+// again) is the same bytes.
+func TestFpdfPatchCacheBounded(t *testing.T) {
+	const bound = 150 << 10
+	defer fpdf.SetCutFontsMax(fpdf.SetCutFontsMax(bound))
+	c := sample()
+	var seen [][]byte
+	restarted, last := false, 0
+	for i := range 24 {
+		c.SignerName = "Zoë " + string(rune(0x100+i)) + "ukasz"
+		c.TypedSignature = c.SignerName
+		data := render(t, c)
+		seen = append(seen, data)
+		entries, held := fpdf.CutFontsCached()
+		if held > bound || entries == 0 {
+			t.Fatalf("after %d copies: %d subsets cached in %d bytes (bound %d)", i+1, entries, held, bound)
+		}
+		restarted = restarted || entries < last
+		last = entries
+	}
+	if !restarted {
+		t.Fatal("the cache never started again: the test does not reach the bound")
+	}
+	for i, want := range seen {
+		c.SignerName = "Zoë " + string(rune(0x100+i)) + "ukasz"
+		c.TypedSignature = c.SignerName
+		if !bytes.Equal(render(t, c), want) {
+			t.Fatalf("copy %d differs the second time", i)
 		}
 	}
 }
