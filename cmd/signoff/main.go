@@ -251,26 +251,8 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 			return 1
 		}
 		return 0
-	case "audit":
-		return auditCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "verify":
 		return verifyCommand(cfg, args[1:], stdout, stderr)
-	case "school":
-		return schoolCommand(ctx, cfg, log, args[1:], stdout, stderr)
-	case "trust":
-		return trustCommand(ctx, cfg, log, args[1:], stdout, stderr)
-	case "import":
-		return importCommand(ctx, cfg, log, args[1:], stdout, stderr)
-	case "backup":
-		return backupCommand(ctx, cfg, log, args[1:], stdout, stderr)
-	case "restore":
-		return restoreCommand(ctx, cfg, log, args[1:], stdout, stderr)
-	case "reviews":
-		return reviewsCommand(ctx, cfg, log, args[1:], stdout, stderr)
-	case "jobs":
-		return jobsCommand(ctx, cfg, log, args[1:], stdout, stderr)
-	case "retention":
-		return retentionCommand(ctx, cfg, log, args[1:], stdout, stderr)
 	case "health":
 		return health(cfg, stdout, stderr)
 	case "version", "--version", "-v":
@@ -280,9 +262,26 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		usage(stdout)
 		return 0
 	}
+	if c, ok := commands[args[0]]; ok {
+		return c(ctx, cfg, log, args[1:], stdout, stderr)
+	}
 	fmt.Fprintf(stderr, "signoff: unknown command %q\n", args[0])
 	usage(stderr)
 	return 2
+}
+
+// commands are the commands that take the database's settings, a log and
+// their own arguments.
+var commands = map[string]func(ctx context.Context, cfg config, log *slog.Logger, args []string, stdout, stderr io.Writer) int{
+	"audit":     auditCommand,
+	"school":    schoolCommand,
+	"trust":     trustCommand,
+	"import":    importCommand,
+	"backup":    backupCommand,
+	"restore":   restoreCommand,
+	"reviews":   reviewsCommand,
+	"jobs":      jobsCommand,
+	"retention": retentionCommand,
 }
 
 func usage(w io.Writer) {
