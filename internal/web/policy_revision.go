@@ -18,17 +18,10 @@ import (
 // the draft of version 1, or a revision of the published version, with a
 // preview, the changes marked and importing a Word file.
 
-// policyRevisionForm shows the editor for a new revision or its draft.
-func (s *Server) policyRevisionForm(w http.ResponseWriter, r *http.Request) {
-	s.revisionPage(w, r, false)
-}
-
-// policyRevisionSave saves, previews or imports into the draft.
-func (s *Server) policyRevisionSave(w http.ResponseWriter, r *http.Request) {
-	s.revisionPage(w, r, true)
-}
-
-func (s *Server) revisionPage(w http.ResponseWriter, r *http.Request, post bool) {
+// policyRevision shows the editor for a new revision or its draft (GET),
+// or saves, previews or imports into the draft (POST).
+func (s *Server) policyRevision(w http.ResponseWriter, r *http.Request) {
+	post := r.Method == http.MethodPost
 	v := viewerOf(r)
 	ctx := r.Context()
 	p, ok := s.policyOf(w, r)

@@ -16,17 +16,10 @@ import (
 // A policy's details: title, category, review cycle, owner, approval
 // level, next review date and related policies, changed in this one place.
 
-// policySettingsForm shows the form for a policy's details.
-func (s *Server) policySettingsForm(w http.ResponseWriter, r *http.Request) {
-	s.settingsPage(w, r, false)
-}
-
-// policySettingsSave saves a policy's details.
-func (s *Server) policySettingsSave(w http.ResponseWriter, r *http.Request) {
-	s.settingsPage(w, r, true)
-}
-
-func (s *Server) settingsPage(w http.ResponseWriter, r *http.Request, post bool) {
+// policySettings shows the form for a policy's details (GET) or saves them
+// (POST).
+func (s *Server) policySettings(w http.ResponseWriter, r *http.Request) {
+	post := r.Method == http.MethodPost
 	v := viewerOf(r)
 	ctx := r.Context()
 	p, ok := s.policyOf(w, r)
