@@ -47,11 +47,11 @@ func (s *Store) QueueConflicts(r *database.Reads, schoolID, formID int64, out *[
 // records apart, most of the statement's time). The form's rule and its
 // consent items are read once (not per record), and each record's answer
 // to an item is looked up in its answers rather than every answer
-// expanded.
+// expanded. A record counts as consent's pages judge it: current
+// (signatures_current) and signoff_record_counts (migration 0022).
 var conflictsSQL = `WITH cur AS MATERIALIZED (
-			SELECT s.pupil_id, s.person_id, s.answers, s.academic_year, s.key_stage FROM signatures s
+			SELECT s.pupil_id, s.person_id, s.answers, s.academic_year, s.key_stage FROM signatures_current s
 			WHERE s.school_id = $1 AND s.form_id = $2 AND s.part IN ('', 'parent')
-			  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
 			  AND EXISTS (SELECT 1 FROM forms pf WHERE pf.id = $2 AND pf.audience = 'parents')),
 		two AS MATERIALIZED (SELECT cur.* FROM cur
 			WHERE cur.pupil_id IN (SELECT pupil_id FROM cur GROUP BY pupil_id HAVING min(person_id) <> max(person_id))),
@@ -63,8 +63,7 @@ var conflictsSQL = `WITH cur AS MATERIALIZED (
 			JOIN people c ON c.id = s.pupil_id AND c.left_at IS NULL
 			CROSS JOIN items i
 			WHERE EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id AND g.parental_responsibility)
-			  AND (f.renewal <> 'each_year' OR s.academic_year = $3)
-			  AND (f.renewal <> 'each_key_stage' OR s.key_stage = signoff_key_stage(c.year_group))
+			  AND signoff_record_counts(f.renewal, s.academic_year, s.key_stage, c.year_group, $3)
 			GROUP BY s.pupil_id, i.key
 			HAVING bool_or(s.answers -> i.key = 'true'::jsonb) AND bool_or(s.answers -> i.key = 'false'::jsonb))
 		ORDER BY lower(p.family_name), lower(p.given_name), p.id`

@@ -342,10 +342,26 @@ func TestClassModeAndSchoolPart(t *testing.T) {
 	}
 }
 
-func TestKeyStage(t *testing.T) {
-	for y, want := range map[people.YearGroup]int{-1: 0, 0: 0, 1: 1, 2: 1, 3: 2, 6: 2, 7: 3, 11: 4, 12: 5} {
-		if got := consent.KeyStage(y); got != want {
-			t.Errorf("KeyStage(%d) = %d, want %d", y, got, want)
+// TestRecordKeyStage: a record is of the key stage of the child's year
+// group when it is given (SQL's signoff_key_stage, the one home of key
+// stages): 0 early years, 1 (years 1–2), 2 (3–6), 3 (7–9), 4 (10–11), 5
+// (sixth form).
+func TestRecordKeyStage(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, signing.OneParent)
+	parent := f.parents[0].Person
+	for _, c := range []struct{ year, want int }{{-2, 0}, {-1, 0}, {0, 0}, {1, 1}, {2, 1}, {3, 2}, {6, 2}, {7, 3}, {9, 3}, {10, 4}, {11, 4}, {12, 5}, {14, 5}} {
+		if _, err := f.db.Pool.Exec(ctx, `UPDATE people SET year_group = $1 WHERE id = $2`, c.year, f.pupil.ID); err != nil {
+			t.Fatal(err)
+		}
+		rec := f.submit(t, parent, c.year%2 == 0, true, true)
+		got, err := f.store.RecordByReference(ctx, f.school, rec.Reference)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.KeyStage != c.want || got.KeyStage != c.want {
+			t.Errorf("year group %d: the record made is of key stage %d, read back %d; want %d", c.year, rec.KeyStage, got.KeyStage, c.want)
 		}
 	}
 }
@@ -413,12 +429,13 @@ func emptyAsNil(cf consent.ChildForm) consent.ChildForm {
 	return cf
 }
 
-// TestCountsMirrorsSQL: consent's Go rule for "does this record still
-// count" (it works on a page's records in memory) agrees with the SQL
-// rule the obligations table is derived with (signoff_obligations_derive
-// and signoff_counts), for each renewal, before and after signing and when
-// the academic year or the child's key stage moves on.
-func TestCountsMirrorsSQL(t *testing.T) {
+// TestRecordCountsByRenewal: whether a parent's record still counts, for
+// each renewal rule, before and after signing, after a withdrawal, and when
+// the academic year or the child's key stage moves on, as the class list
+// (Consents), the parent's page (ChildForm), the record read back and the
+// obligations the dashboards count (signoff_obligations_derive) each say:
+// one rule, signoff_record_counts (migration 0022), read by all four.
+func TestRecordCountsByRenewal(t *testing.T) {
 	t.Parallel()
 	for _, renewal := range []signing.Renewal{signing.UntilWithdrawn, signing.EachYear, signing.EachKeyStage} {
 		t.Run(string(renewal), func(t *testing.T) {
@@ -434,37 +451,68 @@ func TestCountsMirrorsSQL(t *testing.T) {
 			if _, f.items, err = f.store.Form(ctx, f.school, form.ID); err != nil {
 				t.Fatal(err)
 			}
-			same := func(step string, want bool) {
+			parent := f.parents[0].Person
+			var last consent.Record
+			expect := func(step string, want bool) {
 				t.Helper()
-				var sql bool
+				var derived bool
 				if err := f.db.Pool.QueryRow(ctx, `SELECT coalesce(bool_or(signoff_counts(d.signature_id, d.sig_year, $3)), false)
 					FROM signoff_obligations_derive(ARRAY[$1::bigint], ARRAY[$2::bigint]) d`,
-					form.ID, f.pupil.ID, schooltime.AcademicYear(f.clock)).Scan(&sql); err != nil {
+					form.ID, f.pupil.ID, schooltime.AcademicYear(f.clock)).Scan(&derived); err != nil {
 					t.Fatal(err)
 				}
-				if got := f.state(t).Returned; got != sql || got != want {
-					t.Fatalf("%s: Go counts %v, SQL counts %v, want %v", step, got, sql, want)
+				_, cf, err := f.store.ChildForm(ctx, f.school, parent.ID, f.pupil.ID, form.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				read := false
+				if last.ID != 0 {
+					got, err := f.store.RecordByReference(ctx, f.school, last.Reference)
+					if err != nil {
+						t.Fatal(err)
+					}
+					read = got.Counts
+				}
+				if class := f.state(t).Returned; class != want || (cf.Mine != nil) != want || read != want || derived != want {
+					t.Fatalf("%s: class list %v, parent's page %v, record %v, obligations %v; want %v", step, class, cf.Mine != nil, read, derived, want)
 				}
 			}
-			same("before signing", false)
-			f.submit(t, f.parents[0].Person, true)
-			same("signed", true)
+			expect("before signing", false)
+			last = f.submit(t, parent, true)
+			expect("signed", true)
+			first := last
 			switch renewal {
 			case signing.EachYear:
 				f.clock = time.Date(2027, 9, 10, 9, 0, 0, 0, time.UTC)
-				same("next academic year", false)
+				expect("next academic year", false)
 			case signing.EachKeyStage:
+				// Years 1 and 12 are of different key stages whatever the child's is.
 				next := 12
-				if consent.KeyStage(*f.pupil.YearGroup) == 5 {
+				if f.pupil.YearGroup != nil && *f.pupil.YearGroup >= 10 {
 					next = 1
 				}
 				if _, err := f.db.Pool.Exec(ctx, `UPDATE people SET year_group = $1 WHERE id = $2`, next, f.pupil.ID); err != nil {
 					t.Fatal(err)
 				}
-				same("next key stage", false)
+				expect("next key stage", false)
 			default:
 				f.clock = time.Date(2027, 9, 10, 9, 0, 0, 0, time.UTC)
-				same("next academic year", true)
+				expect("next academic year", true)
+			}
+			// Signing again counts (a new record, superseding the first);
+			// the first no longer does.
+			last = f.submit(t, parent, true)
+			expect("signed again", true)
+			old, err := f.store.RecordByReference(ctx, f.school, first.Reference)
+			if err != nil || !old.Superseded || old.Counts {
+				t.Fatalf("the first record after signing again: %v %+v", err, old)
+			}
+			// A withdrawal is a record too: it still counts (as a no).
+			if _, err := f.store.Change(ctx, f.school, form.ID, f.pupil.ID, parent.ID, f.items[0].ID, false, office, "", ""); err != nil {
+				t.Fatal(err)
+			}
+			if st := f.state(t); !st.Returned || st.Items[f.items[0].ID] != consent.Refused {
+				t.Fatalf("after withdrawing: %+v", st)
 			}
 		})
 	}

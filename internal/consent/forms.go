@@ -356,24 +356,6 @@ func ForPupil(f signing.Form, p people.Person) bool {
 	return true
 }
 
-// KeyStage is the key stage of a year group: 0 early years (nursery and
-// reception), 1 (years 1–2), 2 (3–6), 3 (7–9), 4 (10–11), 5 (sixth form).
-func KeyStage(y people.YearGroup) int {
-	switch {
-	case y <= 0:
-		return 0
-	case y <= 2:
-		return 1
-	case y <= 6:
-		return 2
-	case y <= 9:
-		return 3
-	case y <= 11:
-		return 4
-	}
-	return 5
-}
-
 // Close stops a parents' form asking anyone: it leaves the parents'
 // pages and the class lists, and its records stay. A form whose wording
 // must change is closed and a new one created.

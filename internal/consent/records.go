@@ -50,34 +50,60 @@ type Record struct {
 	KeyStage     int
 	SupersedesID int64
 	Superseded   bool
-	WitnessName  string
-	RecordedBy   string
-	PaperDate    *time.Time
-	HasScan      bool
-	HasDrawing   bool
-	TextSHA256   string
-	IP           string
-	UserAgent    string
-	Language     string
-	Seal         string // set when the record is made (see signing.SealFields)
+	// Counts: the record is current and still counts under the form's
+	// renewal rule now (this academic year, the child's key stage now, or
+	// until withdrawn), as SQL's signoff_record_counts says (migration
+	// 0022); the obligations table is derived with the same function.
+	Counts      bool
+	WitnessName string
+	RecordedBy  string
+	PaperDate   *time.Time
+	HasScan     bool
+	HasDrawing  bool
+	TextSHA256  string
+	IP          string
+	UserAgent   string
+	Language    string
+	Seal        string // set when the record is made (see signing.SealFields)
 }
 
+// recordColumns are a record's columns, read from signatures s with the
+// signer p (recordJoins), the form rf and the child rc; the last two are
+// whether it is superseded and whether it still counts, which the query
+// reading them says (currentRecords, anyRecords).
 const recordColumns = `s.id, s.reference, s.form_id, coalesce(s.pupil_id, 0), s.person_id, p.given_name || ' ' || p.family_name, s.part,
 	s.answers, s.typed_name, s.method, s.signed_at, s.academic_year, coalesce(s.key_stage, -1), coalesce(s.supersedes_id, 0),
-	EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id),
 	coalesce((SELECT w.given_name || ' ' || w.family_name FROM people w WHERE w.id = s.witness_id), ''),
 	coalesce((SELECT a.display_name FROM accounts a WHERE a.id = s.recorded_by), ''),
 	s.paper_date, EXISTS (SELECT 1 FROM signature_scans sc WHERE sc.signature_id = s.id), s.drawn_signature IS NOT NULL,
 	coalesce(s.version_sha256, ''), s.ip, s.user_agent, s.language`
 
-const recordFrom = ` FROM signatures s JOIN people p ON p.id = s.person_id `
+const recordJoins = ` JOIN people p ON p.id = s.person_id JOIN forms rf ON rf.id = s.form_id LEFT JOIN people rc ON rc.id = s.pupil_id `
+
+// stillCounts is "current record s still counts in academic year $AY":
+// signoff_record_counts (migration 0022), the one home of the rule.
+const stillCounts = `signoff_record_counts(rf.renewal, s.academic_year, s.key_stage, rc.year_group, $AY)`
+
+// currentRecords is the SELECT of current records (signatures_current,
+// migration 0022: the one home of "not superseded"), each saying whether
+// it still counts in the academic year given as parameter ay ("$3").
+func currentRecords(ay string) string {
+	return `SELECT ` + recordColumns + `, false, ` + strings.ReplaceAll(stillCounts, "$AY", ay) + ` FROM signatures_current s` + recordJoins
+}
+
+// anyRecords is the SELECT of records current or superseded, as
+// currentRecords says of each.
+func anyRecords(ay string) string {
+	return `SELECT ` + recordColumns + `, cur.id IS NULL, cur.id IS NOT NULL AND ` + strings.ReplaceAll(stillCounts, "$AY", ay) +
+		` FROM signatures s LEFT JOIN signatures_current cur ON cur.id = s.id` + recordJoins
+}
 
 func scanRecord(r pgx.Row) (Record, error) {
 	var rec Record
 	var answers []byte
 	err := r.Scan(&rec.ID, &rec.Reference, &rec.FormID, &rec.PupilID, &rec.PersonID, &rec.PersonName, &rec.Part, &answers, &rec.TypedName,
-		&rec.Method, &rec.SignedAt, &rec.AcademicYear, &rec.KeyStage, &rec.SupersedesID, &rec.Superseded, &rec.WitnessName, &rec.RecordedBy,
-		&rec.PaperDate, &rec.HasScan, &rec.HasDrawing, &rec.TextSHA256, &rec.IP, &rec.UserAgent, &rec.Language)
+		&rec.Method, &rec.SignedAt, &rec.AcademicYear, &rec.KeyStage, &rec.SupersedesID, &rec.WitnessName, &rec.RecordedBy,
+		&rec.PaperDate, &rec.HasScan, &rec.HasDrawing, &rec.TextSHA256, &rec.IP, &rec.UserAgent, &rec.Language, &rec.Superseded, &rec.Counts)
 	if err != nil {
 		return rec, err
 	}
@@ -108,26 +134,6 @@ func encodeAnswers(a map[int64]bool) []byte {
 	}
 	data, _ := json.Marshal(raw)
 	return data
-}
-
-// counts reports whether a current record still counts for the form's
-// renewal rule now: this academic year, this key stage, or until withdrawn.
-// It is the one Go mirror of the SQL rule (the parents' half of
-// signoff_obligations_derive with signoff_counts, migrations 0012 and
-// 0016): the pages judge every parent's records in memory, one at a time,
-// where the SQL picks each request's latest. TestCountsMirrorsSQL holds
-// the two equal.
-func counts(f signing.Form, rec Record, pupil people.Person, now time.Time) bool {
-	if rec.Superseded {
-		return false
-	}
-	switch f.Renewal {
-	case signing.EachYear:
-		return rec.AcademicYear == schooltime.AcademicYear(now)
-	case signing.EachKeyStage:
-		return pupil.YearGroup != nil && rec.KeyStage == KeyStage(*pupil.YearGroup)
-	}
-	return true
 }
 
 // Scan is the scan of a paper form.
@@ -211,7 +217,7 @@ func (s *Store) Submit(ctx context.Context, in Submission) (Record, error) {
 		if err := validateSubmission(&in, f, items, now); err != nil {
 			return err
 		}
-		prev, _, err := s.ownCurrent(ctx, tx, f, in.PupilID, in.ParentID)
+		prev, _, err := s.ownCurrent(ctx, tx, f, in.PupilID, in.ParentID, now)
 		if err != nil {
 			return err
 		}
@@ -324,54 +330,71 @@ func describeAnswers(items []Item, answers map[int64]bool) string {
 // loadForParent locks the child's records and checks that parent is a
 // current parent of pupil with parental responsibility and that the form
 // is addressed to the pupil's parents.
-func (s *Store) loadForParent(ctx context.Context, tx pgx.Tx, schoolID, formID, pupilID, parentID int64) (signing.Form, []Item, people.Person, people.Person, error) {
+func (s *Store) loadForParent(ctx context.Context, tx pgx.Tx, schoolID, formID, pupilID, parentID int64) (signing.Form, []Item, child, people.Person, error) {
 	var none people.Person
+	var noChild child
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, $2)`, int32(formID), int32(pupilID)); err != nil {
-		return signing.Form{}, nil, none, none, fmt.Errorf("consent: lock: %w", err)
+		return signing.Form{}, nil, noChild, none, fmt.Errorf("consent: lock: %w", err)
 	}
 	f, err := signing.ScanForm(tx.QueryRow(ctx, `SELECT `+signing.FormColumns+` FROM forms f WHERE f.school_id = $1 AND f.id = $2 AND f.audience = 'parents'`, schoolID, formID))
 	if errors.Is(err, pgx.ErrNoRows) {
-		return f, nil, none, none, apperr.New(apperr.NotFound, "There is no such form")
+		return f, nil, noChild, none, apperr.New(apperr.NotFound, "There is no such form")
 	}
 	if err != nil {
-		return f, nil, none, none, fmt.Errorf("consent: form: %w", err)
+		return f, nil, noChild, none, fmt.Errorf("consent: form: %w", err)
 	}
-	pupil, err := people.Scan(tx.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.school_id = $1 AND p.id = $2 AND p.kind = 'pupil'`, schoolID, pupilID))
+	pupil, err := loadChild(ctx, tx, schoolID, pupilID)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return f, nil, none, none, apperr.New(apperr.NotFound, "Page not found")
+		return f, nil, noChild, none, apperr.New(apperr.NotFound, "Page not found")
 	}
 	if err != nil {
-		return f, nil, none, none, fmt.Errorf("consent: pupil: %w", err)
+		return f, nil, noChild, none, fmt.Errorf("consent: pupil: %w", err)
 	}
 	var pr bool
 	parent, err := people.Scan(tx.QueryRow(ctx, `SELECT `+people.Columns+`, g.parental_responsibility FROM people p JOIN guardianships g ON g.parent_id = p.id
 		WHERE p.school_id = $1 AND p.id = $2 AND g.pupil_id = $3 AND p.left_at IS NULL`, schoolID, parentID, pupilID), &pr)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return f, nil, none, none, apperr.New(apperr.NotFound, "Page not found")
+		return f, nil, noChild, none, apperr.New(apperr.NotFound, "Page not found")
 	}
 	if err != nil {
-		return f, nil, none, none, fmt.Errorf("consent: parent: %w", err)
+		return f, nil, noChild, none, fmt.Errorf("consent: parent: %w", err)
 	}
-	if !ForPupil(f, pupil) {
-		return f, nil, none, none, apperr.New(apperr.NotFound, "Page not found")
+	if !ForPupil(f, pupil.Person) {
+		return f, nil, noChild, none, apperr.New(apperr.NotFound, "Page not found")
 	}
 	if !pr {
-		return f, nil, none, none, apperr.New(apperr.Forbidden, "Only a parent or carer with parental responsibility can complete this form. Please contact the school office.")
+		return f, nil, noChild, none, apperr.New(apperr.Forbidden, "Only a parent or carer with parental responsibility can complete this form. Please contact the school office.")
 	}
 	if f.ClosedAt != nil {
-		return f, nil, none, none, apperr.New(apperr.Conflict, "This form is closed")
+		return f, nil, noChild, none, apperr.New(apperr.Conflict, "This form is closed")
 	}
 	items, err := itemsOn(ctx, tx, formID)
 	return f, items, pupil, parent, err
 }
 
+// child is a pupil with the key stage a record given for them now is of:
+// signoff_key_stage (migration 0012, the one home of key stages) of their
+// year group, nil without one.
+type child struct {
+	people.Person
+	keyStage *int
+}
+
+// loadChild reads a pupil of the school with their key stage now.
+func loadChild(ctx context.Context, tx pgx.Tx, schoolID, pupilID int64) (child, error) {
+	var c child
+	var err error
+	c.Person, err = people.Scan(tx.QueryRow(ctx, `SELECT `+people.Columns+`, CASE WHEN p.year_group IS NOT NULL THEN signoff_key_stage(p.year_group) END
+		FROM people p WHERE p.school_id = $1 AND p.id = $2 AND p.kind = 'pupil'`, schoolID, pupilID), &c.keyStage)
+	return c, err
+}
+
 // ownCurrent returns a person's current (not superseded) record of a form
-// for a pupil, whether or not it still counts.
-func (s *Store) ownCurrent(ctx context.Context, tx pgx.Tx, f signing.Form, pupilID, personID int64) (Record, bool, error) {
-	rec, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
+// for a pupil, whether or not it still counts (its Counts says, now).
+func (s *Store) ownCurrent(ctx context.Context, tx pgx.Tx, f signing.Form, pupilID, personID int64, now time.Time) (Record, bool, error) {
+	rec, err := scanRecord(tx.QueryRow(ctx, currentRecords("$4")+`
 		WHERE s.form_id = $1 AND s.pupil_id = $2 AND s.person_id = $3 AND s.part IN ('', 'parent', 'child')
-		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
-		ORDER BY s.signed_at DESC, s.id DESC LIMIT 1`, f.ID, pupilID, personID))
+		ORDER BY s.signed_at DESC, s.id DESC LIMIT 1`, f.ID, pupilID, personID, schooltime.AcademicYear(now)))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, false, nil
 	}
@@ -382,7 +405,7 @@ func (s *Store) ownCurrent(ctx context.Context, tx pgx.Tx, f signing.Form, pupil
 }
 
 type insertArgs struct {
-	pupil      people.Person
+	pupil      child
 	person     people.Person
 	part       string
 	answers    map[int64]bool
@@ -410,16 +433,12 @@ func (s *Store) insert(ctx context.Context, tx pgx.Tx, now time.Time, f signing.
 		a.lang = "en"
 	}
 	var pupilID *int64
-	keyStage := -1
 	if a.pupil.ID != 0 {
 		pupilID = &a.pupil.ID
-		if a.pupil.YearGroup != nil {
-			keyStage = KeyStage(*a.pupil.YearGroup)
-		}
 	}
-	var ks *int
-	if keyStage >= 0 {
-		ks = &keyStage
+	ks, keyStage := a.pupil.keyStage, -1
+	if ks != nil {
+		keyStage = *ks
 	}
 	var recordedBy *int64
 	if a.method == signing.Paper {
@@ -483,18 +502,18 @@ func (s *Store) Change(ctx context.Context, schoolID, formID, pupilID, parentID,
 		if item == nil {
 			return apperr.New(apperr.NotFound, "There is no such question on this form")
 		}
-		base, ok, err := s.ownCurrent(ctx, tx, f, pupilID, parentID)
+		base, ok, err := s.ownCurrent(ctx, tx, f, pupilID, parentID, now)
 		if err != nil {
 			return err
 		}
-		if !ok || !counts(f, base, pupil, now) {
-			others, err := s.currentForPupil(ctx, tx, f, pupilID)
+		if !ok || !base.Counts {
+			others, err := s.currentForPupil(ctx, tx, f, pupilID, now)
 			if err != nil {
 				return err
 			}
 			var from *Record
 			for i := range others {
-				if counts(f, others[i], pupil, now) && others[i].Part != PartChild {
+				if others[i].Counts && others[i].Part != PartChild {
 					from = &others[i]
 					break
 				}
@@ -541,10 +560,10 @@ func (s *Store) Change(ctx context.Context, schoolID, formID, pupilID, parentID,
 
 // currentForPupil returns every current (not superseded) record of a
 // form for a pupil: each parent's, the child's part and paper records.
-func (s *Store) currentForPupil(ctx context.Context, q database.Querier, f signing.Form, pupilID int64) ([]Record, error) {
-	rows, err := q.Query(ctx, `SELECT `+recordColumns+recordFrom+`
-		WHERE s.form_id = $1 AND s.pupil_id = $2 AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
-		ORDER BY s.signed_at DESC, s.id DESC`, f.ID, pupilID)
+func (s *Store) currentForPupil(ctx context.Context, q database.Querier, f signing.Form, pupilID int64, now time.Time) ([]Record, error) {
+	rows, err := q.Query(ctx, currentRecords("$3")+`
+		WHERE s.form_id = $1 AND s.pupil_id = $2
+		ORDER BY s.signed_at DESC, s.id DESC`, f.ID, pupilID, schooltime.AcademicYear(now))
 	if err != nil {
 		return nil, fmt.Errorf("consent: records: %w", err)
 	}
@@ -554,9 +573,6 @@ func (s *Store) currentForPupil(ctx context.Context, q database.Querier, f signi
 	}
 	return out, nil
 }
-
-// currentRecord is "record s is not superseded".
-const currentRecord = `NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)`
 
 // collectCurrent reads records by form and pupil, in the order given.
 func collectCurrent(rows pgx.Rows) (map[[2]int64][]Record, error) {
@@ -575,8 +591,9 @@ func collectCurrent(rows pgx.Rows) (map[[2]int64][]Record, error) {
 // History returns every record of a form for a pupil, newest first: who
 // gave, changed or withdrew what, and when.
 func (s *Store) History(ctx context.Context, schoolID, formID, pupilID int64) ([]Record, error) {
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
-		WHERE s.school_id = $1 AND s.form_id = $2 AND s.pupil_id = $3 ORDER BY s.signed_at DESC, s.id DESC`, schoolID, formID, pupilID)
+	rows, err := s.db.Pool.Query(ctx, anyRecords("$4")+`
+		WHERE s.school_id = $1 AND s.form_id = $2 AND s.pupil_id = $3 ORDER BY s.signed_at DESC, s.id DESC`,
+		schoolID, formID, pupilID, schooltime.AcademicYear(s.db.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("consent: history: %w", err)
 	}
@@ -589,9 +606,9 @@ func (s *Store) History(ctx context.Context, schoolID, formID, pupilID int64) ([
 
 // RecordByReference returns a parents' form record of the school.
 func (s *Store) RecordByReference(ctx context.Context, schoolID int64, ref string) (Record, error) {
-	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
-		JOIN forms f ON f.id = s.form_id
-		WHERE s.school_id = $1 AND s.reference = $2 AND f.audience = 'parents'`, schoolID, strings.ToUpper(strings.TrimSpace(ref))))
+	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, anyRecords("$3")+`
+		WHERE s.school_id = $1 AND s.reference = $2 AND rf.audience = 'parents'`,
+		schoolID, strings.ToUpper(strings.TrimSpace(ref)), schooltime.AcademicYear(s.db.Now())))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, apperr.New(apperr.NotFound, "There is no such record")
 	}

@@ -75,15 +75,16 @@ func (c ChildConsent) HasConflict() bool {
 }
 
 // effective works out a child's state from the current records that
-// count: an item is given only when every parent who answered said yes.
-func effective(f signing.Form, items []Item, pupil people.Person, recs []Record, now time.Time) ChildConsent {
+// count (Record.Counts, judged by SQL): an item is given only when every
+// parent who answered said yes.
+func effective(items []Item, pupil people.Person, recs []Record, now time.Time) ChildConsent {
 	c := ChildConsent{Pupil: pupil, Items: map[int64]State{}, Conflict: map[int64]bool{}}
 	if pupil.LeftAt != nil && !pupil.LeftAt.After(now) {
 		c.Left = true
 		return c
 	}
 	for _, rec := range recs {
-		if !counts(f, rec, pupil, now) {
+		if !rec.Counts {
 			continue
 		}
 		if rec.Part == PartChild {
@@ -132,11 +133,10 @@ func (s *Store) Consents(ctx context.Context, schoolID, formID int64, class stri
 	if err != nil {
 		return f, nil, nil, err
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
+	rows, err := s.db.Pool.Query(ctx, currentRecords("$3")+`
 		WHERE s.school_id = $1 AND s.form_id = $2 AND s.pupil_id IS NOT NULL
-		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
 		  AND (s.part = 'child' OR EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id
-		      AND g.parental_responsibility))`, schoolID, formID)
+		      AND g.parental_responsibility))`, schoolID, formID, schooltime.AcademicYear(now))
 	if err != nil {
 		return f, nil, nil, fmt.Errorf("consent: class records: %w", err)
 	}
@@ -153,7 +153,7 @@ func (s *Store) Consents(ctx context.Context, schoolID, formID int64, class stri
 		if !ForPupil(f, p) {
 			continue
 		}
-		out = append(out, effective(f, items, p, byPupil[p.ID], now))
+		out = append(out, effective(items, p, byPupil[p.ID], now))
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		ri, rj := rank(out[i], items), rank(out[j], items)
@@ -228,6 +228,7 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 		recs     map[[2]int64][]Record
 		r        database.Reads
 	)
+	now := s.db.Now()
 	if withParent {
 		people.QueueGet(&r, schoolID, parentID, &parent)
 	}
@@ -241,17 +242,18 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 		items, err = collectItemsOf(rows)
 		return err
 	})
-	r.Rows(`SELECT `+recordColumns+recordFrom+`
-		WHERE s.school_id = $1 AND s.form_id IN (SELECT f.id FROM forms f WHERE `+openForms+`)
-		  AND s.pupil_id IN (SELECT g.pupil_id FROM guardianships g WHERE g.school_id = $1 AND g.parent_id = $2) AND `+currentRecord+`
-		ORDER BY s.signed_at DESC, s.id DESC`, []any{schoolID, parentID}, func(rows pgx.Rows) (err error) {
+	// The records' form rf (read for the rule) is the open form condition's
+	// too: one join, as many as the subquery on forms it replaced.
+	r.Rows(currentRecords("$3")+`
+		WHERE s.school_id = $1 AND rf.school_id = $1 AND rf.audience = 'parents' AND rf.closed_at IS NULL
+		  AND s.pupil_id IN (SELECT g.pupil_id FROM guardianships g WHERE g.school_id = $1 AND g.parent_id = $2)
+		ORDER BY s.signed_at DESC, s.id DESC`, []any{schoolID, parentID, schooltime.AcademicYear(now)}, func(rows pgx.Rows) (err error) {
 		recs, err = collectCurrent(rows)
 		return err
 	})
 	if err := s.db.Send(ctx, &r); err != nil {
 		return people.Person{}, nil, err
 	}
-	now := s.db.Now()
 	var out []ChildForms
 	for _, link := range children {
 		cf := ChildForms{Link: link}
@@ -281,18 +283,19 @@ func (s *Store) ChildForm(ctx context.Context, schoolID, parentID, pupilID, form
 	if err != nil {
 		return link, ChildForm{}, err
 	}
-	recs, err := s.currentForPupil(ctx, s.db.Pool, f, link.Person.ID)
+	now := s.db.Now()
+	recs, err := s.currentForPupil(ctx, s.db.Pool, f, link.Person.ID, now)
 	if err != nil {
 		return link, ChildForm{}, err
 	}
-	return link, childForm(f, items, link, parentID, s.db.Now(), recs), nil
+	return link, childForm(f, items, link, parentID, now, recs), nil
 }
 
 func childForm(f signing.Form, items []Item, link people.Link, parentID int64, now time.Time, recs []Record) ChildForm {
 	cf := ChildForm{Form: f, Items: items, CanSign: link.ParentalResponsibility}
 	var counting []Record
 	for _, rec := range recs {
-		if !counts(f, rec, link.Person, now) || rec.Part == PartChild || rec.Part == PartSchool {
+		if !rec.Counts || rec.Part == PartChild || rec.Part == PartSchool {
 			continue
 		}
 		counting = append(counting, rec)
@@ -303,7 +306,7 @@ func childForm(f signing.Form, items []Item, link people.Link, parentID int64, n
 			cf.Others = append(cf.Others, rec)
 		}
 	}
-	cf.State = effective(f, items, link.Person, recs, now)
+	cf.State = effective(items, link.Person, recs, now)
 	switch f.Signer {
 	case signing.EachParent:
 		cf.Owed = cf.CanSign && cf.Mine == nil
@@ -340,19 +343,18 @@ func (s *Store) SignChild(ctx context.Context, in ChildInput) (Record, error) {
 		if err != nil {
 			return apperr.New(apperr.NotFound, "There is no such agreement")
 		}
-		pupil, err := people.Scan(tx.QueryRow(ctx, `SELECT `+people.Columns+` FROM people p WHERE p.school_id = $1 AND p.id = $2 AND p.kind = 'pupil'`,
-			in.SchoolID, in.PupilID))
-		if err != nil || !ForPupil(f, pupil) {
+		pupil, err := loadChild(ctx, tx, in.SchoolID, in.PupilID)
+		if err != nil || !ForPupil(f, pupil.Person) {
 			return apperr.New(apperr.NotFound, "Page not found")
 		}
 		if in.Witness.Kind != people.Staff || in.Witness.LeftAt != nil {
 			return apperr.New(apperr.Forbidden, "Only a member of staff can open class mode")
 		}
-		prev, ok, err := s.ownCurrent(ctx, tx, f, pupil.ID, pupil.ID)
+		prev, ok, err := s.ownCurrent(ctx, tx, f, pupil.ID, pupil.ID, now)
 		if err != nil {
 			return err
 		}
-		if ok && counts(f, prev, pupil, now) {
+		if ok && prev.Counts {
 			rec = prev
 			return nil
 		}
@@ -373,7 +375,7 @@ func (s *Store) SignChild(ctx context.Context, in ChildInput) (Record, error) {
 		if in.TypedName == "" {
 			in.TypedName = pupil.DisplayName()
 		}
-		rec, err = s.insert(ctx, tx, now, f, insertArgs{pupil: pupil, person: pupil, part: PartChild, answers: map[int64]bool{},
+		rec, err = s.insert(ctx, tx, now, f, insertArgs{pupil: pupil, person: pupil.Person, part: PartChild, answers: map[int64]bool{},
 			typed: in.TypedName, drawn: in.Drawn, method: signing.Class, supersedes: prev.ID, witness: in.Witness.ID, actor: in.Actor, ua: in.UserAgent})
 		if err != nil {
 			return err
@@ -404,7 +406,7 @@ func (s *Store) SignSchool(ctx context.Context, schoolID, formID int64, signer p
 		if v.MaxLen("typed_name", typedName, limits.Name, "name"); v.Err() != nil {
 			return v.Err()
 		}
-		existing, err := scanRecord(tx.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
+		existing, err := scanRecord(tx.QueryRow(ctx, anyRecords("$2")+`
 			WHERE s.form_id = $1 AND s.part = 'school' AND s.academic_year = $2 ORDER BY s.id DESC LIMIT 1`, f.ID, schooltime.AcademicYear(now)))
 		if err == nil {
 			rec = existing
@@ -423,7 +425,7 @@ func (s *Store) SignSchool(ctx context.Context, schoolID, formID int64, signer p
 
 // SchoolSignature returns this year's school part of an agreement, if signed.
 func (s *Store) SchoolSignature(ctx context.Context, schoolID, formID int64) (Record, bool, error) {
-	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, `SELECT `+recordColumns+recordFrom+`
+	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, anyRecords("$3")+`
 		WHERE s.school_id = $1 AND s.form_id = $2 AND s.part = 'school' AND s.academic_year = $3 ORDER BY s.id DESC LIMIT 1`,
 		schoolID, formID, schooltime.AcademicYear(s.db.Now())))
 	if err == pgx.ErrNoRows {
@@ -470,11 +472,11 @@ func (s *Store) ConsentsOf(ctx context.Context, schoolID int64, pupils []people.
 	for i, p := range pupils {
 		pupilIDs[i] = p.ID
 	}
-	rows, err := s.db.Pool.Query(ctx, `SELECT `+recordColumns+recordFrom+`
+	now := s.db.Now()
+	rows, err := s.db.Pool.Query(ctx, currentRecords("$4")+`
 		WHERE s.school_id = $1 AND s.form_id = ANY ($2) AND s.pupil_id = ANY ($3)
-		  AND NOT EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id)
 		  AND (s.part = 'child' OR EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id
-		      AND g.parental_responsibility))`, schoolID, formIDs, pupilIDs)
+		      AND g.parental_responsibility))`, schoolID, formIDs, pupilIDs, schooltime.AcademicYear(now))
 	if err != nil {
 		return nil, fmt.Errorf("consent: records: %w", err)
 	}
@@ -488,11 +490,10 @@ func (s *Store) ConsentsOf(ctx context.Context, schoolID int64, pupils []people.
 		k := key{rec.FormID, rec.PupilID}
 		recs[k] = append(recs[k], rec)
 	}
-	now := s.db.Now()
 	for _, p := range pupils {
 		for _, f := range forms {
 			if ForPupil(f, p) {
-				out[p.ID] = append(out[p.ID], PupilConsent{Form: f, Items: items[f.ID], State: effective(f, items[f.ID], p, recs[key{f.ID, p.ID}], now)})
+				out[p.ID] = append(out[p.ID], PupilConsent{Form: f, Items: items[f.ID], State: effective(items[f.ID], p, recs[key{f.ID, p.ID}], now)})
 			}
 		}
 	}

@@ -34,7 +34,9 @@ var AppPrivileges = map[string]string{
 	"signed_copy_files": "SELECT, INSERT",
 	"policy_decisions":  "SELECT, INSERT",
 	"seal_epoch":        "SELECT",
-	"schema_migrations": "SELECT",
+	// A view (migrations/0022): read only.
+	"signatures_current": "SELECT",
+	"schema_migrations":  "SELECT",
 	// Audit entries: only linked into their chain afterwards, once (the
 	// trigger of migrations/0013 refuses any other change).
 	"audit_log": "SELECT, INSERT, UPDATE (seq, prev_hash, hash)",

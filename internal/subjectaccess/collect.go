@@ -375,11 +375,12 @@ func (s *Store) records(ctx context.Context, where string, schoolID, personID, a
 	rows, err := s.db.Pool.Query(ctx, `SELECT s.reference, f.title, coalesce(v.number, 0), coalesce(s.version_sha256, ''),
 			coalesce(c.given_name || ' ' || c.family_name, ''), g.given_name || ' ' || g.family_name, s.part, s.statement, s.answers,
 			s.typed_name, s.method, s.language, s.signed_at, s.ip, s.user_agent, coalesce(prev.reference, ''),
-			EXISTS (SELECT 1 FROM signatures n WHERE n.supersedes_id = s.id),
+			cur.id IS NULL,
 			EXISTS (SELECT 1 FROM signature_scans sc WHERE sc.signature_id = s.id),
 			coalesce((SELECT jsonb_object_agg(i.id::text, i.label) FROM form_items i WHERE i.form_id = s.form_id), '{}'),
 			coalesce(s.account_id, 0)
 		FROM signatures s
+		LEFT JOIN signatures_current cur ON cur.id = s.id
 		JOIN forms f ON f.id = s.form_id
 		JOIN people g ON g.id = s.person_id
 		LEFT JOIN people c ON c.id = s.pupil_id

@@ -555,21 +555,6 @@ func TestGroupsAndTrendMatchTheObligations(t *testing.T) {
 	}
 }
 
-// TestKeyStageHasOneRule: the SQL rule and consent.KeyStage agree.
-func TestKeyStageHasOneRule(t *testing.T) {
-	t.Parallel()
-	db := dbtest.New(t)
-	for y := -2; y <= 14; y++ {
-		var ks int
-		if err := db.Pool.QueryRow(context.Background(), `SELECT signoff_key_stage($1::smallint)`, y).Scan(&ks); err != nil {
-			t.Fatal(err)
-		}
-		if want := consent.KeyStage(people.YearGroup(y)); ks != want {
-			t.Errorf("year group %d: SQL key stage %d, consent.KeyStage %d", y, ks, want)
-		}
-	}
-}
-
 // TestObligationsSecondWriterWaits: two transactions each record one
 // parent's consent for the same child of a form each parent signs; the
 // second's refresh waits for the first to commit and then sees it, so

@@ -45,10 +45,11 @@ func parentForms(ctx context.Context, db *database.DB, rng *rand.Rand, cfg Confi
 	type child struct {
 		id      int64
 		year    people.YearGroup
+		stage   int16 // signoff_key_stage of year (SQL is its one home)
 		parents []int64
 		names   []string
 	}
-	rows, err := db.Pool.Query(ctx, `SELECT c.id, c.year_group, array_agg(g.parent_id ORDER BY g.priority, g.parent_id),
+	rows, err := db.Pool.Query(ctx, `SELECT c.id, c.year_group, signoff_key_stage(c.year_group), array_agg(g.parent_id ORDER BY g.priority, g.parent_id),
 			array_agg(p.given_name || ' ' || p.family_name ORDER BY g.priority, g.parent_id)
 		FROM people c JOIN guardianships g ON g.pupil_id = c.id AND g.parental_responsibility JOIN people p ON p.id = g.parent_id
 		WHERE c.school_id = $1 AND c.kind = 'pupil' GROUP BY c.id ORDER BY c.id`, school)
@@ -58,7 +59,7 @@ func parentForms(ctx context.Context, db *database.DB, rng *rand.Rand, cfg Confi
 	children, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (child, error) {
 		var c child
 		var y int16
-		err := r.Scan(&c.id, &y, &c.parents, &c.names)
+		err := r.Scan(&c.id, &y, &c.stage, &c.parents, &c.names)
 		c.year = people.YearGroup(y)
 		return c, err
 	})
@@ -91,7 +92,7 @@ func parentForms(ctx context.Context, db *database.DB, rng *rand.Rand, cfg Confi
 		add := func(c child, k int, at time.Time, answers map[string]bool, supersedes int64) record {
 			ref := nextRef()
 			ans, _ := json.Marshal(answers)
-			ks := consent.KeyStage(c.year)
+			ks := int(c.stage)
 			sf := signing.SealFields{SchoolID: school, FormID: f.ID, PersonID: c.parents[k], PupilID: c.id, VersionSHA256: f.TextSHA256,
 				Statement: f.Statement, TypedName: c.names[k], Answers: ans, AcademicYear: ay, Method: signing.Web, IP: "192.0.2.40",
 				UserAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X)", Reference: ref, SupersedesID: supersedes, SignedAt: at,
