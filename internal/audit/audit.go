@@ -234,27 +234,18 @@ func linkChain(ctx context.Context, db *database.DB, school int64) (int, error) 
 // to be chained.
 const DefaultChainInterval = 200 * time.Millisecond
 
-// Chainer links waiting entries soon after they commit: every Interval,
-// and at once after Kick. Every server runs one; any number may run at
+// Chainer links waiting entries soon after they commit, every Interval.
+// Every server runs one; any number may run at
 // once.
 type Chainer struct {
 	DB       *database.DB
 	Interval time.Duration // DefaultChainInterval when 0
 	Log      *slog.Logger  // errors; nil for none
-	kick     chan struct{}
 }
 
 // NewChainer returns a Chainer of db.
 func NewChainer(db *database.DB, log *slog.Logger) *Chainer {
-	return &Chainer{DB: db, Log: log, kick: make(chan struct{}, 1)}
-}
-
-// Kick asks the chainer to look now (it never blocks).
-func (c *Chainer) Kick() {
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
+	return &Chainer{DB: db, Log: log}
 }
 
 // Run links waiting entries until ctx ends, then links once more.
@@ -272,7 +263,6 @@ func (c *Chainer) Run(ctx context.Context) {
 			c.link(context.WithoutCancel(ctx), failing)
 			return
 		case <-t.C:
-		case <-c.kick:
 		}
 		failing = c.link(ctx, failing)
 	}

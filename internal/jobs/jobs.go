@@ -69,7 +69,6 @@ type Registry struct {
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
 	ids      map[string]bool
-	kinds    []string
 }
 
 // NewRegistry returns an empty Registry.
@@ -81,12 +80,7 @@ func NewRegistry() *Registry {
 // is registered twice (a programming error).
 func Add[T river.JobArgs](r *Registry, w river.Worker[T]) {
 	river.AddWorker(r.workers, w)
-	var zero T
-	r.kinds = append(r.kinds, zero.Kind())
 }
-
-// Kinds lists the registered job kinds, in the order they were added.
-func (r *Registry) Kinds() []string { return append([]string(nil), r.kinds...) }
 
 // Every makes args a periodic job: enqueued every interval by the leader
 // among the running servers (and once soon after a leader is elected),

@@ -3,7 +3,6 @@ package policies
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -104,9 +103,4 @@ func (s *Store) AdoptStarters(ctx context.Context, schoolID int64, actor audit.A
 		return nil
 	})
 	return created, err
-}
-
-// IsStarterPlaceholder reports whether body is still a starter placeholder.
-func IsStarterPlaceholder(body string) bool {
-	return strings.Contains(body, "This is a placeholder from Signoff's starter set")
 }

@@ -85,16 +85,6 @@ var Rules = []Rule{
 		"Signoff's choice, not confirmed against the IRMS toolkit's table: a year, to answer whether a message was sent; signed copies are kept with their records, not here"},
 }
 
-// RuleOf returns the rule of kind k.
-func RuleOf(k Kind) (Rule, bool) {
-	for _, r := range Rules {
-		if r.Kind == k {
-			return r, true
-		}
-	}
-	return Rule{}, false
-}
-
 // Period is a kind's period at one school.
 type Period struct {
 	Rule

@@ -3,11 +3,9 @@
 package fonts
 
 import (
-	"bytes"
 	"fmt"
 	"sync"
 
-	"codeberg.org/go-pdf/fpdf"
 	"golang.org/x/image/font/gofont/gobold"
 	"golang.org/x/image/font/gofont/gobolditalic"
 	"golang.org/x/image/font/gofont/goitalic"
@@ -60,17 +58,4 @@ func Load() (map[string]*Face, error) {
 		}
 	})
 	return faces, err
-}
-
-// Add registers every face with a document. fpdf writes into the bytes
-// it is given, so each document gets its own copy.
-func Add(p *fpdf.Fpdf) error {
-	all, err := Load()
-	if err != nil {
-		return err
-	}
-	for _, f := range all {
-		p.AddUTF8FontFromBytes(f.Family, f.Style, bytes.Clone(f.TTF))
-	}
-	return p.Error()
 }

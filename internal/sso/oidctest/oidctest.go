@@ -138,17 +138,6 @@ func newGUID() string {
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
 
-// Start builds (once) and starts a provider, stopped when the test ends.
-func Start(t testing.TB) *Provider {
-	t.Helper()
-	p, stop, err := start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(stop)
-	return p
-}
-
 var (
 	sharedOnce sync.Once
 	shared     *Provider
