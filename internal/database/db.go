@@ -105,15 +105,14 @@ func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 }
 
 // InTxBatch is InTx for a transaction that starts by reading: BEGIN
-// travels in one round trip with the statements first queues (pgx's
-// Batch.BeginTx), whose results reach their callbacks before fn runs in
-// the same transaction. Committed when first's statements and fn succeed,
-// rolled back otherwise.
-func (db *DB) InTxBatch(ctx context.Context, first func(b *pgx.Batch), fn func(tx pgx.Tx) error) error {
-	b := &pgx.Batch{}
-	b.BeginTx(pgx.TxOptions{})
-	first(b)
-	br := db.Pool.SendBatch(ctx, b)
+// travels in one round trip with the reads first queues (pgx's
+// Batch.BeginTx), whose scans run before fn runs in the same transaction.
+// Committed when first's statements and fn succeed, rolled back otherwise.
+func (db *DB) InTxBatch(ctx context.Context, first func(r *Reads), fn func(tx pgx.Tx) error) error {
+	var r Reads
+	r.b.BeginTx(pgx.TxOptions{})
+	first(&r)
+	br := db.Pool.SendBatch(ctx, &r.b)
 	tx := br.Tx()
 	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
 	if err := br.Close(); err != nil {

@@ -28,6 +28,12 @@ func (r *Reads) Rows(sql string, args []any, each func(pgx.Rows) error) {
 	r.b.Queue(sql, args...).Query(each)
 }
 
+// Exec queues a statement whose result is not read (a SET LOCAL before the
+// reads of InTxBatch).
+func (r *Reads) Exec(sql string, args ...any) {
+	r.b.Queue(sql, args...)
+}
+
 // Send runs the queued reads and returns the first error (a scan's own
 // error as it returned it).
 func (db *DB) Send(ctx context.Context, r *Reads) error {

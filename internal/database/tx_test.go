@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
 )
 
@@ -29,9 +30,9 @@ func TestInTxBatch(t *testing.T) {
 	}
 
 	var firstTx, fnTx int64
-	err := db.InTxBatch(ctx, func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO batch_test VALUES (1)`)
-		b.Queue(`SELECT txid_current()`).QueryRow(func(r pgx.Row) error { return r.Scan(&firstTx) })
+	err := db.InTxBatch(ctx, func(r *database.Reads) {
+		r.Exec(`INSERT INTO batch_test VALUES (1)`)
+		r.Row(`SELECT txid_current()`, nil, func(r pgx.Row) error { return r.Scan(&firstTx) })
 	}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, `SELECT txid_current()`).Scan(&fnTx); err != nil {
 			return err
@@ -44,16 +45,16 @@ func TestInTxBatch(t *testing.T) {
 	}
 
 	refused := errors.New("refused")
-	err = db.InTxBatch(ctx, func(b *pgx.Batch) { b.Queue(`INSERT INTO batch_test VALUES (3)`) },
+	err = db.InTxBatch(ctx, func(r *database.Reads) { r.Exec(`INSERT INTO batch_test VALUES (3)`) },
 		func(tx pgx.Tx) error { return refused })
 	if !errors.Is(err, refused) || count() != 2 {
 		t.Fatalf("fn failing: err %v, %d rows; want its error and 2 rows", err, count())
 	}
 
 	ran := false
-	err = db.InTxBatch(ctx, func(b *pgx.Batch) {
-		b.Queue(`INSERT INTO batch_test VALUES (4)`)
-		b.Queue(`SELECT 1 / 0`)
+	err = db.InTxBatch(ctx, func(r *database.Reads) {
+		r.Exec(`INSERT INTO batch_test VALUES (4)`)
+		r.Exec(`SELECT 1 / 0`)
 	}, func(tx pgx.Tx) error { ran = true; return nil })
 	if err == nil || ran || count() != 2 {
 		t.Fatalf("first failing: err %v, fn ran %v, %d rows; want an error, fn not run, 2 rows", err, ran, count())

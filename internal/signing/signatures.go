@@ -89,7 +89,7 @@ type SignInput struct {
 func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created bool, err error) {
 	now := s.db.Now()
 	var st signState
-	err = s.db.InTxBatch(ctx, func(b *pgx.Batch) { st.queue(b, now, in) }, func(tx pgx.Tx) error {
+	err = s.db.InTxBatch(ctx, func(r *database.Reads) { st.queue(r, now, in) }, func(tx pgx.Tx) error {
 		sig, created, err = signTx(ctx, tx, now, in, &st)
 		return err
 	})
@@ -149,10 +149,10 @@ type signState struct {
 // key (made once per connection, then reused from pgx's statement cache)
 // instead of PostgreSQL planning each afresh for its values, which cost
 // more than running them.
-func (st *signState) queue(b *pgx.Batch, now time.Time, in SignInput) {
+func (st *signState) queue(reads *database.Reads, now time.Time, in SignInput) {
 	st.p = people.Person{ID: in.PersonID, SchoolID: in.SchoolID}
-	b.Queue(`SET LOCAL plan_cache_mode = force_generic_plan`)
-	b.Queue(signRead, in.SchoolID, in.PersonID, in.FormID, schooltime.AcademicYear(now)).QueryRow(func(r pgx.Row) error {
+	reads.Exec(`SET LOCAL plan_cache_mode = force_generic_plan`)
+	reads.Row(signRead, []any{in.SchoolID, in.PersonID, in.FormID, schooltime.AcademicYear(now)}, func(r pgx.Row) error {
 		var err error
 		st.f, err = scanForm(r, &st.p.GivenName, &st.p.FamilyName, &st.p.Kind, &st.p.StaffRole, &st.p.LeftAt,
 			&st.cur.VersionID, &st.cur.Number, &st.cur.SHA256, &st.cur.Floor, &st.existing)
