@@ -74,6 +74,9 @@ type config struct {
 	// when unset): the server's soft limit for the Go runtime. 0: none,
 	// or GOMEMLIMIT is set and the runtime has applied it already.
 	MemoryLimit int64
+	// PageCacheBytes is SIGNOFF_PAGE_CACHE_MB in bytes (16 MiB when
+	// unset); -1 when it is 0: the page cache is off.
+	PageCacheBytes int64
 	// TrustedProxies is SIGNOFF_TRUSTED_PROXIES: CIDRs (or addresses) of
 	// the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -173,6 +176,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return c, errors.New("SIGNOFF_MEMORY_LIMIT must be a number of MiB (at least 64), or off")
 		}
 		c.MemoryLimit = n << 20
+	}
+	c.PageCacheBytes = web.DefaultPageCacheBytes
+	if v := strings.TrimSpace(getenv("SIGNOFF_PAGE_CACHE_MB")); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 || n > 4096 {
+			return c, errors.New("SIGNOFF_PAGE_CACHE_MB must be a number of MiB from 0 (off) to 4096")
+		}
+		c.PageCacheBytes = n << 20
+		if n == 0 {
+			c.PageCacheBytes = -1
+		}
 	}
 	switch strings.ToLower(getenv("SIGNOFF_JOBS_POLL_ONLY")) {
 	case "", "0", "false", "no":
@@ -575,11 +589,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 		log.Error("secret key", "err", err)
 		return 1
 	}
+	site := web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
+		MailEnabled: cfg.Mail.Enabled(), SecretKey: secretKey, Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies,
+		PDFSigner: pdfSigner, PageCacheBytes: cfg.PageCacheBytes})
+	mets.WatchPageCache(func() (uint64, uint64, int64) { st := site.PageCacheStats(); return st.Hits, st.Misses, st.Bytes })
 	srv := &http.Server{
-		Addr: cfg.Addr,
-		Handler: web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
-			MailEnabled: cfg.Mail.Enabled(), SecretKey: secretKey, Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies,
-			PDFSigner: pdfSigner}).Handler(),
+		Addr:              cfg.Addr,
+		Handler:           site.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,

@@ -48,11 +48,17 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 			t.Errorf("SIGNOFF_MEMORY_LIMIT=%q: %d %v", v, c.MemoryLimit, err)
 		}
 	}
+	for v, want := range map[string]int64{"": web.DefaultPageCacheBytes, "64": 64 << 20, "0": -1} {
+		if c, err := loadConfig(env(map[string]string{"SIGNOFF_PAGE_CACHE_MB": v})); err != nil || c.PageCacheBytes != want {
+			t.Errorf("SIGNOFF_PAGE_CACHE_MB=%q: %d %v", v, c.PageCacheBytes, err)
+		}
+	}
 	if c, err := loadConfig(env(map[string]string{"SIGNOFF_MEMORY_LIMIT": "256", "GOMEMLIMIT": "1GiB"})); err != nil || c.MemoryLimit != 0 {
 		t.Errorf("with GOMEMLIMIT the runtime's own limit is kept: %d %v", c.MemoryLimit, err)
 	}
 	for name, vars := range map[string]map[string]string{
 		"SIGNOFF_MEMORY_LIMIT":    {"SIGNOFF_MEMORY_LIMIT": "lots"},
+		"SIGNOFF_PAGE_CACHE_MB":   {"SIGNOFF_PAGE_CACHE_MB": "-1"},
 		"SIGNOFF_TRUSTED_PROXIES": {"SIGNOFF_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example"},
 		"SIGNOFF_METRICS_TOKEN":   {"SIGNOFF_METRICS_TOKEN": "short"},
 		"SIGNOFF_METRICS_ADDR":    {"SIGNOFF_METRICS_ADDR": "9090"},

@@ -82,6 +82,11 @@ type SessionInfo struct {
 	IdentifiedBy string
 	// SSOSchoolID is the school whose single sign-on opened the session, 0 if none.
 	SSOSchoolID int64
+	// Snapshot is pg_current_snapshot() of the statement that read the
+	// session: which transactions had committed when the request began
+	// (the web's page cache compares it with the one a kept page was
+	// built after).
+	Snapshot string
 }
 
 // Via is how a sign-in identified the account, for SignInTx.
@@ -356,8 +361,9 @@ func (s *Store) SessionAccount(ctx context.Context, token string) (Account, erro
 // runs it, so it is one round trip, and the school is always as it is
 // now: a settings change shows at once on every server). The session is
 // marked used at most once a minute (an UPDATE; the idle time-out counts
-// from the last mark), so most requests only read. An expired, idle or
-// unknown session is Unauthenticated.
+// from the last mark), so most requests only read. The same statement
+// returns the database's snapshot (Account.Session.Snapshot). An expired,
+// idle or unknown session is Unauthenticated.
 func (s *Store) Session(ctx context.Context, token string) (Account, schools.School, error) {
 	var sc schools.School
 	if token == "" {
@@ -367,8 +373,9 @@ func (s *Store) Session(ctx context.Context, token string) (Account, schools.Sch
 	now := s.db.Now()
 	var lastSeen time.Time
 	var info SessionInfo
-	dest := append([]any{&lastSeen, &info.IdentifiedBy, &info.SSOSchoolID}, sc.ScanDest()...)
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, ss.last_seen_at, ss.identified_by, coalesce(ss.sso_school_id, 0), `+schools.Columns+`
+	dest := append([]any{&lastSeen, &info.IdentifiedBy, &info.SSOSchoolID, &info.Snapshot}, sc.ScanDest()...)
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, ss.last_seen_at, ss.identified_by, coalesce(ss.sso_school_id, 0),
+		pg_current_snapshot()::text, `+schools.Columns+`
 		FROM sessions ss JOIN accounts a ON a.id = ss.account_id
 		JOIN schools s ON s.id = a.school_id`+schools.LogoJoin+`
 		WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.last_seen_at > $3 AND a.disabled_at IS NULL`,

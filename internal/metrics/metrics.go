@@ -9,6 +9,8 @@
 //	signoff_outbox_waiting, signoff_outbox_oldest_waiting_seconds   the mail backlog
 //	signoff_audit_anchors_pending                          anchors still waiting for their time stamp
 //	signoff_obligation_differences                         rows the last nightly check of who owes what found wrong (0 expected)
+//	signoff_page_cache_requests_total{result}              dashboards served from the page cache (hit) or built (miss)
+//	signoff_page_cache_bytes                               the bytes of the pages it keeps now
 //
 // plus the Go runtime's and the process's own. The database figures are
 // read when Prometheus scrapes, with a 5-second limit. The registry is
@@ -60,6 +62,31 @@ func New(db *database.DB) *Metrics {
 func (m *Metrics) ObserveRequest(method, route string, status int, d time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(d.Seconds())
+}
+
+// WatchPageCache reports the web's page cache (web.Server.PageCacheStats)
+// at each scrape: its hits and misses since the start, and its bytes.
+func (m *Metrics) WatchPageCache(stats func() (hits, misses uint64, bytes int64)) {
+	m.Registry.MustRegister(pageCacheCollector(stats))
+}
+
+var (
+	pageCacheRequests = prometheus.NewDesc("signoff_page_cache_requests_total", "Requests of cached pages: served from the page cache (hit) or built (miss).", []string{"result"}, nil)
+	pageCacheBytes    = prometheus.NewDesc("signoff_page_cache_bytes", "Bytes of the pages the page cache keeps.", nil, nil)
+)
+
+type pageCacheCollector func() (hits, misses uint64, bytes int64)
+
+func (c pageCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- pageCacheRequests
+	ch <- pageCacheBytes
+}
+
+func (c pageCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	hits, misses, bytes := c()
+	ch <- prometheus.MustNewConstMetric(pageCacheRequests, prometheus.CounterValue, float64(hits), "hit")
+	ch <- prometheus.MustNewConstMetric(pageCacheRequests, prometheus.CounterValue, float64(misses), "miss")
+	ch <- prometheus.MustNewConstMetric(pageCacheBytes, prometheus.GaugeValue, float64(bytes))
 }
 
 // Handler serves the metrics in Prometheus' text format.

@@ -56,6 +56,7 @@ func TestOperatorEndpoints(t *testing.T) {
 	}
 	m := metrics.New(db)
 	m.ObserveRequest("GET", "/admin/outbox/{messageID}", 404, 30*time.Millisecond)
+	m.WatchPageCache(func() (uint64, uint64, int64) { return 7, 3, 4096 })
 	uiCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	const token = "operator-token-0123456789"
@@ -87,6 +88,9 @@ func TestOperatorEndpoints(t *testing.T) {
 		"signoff_audit_anchors_pending 0",
 		"signoff_db_pool_max_conns 20",
 		"signoff_db_scrape_errors 0",
+		`signoff_page_cache_requests_total{result="hit"} 7`,
+		`signoff_page_cache_requests_total{result="miss"} 3`,
+		"signoff_page_cache_bytes 4096",
 		"go_goroutines",
 	} {
 		if !strings.Contains(body, want) {

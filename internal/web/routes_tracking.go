@@ -10,20 +10,23 @@ import (
 // trustAdmin is a trust's administrators: every school of the trust side by side.
 var trustAdmin = access{roles: []auth.Role{auth.TrustAdmin}}
 
-// trackingRoutes are the routes of tracking, chasing and evidence.
+// trackingRoutes are the routes of tracking, chasing and evidence. The
+// dashboards, their lists and exports and the trust view are served
+// through the page cache (s.snapshotCache, pagecache.go), after their
+// access check like every route.
 func (s *Server) trackingRoutes() []route {
 	return []route{
-		{"GET", "/admin/tracking", admin, s.trackSchool},
-		{"GET", "/admin/tracking/export", admin, s.trackExport},
+		{"GET", "/admin/tracking", admin, s.snapshotCache(s.trackSchool)},
+		{"GET", "/admin/tracking/export", admin, s.snapshotCache(s.trackExport)},
 		{"GET", "/admin/tracking/report.pdf", admin, s.trackReport},
 		{"GET", "/admin/tracking/schedule", admin, s.trackSchedule},
 		{"POST", "/admin/tracking/schedule", admin, s.trackScheduleSave},
-		{"GET", "/admin/tracking/forms/{formID}", admin, s.trackForm},
+		{"GET", "/admin/tracking/forms/{formID}", admin, s.snapshotCache(s.trackForm)},
 		{"POST", "/admin/tracking/forms/{formID}/reminders", admin, s.trackRemind},
 		{"GET", "/admin/tracking/forms/{formID}/chase", admin, s.trackChase},
-		{"GET", "/admin/tracking/forms/{formID}/export", admin, s.trackExport},
+		{"GET", "/admin/tracking/forms/{formID}/export", admin, s.snapshotCache(s.trackExport)},
 		{"GET", "/admin/tracking/forms/{formID}/copies.zip", admin, s.trackZip},
-		{"GET", "/trust", trustAdmin, s.trackTrust},
+		{"GET", "/trust", trustAdmin, s.snapshotCache(s.trackTrust)},
 		{"GET", "/trust/schools", trustAdmin, s.trustSchools},
 		{"GET", "/trust/schools/new", trustAdmin, s.trustSchoolNew},
 		{"POST", "/trust/schools", trustAdmin, s.trustSchoolCreate},

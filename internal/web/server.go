@@ -4,6 +4,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/rand"
 	"log/slog"
 	"net/http"
@@ -70,6 +71,9 @@ type Config struct {
 	// RequestTimeout bounds each request's work (DefaultRequestTimeout
 	// when zero).
 	RequestTimeout time.Duration
+	// PageCacheBytes bounds the page cache of the dashboards
+	// (pagecache.go): DefaultPageCacheBytes when zero, off when negative.
+	PageCacheBytes int64
 }
 
 // Server holds the stores and settings every handler uses.
@@ -97,6 +101,7 @@ type Server struct {
 	policies   *policies.Store
 	signing    *signing.Store
 	texts      *lru.Cache[textKey, string] // published versions' HTML (published_text.go)
+	pages      *pageCache                  // kept dashboards (pagecache.go); nil when off
 	onboarding *onboarding.Store
 	sso        *sso.Store
 	tracking   *tracking.Store
@@ -170,6 +175,7 @@ func New(db *database.DB, cfg Config) *Server {
 		policies: policies.NewStore(db),
 		signing:  signing.NewStore(db),
 		texts:    newTextCache(),
+		pages:    newPageCache(cmp.Or(cfg.PageCacheBytes, DefaultPageCacheBytes)),
 
 		onboarding: onboarding.NewStore(db),
 

@@ -120,6 +120,9 @@ func (s *Server) renderTrackForm(w http.ResponseWriter, r *http.Request, status 
 	if notice == "" && q.Get("letters") == "none" {
 		notice = noLettersNotice
 	}
+	if notice != "" || len(errs) > 0 {
+		dontKeep(r) // a notice is said once; errors belong to one attempt
+	}
 	view := templates.TrackFormView{
 		Layout:          s.trackLayout(r, f.Title),
 		Notice:          notice,

@@ -11,8 +11,9 @@ import (
 // trackTrust is every school of the trust side by side, for trust admins.
 func (s *Server) trackTrust(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	// The figures are read afresh every time: they are a few rows per form
-	// (tracking.Forms), so there is no cache to show a trust stale figures.
+	// The figures are a few rows per form (tracking.Forms); the page is
+	// kept by the page cache only while no commit has come since its
+	// reads (pagecache.go), so a trust never sees stale figures.
 	trust, schools, forms, err := s.tracking.Trust(r.Context(), v.school.ID)
 	if err != nil {
 		s.fail(w, r, err)

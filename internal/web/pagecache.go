@@ -1,0 +1,270 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"signoff/internal/i18n"
+	"signoff/internal/schooltime"
+)
+
+// The page cache keeps the bytes of the pages whose routes ask for it
+// (s.snapshotCache in the route table: the dashboards, their lists and
+// exports, the trust view), and serves them again only while PostgreSQL's
+// snapshot is the one they were built after. It never trusts a time:
+//
+//   - Every request's session is read with pg_current_snapshot() in the
+//     same statement (auth.Store.Session), before anything the page shows
+//     is read. A page is built from reads that each see at least the
+//     commits that snapshot sees, and kept under it.
+//   - The snapshot (xmin:xmax:xip) changes with every commit or abort of
+//     a transaction that wrote (xmax is the latest completed transaction
+//     plus one; a finished one leaves xip), and never comes back: xmax
+//     only grows and, while it stands, xip only shrinks.
+//   - So when a later request's snapshot equals the kept page's, nothing
+//     has committed since the page's first read: every read it made saw
+//     exactly that data, and building it again now would give the same
+//     bytes. Any other snapshot rebuilds it. The office sends a reminder
+//     (a commit) and looks again: the page is built afresh.
+//
+// The other things the bytes depend on are in the key: the session (its
+// account, school and roles are read at the same snapshot), the address
+// with its query, the language cookie and London's date (the pages print
+// dates, never a time of day relative to now). A page is kept only when
+// it is a 200 that sets no cookie and its handler did not say otherwise
+// (dontKeep: a notice, a form's errors). The route's access check runs
+// before (the wrapper is the route's handler, inside guard), and the
+// handler's ownership checks are part of the page kept for that session:
+// a hit is served only to the session that was allowed to build it.
+
+// DefaultPageCacheBytes is the page cache's size when Config leaves it 0.
+const DefaultPageCacheBytes = 16 << 20
+
+// pageKey is everything a kept page's bytes depend on but the snapshot.
+type pageKey struct {
+	session [32]byte // SHA-256 of the session's token
+	target  string   // path and query
+	lang    string   // the language cookie
+	day     string   // today in London
+}
+
+// keptPage is a page's response as its handler wrote it.
+type keptPage struct {
+	snapshot string
+	header   http.Header // the headers the handler set
+	body     []byte
+	size     int64
+}
+
+// pageCache is a least-recently-used set of kept pages, bounded by
+// their bytes.
+type pageCache struct {
+	max int64
+
+	mu       sync.Mutex
+	pages    *simplelru.LRU[pageKey, *keptPage]
+	bytes    int64
+	building map[pageKey]*building
+
+	hits, misses atomic.Uint64
+}
+
+// building is a page being built: requests for the same page at the same
+// snapshot wait for it rather than build it again.
+type building struct {
+	snapshot string
+	done     chan struct{}
+	page     *keptPage // nil when the page was not kept
+}
+
+// newPageCache holds up to max bytes of pages; nil (no cache) for max <= 0.
+func newPageCache(max int64) *pageCache {
+	if max <= 0 {
+		return nil
+	}
+	c := &pageCache{max: max, building: map[pageKey]*building{}}
+	// The count is bounded by the bytes (every page is more than 256 bytes
+	// with its key); the callback keeps the byte count when it evicts.
+	c.pages, _ = simplelru.NewLRU(int(max/256)+1, func(_ pageKey, p *keptPage) { c.bytes -= p.size })
+	return c
+}
+
+// PageCacheStats are the page cache's counts since the server started.
+type PageCacheStats struct {
+	Hits, Misses uint64
+	Bytes        int64 // kept now
+	Pages        int
+}
+
+// PageCacheStats reports the page cache's counts (zero when it is off).
+func (s *Server) PageCacheStats() PageCacheStats {
+	c := s.pages
+	if c == nil {
+		return PageCacheStats{}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return PageCacheStats{Hits: c.hits.Load(), Misses: c.misses.Load(), Bytes: c.bytes, Pages: c.pages.Len()}
+}
+
+// lookup returns the page kept under k at snapshot, or, when another
+// request is building it at that snapshot, waits for that one. Otherwise
+// it says this request builds it (finish must then be called).
+func (c *pageCache) lookup(ctx context.Context, k pageKey, snapshot string) (page *keptPage, build bool) {
+	c.mu.Lock()
+	if p, ok := c.pages.Get(k); ok && p.snapshot == snapshot {
+		c.mu.Unlock()
+		return p, false
+	}
+	if b, ok := c.building[k]; ok && b.snapshot == snapshot {
+		c.mu.Unlock()
+		select {
+		case <-b.done:
+			if b.page != nil {
+				return b.page, false
+			}
+		case <-ctx.Done():
+		}
+		return nil, false // not kept (or no time to wait): build it for this request alone
+	}
+	c.building[k] = &building{snapshot: snapshot, done: make(chan struct{})}
+	c.mu.Unlock()
+	return nil, true
+}
+
+// finish ends the building of k: p (nil when the page is not to be kept)
+// is kept and handed to the requests waiting for it.
+func (c *pageCache) finish(k pageKey, p *keptPage) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b := c.building[k]
+	delete(c.building, k)
+	if p != nil && p.size <= c.max/4 {
+		if old, ok := c.pages.Peek(k); ok {
+			c.bytes -= old.size // Add replaces it without the callback
+		}
+		c.pages.Add(k, p)
+		c.bytes += p.size
+		for c.bytes > c.max {
+			c.pages.RemoveOldest()
+		}
+	}
+	if b != nil {
+		b.page = p
+		close(b.done)
+	}
+}
+
+// keepKey is the request context's key of its pageWriter.
+const keepKey ctxKey = 102
+
+// dontKeep tells the page cache not to keep the page this request
+// answers (one with a notice, or a form's errors); nothing outside a
+// cached route.
+func dontKeep(r *http.Request) {
+	if pw, ok := r.Context().Value(keepKey).(*pageWriter); ok {
+		pw.keep = false
+	}
+}
+
+// snapshotCache serves h's pages from the page cache (see above). It is
+// the handler of a GET route in the route table, so the route's access
+// check has let the request in before it runs.
+func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		c, v := s.pages, viewerOf(r)
+		snapshot := v.account.Session.Snapshot
+		if c == nil || r.Method != http.MethodGet || !v.signedIn || snapshot == "" || v.token == "" {
+			h(w, r)
+			return
+		}
+		k := pageKey{session: sha256.Sum256([]byte(v.token)), target: r.URL.RequestURI(), day: s.db.Now().In(schooltime.London).Format(time.DateOnly)}
+		if lc, err := r.Cookie(i18n.CookieName); err == nil {
+			k.lang = lc.Value
+		}
+		p, build := c.lookup(r.Context(), k, snapshot)
+		if p != nil {
+			c.hits.Add(1)
+			p.write(w)
+			return
+		}
+		c.misses.Add(1)
+		before := w.Header().Clone()
+		pw := &pageWriter{ResponseWriter: w, keep: build, limit: int(c.max / 4)}
+		if !build {
+			h(pw, r) // waited for a page that was not kept: this request's own
+			return
+		}
+		kept := (*keptPage)(nil)
+		defer func() { c.finish(k, kept) }() // also when h panics: the waiting requests go on
+		h(pw, r.WithContext(context.WithValue(r.Context(), keepKey, pw)))
+		if pw.keep && pw.status == http.StatusOK && w.Header().Get("Set-Cookie") == "" {
+			kept = &keptPage{snapshot: snapshot, header: http.Header{}, body: bytes.Clone(pw.body.Bytes())}
+			for name, vals := range w.Header() {
+				if !slices.Equal(before[name], vals) && name != "Content-Length" {
+					kept.header[name] = slices.Clone(vals)
+				}
+			}
+			kept.size = int64(len(kept.body) + len(k.target) + len(snapshot) + 256)
+			for name, vals := range kept.header {
+				for _, v := range vals {
+					kept.size += int64(len(name) + len(v))
+				}
+			}
+		}
+	}
+}
+
+// write sends the kept page.
+func (p *keptPage) write(w http.ResponseWriter) {
+	h := w.Header()
+	for name, vals := range p.header {
+		h[name] = vals
+	}
+	h.Set("Content-Length", strconv.Itoa(len(p.body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(p.body)
+}
+
+// pageWriter passes a response through and keeps a copy of its body
+// (until it is larger than limit).
+type pageWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+	keep   bool
+	limit  int
+}
+
+func (pw *pageWriter) WriteHeader(code int) {
+	if pw.status == 0 {
+		pw.status = code
+	}
+	pw.ResponseWriter.WriteHeader(code)
+}
+
+func (pw *pageWriter) Write(b []byte) (int, error) {
+	if pw.status == 0 {
+		pw.status = http.StatusOK
+	}
+	if pw.keep {
+		if pw.body.Len()+len(b) > pw.limit {
+			pw.keep = false
+			pw.body = bytes.Buffer{}
+		} else {
+			pw.body.Write(b)
+		}
+	}
+	return pw.ResponseWriter.Write(b)
+}
+
+func (pw *pageWriter) Unwrap() http.ResponseWriter { return pw.ResponseWriter }
