@@ -496,8 +496,8 @@ func (r *renderer) footer() {
 // Markdown body
 
 func (r *renderer) body() error {
-	r.src = []byte(r.c.BodyMarkdown)
-	doc := markdown.Parse(r.src) // as the web view reads it, so the PDF prints the same text
+	src, doc := parseBody(r.c.BodyMarkdown) // bodycache.go
+	r.src = src
 	r.base = inlineStyle{color: colText}
 	r.blocks(doc)
 	r.flushNewline()
