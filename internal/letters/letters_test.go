@@ -6,7 +6,6 @@ import (
 	"image/png"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -20,6 +19,7 @@ import (
 
 	"signoff/internal/i18n"
 	"signoff/internal/letters"
+	"signoff/internal/pdf/pdftest"
 )
 
 func sampleBatch() letters.Batch {
@@ -75,40 +75,9 @@ func render(t *testing.T, b letters.Batch) []byte {
 	return buf.Bytes()
 }
 
-// tool returns the path of an external program the tests need. They are
-// required, not optional: `make test-deps` installs them.
-func tool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is needed for this test (poppler-utils / qpdf; run `make test-deps`): %v", name, err)
-	}
-	return p
-}
-
-func run(t *testing.T, name string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command(tool(t, name), args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, stdout.String(), stderr.String())
-	}
-	return stdout.String()
-}
-
-func writeTemp(t *testing.T, data []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "letters.pdf")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func pageCount(t *testing.T, path string) int {
 	t.Helper()
-	m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindStringSubmatch(run(t, "pdfinfo", path))
+	m := regexp.MustCompile(`(?m)^Pages:\s+(\d+)`).FindStringSubmatch(pdftest.Run(t, "pdfinfo", path))
 	if m == nil {
 		t.Fatal("pdfinfo printed no page count")
 	}
@@ -121,17 +90,17 @@ func pageCount(t *testing.T, path string) int {
 func pageText(t *testing.T, path string, page int) string {
 	t.Helper()
 	n := strconv.Itoa(page)
-	return strings.Join(strings.Fields(run(t, "pdftotext", "-f", n, "-l", n, "-enc", "UTF-8", path, "-")), " ")
+	return strings.Join(strings.Fields(pdftest.Run(t, "pdftotext", "-f", n, "-l", n, "-enc", "UTF-8", path, "-")), " ")
 }
 
 func TestLettersText(t *testing.T) {
 	b := sampleBatch()
-	path := writeTemp(t, render(t, b))
+	path := pdftest.File(t, render(t, b))
 
 	if got := pageCount(t, path); got != len(b.Letters) {
 		t.Fatalf("pages = %d, want %d (one per letter)", got, len(b.Letters))
 	}
-	run(t, "qpdf", "--check", path)
+	pdftest.Run(t, "qpdf", "--check", path)
 
 	for i, l := range b.Letters {
 		text := pageText(t, path, i+1)
@@ -169,7 +138,7 @@ func TestLettersText(t *testing.T) {
 func TestMetadata(t *testing.T) {
 	b := sampleBatch()
 	data := render(t, b)
-	info := run(t, "pdfinfo", writeTemp(t, data))
+	info := pdftest.Run(t, "pdfinfo", pdftest.File(t, data))
 	for _, w := range []string{"Letters to families", "Hollybrook Primary School"} {
 		if !strings.Contains(info, w) {
 			t.Errorf("pdfinfo does not show %q:\n%s", w, info)
@@ -185,10 +154,10 @@ func TestMetadata(t *testing.T) {
 // page's QR code: it must open that family's link.
 func TestQRCodeScans(t *testing.T) {
 	b := sampleBatch()
-	path := writeTemp(t, render(t, b))
+	path := pdftest.File(t, render(t, b))
 	const dpi = 150
 	prefix := filepath.Join(filepath.Dir(path), "page")
-	run(t, "pdftoppm", "-r", strconv.Itoa(dpi), "-png", path, prefix)
+	pdftest.Run(t, "pdftoppm", "-r", strconv.Itoa(dpi), "-png", path, prefix)
 
 	pngs, _ := filepath.Glob(prefix + "-*.png")
 	if len(pngs) != len(b.Letters) {
@@ -275,11 +244,11 @@ func TestLongLetterFlowsOntoSecondPage(t *testing.T) {
 	}
 	b.Letters = []letters.Letter{b.Letters[0]}
 	b.Letters[0].Children = kids
-	path := writeTemp(t, render(t, b))
+	path := pdftest.File(t, render(t, b))
 	if n := pageCount(t, path); n != 2 {
 		t.Fatalf("pages = %d, want 2", n)
 	}
-	run(t, "qpdf", "--check", path)
+	pdftest.Run(t, "qpdf", "--check", path)
 	p1, p2 := pageText(t, path, 1), pageText(t, path, 2)
 	if !strings.Contains(p1, "Continued on the next page") {
 		t.Errorf("page 1 does not say it continues:\n%s", p1)
@@ -292,7 +261,7 @@ func TestLongLetterFlowsOntoSecondPage(t *testing.T) {
 	all := p1 + " " + p2
 	// The QR code moved to page 2 with its box, and still scans.
 	prefix := filepath.Join(filepath.Dir(path), "page")
-	run(t, "pdftoppm", "-r", "150", "-f", "2", "-l", "2", "-png", path, prefix)
+	pdftest.Run(t, "pdftoppm", "-r", "150", "-f", "2", "-l", "2", "-png", path, prefix)
 	pngs, _ := filepath.Glob(prefix + "-*.png")
 	if len(pngs) != 1 {
 		t.Fatalf("pdftoppm made %d images, want 1", len(pngs))
@@ -317,12 +286,12 @@ func TestHugeChildRowSplitsAcrossPages(t *testing.T) {
 	}
 	b.Letters = []letters.Letter{b.Letters[1]}
 	b.Letters[0].Children[0].Forms = forms
-	path := writeTemp(t, render(t, b))
+	path := pdftest.File(t, render(t, b))
 	n := pageCount(t, path)
 	if n < 3 {
 		t.Fatalf("pages = %d, want at least 3", n)
 	}
-	run(t, "qpdf", "--check", path)
+	pdftest.Run(t, "qpdf", "--check", path)
 	var all strings.Builder
 	for p := 1; p <= n; p++ {
 		all.WriteString(pageText(t, path, p) + " ")
@@ -345,8 +314,8 @@ func TestNoFormsAndUnusualText(t *testing.T) {
 	l.CodeURL = ""
 	l.ExpiresOn = time.Time{}
 	b.Letters = []letters.Letter{l}
-	path := writeTemp(t, render(t, b))
-	run(t, "qpdf", "--check", path)
+	path := pdftest.File(t, render(t, b))
+	pdftest.Run(t, "qpdf", "--check", path)
 	text := pageText(t, path, 1)
 	for _, w := range []string{"Dear Mr Zoë Smith,", "Ayşe", "Nothing at the moment", "no forms waiting", "ask the school office", l.Code} {
 		if !strings.Contains(text, w) {
@@ -362,7 +331,7 @@ func TestDatesInLondonTime(t *testing.T) {
 	b := sampleBatch()
 	b.Date = time.Date(2027, 6, 30, 23, 30, 0, 0, time.UTC)                 // 00:30 BST on 1 July
 	b.Letters[0].ExpiresOn = time.Date(2027, 7, 31, 23, 30, 0, 0, time.UTC) // 00:30 BST on 1 August
-	text := pageText(t, writeTemp(t, render(t, b)), 1)
+	text := pageText(t, pdftest.File(t, render(t, b)), 1)
 	for _, w := range []string{"1 July 2027", "This link works until 1 August 2027."} {
 		if !strings.Contains(text, w) {
 			t.Errorf("page does not contain %q:\n%s", w, text)
@@ -430,7 +399,7 @@ func TestLettersInTheParentsLanguage(t *testing.T) {
 	b.Letters[0].Lang = i18n.ByCode("pl")
 	b.Letters[0].Children[0].Class = "Rok 3, klasa Oak"
 	b.Letters[1].Lang = i18n.ByCode("ar")
-	path := writeTemp(t, render(t, b))
+	path := pdftest.File(t, render(t, b))
 	pl := pageText(t, path, 1)
 	for _, want := range []string{"30 listopada 2026", "Formularze szkolne Twoich dzieci", "Dzień dobry, Mrs Samira Walsh,",
 		"używamy strony Signoff.", "Ten link działa do 31 stycznia 2027.", "Rok 3, klasa Oak", "Dziecko", "Klasa", "Do wypełnienia",

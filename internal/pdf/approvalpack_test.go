@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"signoff/internal/pdf"
+	"signoff/internal/pdf/pdftest"
 )
 
 // The approval pack marks deleted words by striking them through (not by
@@ -29,7 +30,7 @@ func TestApprovalPackMarksChangesInShape(t *testing.T) {
 	if err := pdf.WriteApprovalPack(&buf, pack); err != nil {
 		t.Fatal(err)
 	}
-	path := writeTemp(t, buf.Bytes())
+	path := pdftest.File(t, buf.Bytes())
 	text := pdftotext(t, path)
 	for _, want := range []string{"Governors' approval pack", "2 changes: in 2. Passwords, Appendix A", "How changes are marked",
 		"Change 1 of 2, in 2. Passwords", "NEW:", "Minute reference", "Chair's signature", "Approved with the amendments below"} {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"signoff/internal/pdf"
+	"signoff/internal/pdf/pdftest"
 )
 
 func withCertificate() pdf.SignedCopy {
@@ -38,7 +39,7 @@ func withCertificate() pdf.SignedCopy {
 
 func TestCertificatePage(t *testing.T) {
 	data := render(t, withCertificate())
-	path := writeTemp(t, data)
+	path := pdftest.File(t, data)
 	flat := strings.Join(strings.Fields(pdftotext(t, path, "-enc", "UTF-8")), " ")
 	for _, want := range []string{"CERTIFICATE OF SIGNATURE", "Amira Khan, Year 3 (3K)", "single-use link", "203.0.113.7",
 		"Photos on the website", "Photos in the press", "iPhone", testSHA, "SG-7Q2K-9XHM", "https://signoff.example.sch.uk/verify/SG-7Q2K-9XHM",
@@ -47,7 +48,7 @@ func TestCertificatePage(t *testing.T) {
 			t.Errorf("certificate lacks %q", want)
 		}
 	}
-	out, err := exec.Command(requireTool(t, "qpdf"), "--check", path).CombinedOutput()
+	out, err := exec.Command(pdftest.Tool(t, "qpdf"), "--check", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("qpdf --check: %v\n%s", err, out)
 	}
@@ -63,7 +64,7 @@ func TestCertificatePage(t *testing.T) {
 	// A broken drawn signature is reported, not fatal.
 	c := withCertificate()
 	c.Certificate.DrawnSignature = []byte("not a png")
-	flat = strings.Join(strings.Fields(pdftotext(t, writeTemp(t, render(t, c)), "-enc", "UTF-8")), " ")
+	flat = strings.Join(strings.Fields(pdftotext(t, pdftest.File(t, render(t, c)), "-enc", "UTF-8")), " ")
 	if !strings.Contains(flat, "could not be shown") {
 		t.Error("a broken drawn signature is not reported")
 	}
@@ -71,7 +72,7 @@ func TestCertificatePage(t *testing.T) {
 	// copy: a PNG claiming 60000 × 60000 pixels is described, not decoded.
 	c = withCertificate()
 	c.Certificate.DrawnSignature = hugePNGHeader(60000, 60000)
-	flat = strings.Join(strings.Fields(pdftotext(t, writeTemp(t, render(t, c)), "-enc", "UTF-8")), " ")
+	flat = strings.Join(strings.Fields(pdftotext(t, pdftest.File(t, render(t, c)), "-enc", "UTF-8")), " ")
 	if !strings.Contains(flat, "could not be shown") {
 		t.Error("a 60000×60000 drawn signature is not reported")
 	}
@@ -108,7 +109,7 @@ func TestComplianceReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writeTemp(t, buf.Bytes())
+	path := pdftest.File(t, buf.Bytes())
 	flat := strings.Join(strings.Fields(pdftotext(t, path, "-enc", "UTF-8")), " ")
 	for _, want := range []string{"Compliance report", "Staff policies and agreements", "1 of 2 open forms are fully signed", "66 of 75 signatures asked for have been given (88%)",
 		"Parents' forms", "0 of 1 open forms are fully returned", "100 of 400 children's forms asked for have been given (25%). 20 withdrawn.",
@@ -118,10 +119,10 @@ func TestComplianceReport(t *testing.T) {
 			t.Errorf("report lacks %q\n%s", want, flat)
 		}
 	}
-	if out, err := exec.Command(requireTool(t, "qpdf"), "--check", path).CombinedOutput(); err != nil {
+	if out, err := exec.Command(pdftest.Tool(t, "qpdf"), "--check", path).CombinedOutput(); err != nil {
 		t.Fatalf("qpdf --check: %v\n%s", err, out)
 	}
-	info, _ := exec.Command(requireTool(t, "pdfinfo"), path).CombinedOutput()
+	info, _ := exec.Command(pdftest.Tool(t, "pdfinfo"), path).CombinedOutput()
 	if !strings.Contains(string(info), "Compliance report") || !strings.Contains(string(info), "Author:          Westbrook Primary School") {
 		t.Errorf("report metadata:\n%s", info)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"signoff/internal/pdf"
+	"signoff/internal/pdf/pdftest"
 )
 
 // longCopy is the sample signed copy with every free text n characters long.
@@ -81,7 +82,7 @@ func TestSignedCopyTimeIsLinear(t *testing.T) {
 // names and title is inside the page's text area.
 func TestLongNamesStayOnThePage(t *testing.T) {
 	t.Parallel()
-	path := writeTemp(t, render(t, longCopy(4<<10)))
+	path := pdftest.File(t, render(t, longCopy(4<<10)))
 	if n := len(checkMargins(t, path)); n < 1000 {
 		t.Fatalf("only %d words found", n)
 	}

@@ -1,6 +1,8 @@
 package pdf_test
 
 import (
+	"signoff/internal/pdf/pdftest"
+
 	"image/png"
 	"os"
 	"os/exec"
@@ -17,11 +19,11 @@ import (
 // the record's verification page.
 func TestCertificateQRCodeScans(t *testing.T) {
 	c := withCertificate()
-	path := writeTemp(t, render(t, c))
+	path := pdftest.File(t, render(t, c))
 	n := pageCount(t, path)
 	prefix := filepath.Join(t.TempDir(), "page")
 	// The certificate is the copy's last page.
-	if out, err := exec.Command(requireTool(t, "pdftoppm"), "-r", "150", "-png", "-singlefile",
+	if out, err := exec.Command(pdftest.Tool(t, "pdftoppm"), "-r", "150", "-png", "-singlefile",
 		"-f", strconv.Itoa(n), "-l", strconv.Itoa(n), path, prefix).CombinedOutput(); err != nil {
 		t.Fatalf("pdftoppm: %v\n%s", err, out)
 	}

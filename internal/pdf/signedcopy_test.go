@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"signoff/internal/pdf"
+	"signoff/internal/pdf/pdftest"
 
 	"golang.org/x/image/font/gofont/gomono"
 )
@@ -80,15 +80,6 @@ func sample() pdf.SignedCopy {
 
 // requireTool fails (never skips) when a PDF tool used for verification is
 // missing: CI installs them, and silently skipping would hide regressions.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s not found in PATH: install poppler-utils and qpdf (apt-get install -y poppler-utils qpdf) to run these tests", name)
-	}
-	return p
-}
-
 func render(t testing.TB, c pdf.SignedCopy) []byte {
 	t.Helper()
 	var buf bytes.Buffer
@@ -101,28 +92,13 @@ func render(t testing.TB, c pdf.SignedCopy) []byte {
 	return buf.Bytes()
 }
 
-func writeTemp(t *testing.T, data []byte) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "signed.pdf")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func pdftotext(t *testing.T, path string, args ...string) string {
 	t.Helper()
-	bin := requireTool(t, "pdftotext")
-	args = append(append([]string{}, args...), path, "-")
-	out, err := exec.Command(bin, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("pdftotext %v: %v\n%s", args, err, out)
-	}
-	return string(out)
+	return pdftest.Run(t, "pdftotext", append(append([]string{}, args...), path, "-")...)
 }
 
 func TestSignedCopyText(t *testing.T) {
-	path := writeTemp(t, render(t, sample()))
+	path := pdftest.File(t, render(t, sample()))
 	txt := pdftotext(t, path, "-enc", "UTF-8")
 	// pdftotext may break lines anywhere; compare on collapsed whitespace.
 	flat := strings.Join(strings.Fields(txt), " ")
@@ -180,7 +156,7 @@ func TestSignedCopyText(t *testing.T) {
 
 func pageCount(t *testing.T, path string) int {
 	t.Helper()
-	bin := requireTool(t, "pdfinfo")
+	bin := pdftest.Tool(t, "pdfinfo")
 	out, err := exec.Command(bin, path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdfinfo: %v\n%s", err, out)
@@ -194,8 +170,8 @@ func pageCount(t *testing.T, path string) int {
 }
 
 func TestSignedCopyMetadata(t *testing.T) {
-	path := writeTemp(t, render(t, sample()))
-	bin := requireTool(t, "pdfinfo")
+	path := pdftest.File(t, render(t, sample()))
+	bin := pdftest.Tool(t, "pdfinfo")
 	out, err := exec.Command(bin, "-enc", "UTF-8", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pdfinfo: %v\n%s", err, out)
@@ -215,8 +191,8 @@ func TestSignedCopyMetadata(t *testing.T) {
 }
 
 func TestSignedCopyQPDFCheck(t *testing.T) {
-	bin := requireTool(t, "qpdf")
-	path := writeTemp(t, render(t, sample()))
+	bin := pdftest.Tool(t, "qpdf")
+	path := pdftest.File(t, render(t, sample()))
 	out, err := exec.Command(bin, "--check", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("qpdf --check failed: %v\n%s", err, out)
@@ -229,7 +205,7 @@ func TestSignedCopyQPDFCheck(t *testing.T) {
 // TestSignedCopyStaysInsideMargins checks every word's bounding box, so long
 // URLs and code lines must have been wrapped.
 func TestSignedCopyStaysInsideMargins(t *testing.T) {
-	path := writeTemp(t, render(t, sample()))
+	path := pdftest.File(t, render(t, sample()))
 	if n := len(checkMargins(t, path)); n < 100 {
 		t.Fatalf("only %d words found in bbox output", n)
 	}
@@ -315,7 +291,7 @@ func TestConcurrentRendering(t *testing.T) {
 func TestLondonTimeBST(t *testing.T) {
 	c := sample()
 	c.SignedAt = time.Date(2026, 6, 15, 8, 30, 0, 0, time.UTC)
-	path := writeTemp(t, render(t, c))
+	path := pdftest.File(t, render(t, c))
 	flat := strings.Join(strings.Fields(pdftotext(t, path, "-enc", "UTF-8")), " ")
 	if want := "15 June 2026 at 09:30 (BST)"; !strings.Contains(flat, want) {
 		t.Errorf("extracted text lacks %q", want)
@@ -333,7 +309,7 @@ func TestAwkwardInput(t *testing.T) {
 	c.BodyMarkdown = ""
 	c.Reference = ""
 	c.SHA256 = strings.ToUpper(testSHA)
-	path := writeTemp(t, render(t, c))
+	path := pdftest.File(t, render(t, c))
 	flat := strings.Join(strings.Fields(pdftotext(t, path, "-enc", "UTF-8")), " ")
 	for _, want := range []string{"Zoë O’Brien", testSHA} {
 		if !strings.Contains(flat, want) {
@@ -474,7 +450,7 @@ Text after the table.
 func TestTables(t *testing.T) {
 	c := sample()
 	c.BodyMarkdown = tableBody
-	path := writeTemp(t, render(t, c))
+	path := pdftest.File(t, render(t, c))
 	flat := strings.Join(strings.Fields(pdftotext(t, path, "-enc", "UTF-8", "-raw")), " ")
 	for _, want := range []string{
 		"Equipment on loan", "Item", "Conditions of loan", "Value (£)",
@@ -557,7 +533,7 @@ func struckThrough(t *testing.T, path string, w word) bool {
 	pgm, ok := rasters[key]
 	rasterMu.Unlock()
 	if !ok {
-		bin := requireTool(t, "pdftoppm")
+		bin := pdftest.Tool(t, "pdftoppm")
 		pg := strconv.Itoa(w.page)
 		out, err := exec.Command(bin, "-gray", "-r", strconv.Itoa(72*scale), "-f", pg, "-l", pg, path).Output()
 		if err != nil {
@@ -624,7 +600,7 @@ func TestLongTableRepeatsHeader(t *testing.T) {
 	}
 	b.WriteString("\nAfter the table.\n")
 	c.BodyMarkdown = b.String()
-	path := writeTemp(t, render(t, c))
+	path := pdftest.File(t, render(t, c))
 	checkMargins(t, path)
 
 	n := pageCount(t, path)
@@ -667,7 +643,7 @@ func TestTableRowTallerThanPage(t *testing.T) {
 	}
 	c.BodyMarkdown = "| A | B |\n|---|---|\n| short | " + cell.String() + "|\n| next | row |\n\n" +
 		"| x |\n|---|\n| " + strings.Repeat("Unbreakable", 40) + " |\n"
-	path := writeTemp(t, render(t, c))
+	path := pdftest.File(t, render(t, c))
 	ws := checkMargins(t, path)
 	seen := map[string]bool{}
 	for _, w := range ws {

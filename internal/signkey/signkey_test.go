@@ -7,7 +7,6 @@ import (
 	"crypto/elliptic"
 	"crypto/x509"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +17,7 @@ import (
 	gopkcs12 "software.sslmate.com/src/go-pkcs12"
 
 	"signoff/internal/pdf"
+	"signoff/internal/pdf/pdftest"
 	"signoff/internal/signkey"
 	"signoff/internal/tsa/tsatest"
 )
@@ -35,20 +35,6 @@ func samplePDF(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-func pdfsig(t *testing.T, data []byte) string {
-	t.Helper()
-	p, err := exec.LookPath("pdfsig")
-	if err != nil {
-		t.Fatal("pdfsig not found: install poppler-utils (apt-get install -y poppler-utils)")
-	}
-	f := filepath.Join(t.TempDir(), "copy.pdf")
-	if err := os.WriteFile(f, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := exec.Command(p, f).CombinedOutput()
-	return string(out)
 }
 
 func TestKeptInTheDataFolder(t *testing.T) {
@@ -113,7 +99,7 @@ func TestSignedPDF(t *testing.T) {
 	if !bytes.HasPrefix(res.PDF, unsigned) {
 		t.Fatal("the signed copy does not start with the unsigned copy")
 	}
-	out := pdfsig(t, res.PDF)
+	out := pdftest.Sig(t, res.PDF)
 	for _, want := range []string{"Signature is Valid", "Signer Certificate Common Name: Signoff at Westbrook", "Total document signed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("pdfsig lacks %q:\n%s", want, out)
@@ -140,7 +126,7 @@ func TestSignedPDF(t *testing.T) {
 	if c := signkey.CheckPDF(bad); c.Valid {
 		t.Fatal("a changed copy checked valid")
 	}
-	if out := pdfsig(t, bad); strings.Contains(out, "Signature is Valid") {
+	if out := pdftest.Sig(t, bad); strings.Contains(out, "Signature is Valid") {
 		t.Fatalf("pdfsig accepted a changed copy:\n%s", out)
 	}
 	// Something appended after signing.

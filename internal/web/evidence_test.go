@@ -6,13 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"signoff/internal/pdf/pdftest"
 	"signoff/internal/signkey"
 	"signoff/internal/tsa/tsatest"
 )
@@ -111,7 +109,7 @@ func TestSignedCopiesArePAdES(t *testing.T) {
 		if !c.Valid || !c.TimeStamped || signkey.Fingerprint(c.Certificate) != testSigningKey(t).Fingerprint() {
 			t.Fatalf("%s: %+v", what, c)
 		}
-		out := pdfsigOutput(t, data)
+		out := pdftest.Sig(t, data)
 		for _, want := range []string{"Signature is Valid", "Signer Certificate Common Name: Signoff test installation", "Total document signed"} {
 			if !strings.Contains(out, want) {
 				t.Fatalf("%s: pdfsig lacks %q:\n%s", what, want, out)
@@ -181,20 +179,6 @@ func TestSignedCopiesArePAdES(t *testing.T) {
 	if authority.Requests.Load() < 2 {
 		t.Fatalf("the authority was asked %d times", authority.Requests.Load())
 	}
-}
-
-func pdfsigOutput(t *testing.T, data []byte) string {
-	t.Helper()
-	p, err := exec.LookPath("pdfsig")
-	if err != nil {
-		t.Fatal("pdfsig not found: install poppler-utils (apt-get install -y poppler-utils)")
-	}
-	f := filepath.Join(t.TempDir(), "copy.pdf")
-	if err := os.WriteFile(f, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, _ := exec.Command(p, f).CombinedOutput()
-	return string(out)
 }
 
 // TestAnchorsPage: the office anchors the log on demand (post, redirect,

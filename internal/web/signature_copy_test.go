@@ -9,6 +9,7 @@ import (
 
 	"signoff/internal/demo"
 	"signoff/internal/evidence"
+	"signoff/internal/pdf/pdftest"
 	"signoff/internal/signkey"
 	"signoff/internal/tsa/tsatest"
 )
@@ -106,7 +107,7 @@ func TestSignedCopyIsTheSameFileEveryTime(t *testing.T) {
 	if stamped.status != 200 || !c.Valid || !c.TimeStamped || stamped.body == first.body {
 		t.Fatalf("after the job: %d %+v", stamped.status, c)
 	}
-	if out := pdfsigOutput(t, []byte(stamped.body)); !strings.Contains(out, "Signature is Valid") || !strings.Contains(out, "Total document signed") {
+	if out := pdftest.Sig(t, []byte(stamped.body)); !strings.Contains(out, "Signature is Valid") || !strings.Contains(out, "Total document signed") {
 		t.Fatalf("pdfsig:\n%s", out)
 	}
 	if again := staff.get(path); again.body != stamped.body {

@@ -7,7 +7,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -22,6 +21,7 @@ import (
 	"signoff/internal/demo"
 	"signoff/internal/jobs"
 	"signoff/internal/mail"
+	"signoff/internal/pdf/pdftest"
 	"signoff/internal/signkey"
 	"signoff/internal/web"
 )
@@ -552,16 +552,10 @@ func TestAdminCreatesAndPublishesAPolicy(t *testing.T) {
 	}
 }
 
-// pdfText extracts a PDF's text with pdftotext (Debian's poppler-utils).
+// pdfText extracts a PDF's text with pdftotext, laid out.
 func pdfText(t *testing.T, pdf string) string {
 	t.Helper()
-	cmd := exec.Command("pdftotext", "-layout", "-", "-")
-	cmd.Stdin = strings.NewReader(pdf)
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("pdftotext (install poppler-utils): %v", err)
-	}
-	return string(out)
+	return pdftest.Run(t, "pdftotext", "-layout", pdftest.File(t, []byte(pdf)), "-")
 }
 
 func itoa[T int | int64](n T) string { return strconv.FormatInt(int64(n), 10) }
