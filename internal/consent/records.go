@@ -68,9 +68,9 @@ type Record struct {
 }
 
 // recordColumns are a record's columns, read from signatures s with the
-// signer p (recordJoins), the form rf and the child rc; the last two are
-// whether it is superseded and whether it still counts, which the query
-// reading them says (currentRecords, anyRecords).
+// signer p (recordJoins); currentRecords and anyRecords add the last two,
+// whether it is superseded and whether it still counts (for which
+// recordJoins reads the form rf and the child rc).
 const recordColumns = `s.id, s.reference, s.form_id, coalesce(s.pupil_id, 0), s.person_id, p.given_name || ' ' || p.family_name, s.part,
 	s.answers, s.typed_name, s.method, s.signed_at, s.academic_year, coalesce(s.key_stage, -1), coalesce(s.supersedes_id, 0),
 	coalesce((SELECT w.given_name || ' ' || w.family_name FROM people w WHERE w.id = s.witness_id), ''),
