@@ -109,20 +109,12 @@ func render(w io.Writer, b *Batch) error {
 	return nil
 }
 
-func (r *renderer) useFont(family, style string, size float64) {
-	r.fonts.Use(family, style, size)
-}
-
 func (r *renderer) setTextColor(c [3]int) { r.pdf.SetTextColor(c[0], c[1], c[2]) }
 func (r *renderer) setDrawColor(c [3]int) { r.pdf.SetDrawColor(c[0], c[1], c[2]) }
 func (r *renderer) setFillColor(c [3]int) { r.pdf.SetFillColor(c[0], c[1], c[2]) }
 
 func (r *renderer) contentWidth() float64 { return r.pageW - 2*marginX }
 func (r *renderer) bottom() float64       { return r.pageH - bottomMargin }
-
-func (r *renderer) printable(s, family, style string) string {
-	return r.fonts.Printable(s, family, style)
-}
 
 // ---------------------------------------------------------------------------
 // Rich text: runs of text in different styles, wrapped together
@@ -179,8 +171,8 @@ func (r *renderer) words(spans []span, size float64) []word {
 		if s.family == "" {
 			s.family = famSans
 		}
-		text := r.printable(s.text, s.family, s.style)
-		r.useFont(s.family, s.style, size)
+		text := r.fonts.Printable(s.text, s.family, s.style)
+		r.fonts.Use(s.family, s.style, size)
 		for i, f := range strings.Split(text, " ") {
 			if i > 0 {
 				flush()
@@ -211,7 +203,7 @@ func (r *renderer) breakWord(w word, size, width float64) []word {
 	}
 	var chars []ch
 	for _, p := range w.pieces {
-		r.useFont(p.family, p.style, size)
+		r.fonts.Use(p.family, p.style, size)
 		for _, c := range p.text {
 			s := string(c)
 			chars = append(chars, ch{s: p.span, r: s, w: r.pdf.GetStringWidth(s), after: strings.ContainsRune("/-.?&=_", c)})
@@ -252,7 +244,7 @@ func (r *renderer) breakWord(w word, size, width float64) []word {
 
 // wrap lays spans out in lines no wider than width.
 func (r *renderer) wrap(spans []span, size, width float64) [][]piece {
-	r.useFont(famSans, "", size)
+	r.fonts.Use(famSans, "", size)
 	space := r.pdf.GetStringWidth(" ")
 	var lines [][]piece
 	var line []piece
@@ -293,7 +285,7 @@ func (r *renderer) drawLine(line []piece, x, y, size, h float64, link string) {
 		merged = append(merged, p)
 	}
 	for _, p := range merged {
-		r.useFont(p.family, p.style, size)
+		r.fonts.Use(p.family, p.style, size)
 		r.pdf.SetXY(x, y)
 		r.pdf.CellFormat(p.w, h, p.text, "", 0, "L", false, 0, link)
 		x += p.w
@@ -359,10 +351,10 @@ func (r *renderer) header(first bool) {
 	} else {
 		right = r.l.Lang.T("continued")
 	}
-	r.useFont(famSans, "", 10.5)
+	r.fonts.Use(famSans, "", 10.5)
 	r.setTextColor(colMuted)
 	p.SetXY(marginX+width-dateW, marginTop+1)
-	p.CellFormat(dateW, 6, r.printable(right, famSans, ""), "", 0, "R", false, 0, "")
+	p.CellFormat(dateW, 6, r.fonts.Printable(right, famSans, ""), "", 0, "R", false, 0, "")
 
 	r.setTextColor(colAccent)
 	y := marginTop
@@ -397,13 +389,13 @@ func (r *renderer) footer(continues bool) {
 	p.SetLineWidth(0.2)
 	p.Line(marginX, y-1.5, marginX+width, y-1.5)
 
-	r.useFont(famSans, "", 8.5)
+	r.fonts.Use(famSans, "", 8.5)
 	r.setTextColor(colMuted)
 	right := ""
 	if continues {
 		right = r.l.Lang.T("Continued on the next page →")
 	}
-	right = r.printable(right, famSans, "")
+	right = r.fonts.Printable(right, famSans, "")
 	rw := p.GetStringWidth(right)
 	left := r.wrap([]span{sans(r.l.Lang.T("Private and confidential: for %s", r.l.ParentName))}, 8.5, width-rw-6)
 	if len(left) > 0 {
@@ -411,7 +403,7 @@ func (r *renderer) footer(continues bool) {
 		r.drawLine(left[0], marginX, y, 8.5, 4, "")
 	}
 	if right != "" {
-		r.useFont(famSans, "B", 8.5)
+		r.fonts.Use(famSans, "B", 8.5)
 		r.setTextColor(colAccent)
 		p.SetXY(marginX+width-rw-2, y)
 		p.CellFormat(rw+2, 4, right, "", 0, "R", false, 0, "")
@@ -502,7 +494,7 @@ func (r *renderer) childTable(children []Child) {
 		y := p.GetY()
 		r.setFillColor(colTableHd)
 		p.Rect(marginX, y, width, headH, "F")
-		r.useFont(famSans, "B", 9)
+		r.fonts.Use(famSans, "B", 9)
 		r.setTextColor(colMuted)
 		for i, t := range []string{r.l.Lang.T("Child"), r.l.Lang.T("Class"), r.l.Lang.T("Still to complete")} {
 			p.SetXY(colX[i]+padX, y)
@@ -538,7 +530,7 @@ func (r *renderer) childTable(children []Child) {
 				continue
 			}
 			if f.bullet {
-				r.useFont(famSans, "B", size)
+				r.fonts.Use(famSans, "B", size)
 				r.setTextColor(colAccent)
 				p.SetXY(x, yy)
 				p.CellFormat(bullet, lineH, "•", "", 0, "L", false, 0, "")
@@ -611,10 +603,10 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 	if draw {
 		r.setFillColor(colTint)
 		p.Rect(x0, y0, width, bandH, "F")
-		r.useFont(famSans, "B", 12.5)
+		r.fonts.Use(famSans, "B", 12.5)
 		r.setTextColor(colAccent)
 		p.SetXY(x0+pad, y0)
-		p.CellFormat(inner, bandH, r.printable(r.l.Lang.T("How to open your forms"), famSans, "B"), "", 0, "L", false, 0, "")
+		p.CellFormat(inner, bandH, r.fonts.Printable(r.l.Lang.T("How to open your forms"), famSans, "B"), "", 0, "L", false, 0, "")
 	}
 
 	// QR code: at least qrMinSize wide, modules about a millimetre.
@@ -660,7 +652,7 @@ func (r *renderer) howToBox(l *Letter, qr [][]bool, y0 float64, draw bool) float
 			// A numbered disc.
 			r.setFillColor(colAccent)
 			p.Circle(cx+2.4, y+b.lineH/2, 2.4, "F")
-			r.useFont(famSans, "B", 9)
+			r.fonts.Use(famSans, "B", 9)
 			p.SetTextColor(255, 255, 255)
 			p.SetXY(cx, y+b.lineH/2-2.4)
 			p.CellFormat(4.8, 4.8, b.number, "", 0, "C", false, 0, "")
