@@ -102,8 +102,8 @@ func serveChild(dbURL string) int {
 		return 1
 	}
 	base := "http://" + ln.Addr().String()
-	srv := &http.Server{Handler: web.New(db, web.Config{SessionKeys: sessionKeys, BaseURL: base, Log: log,
-		PDFSigner: &signkey.PDFSigner{Key: key}}).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	site := web.New(db, web.Config{SessionKeys: sessionKeys, BaseURL: base, Log: log, PDFSigner: &signkey.PDFSigner{Key: key}})
+	srv := &http.Server{Handler: site.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
@@ -118,6 +118,7 @@ func serveChild(dbURL string) int {
 		writeJSON(w, c.memory())
 	})
 	mux.HandleFunc("GET /bench/hashing", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, auth.PasswordHashing()) })
+	mux.HandleFunc("GET /bench/pagecache", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, site.PageCacheStats()) })
 	mux.HandleFunc("POST /bench/cpuprofile/start", func(w http.ResponseWriter, r *http.Request) {
 		if err := c.startProfile(r.FormValue("file")); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
@@ -376,6 +377,13 @@ func (s *server) hashing() (auth.HashingLoad, error) {
 	var l auth.HashingLoad
 	err := s.call("/bench/hashing", nil, &l)
 	return l, err
+}
+
+// pageCache is the server's page cache's counts so far.
+func (s *server) pageCache() (web.PageCacheStats, error) {
+	var st web.PageCacheStats
+	err := s.call("/bench/pagecache", nil, &st)
+	return st, err
 }
 
 // profileCPU starts a CPU profile of the server into file; the returned
