@@ -127,6 +127,10 @@ type Store struct {
 	// school's single sign-on: it returns the message that tells them how
 	// ("" when passwords and emailed links are allowed).
 	RequireSSO func(ctx context.Context, a Account) (string, error)
+	// Marked, when set, is told the transaction id of each session's
+	// once-a-minute mark of its last use, after it committed: a
+	// transaction that wrote nothing but sessions.last_seen_at.
+	Marked func(xid uint64)
 }
 
 // ssoRequired asks RequireSSO about a.
@@ -388,7 +392,12 @@ func (s *Store) Session(ctx context.Context, token string) (Account, schools.Sch
 		return Account{}, schools.School{}, fmt.Errorf("auth: session: %w", err)
 	}
 	if now.Sub(lastSeen) > touchEvery {
-		if _, err := s.db.Pool.Exec(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1`, sum[:], now); err != nil {
+		var xid uint64
+		err := s.db.Pool.QueryRow(ctx, `UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 RETURNING pg_current_xact_id()::text::bigint`, sum[:], now).Scan(&xid)
+		switch {
+		case err == nil && s.Marked != nil:
+			s.Marked(xid)
+		case err != nil && !errors.Is(err, pgx.ErrNoRows): // ended meanwhile: this request goes on as it began
 			return Account{}, schools.School{}, fmt.Errorf("auth: touch session: %w", err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -35,6 +36,9 @@ import (
 //     exactly that data, and building it again now would give the same
 //     bytes. Any other snapshot rebuilds it. The office sends a reminder
 //     (a commit) and looks again: the page is built afresh.
+//   - One commit is known to change no page: a session's mark of its last
+//     use (auth.Store.Marked). A page stands across snapshots between which
+//     only such marks finished (onlyMarks).
 //
 // The other things the bytes depend on are in the key: the session (its
 // account, school and roles are read at the same snapshot), the address
@@ -74,6 +78,7 @@ type pageCache struct {
 	pages    *simplelru.LRU[pageKey, *keptPage]
 	bytes    int64
 	building map[pageKey]*building
+	marks    map[uint64]bool // transactions that only marked a session used (auth.Store.Marked)
 
 	hits, misses atomic.Uint64
 }
@@ -91,7 +96,7 @@ func newPageCache(max int64) *pageCache {
 	if max <= 0 {
 		return nil
 	}
-	c := &pageCache{max: max, building: map[pageKey]*building{}}
+	c := &pageCache{max: max, building: map[pageKey]*building{}, marks: map[uint64]bool{}}
 	// The count is bounded by the bytes (every page is more than 256 bytes
 	// with its key); the callback keeps the byte count when it evicts.
 	c.pages, _ = simplelru.NewLRU(int(max/256)+1, func(_ pageKey, p *keptPage) { c.bytes -= p.size })
@@ -121,7 +126,8 @@ func (s *Server) PageCacheStats() PageCacheStats {
 // it says this request builds it (finish must then be called).
 func (c *pageCache) lookup(ctx context.Context, k pageKey, snapshot string) (page *keptPage, build bool) {
 	c.mu.Lock()
-	if p, ok := c.pages.Get(k); ok && p.snapshot == snapshot {
+	if p, ok := c.pages.Get(k); ok && (p.snapshot == snapshot || c.onlyMarks(p.snapshot, snapshot)) {
+		p.snapshot = snapshot
 		c.mu.Unlock()
 		return p, false
 	}
@@ -162,6 +168,67 @@ func (c *pageCache) finish(k pageKey, p *keptPage) {
 		b.page = p
 		close(b.done)
 	}
+}
+
+// marked notes that transaction xid only marked a session used (it
+// changed nothing a page shows). At most 4096 are remembered: past that
+// the list starts again (a page kept from before is then built again).
+func (c *pageCache) marked(xid uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.marks) >= 4096 {
+		clear(c.marks)
+	}
+	c.marks[xid] = true
+}
+
+// onlyMarks reports whether every transaction that finished between
+// snapshot from and snapshot to is one of the sessions' marks: then the
+// data is as it was, but for sessions' last use, which no kept page
+// shows. A transaction finished in a snapshot when it is below its xmax
+// and not in its xip; another server's marks, a subtransaction's id or
+// any other write are not known, so the page is built again. (c.mu held.)
+func (c *pageCache) onlyMarks(from, to string) bool {
+	fmax, fxip, ok1 := parseSnapshot(from)
+	tmax, txip, ok2 := parseSnapshot(to)
+	if len(c.marks) == 0 || !ok1 || !ok2 || tmax < fmax || tmax-fmax > 256 {
+		return false
+	}
+	finishedUnmarked := func(x uint64) bool { return !slices.Contains(txip, x) && !c.marks[x] }
+	for _, x := range fxip {
+		if finishedUnmarked(x) {
+			return false
+		}
+	}
+	for x := fmax; x < tmax; x++ {
+		if finishedUnmarked(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// parseSnapshot reads pg_current_snapshot()'s text, xmin:xmax:xip,...
+// (xmin is not needed: everything below it is below xmax and not in xip).
+func parseSnapshot(s string) (xmax uint64, xip []uint64, ok bool) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return 0, nil, false
+	}
+	xmax, err := strconv.ParseUint(parts[1], 10, 64)
+	if err != nil {
+		return 0, nil, false
+	}
+	if parts[2] != "" {
+		for _, f := range strings.Split(parts[2], ",") {
+			x, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				return 0, nil, false
+			}
+			xip = append(xip, x)
+		}
+	}
+	return xmax, xip, true
 }
 
 // keepKey is the request context's key of its pageWriter.

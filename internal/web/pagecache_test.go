@@ -314,3 +314,28 @@ func TestPageCacheStaysWithinItsBound(t *testing.T) {
 		t.Error("a server with the cache off counted pages")
 	}
 }
+
+// TestPageCacheOutlivesSessionMarks: the once-a-minute mark of a
+// session's last use is a commit, but one the server knows changes no
+// page: the pages kept before it are still served after it.
+func TestPageCacheOutlivesSessionMarks(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	office := a.signedIn(demo.AdminEmail)
+	for range 100 {
+		dbtest.Exec(t, a.db, `UPDATE sessions SET last_seen_at = last_seen_at - interval '2 minutes'`)
+		built := office.get("/admin/tracking") // built after that commit, and the session marked used
+		if recent := dbtest.Scalar[bool](t, a.db, `SELECT bool_and(last_seen_at > now() - interval '1 minute') FROM sessions`); !recent {
+			t.Fatal("the session was not marked used")
+		}
+		before := a.srv.PageCacheStats()
+		if again := office.get("/admin/tracking"); a.srv.PageCacheStats().Hits > before.Hits {
+			if again.body != built.body {
+				t.Fatal("the page served after the mark differs")
+			}
+			return
+		}
+		// another test's commit came between: try again
+	}
+	t.Fatal("a page kept before a session's mark was never served after it")
+}

@@ -185,6 +185,9 @@ func New(db *database.DB, cfg Config) *Server {
 		subjectAccess: subjectaccess.NewStore(db),
 		reviewFeeds:   reviews.NewFeeds(db),
 	}
+	if s.pages != nil {
+		accounts.Marked = s.pages.marked // a session's mark changes no kept page
+	}
 	if k := cfg.PDFSigner; k != nil && k.Key != nil {
 		s.anchorer = &evidence.Anchorer{DB: db, Key: k.Key, Log: s.log.With("component", "anchors")}
 		if k.TSAURL != "" {
