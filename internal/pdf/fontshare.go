@@ -21,8 +21,9 @@ import (
 // copy of the template's definition: the very values AddUTF8FontFromBytes
 // would make (so the output is the same, byte for byte), with the parts
 // fpdf changes per document made afresh: the set of runes it uses, and the
-// font file's reader over its own copy of the bytes (fpdf writes into them
-// while subsetting). That reaches into fpdf's unexported fields (fonts,
+// font file's reader (over the face's bytes themselves: our copy of fpdf,
+// third_party/fpdf, subsets a copy of them, so they are only read, and
+// sums them once for its cache of subsets). That reaches into fpdf's unexported fields (fonts,
 // aliasNbPagesStr, fontDefType.usedRunes and utf8File, utf8FontFile's
 // fileReader and fileReader.array) by reflect and unsafe: the layout
 // is checked once, and if it is not the one expected (another fpdf
@@ -99,7 +100,7 @@ func (layoutError) Error() string { return "pdf: fpdf's font layout is not the o
 
 // copyDef makes a document's own copy of a template definition, with its
 // own used-rune set (0..subset-1, as fpdf starts it) and its own reader
-// over a copy of the font's bytes.
+// over the font's bytes (shared: only read).
 func copyDef(tpl reflect.Value, ttf []byte, subset int) (reflect.Value, error) {
 	def := reflect.New(tpl.Type()).Elem()
 	def.Set(tpl)
@@ -127,7 +128,7 @@ func copyDef(tpl reflect.Value, ttf []byte, subset int) (reflect.Value, error) {
 	if !ok || array.Type() != reflect.TypeFor[[]byte]() || r.Elem().NumField() != 2 {
 		return def, layoutError{}
 	}
-	array.Set(reflect.ValueOf(bytes.Clone(ttf)))
+	array.Set(reflect.ValueOf(ttf))
 	reader.Set(r)
 	file.Set(own)
 	return def, nil

@@ -54,13 +54,51 @@ func SetCutFontsMax(max int) (before int) {
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// fileSums memoises the CRC of a font file's bytes by their address and
+// length: the subsetting works on a copy (cutFont), so the bytes a
+// document was given are only read, and a caller that shares one font's
+// bytes between documents (Signoff's fontshare.go) has them summed once.
+// A memoised address stays allocated; at most fileSumsMax are kept.
+var fileSums = struct {
+	sync.Mutex
+	m map[fileAt]uint32
+}{m: map[fileAt]uint32{}}
+
+type fileAt struct {
+	p *byte
+	n int
+}
+
+const fileSumsMax = 16
+
+func fileSum(ttf []byte) uint32 {
+	if len(ttf) == 0 {
+		return 0
+	}
+	at := fileAt{&ttf[0], len(ttf)}
+	fileSums.Lock()
+	sum, ok := fileSums.m[at]
+	fileSums.Unlock()
+	if ok {
+		return sum
+	}
+	sum = crc32.Checksum(ttf, castagnoli)
+	fileSums.Lock()
+	if len(fileSums.m) >= fileSumsMax {
+		clear(fileSums.m)
+	}
+	fileSums.m[at] = sum
+	fileSums.Unlock()
+	return sum
+}
+
 // cutFontKey names a font (its definition's id and the font file's bytes
 // as the subsetting reads them) and the used runes with their values.
 func cutFontKey(font *fontDefType, used map[int]int) string {
 	ttf := font.utf8File.fileReader.array
 	b := make([]byte, 0, len(font.i)+16+len(used)*6)
 	b = append(b, font.i...)
-	b = binary.LittleEndian.AppendUint32(b, crc32.Checksum(ttf, castagnoli))
+	b = binary.LittleEndian.AppendUint32(b, fileSum(ttf))
 	b = binary.AppendUvarint(b, uint64(len(ttf)))
 	keys := make([]int, 0, len(used))
 	for k := range used {
@@ -84,6 +122,9 @@ func (f *Fpdf) cutFont(font *fontDefType, used map[int]int) *cutFontData {
 	if c != nil {
 		return c
 	}
+	// fpdf writes into the font file's bytes while subsetting
+	// (getMetrics appends into a slice of them): it works on a copy.
+	font.utf8File.fileReader = &fileReader{array: bytes.Clone(font.utf8File.fileReader.array)}
 	stream := font.utf8File.GenerateCutFont(used)
 	dict := font.utf8File.CodeSymbolDictionary
 	delete(dict, 0)
