@@ -121,6 +121,7 @@ func New(db *database.DB, cfg Config) *Server {
 		log = slog.Default()
 	}
 	cookies := sessions.NewCookieStore(cfg.SessionKeys...)
+	useCookieValues(cookies)
 	cookies.Options = &sessions.Options{
 		Path:     "/",
 		MaxAge:   12 * 60 * 60,
