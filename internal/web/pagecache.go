@@ -266,7 +266,7 @@ func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
 		}
 		c.misses.Add(1)
 		before := w.Header().Clone()
-		pw := &pageWriter{ResponseWriter: w, keep: build, limit: int(c.max / 4)}
+		pw := &pageWriter{statusWriter: statusWriter{ResponseWriter: w}, keep: build, limit: int(c.max / 4)}
 		if !build {
 			h(pw, r) // waited for a page that was not kept: this request's own
 			return
@@ -302,27 +302,16 @@ func (p *keptPage) write(w http.ResponseWriter) {
 	_, _ = w.Write(p.body)
 }
 
-// pageWriter passes a response through and keeps a copy of its body
-// (until it is larger than limit).
+// pageWriter passes a response through (a statusWriter: it knows the
+// status) and keeps a copy of its body (until it is larger than limit).
 type pageWriter struct {
-	http.ResponseWriter
-	status int
-	body   bytes.Buffer
-	keep   bool
-	limit  int
-}
-
-func (pw *pageWriter) WriteHeader(code int) {
-	if pw.status == 0 {
-		pw.status = code
-	}
-	pw.ResponseWriter.WriteHeader(code)
+	statusWriter
+	body  bytes.Buffer
+	keep  bool
+	limit int
 }
 
 func (pw *pageWriter) Write(b []byte) (int, error) {
-	if pw.status == 0 {
-		pw.status = http.StatusOK
-	}
 	if pw.keep {
 		if pw.body.Len()+len(b) > pw.limit {
 			pw.keep = false
@@ -331,7 +320,5 @@ func (pw *pageWriter) Write(b []byte) (int, error) {
 			pw.body.Write(b)
 		}
 	}
-	return pw.ResponseWriter.Write(b)
+	return pw.statusWriter.Write(b)
 }
-
-func (pw *pageWriter) Unwrap() http.ResponseWriter { return pw.ResponseWriter }
