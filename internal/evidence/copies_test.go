@@ -177,3 +177,33 @@ func BenchmarkIssueFirstDownload(b *testing.B) {
 	b.ReportMetric(float64(size), "bytes/pdf")
 	b.ReportMetric(float64(npages), "pages")
 }
+
+// TestStoredCopyKeptAsItIs: a stored copy's bytes are kept as they are
+// (migration 0021: storage EXTERNAL, not offered to pglz first, which
+// went through every PDF and gave up), and read back the same.
+func TestStoredCopyKeptAsItIs(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	if s := f.text(`SELECT attstorage::text FROM pg_attribute WHERE attrelid = 'signed_copy_files'::regclass AND attname = 'pdf'`); s != "e" {
+		t.Fatalf("signed_copy_files.pdf has storage %q, want e (EXTERNAL)", s)
+	}
+	ref, id := f.firstStaffSignature()
+	rec, err := f.st.Load(ctx, f.school, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, err := f.st.Issue(ctx, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stored []byte
+	var size, length int64
+	if err := f.db.Pool.QueryRow(ctx, `SELECT pdf, pg_column_size(pdf), octet_length(pdf) FROM signed_copy_files WHERE signature_id = $1`, id).
+		Scan(&stored, &size, &length); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(stored, issued) || size < length {
+		t.Fatalf("stored %d bytes in %d (of %d): not the issued copy as it is", len(stored), size, length)
+	}
+}
