@@ -122,38 +122,44 @@ func (s *Server) PageCacheStats() PageCacheStats {
 }
 
 // lookup returns the page kept under k at snapshot, or, when another
-// request is building it at that snapshot, waits for that one. Otherwise
-// it says this request builds it (finish must then be called).
-func (c *pageCache) lookup(ctx context.Context, k pageKey, snapshot string) (page *keptPage, build bool) {
+// request is building it at that snapshot, waits for that one and returns
+// its page. Otherwise it returns the building this request is to do
+// (nil when it waited for a page that was not kept: this request builds
+// its own and keeps nothing); finish must then be called with it.
+func (c *pageCache) lookup(ctx context.Context, k pageKey, snapshot string) (page *keptPage, build *building) {
 	c.mu.Lock()
 	if p, ok := c.pages.Get(k); ok && (p.snapshot == snapshot || c.onlyMarks(p.snapshot, snapshot)) {
 		p.snapshot = snapshot
 		c.mu.Unlock()
-		return p, false
+		return p, nil
 	}
 	if b, ok := c.building[k]; ok && b.snapshot == snapshot {
 		c.mu.Unlock()
 		select {
 		case <-b.done:
 			if b.page != nil {
-				return b.page, false
+				return b.page, nil
 			}
 		case <-ctx.Done():
 		}
-		return nil, false // not kept (or no time to wait): build it for this request alone
+		return nil, nil // not kept (or no time to wait): build it for this request alone
 	}
-	c.building[k] = &building{snapshot: snapshot, done: make(chan struct{})}
+	// A building at another snapshot is left to finish on its own: only
+	// the requests at its snapshot wait for it.
+	b := &building{snapshot: snapshot, done: make(chan struct{})}
+	c.building[k] = b
 	c.mu.Unlock()
-	return nil, true
+	return nil, b
 }
 
-// finish ends the building of k: p (nil when the page is not to be kept)
-// is kept and handed to the requests waiting for it.
-func (c *pageCache) finish(k pageKey, p *keptPage) {
+// finish ends building b of k: p (nil when the page is not to be kept)
+// is kept and handed to the requests waiting for b.
+func (c *pageCache) finish(k pageKey, b *building, p *keptPage) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	b := c.building[k]
-	delete(c.building, k)
+	if c.building[k] == b {
+		delete(c.building, k)
+	}
 	if p != nil && p.size <= c.max/4 {
 		if old, ok := c.pages.Peek(k); ok {
 			c.bytes -= old.size // Add replaces it without the callback
@@ -164,10 +170,8 @@ func (c *pageCache) finish(k pageKey, p *keptPage) {
 			c.pages.RemoveOldest()
 		}
 	}
-	if b != nil {
-		b.page = p
-		close(b.done)
-	}
+	b.page = p
+	close(b.done)
 }
 
 // marked notes that transaction xid only marked a session used (it
@@ -265,14 +269,14 @@ func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		c.misses.Add(1)
-		before := w.Header().Clone()
-		pw := &pageWriter{statusWriter: statusWriter{ResponseWriter: w}, keep: build, limit: int(c.max / 4)}
-		if !build {
-			h(pw, r) // waited for a page that was not kept: this request's own
+		if build == nil {
+			h(w, r) // waited for a page that was not kept: this request's own
 			return
 		}
+		before := w.Header().Clone()
+		pw := &pageWriter{statusWriter: statusWriter{ResponseWriter: w}, keep: true, limit: int(c.max / 4)}
 		kept := (*keptPage)(nil)
-		defer func() { c.finish(k, kept) }() // also when h panics: the waiting requests go on
+		defer func() { c.finish(k, build, kept) }() // also when h panics: the waiting requests go on
 		h(pw, r.WithContext(context.WithValue(r.Context(), keepKey, pw)))
 		if pw.keep && pw.status == http.StatusOK && w.Header().Get("Set-Cookie") == "" {
 			kept = &keptPage{snapshot: snapshot, header: http.Header{}, body: bytes.Clone(pw.body.Bytes())}

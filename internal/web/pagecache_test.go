@@ -2,12 +2,14 @@ package web_test
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"signoff/internal/database/dbtest"
@@ -338,4 +340,47 @@ func TestPageCacheOutlivesSessionMarks(t *testing.T) {
 		// another test's commit came between: try again
 	}
 	t.Fatal("a page kept before a session's mark was never served after it")
+}
+
+// TestPageCacheUnderConcurrentLooks: many looks at once at one page of
+// one session (one builds, the others wait for it or are served it) all
+// get the fresh page; after a signature, every look gets the new one.
+func TestPageCacheUnderConcurrentLooks(t *testing.T) {
+	t.Parallel()
+	a := newApp(t)
+	_, fresh := a.serverAt(-1)
+	office := a.signedIn(demo.AdminEmail)
+	page := "/admin/tracking/forms/" + itoa(a.formID(aup))
+	looks := func(want string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		for range 12 {
+			wg.Go(func() {
+				for range 4 {
+					res, err := office.http.Get(a.ts.URL + page)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					body, _ := io.ReadAll(res.Body)
+					res.Body.Close()
+					if res.StatusCode != 200 || string(body) != want {
+						t.Errorf("a look at once with others: %d, %d bytes, not the fresh page", res.StatusCode, len(body))
+					}
+				}
+			})
+		}
+		wg.Wait()
+	}
+	before := office.getAt(fresh, page).body
+	looks(before)
+	staff := a.signedIn(demo.StaffEmail)
+	if res := staff.post("/forms/"+itoa(a.formID(aup)), url.Values{"version_id": {itoa(a.versionID(a.formID(aup)))}, "agree": {"yes"}, "typed_name": {"Daniel Okafor"}}); res.status != http.StatusSeeOther {
+		t.Fatalf("sign: %d", res.status)
+	}
+	after := office.getAt(fresh, page).body
+	if after == before {
+		t.Fatal("the signature changed nothing on the page")
+	}
+	looks(after)
 }
