@@ -188,16 +188,19 @@ func (r *renderer) drawnSignature(png []byte, labelW, valueW float64) {
 	r.setTextColor(colMuted)
 	p.SetXY(pageMarginX, y)
 	p.CellFormat(labelW-3, 5, "Drawn signature", "", 0, "L", false, 0, "")
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(png))
-	// The header is read first: an image claiming more pixels than a
-	// drawn signature could have (a record stored before they were
-	// refused) is described, never decoded.
-	if err != nil || format != "png" || cfg.Width == 0 || cfg.Height == 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
+	unshown := func() {
 		r.useFont(famSans, "I", 10)
 		r.setTextColor(colText)
 		p.SetXY(pageMarginX+labelW, y)
 		p.CellFormat(valueW, 5, "A drawn signature is stored but could not be shown here.", "", 0, "L", false, 0, "")
 		p.SetY(y + 7)
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(png))
+	// The header is read first: an image claiming more pixels than a
+	// drawn signature could have (a record stored before they were
+	// refused) is described, never decoded.
+	if err != nil || format != "png" || cfg.Width == 0 || cfg.Height == 0 || cfg.Width > maxImageSide || cfg.Height > maxImageSide {
+		unshown()
 		return
 	}
 	w, h := boxW, boxW*float64(cfg.Height)/float64(cfg.Width)
@@ -209,11 +212,7 @@ func (r *renderer) drawnSignature(png []byte, labelW, valueW float64) {
 	if p.Err() {
 		// fpdf could not read it after all: say so, and carry on.
 		p.ClearError()
-		r.useFont(famSans, "I", 10)
-		r.setTextColor(colText)
-		p.SetXY(pageMarginX+labelW, y)
-		p.CellFormat(valueW, 5, "A drawn signature is stored but could not be shown here.", "", 0, "L", false, 0, "")
-		p.SetY(y + 7)
+		unshown()
 		return
 	}
 	r.setDrawColor(colRule)

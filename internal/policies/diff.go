@@ -57,37 +57,11 @@ func tokens(s string) []string {
 
 // Compare marks the changes from old to new, word by word.
 func Compare(old, new string) Comparison {
-	index := map[string]rune{}
-	var back []string
-	encode := func(ts []string) []rune {
-		out := make([]rune, len(ts))
-		for i, t := range ts {
-			r, ok := index[t]
-			if !ok {
-				// Any valid rune but the surrogates stands for one token.
-				r = rune(len(back) + 1)
-				if r >= 0xD800 {
-					r += 0x800
-				}
-				index[t] = r
-				back = append(back, t)
-			}
-			out[i] = r
-		}
-		return out
-	}
-	a, b := encode(tokens(old)), encode(tokens(new))
-	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 5 * time.Second
-	diffs := dmp.DiffMainRunes(a, b, false)
+	diffs, key := diffKeys(tokens(old), tokens(new))
 	decode := func(s string) string {
 		var sb strings.Builder
 		for _, r := range s {
-			i := int(r) - 1
-			if r >= 0xD800+0x800 {
-				i -= 0x800
-			}
-			sb.WriteString(back[i])
+			sb.WriteString(key(r))
 		}
 		return sb.String()
 	}
@@ -113,6 +87,42 @@ func Compare(old, new string) Comparison {
 		}
 	}
 	return cmp
+}
+
+// diffKeys diffs two sequences of keys (words, or blocks' keys) with
+// diffmatchpatch, each distinct key standing for one rune (any valid rune
+// but the surrogates): each diff's Text is the runes of its keys, and key
+// returns the key a rune stands for.
+func diffKeys(a, b []string) (diffs []diffmatchpatch.Diff, key func(r rune) string) {
+	index := map[string]rune{}
+	var back []string
+	encode := func(keys []string) []rune {
+		out := make([]rune, len(keys))
+		for i, k := range keys {
+			r, ok := index[k]
+			if !ok {
+				r = rune(len(back) + 1)
+				if r >= 0xD800 {
+					r += 0x800
+				}
+				index[k] = r
+				back = append(back, k)
+			}
+			out[i] = r
+		}
+		return out
+	}
+	ra, rb := encode(a), encode(b)
+	dmp := diffmatchpatch.New()
+	dmp.DiffTimeout = 5 * time.Second
+	key = func(r rune) string {
+		i := int(r) - 1
+		if r >= 0xD800+0x800 {
+			i -= 0x800
+		}
+		return back[i]
+	}
+	return dmp.DiffMainRunes(ra, rb, false), key
 }
 
 // tidy joins changes separated only by a space into one deletion followed

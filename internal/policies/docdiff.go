@@ -3,7 +3,6 @@ package policies
 import (
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/sergi/go-diff/diffmatchpatch"
@@ -222,27 +221,14 @@ func blocksOf(body string) []docBlock {
 // heading above it) it belongs to.
 func CompareDocuments(old, new string) DocDiff {
 	a, b := blocksOf(old), blocksOf(new)
-	index := map[string]rune{}
-	encode := func(bs []docBlock) []rune {
-		out := make([]rune, len(bs))
+	keys := func(bs []docBlock) []string {
+		out := make([]string, len(bs))
 		for i, bl := range bs {
-			k := bl.key()
-			r, ok := index[k]
-			if !ok {
-				r = rune(len(index) + 1)
-				if r >= 0xD800 {
-					r += 0x800
-				}
-				index[k] = r
-			}
-			out[i] = r
+			out[i] = bl.key()
 		}
 		return out
 	}
-	ra, rb := encode(a), encode(b)
-	dmp := diffmatchpatch.New()
-	dmp.DiffTimeout = 5 * time.Second
-	diffs := dmp.DiffMainRunes(ra, rb, false)
+	diffs, _ := diffKeys(keys(a), keys(b))
 
 	var d DocDiff
 	ia, ib := 0, 0

@@ -3,6 +3,7 @@ package policies_test
 import (
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,5 +156,36 @@ func TestCompareDocumentsReadsEscapesAsTheWebViewDoes(t *testing.T) {
 	}
 	if !slices.Equal(after, []string{"Fish & chips"}) {
 		t.Errorf("later text %q, want %q", after, "Fish & chips")
+	}
+}
+
+// TestCompareBeyondTheSurrogateRunes: a text with more distinct words than
+// there are runes below the surrogates still compares and reads back
+// exactly (each word stands for one rune in the diff, the surrogates
+// skipped).
+func TestCompareBeyondTheSurrogateRunes(t *testing.T) {
+	t.Parallel()
+	words := make([]string, 0xD800+500)
+	for i := range words {
+		words[i] = "w" + strconv.Itoa(i)
+	}
+	old := strings.Join(words, " ")
+	words[0xD800+100] = "changed"
+	new := strings.Join(words, " ")
+	c := policies.Compare(old, new)
+	if got := later(c.Changes); got != new {
+		t.Fatalf("the later text read back differs (%d bytes, want %d)", len(got), len(new))
+	}
+	var earlier strings.Builder
+	for _, r := range c.Changes {
+		if r.Op != policies.Inserted {
+			earlier.WriteString(r.Text)
+		}
+	}
+	if earlier.String() != old {
+		t.Fatal("the earlier text read back differs")
+	}
+	if !slices.Equal(runsOf(c.Changes, policies.Deleted), []string{"w" + strconv.Itoa(0xD800+100)}) || !slices.Equal(runsOf(c.Changes, policies.Inserted), []string{"changed"}) {
+		t.Fatalf("changes: deleted %q, inserted %q", runsOf(c.Changes, policies.Deleted), runsOf(c.Changes, policies.Inserted))
 	}
 }
