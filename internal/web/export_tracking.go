@@ -60,15 +60,16 @@ func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 // sendTable sends t as a download called name, as CSV or (format
 // "xlsx") an Excel workbook.
 func (s *Server) sendTable(w http.ResponseWriter, r *http.Request, name, format string, t spreadsheet.Table) {
-	var buf bytes.Buffer
+	buf := renderBuffers.Get().(*bytes.Buffer)
+	defer putRenderBuffer(buf)
 	var err error
 	ctype := "text/csv; charset=utf-8"
 	if format == "xlsx" {
 		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-		err = spreadsheet.WriteXLSX(&buf, t)
+		err = spreadsheet.WriteXLSX(buf, t)
 	} else {
 		format = "csv"
-		err = spreadsheet.WriteCSV(&buf, t)
+		err = spreadsheet.WriteCSV(buf, t)
 	}
 	if err != nil {
 		s.fail(w, r, fmt.Errorf("web: export: %w", err))

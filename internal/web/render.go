@@ -41,7 +41,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, c te
 	_, _ = w.Write(buf.Bytes())
 }
 
-// renderBuffers holds render's buffers between pages.
+// renderBuffers holds the buffers of render and sendTable between
+// responses.
 var renderBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
 // putRenderBuffer returns buf to renderBuffers, emptied; a buffer grown
