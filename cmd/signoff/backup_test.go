@@ -5,7 +5,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -183,12 +182,7 @@ func startServer(t *testing.T, data string, args ...string) (string, func()) {
 // startServerWith is startServer with these settings (SIGNOFF_ADDR is added).
 func startServerWith(t *testing.T, vars map[string]string, args ...string) (string, func()) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	base := "http://" + addr
 	all := map[string]string{"SIGNOFF_ADDR": addr}
 	for k, v := range vars {

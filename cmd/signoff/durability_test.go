@@ -6,7 +6,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -191,12 +190,7 @@ func TestDurabilityUnderKills(t *testing.T) {
 	_ = os.Chmod(dir, 0o755) // the cluster runs as postgres when we are root
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	bin := buildSignoff(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	data := filepath.Join(dir, "data")
 	logs := &lockedBuffer{}
 	start := time.Now()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"io"
 	"mime/multipart"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -79,12 +78,7 @@ func (b *browser) upload(path, name string, data []byte) page {
 // with the link from their email.
 func TestGoLiveEndToEnd(t *testing.T) {
 	smtp := mailtest.Start(t)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	base := "http://" + addr
 	mc := smtp.Config()
 	vars := env(map[string]string{
