@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"codeberg.org/go-pdf/fpdf"
-	"github.com/skip2/go-qrcode"
 
 	"signoff/internal/schooltime"
 )
@@ -71,12 +70,12 @@ func render(w io.Writer, b *Batch) error {
 	// caller's error, reported before any layout work.
 	codes := make([][][]bool, len(b.Letters))
 	for i, l := range b.Letters {
-		q, err := qrcode.New(l.Link, qrcode.Highest)
+		// No quiet zone: the layout keeps it clear itself.
+		bits, err := pdf.QRModules(l.Link, pdf.QRHigh, 0)
 		if err != nil {
 			return fmt.Errorf("letters: letter %d (%s): making QR code: %w", i+1, l.ParentName, err)
 		}
-		q.DisableBorder = true // the layout keeps the quiet zone clear itself
-		codes[i] = q.Bitmap()
+		codes[i] = bits
 	}
 
 	p := fpdf.New("P", "mm", "A4", "")

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
-	qrcode "github.com/skip2/go-qrcode"
 )
 
 // Certificate is the evidence printed on the last page of a signed copy:
@@ -225,11 +224,10 @@ func (r *renderer) drawnSignature(png []byte, labelW, valueW float64) {
 func (r *renderer) verifyBlock(url string, width float64) error {
 	p := r.pdf
 	const qrSize = 32.0
-	q, err := qrcode.New(url, qrcode.Medium)
+	bits, err := QRModules(url, QRMedium, 4) // with its quiet zone of four modules
 	if err != nil {
 		return fmt.Errorf("pdf: QR code: %w", err)
 	}
-	bits := q.Bitmap() // with its quiet zone of four modules
 	r.ensureSpace(qrSize + 8)
 	y := p.GetY() + 4
 	r.setFillColor(colBoxFill)

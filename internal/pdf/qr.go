@@ -4,10 +4,46 @@ import (
 	"strconv"
 
 	"codeberg.org/go-pdf/fpdf"
+	goqr "github.com/piglig/go-qr"
 )
 
+// QRLevel is a QR symbol's error correction: the share of it that can be
+// lost and still read (the symbol gets more when it has room for it).
+type QRLevel int
+
+const (
+	QRMedium QRLevel = iota // 15 %
+	QRHigh                  // 30 %
+)
+
+// QRModules is the QR symbol of text, each row's modules dark (true) or
+// light, with a quiet zone of border light modules around it. The mask is
+// the one the standard's penalty rules choose.
+func QRModules(text string, level QRLevel, border int) ([][]bool, error) {
+	ecl := goqr.Medium
+	if level == QRHigh {
+		ecl = goqr.High
+	}
+	q, err := goqr.EncodeText(text, ecl)
+	if err != nil {
+		return nil, err
+	}
+	n := q.Size()
+	bits := make([][]bool, n+2*border)
+	for y := range bits {
+		bits[y] = make([]bool, n+2*border)
+		if y < border || y >= n+border {
+			continue
+		}
+		for x := range n {
+			bits[y][x+border] = q.Module(x, y-border)
+		}
+	}
+	return bits, nil
+}
+
 // DrawQR fills, in p's fill colour, the dark modules of a QR symbol (bits
-// as go-qrcode's Bitmap gives them) whose top-left corner is at (x, y),
+// as QRModules gives them) whose top-left corner is at (x, y),
 // each module module millimetres square. Each row's runs of dark modules
 // are rectangles of one path, filled once, so that renderers leave no
 // seams between neighbouring modules. The symbol is vector drawing, not an
