@@ -360,7 +360,7 @@ func outboxTable(rows []OutboxRow) components.TableProps {
 	p.Rows = make([]components.TableRow, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		p.Rows[i] = components.TableRow{components.TextCell(r.To), components.ContentCell(components.Link(r.Href, r.Subject)),
+		p.Rows[i] = components.TableRow{components.TextCell(r.To), components.LinkCell(r.Href, r.Subject),
 			components.TextCell(r.Created), components.ContentCell(components.Tag(r.Status, r.Sent))}
 	}
 	return p

@@ -556,7 +556,7 @@ func pupilsTable(rows []PupilRow) components.TableProps {
 	p.Rows = make([]components.TableRow, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		p.Rows[i] = components.TableRow{components.ContentCell(components.Link(r.Href, r.Name)), components.TextCell(r.Year), components.TextCell(r.Class)}
+		p.Rows[i] = components.TableRow{components.LinkCell(r.Href, r.Name), components.TextCell(r.Year), components.TextCell(r.Class)}
 	}
 	return p
 }
@@ -568,7 +568,7 @@ func guardiansTable(gs []GuardianRow) components.TableProps {
 	p.Rows = make([]components.TableRow, len(gs))
 	for i := range gs {
 		g := &gs[i]
-		p.Rows[i] = components.TableRow{components.ContentCell(components.Link(g.Href, g.Name)), components.TextCell(g.Relationship),
+		p.Rows[i] = components.TableRow{components.LinkCell(g.Href, g.Name), components.TextCell(g.Relationship),
 			components.TextCell(g.PR), components.ContentCell(components.Email(g.Email))}
 	}
 	return p

@@ -441,7 +441,7 @@ func staffTable(rows []StaffRow) components.TableProps {
 		if r.Owes == 0 {
 			owes = components.ContentCell(upToDate)
 		}
-		p.Rows[i] = components.TableRow{components.ContentCell(components.Link(r.Href, r.Name)), components.TextCell(r.Role),
+		p.Rows[i] = components.TableRow{components.LinkCell(r.Href, r.Name), components.TextCell(r.Role),
 			components.ContentCell(components.Email(r.Email)), components.ContentCell(staffSignedIn(r)), owes}
 	}
 	return p

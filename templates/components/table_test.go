@@ -68,7 +68,7 @@ func TestTableLabelsEveryCellFromItsHeading(t *testing.T) {
 			{Label: "Still to sign", Numeric: true}, {Label: "Name", Href: "/f?sort=name", Sort: "ascending"}, {Label: `Say "hi"`}, {}},
 		Rows: []components.TableRow{
 			{components.TextCell("5H"), components.ContentCell(components.Tag("Done", true)), components.TextCell("3"),
-				components.TextCell("<Ann>"), components.TextCell("x"), components.TextCell("y"), components.TextCell("past the headings")},
+				components.LinkCell("/p/1?a=1&b=2", "<Ann>"), components.TextCell("x"), components.TextCell("y"), components.TextCell("past the headings")},
 		},
 	}))
 	for _, want := range []string{
@@ -80,7 +80,7 @@ func TestTableLabelsEveryCellFromItsHeading(t *testing.T) {
 		`<th scope="row" class="govuk-table__header">5H</th>`,
 		`<td class="govuk-table__cell app-stack__tick" data-label="Tick"><strong class="govuk-tag`,
 		`<td class="govuk-table__cell govuk-table__cell--numeric" data-label="Still to sign">3</td>`,
-		`<td class="govuk-table__cell" data-label="Name">&lt;Ann&gt;</td>`,
+		`<td class="govuk-table__cell" data-label="Name"><a class="govuk-link" href="/p/1?a=1&amp;b=2">&lt;Ann&gt;</a></td>`,
 		`<td class="govuk-table__cell" data-label="Say &#34;hi&#34;">x</td>`,
 		`<td class="govuk-table__cell">y</td>`,
 		`<td class="govuk-table__cell">past the headings</td>`,
