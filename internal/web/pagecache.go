@@ -78,6 +78,7 @@ type pageCache struct {
 	bytes    int64
 	building map[pageKey]*building
 	marks    map[uint64]bool // transactions that only marked a session used (auth.Store.Marked)
+	latest   string          // the newest snapshot a request brought (drop)
 
 	hits, misses atomic.Uint64
 }
@@ -175,6 +176,34 @@ func (c *pageCache) finish(k pageKey, b *building, p *keptPage) {
 
 // keepKey is the request context's key of its pageWriter.
 const keepKey ctxKey = 102
+
+// drop is told the snapshot of each signed-in request: when something
+// other than sessions' marks has committed since the newest snapshot seen
+// before, every kept page from before it can never be served again (the
+// snapshot does not come back), so they are let go at once rather than
+// held until the bound evicts them (a morning of signatures after the
+// dashboards were read would otherwise keep them all).
+func (c *pageCache) drop(snapshot string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	prev := c.latest
+	if snapshot == prev {
+		return
+	}
+	xmax, _, ok := parseSnapshot(snapshot)
+	if pmax, _, pok := parseSnapshot(prev); !ok || (pok && xmax < pmax) {
+		return // an older snapshot (a slow request): nothing to learn
+	}
+	c.latest = snapshot
+	if c.pages.Len() == 0 || prev == "" || c.onlyMarks(prev, snapshot) {
+		return
+	}
+	for _, k := range c.pages.Keys() {
+		if p, _ := c.pages.Peek(k); p.snapshot != snapshot && !c.onlyMarks(p.snapshot, snapshot) {
+			c.pages.Remove(k)
+		}
+	}
+}
 
 // dontKeep tells the page cache not to keep the page this request
 // answers (one with a notice, or a form's errors); nothing outside a

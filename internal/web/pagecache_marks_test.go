@@ -1,6 +1,10 @@
 package web
 
-import "testing"
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
 
 // TestOnlyMarks: a kept page stands across snapshots between which only
 // known session marks finished, and not across any other finished
@@ -32,5 +36,40 @@ func TestOnlyMarks(t *testing.T) {
 	}
 	if (&pageCache{marks: map[uint64]bool{}}).onlyMarks("105:105:", "105:105:") {
 		t.Error("with no marks known, nothing is taken as one")
+	}
+}
+
+// TestPageCacheBound: pages added past the bound evict the least
+// recently used; the bytes stay under it, and a page over a quarter of
+// it is not kept.
+func TestPageCacheBound(t *testing.T) {
+	const bound = 100 << 10
+	c := newPageCache(bound)
+	page := func(n int) *keptPage {
+		return &keptPage{snapshot: "1:1:", body: []byte(strings.Repeat("x", n)), size: int64(n + 300)}
+	}
+	for i := range 40 {
+		k := pageKey{target: fmt.Sprint("/p", i)}
+		_, b := c.lookup(t.Context(), k, "1:1:")
+		c.finish(k, b, page(10<<10))
+		if c.bytes > bound {
+			t.Fatalf("after %d pages: %d bytes, over %d", i+1, c.bytes, bound)
+		}
+	}
+	if n := c.pages.Len(); n != 9 {
+		t.Errorf("%d pages of 10 kB kept in 100 kB, want 9", n)
+	}
+	if p, _ := c.lookup(t.Context(), pageKey{target: "/p39"}, "1:1:"); p == nil {
+		t.Error("the latest page was evicted")
+	}
+	if p, b := c.lookup(t.Context(), pageKey{target: "/p0"}, "1:1:"); p != nil || b == nil {
+		t.Error("the oldest page is still kept")
+	}
+	before := c.bytes
+	k := pageKey{target: "/big"}
+	_, b := c.lookup(t.Context(), k, "1:1:")
+	c.finish(k, b, page(bound/4+1))
+	if p, _ := c.pages.Peek(k); p != nil || c.bytes != before {
+		t.Error("a page over a quarter of the bound was kept")
 	}
 }
