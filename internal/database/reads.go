@@ -9,7 +9,8 @@ import (
 )
 
 // Reads are independent reads sent to PostgreSQL in one round trip (a
-// pgx batch: one implicit transaction, so they all see one snapshot). A
+// pgx batch: one implicit transaction, though under READ COMMITTED each
+// statement still reads its own snapshot, so they need not agree). A
 // page that needs several things which depend only on the request queues
 // one read for each, then sends them together, instead of waiting for
 // each in turn. Each read's scan runs in the order queued, so a later
