@@ -242,12 +242,7 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 		items, err = collectItemsOf(rows)
 		return err
 	})
-	// The records' form rf (read for the rule) is the open form condition's
-	// too: one join, as many as the subquery on forms it replaced.
-	r.Rows(currentRecords("$3")+`
-		WHERE s.school_id = $1 AND rf.school_id = $1 AND rf.audience = 'parents' AND rf.closed_at IS NULL
-		  AND s.pupil_id IN (SELECT g.pupil_id FROM guardianships g WHERE g.school_id = $1 AND g.parent_id = $2)
-		ORDER BY s.signed_at DESC, s.id DESC`, []any{schoolID, parentID, schooltime.AcademicYear(now)}, func(rows pgx.Rows) (err error) {
+	r.Rows(familyRecordsSQL, []any{schoolID, parentID, schooltime.AcademicYear(now)}, func(rows pgx.Rows) (err error) {
 		recs, err = collectCurrent(rows)
 		return err
 	})
@@ -256,7 +251,7 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 	}
 	var out []ChildForms
 	for _, link := range children {
-		cf := ChildForms{Link: link}
+		cf := ChildForms{Link: link, Forms: make([]ChildForm, 0, len(forms))}
 		for _, f := range forms {
 			if !ForPupil(f, link.Person) {
 				continue
@@ -267,6 +262,16 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 	}
 	return parent, out, nil
 }
+
+// familyRecordsSQL is family's read of every current record of a parent's
+// children on the school's open parents' forms. It is built once: the
+// family page runs it on every request. The records' form rf (read for
+// the rule) is the open form condition's too: one join, as many as the
+// subquery on forms it replaced.
+var familyRecordsSQL = currentRecords("$3") + `
+		WHERE s.school_id = $1 AND rf.school_id = $1 AND rf.audience = 'parents' AND rf.closed_at IS NULL
+		  AND s.pupil_id IN (SELECT g.pupil_id FROM guardianships g WHERE g.school_id = $1 AND g.parent_id = $2)
+		ORDER BY s.signed_at DESC, s.id DESC`
 
 // ChildForm returns one form for one of the parent's children; another
 // family's child, or a form not addressed to the child, is not found.
