@@ -378,12 +378,16 @@ func (s *Store) Session(ctx context.Context, token string) (Account, schools.Sch
 	var lastSeen time.Time
 	var info SessionInfo
 	dest := append([]any{&lastSeen, &info.IdentifiedBy, &info.SSOSchoolID, &info.Snapshot}, sc.ScanDest()...)
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, ss.last_seen_at, ss.identified_by, coalesce(ss.sso_school_id, 0),
-		pg_current_snapshot()::text, `+schools.Columns+`
-		FROM sessions ss JOIN accounts a ON a.id = ss.account_id
-		JOIN schools s ON s.id = a.school_id`+schools.LogoJoin+`
-		WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.last_seen_at > $3 AND a.disabled_at IS NULL`,
-		sum[:], now, now.Add(-s.IdleTimeout)), dest...)
+	// A lookup by the token's hash: its generic plan from the first run on
+	// each connection (database.Reads.GenericPlans), in the same round trip.
+	var a Account
+	var r database.Reads
+	r.GenericPlans()
+	r.Row(sessionSQL, []any{sum[:], now, now.Add(-s.IdleTimeout)}, func(row pgx.Row) (err error) {
+		a, err = scanAccount(row, dest...)
+		return err
+	})
+	err := s.db.Send(ctx, &r)
 	a.Session = info
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, schools.School{}, apperr.New(apperr.Unauthenticated, "Your session has ended. Sign in again to continue")
@@ -403,6 +407,13 @@ func (s *Store) Session(ctx context.Context, token string) (Account, schools.Sch
 	}
 	return a, sc, nil
 }
+
+// sessionSQL is Session's statement.
+const sessionSQL = `SELECT ` + accountColumns + `, ss.last_seen_at, ss.identified_by, coalesce(ss.sso_school_id, 0),
+	pg_current_snapshot()::text, ` + schools.Columns + `
+	FROM sessions ss JOIN accounts a ON a.id = ss.account_id
+	JOIN schools s ON s.id = a.school_id` + schools.LogoJoin + `
+	WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.last_seen_at > $3 AND a.disabled_at IS NULL`
 
 // touchEvery is how often at most a session's last use is written.
 const touchEvery = time.Minute

@@ -229,6 +229,7 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 		r        database.Reads
 	)
 	now := s.db.Now()
+	r.GenericPlans() // lookups by school and parent: the same plan for every family
 	if withParent {
 		people.QueueGet(&r, schoolID, parentID, &parent)
 	}

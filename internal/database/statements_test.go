@@ -54,3 +54,38 @@ func TestPoolCachesPreparedStatements(t *testing.T) {
 		t.Fatalf("with default_query_exec_mode=exec: %v", mode)
 	}
 }
+
+// Reads.GenericPlans makes the batch's statements use their generic plan
+// from their first run on a connection (PostgreSQL counts it in
+// pg_prepared_statements), and the setting ends with the batch: the
+// connection goes back to the pool as it was.
+func TestReadsGenericPlansLastOneBatch(t *testing.T) {
+	url := dbtest.AppURL(t, dbtest.NewURL(t))
+	ctx := context.Background()
+	db, err := database.Open(ctx, url+"&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const q = `SELECT count(*) FROM schools WHERE id > $1`
+	var inBatch string
+	var n int
+	var r database.Reads
+	r.GenericPlans()
+	r.Row(q, []any{0}, func(row pgx.Row) error { return row.Scan(&n) })
+	r.Row(`SELECT current_setting('plan_cache_mode')`, nil, func(row pgx.Row) error { return row.Scan(&inBatch) })
+	if err := db.Send(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	var after string
+	var generic, custom int64
+	if err := db.Pool.QueryRow(ctx, `SELECT current_setting('plan_cache_mode'),
+		(SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1), (SELECT custom_plans FROM pg_prepared_statements WHERE statement = $1)`,
+		q).Scan(&after, &generic, &custom); err != nil {
+		t.Fatal(err)
+	}
+	if inBatch != "force_generic_plan" || after != "auto" || generic != 1 || custom != 0 {
+		t.Fatalf("plan_cache_mode %q in the batch, %q after; the statement's plans: %d generic, %d custom; want force_generic_plan, auto, 1 generic, 0 custom",
+			inBatch, after, generic, custom)
+	}
+}
