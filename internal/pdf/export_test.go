@@ -5,5 +5,5 @@ package pdf
 func ShareFonts(on bool) (inUse bool) {
 	shareFonts = on
 	shareOnce.Do(prepareShared)
-	return on && shareOK
+	return on && shared != nil
 }

@@ -27,7 +27,7 @@ func (pool *xmempool) compress(data []byte) *membuffer {
 	buf := &mem.buf
 	buf.Grow(len(data))
 
-	// Signoff's one change (see third_party/README.md): the zlib writer
+	// Signoff's change 1 (see third_party/README.md): the zlib writer
 	// (about 1 MB of state) comes from a pool and is Reset, instead of
 	// being made afresh for every stream. Reset gives the same output as
 	// a new writer at the same level, byte for byte.
