@@ -124,7 +124,7 @@ func (s *Store) Load(ctx context.Context, schoolID int64, ref string) (Record, e
 	return s.load(ctx, s.db.Pool, schoolID, ref)
 }
 
-func (s *Store) load(ctx context.Context, q database.Querier, schoolID int64, ref string) (Record, error) {
+func (s *Store) load(ctx context.Context, q batcher, schoolID int64, ref string) (Record, error) {
 	ref = NormalizeReference(ref)
 	var rec Record
 	var (
@@ -206,7 +206,7 @@ func (s *Store) load(ctx context.Context, q database.Querier, schoolID int64, re
 			return nil
 		})
 	}
-	if err := q.(batcher).SendBatch(ctx, &reads).Close(); err != nil {
+	if err := q.SendBatch(ctx, &reads).Close(); err != nil {
 		return Record{}, err
 	}
 	rec.TextIntact = versionSHA != "" && policies.Hash(body) == versionSHA
@@ -327,6 +327,7 @@ type signedHow struct {
 
 // batcher is a Querier that sends a batch (the pool, a transaction).
 type batcher interface {
+	database.Querier
 	SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
 }
 
