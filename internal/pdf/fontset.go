@@ -42,11 +42,10 @@ func (f *Fonts) Use(family, style string, size float64) {
 			f.pdf.SetFont(family, style, size)
 			return
 		}
-		// fpdf writes into the font bytes it is given while subsetting
-		// (fpdf v0.12.0, getMetrics appends into a sub-slice), which would
-		// corrupt the shared gofont globals, race between concurrent
-		// renders and make output differ between the first and later runs.
-		// Give it a private copy.
+		// fpdf's own way (tests compare with it): released fpdf writes
+		// into the font bytes it is given while subsetting (v0.12.0,
+		// getMetrics appends into a sub-slice); our copy subsets a copy of
+		// them, but a private copy keeps this path the released module's.
 		f.pdf.AddUTF8FontFromBytes(face.Family, face.Style, bytes.Clone(face.TTF))
 		f.added[key] = true
 	}
