@@ -190,16 +190,16 @@ func (c *pageCache) drop(snapshot string) {
 	if snapshot == prev {
 		return
 	}
-	xmax, _, ok := parseSnapshot(snapshot)
+	xmax, xip, ok := parseSnapshot(snapshot) // parsed once for every comparison below
 	if pmax, _, pok := parseSnapshot(prev); !ok || (pok && xmax < pmax) {
 		return // an older snapshot (a slow request): nothing to learn
 	}
 	c.latest = snapshot
-	if c.pages.Len() == 0 || prev == "" || c.onlyMarks(prev, snapshot) {
+	if c.pages.Len() == 0 || prev == "" || c.onlyMarksUntil(prev, xmax, xip) {
 		return
 	}
 	for _, k := range c.pages.Keys() {
-		if p, _ := c.pages.Peek(k); p.snapshot != snapshot && !c.onlyMarks(p.snapshot, snapshot) {
+		if p, _ := c.pages.Peek(k); p.snapshot != snapshot && !c.onlyMarksUntil(p.snapshot, xmax, xip) {
 			c.pages.Remove(k)
 		}
 	}

@@ -28,9 +28,18 @@ func (c *pageCache) marked(xid uint64) {
 // and not in its xip; another server's marks, a subtransaction's id or
 // any other write are not known, so the page is built again. (c.mu held.)
 func (c *pageCache) onlyMarks(from, to string) bool {
-	fmax, fxip, ok1 := parseSnapshot(from)
-	tmax, txip, ok2 := parseSnapshot(to)
-	if len(c.marks) == 0 || !ok1 || !ok2 || tmax < fmax || tmax-fmax > 256 {
+	tmax, txip, ok := parseSnapshot(to)
+	return ok && c.onlyMarksUntil(from, tmax, txip)
+}
+
+// onlyMarksUntil is onlyMarks with snapshot to already parsed (drop
+// compares many kept pages with one snapshot). (c.mu held.)
+func (c *pageCache) onlyMarksUntil(from string, tmax uint64, txip []uint64) bool {
+	if len(c.marks) == 0 {
+		return false
+	}
+	fmax, fxip, ok := parseSnapshot(from)
+	if !ok || tmax < fmax || tmax-fmax > 256 {
 		return false
 	}
 	finishedUnmarked := func(x uint64) bool { return !slices.Contains(txip, x) && !c.marks[x] }
