@@ -95,7 +95,7 @@ func TestListPagesAndSorts(t *testing.T) {
 	}
 	st := tracking.NewStore(db)
 	school := res.LargeID
-	forms, err := st.Forms(ctx, []int64{school}, 0)
+	forms, err := st.Forms(ctx, []int64{school})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -382,7 +382,7 @@ func TestReminderTotalsFollowReminders(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := tracking.NewStore(db)
-	forms, err := st.Forms(ctx, res.SchoolIDs, 0)
+	forms, err := st.Forms(ctx, res.SchoolIDs)
 	if err != nil {
 		t.Fatal(err)
 	}

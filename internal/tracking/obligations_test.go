@@ -506,7 +506,7 @@ func TestGroupsAndTrendMatchTheObligations(t *testing.T) {
 	if err := db.Pool.QueryRow(ctx, `SELECT array_agg(DISTINCT school_id) FROM obligations`).Scan(&schoolIDs); err != nil {
 		t.Fatal(err)
 	}
-	forms, err := st.Forms(ctx, schoolIDs, 0)
+	forms, err := st.Forms(ctx, schoolIDs)
 	if err != nil || len(forms) == 0 {
 		t.Fatalf("forms %v (%v)", forms, err)
 	}

@@ -118,14 +118,10 @@ func scanForm(r pgx.CollectableRow) (FormFigures, error) {
 	return f, err
 }
 
-// Forms returns the figures of every open form of the schools (one form
-// when formID is not 0), by school then title.
-func (s *Store) Forms(ctx context.Context, schoolIDs []int64, formID int64) ([]FormFigures, error) {
-	sql, args := formsSQL, []any{schoolIDs, schooltime.AcademicYear(s.db.Now())}
-	if formID != 0 {
-		sql, args = sql+` WHERE x.r_form = $3`, append(args, formID)
-	}
-	rows, err := s.db.Pool.Query(ctx, sql, args...)
+// Forms returns the figures of every open form of the schools, by school
+// then title (one form's are Form's).
+func (s *Store) Forms(ctx context.Context, schoolIDs []int64) ([]FormFigures, error) {
+	rows, err := s.db.Pool.Query(ctx, formsSQL, schoolIDs, schooltime.AcademicYear(s.db.Now()))
 	if err != nil {
 		return nil, fmt.Errorf("tracking: forms: %w", err)
 	}
@@ -370,7 +366,7 @@ func (s *Store) Trust(ctx context.Context, schoolID int64) (trustName string, sc
 	if err != nil {
 		return "", nil, nil, err
 	}
-	forms, err = s.Forms(ctx, ids, 0)
+	forms, err = s.Forms(ctx, ids)
 	if err != nil {
 		return "", nil, nil, err
 	}

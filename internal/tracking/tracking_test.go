@@ -32,7 +32,7 @@ func TestSmallTrust(t *testing.T) {
 		t.Fatalf("generated data fails the evidence check: %v %+v", err, rep.Problems)
 	}
 	st := tracking.NewStore(db)
-	forms, err := st.Forms(ctx, append(res.SchoolIDs, res.BigSchoolID, res.LargeID), 0)
+	forms, err := st.Forms(ctx, append(res.SchoolIDs, res.BigSchoolID, res.LargeID))
 	if err != nil {
 		t.Fatal(err)
 	}

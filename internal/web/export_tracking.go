@@ -151,7 +151,7 @@ func (s *Server) trackZip(w http.ResponseWriter, r *http.Request) {
 // trackReport is the compliance report PDF for the governors' meeting.
 func (s *Server) trackReport(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
-	forms, err := s.tracking.Forms(r.Context(), []int64{v.school.ID}, 0)
+	forms, err := s.tracking.Forms(r.Context(), []int64{v.school.ID})
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -34,7 +34,7 @@ func trackFormRow(f tracking.FormFigures, href string) components.TrackFormRow {
 func (s *Server) trackSchool(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
 	st := s.tracking
-	forms, err := st.Forms(r.Context(), []int64{v.school.ID}, 0)
+	forms, err := st.Forms(r.Context(), []int64{v.school.ID})
 	if err != nil {
 		s.fail(w, r, err)
 		return
