@@ -59,11 +59,16 @@ const figuresDiff = `
 	UNION ALL SELECT form_id FROM (SELECT * FROM obligation_days_derived EXCEPT ALL SELECT * FROM d) missing
 	UNION ALL SELECT form_id FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM obligation_days_derived) extra`
 
+// remindersDerived is reminder_totals derived from the reminders (the
+// sums migration 0020's triggers keep), before its GROUP BY 1, 2, 3: the
+// nightly check's one statement of them, compared and rebuilt from.
+const remindersDerived = `SELECT form_id, person_id, coalesce(pupil_id, 0) AS pupil_id, max(created_at) AS last_at, count(*)::int AS sent
+	FROM reminders`
+
 // remindersDiff yields the form of each row of reminder_totals that
 // differs from the reminders it sums (either side's extra rows).
 const remindersDiff = `
-	WITH d AS (SELECT form_id, person_id, coalesce(pupil_id, 0) AS pupil_id, max(created_at) AS last_at, count(*)::int AS sent
-	           FROM reminders GROUP BY 1, 2, 3),
+	WITH d AS (` + remindersDerived + ` GROUP BY 1, 2, 3),
 	t AS (SELECT form_id, person_id, pupil_id, last_at, sent FROM reminder_totals)
 	SELECT form_id FROM (SELECT * FROM d EXCEPT ALL SELECT * FROM t) missing
 	UNION ALL SELECT form_id FROM (SELECT * FROM t EXCEPT ALL SELECT * FROM d) extra`
@@ -73,8 +78,7 @@ const remindersDiff = `
 // statement's INSERT would not see its own DELETE).
 const remindersRebuild = `
 	INSERT INTO reminder_totals (form_id, person_id, pupil_id, last_at, sent)
-	SELECT form_id, person_id, coalesce(pupil_id, 0), max(created_at), count(*) FROM reminders
-	WHERE form_id = ANY ($1::bigint[]) GROUP BY 1, 2, 3`
+	` + remindersDerived + ` WHERE form_id = ANY ($1::bigint[]) GROUP BY 1, 2, 3`
 
 // formsOf runs a query yielding form ids and returns how many rows it
 // yielded and the distinct forms.
