@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -20,10 +19,7 @@ import (
 // audience now and hold no signature that still counts. A signature
 // counts when it is of the current version or of a version no older than
 // the last major one, and, for yearly forms, was given in the current
-// academic year (signoff_counts, applied here with the year as $AY).
-
-// counts is "obligation o's signature counts in academic year $AY".
-const counts = `signoff_counts(o.signature_id, o.sig_year, $AY)`
+// academic year (applied here: signoff_obligation_counts, migration 0027).
 
 // Owed is a form a person must sign now, with the version to sign.
 type Owed struct {
@@ -51,7 +47,7 @@ func (s *Store) ToSign(ctx context.Context, p people.Person) ([]Owed, error) {
 	return collectOwed(rows)
 }
 
-var toSignSQL = sqlAY(`SELECT ` + formColumns + `, fc.version_id, fc.number, fc.published_at,
+const toSignSQL = `SELECT ` + formColumns + `, fc.version_id, fc.number, fc.published_at,
 		CASE WHEN o.signature_id IS NOT NULL THEN 'new_year'
 		     WHEN EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = o.person_id AND s.pupil_id IS NULL)
 		     THEN 'new_version'
@@ -59,8 +55,8 @@ var toSignSQL = sqlAY(`SELECT ` + formColumns + `, fc.version_id, fc.number, fc.
 	FROM obligations o
 	JOIN forms f ON f.id = o.form_id
 	JOIN form_current fc ON fc.form_id = f.id
-	WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT ` + counts + `
-	ORDER BY f.due_on NULLS LAST, lower(f.title)`)
+	WHERE o.person_id = $2 AND o.pupil_id = 0 AND o.school_id = $1 AND NOT signoff_obligation_counts(o, $3)
+	ORDER BY f.due_on NULLS LAST, lower(f.title)`
 
 // mayOwe says whether p can owe a staff form: a member of staff who has
 // not left.
@@ -107,19 +103,13 @@ func (s *Store) CurrentVersion(ctx context.Context, formID int64) (versionID int
 	return versionID, number, nil
 }
 
-// sqlAY puts the academic-year parameter ($3 in every query here) in
-// place of $AY.
-func sqlAY(q string) string {
-	return strings.ReplaceAll(q, "$AY", "$3")
-}
-
 // OwedCounts returns, for each member of staff who owes anything, how
 // many forms they still have to sign.
 func (s *Store) OwedCounts(ctx context.Context, schoolID int64) (map[int64]int, error) {
 	ay := schooltime.AcademicYear(s.db.Now())
 	rows, err := s.db.Pool.Query(ctx, `SELECT o.person_id, count(*)
 		FROM obligations o
-		WHERE o.school_id = $1 AND o.pupil_id = 0 AND NOT `+strings.ReplaceAll(counts, "$AY", "$2")+`
+		WHERE o.school_id = $1 AND o.pupil_id = 0 AND NOT signoff_obligation_counts(o, $2)
 		GROUP BY o.person_id`, schoolID, ay)
 	if err != nil {
 		return nil, fmt.Errorf("signing: owed counts: %w", err)

@@ -55,8 +55,10 @@ type Row struct {
 // parents and carers for a parents' form (a guardianship's parent is a
 // person of kind parent: the MIS import and the demo make them so).
 
-// counts is countsNow with the academic year as a named argument.
-var counts = strings.Replace(countsNow, "$3", "@year", 1)
+// counts is countsNow with the academic year as a named argument, on the
+// request's columns: the walk's o is a projection of an obligation (read
+// from its primary key alone), not a whole row.
+const counts = `signoff_counts(o.signature_id, o.sig_year, @year)`
 
 // listArgs are the named arguments of the list's statements.
 func (q ListQuery) args(year int, limit, offset int) pgx.NamedArgs {

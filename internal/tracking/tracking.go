@@ -56,14 +56,15 @@ func requests(formID int64) string {
 	return requestsSQL + `o.form_id = $2`
 }
 
-// countsNow is "the obligation's signature counts in academic year $3".
-const countsNow = `signoff_counts(o.signature_id, o.sig_year, $3)`
+// countsNow is "the obligation's signature counts in academic year $3"
+// (migration 0027's signoff_obligation_counts, inlined by PostgreSQL).
+const countsNow = `signoff_obligation_counts(o, $3)`
 
 // countedSum is the SQL sum of an obligation_counts column over the rows
-// whose signatures count in academic year $3 (those of no year, or of
-// this one): signoff_counts's rule, applied to the sums.
+// whose signatures count in academic year $3: migration 0027's
+// signoff_counts_in_year, the counting rule's one home, on the sums.
 func countedSum(col string) string {
-	return "coalesce(sum(" + col + ") FILTER (WHERE c.sig_year IN (0, $3)), 0)"
+	return "coalesce(sum(" + col + ") FILTER (WHERE signoff_counts_in_year(c.sig_year, $3)), 0)"
 }
 
 // Store reads the figures and sends reminders.
@@ -244,7 +245,7 @@ type Point struct {
 // trendSQL reads the signatures that count in academic year $3 of form
 // $2 of school $1, per London date; readDays reads its rows.
 const trendSQL = `SELECT d.day, sum(d.signed)
-		FROM obligation_days d WHERE d.school_id = $1 AND d.form_id = $2 AND d.sig_year IN (0, $3)
+		FROM obligation_days d WHERE d.school_id = $1 AND d.form_id = $2 AND signoff_counts_in_year(d.sig_year, $3)
 		GROUP BY d.day HAVING sum(d.signed) <> 0 ORDER BY 1`
 
 func readDays(rows pgx.Rows) (map[time.Time]int, error) {
