@@ -115,15 +115,15 @@ func (r *renderer) certificate() error {
 	const labelW, lineH, gap = 52.0, 5.0, 2.2
 	valueW := width - labelW
 	for _, rw := range rows {
-		family, size := famSans, 10.0
+		size := 10.0
 		if rw.oneLine {
 			size = 9.0
 		}
-		value := r.printable(rw.value, family, "")
-		r.useFont(family, "", size)
+		value := r.printable(rw.value, famSans, "")
+		r.useFont(famSans, "", size)
 		for size > 6 && rw.oneLine && p.GetStringWidth(value) > valueW {
 			size -= 0.25
-			r.useFont(family, "", size)
+			r.useFont(famSans, "", size)
 		}
 		lines := p.SplitText(value, valueW)
 		if len(lines) == 0 {
@@ -139,7 +139,7 @@ func (r *renderer) certificate() error {
 			p.SetXY(pageMarginX, y+float64(i)*lineH)
 			p.CellFormat(labelW-3, lineH, l, "", 0, "L", false, 0, "")
 		}
-		r.useFont(family, "", size)
+		r.useFont(famSans, "", size)
 		r.setTextColor(colText)
 		for i, l := range lines {
 			p.SetXY(pageMarginX+labelW, y+float64(i)*lineH)
