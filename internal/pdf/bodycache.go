@@ -11,16 +11,37 @@ import (
 // A published policy's text never changes, and every signed copy of it
 // prints it: its parsed tree (a tenth of a render) is kept, bounded, for
 // the next copy. The renderer only reads the tree and its source, so
-// copies rendering at once share them.
+// copies rendering at once share them. The bound counts the text and the
+// tree (heldBytes), not the text alone: the tree is most of it.
 
 type parsedBody struct {
 	src []byte
 	doc ast.Node
 }
 
-// bodiesMax bounds the Markdown source kept (the trees are a few times
-// larger); past it, the cache starts again.
-const bodiesMax = 2 << 20
+// bodiesMax bounds what the cache holds, as heldBytes counts it; past it,
+// the cache starts again.
+const bodiesMax = 8 << 20
+
+// nodeBytes is about what one node of a parsed tree takes on the heap
+// (goldmark's node structs, their line segments and attributes): 173-194
+// bytes a node, measured on policy texts, lists and long paragraphs
+// (TestBodyCacheCountsWhatItHolds holds the estimate to the heap).
+const nodeBytes = 192
+
+// heldBytes is about what the cache holds for a body: the text twice (the
+// map's key and the source the tree points into) and the tree, about 12
+// times the text for ordinary prose and more for short list items.
+func heldBytes(src []byte, doc ast.Node) int {
+	nodes := 0
+	_ = ast.Walk(doc, func(_ ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			nodes++
+		}
+		return ast.WalkContinue, nil
+	})
+	return 2*len(src) + nodes*nodeBytes
+}
 
 var bodies = struct {
 	sync.Mutex
@@ -39,15 +60,15 @@ func parseBody(body string) ([]byte, ast.Node) {
 	}
 	src := []byte(body)
 	doc := markdown.Parse(src)
-	if len(body) <= bodiesMax {
+	if held := heldBytes(src, doc); held <= bodiesMax {
 		bodies.Lock()
-		if bodies.bytes+len(body) > bodiesMax {
+		if bodies.bytes+held > bodiesMax {
 			clear(bodies.m)
 			bodies.bytes = 0
 		}
 		if _, ok := bodies.m[body]; !ok {
 			bodies.m[body] = parsedBody{src: src, doc: doc}
-			bodies.bytes += len(body)
+			bodies.bytes += held
 		}
 		bodies.Unlock()
 	}
