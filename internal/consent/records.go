@@ -80,23 +80,20 @@ const recordColumns = `s.id, s.reference, s.form_id, coalesce(s.pupil_id, 0), s.
 
 const recordJoins = ` JOIN people p ON p.id = s.person_id JOIN forms rf ON rf.id = s.form_id LEFT JOIN people rc ON rc.id = s.pupil_id `
 
-// stillCounts is "current record s still counts in academic year $AY":
+// stillCounts is "current record s still counts in academic year $1":
 // signoff_record_counts (migration 0022), the one home of the rule.
-const stillCounts = `signoff_record_counts(rf.renewal, s.academic_year, s.key_stage, rc.year_group, $AY)`
+const stillCounts = `signoff_record_counts(rf.renewal, s.academic_year, s.key_stage, rc.year_group, $1)`
 
 // currentRecords is the SELECT of current records (signatures_current,
 // migration 0022: the one home of "not superseded"), each saying whether
-// it still counts in the academic year given as parameter ay ("$3").
-func currentRecords(ay string) string {
-	return `SELECT ` + recordColumns + `, false, ` + strings.ReplaceAll(stillCounts, "$AY", ay) + ` FROM signatures_current s` + recordJoins
-}
+// it still counts in the academic year given as parameter $1 (every
+// statement reading records passes the year first).
+const currentRecords = `SELECT ` + recordColumns + `, false, ` + stillCounts + ` FROM signatures_current s` + recordJoins
 
 // anyRecords is the SELECT of records current or superseded, as
-// currentRecords says of each.
-func anyRecords(ay string) string {
-	return `SELECT ` + recordColumns + `, cur.id IS NULL, cur.id IS NOT NULL AND ` + strings.ReplaceAll(stillCounts, "$AY", ay) +
-		` FROM signatures s LEFT JOIN signatures_current cur ON cur.id = s.id` + recordJoins
-}
+// currentRecords says of each (the academic year is $1 here too).
+const anyRecords = `SELECT ` + recordColumns + `, cur.id IS NULL, cur.id IS NOT NULL AND ` + stillCounts +
+	` FROM signatures s LEFT JOIN signatures_current cur ON cur.id = s.id` + recordJoins
 
 func scanRecord(r pgx.Row) (Record, error) {
 	var rec Record
@@ -392,9 +389,9 @@ func loadChild(ctx context.Context, tx pgx.Tx, schoolID, pupilID int64) (child, 
 // ownCurrent returns a person's current (not superseded) record of a form
 // for a pupil, whether or not it still counts (its Counts says, now).
 func (s *Store) ownCurrent(ctx context.Context, tx pgx.Tx, f signing.Form, pupilID, personID int64, now time.Time) (Record, bool, error) {
-	rec, err := scanRecord(tx.QueryRow(ctx, currentRecords("$4")+`
-		WHERE s.form_id = $1 AND s.pupil_id = $2 AND s.person_id = $3 AND s.part IN ('', 'parent', 'child')
-		ORDER BY s.signed_at DESC, s.id DESC LIMIT 1`, f.ID, pupilID, personID, schooltime.AcademicYear(now)))
+	rec, err := scanRecord(tx.QueryRow(ctx, currentRecords+`
+		WHERE s.form_id = $2 AND s.pupil_id = $3 AND s.person_id = $4 AND s.part IN ('', 'parent', 'child')
+		ORDER BY s.signed_at DESC, s.id DESC LIMIT 1`, schooltime.AcademicYear(now), f.ID, pupilID, personID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, false, nil
 	}
@@ -561,9 +558,9 @@ func (s *Store) Change(ctx context.Context, schoolID, formID, pupilID, parentID,
 // currentForPupil returns every current (not superseded) record of a
 // form for a pupil: each parent's, the child's part and paper records.
 func (s *Store) currentForPupil(ctx context.Context, q database.Querier, f signing.Form, pupilID int64, now time.Time) ([]Record, error) {
-	rows, err := q.Query(ctx, currentRecords("$3")+`
-		WHERE s.form_id = $1 AND s.pupil_id = $2
-		ORDER BY s.signed_at DESC, s.id DESC`, f.ID, pupilID, schooltime.AcademicYear(now))
+	rows, err := q.Query(ctx, currentRecords+`
+		WHERE s.form_id = $2 AND s.pupil_id = $3
+		ORDER BY s.signed_at DESC, s.id DESC`, schooltime.AcademicYear(now), f.ID, pupilID)
 	if err != nil {
 		return nil, fmt.Errorf("consent: records: %w", err)
 	}
@@ -591,9 +588,9 @@ func collectCurrent(rows pgx.Rows) (map[[2]int64][]Record, error) {
 // History returns every record of a form for a pupil, newest first: who
 // gave, changed or withdrew what, and when.
 func (s *Store) History(ctx context.Context, schoolID, formID, pupilID int64) ([]Record, error) {
-	rows, err := s.db.Pool.Query(ctx, anyRecords("$4")+`
-		WHERE s.school_id = $1 AND s.form_id = $2 AND s.pupil_id = $3 ORDER BY s.signed_at DESC, s.id DESC`,
-		schoolID, formID, pupilID, schooltime.AcademicYear(s.db.Now()))
+	rows, err := s.db.Pool.Query(ctx, anyRecords+`
+		WHERE s.school_id = $2 AND s.form_id = $3 AND s.pupil_id = $4 ORDER BY s.signed_at DESC, s.id DESC`,
+		schooltime.AcademicYear(s.db.Now()), schoolID, formID, pupilID)
 	if err != nil {
 		return nil, fmt.Errorf("consent: history: %w", err)
 	}
@@ -606,9 +603,9 @@ func (s *Store) History(ctx context.Context, schoolID, formID, pupilID int64) ([
 
 // RecordByReference returns a parents' form record of the school.
 func (s *Store) RecordByReference(ctx context.Context, schoolID int64, ref string) (Record, error) {
-	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, anyRecords("$3")+`
-		WHERE s.school_id = $1 AND s.reference = $2 AND rf.audience = 'parents'`,
-		schoolID, strings.ToUpper(strings.TrimSpace(ref)), schooltime.AcademicYear(s.db.Now())))
+	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, anyRecords+`
+		WHERE s.school_id = $2 AND s.reference = $3 AND rf.audience = 'parents'`,
+		schooltime.AcademicYear(s.db.Now()), schoolID, strings.ToUpper(strings.TrimSpace(ref))))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Record{}, apperr.New(apperr.NotFound, "There is no such record")
 	}

@@ -133,10 +133,10 @@ func (s *Store) Consents(ctx context.Context, schoolID, formID int64, class stri
 	if err != nil {
 		return f, nil, nil, err
 	}
-	rows, err := s.db.Pool.Query(ctx, currentRecords("$3")+`
-		WHERE s.school_id = $1 AND s.form_id = $2 AND s.pupil_id IS NOT NULL
+	rows, err := s.db.Pool.Query(ctx, currentRecords+`
+		WHERE s.school_id = $2 AND s.form_id = $3 AND s.pupil_id IS NOT NULL
 		  AND (s.part = 'child' OR EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id
-		      AND g.parental_responsibility))`, schoolID, formID, schooltime.AcademicYear(now))
+		      AND g.parental_responsibility))`, schooltime.AcademicYear(now), schoolID, formID)
 	if err != nil {
 		return f, nil, nil, fmt.Errorf("consent: class records: %w", err)
 	}
@@ -243,7 +243,7 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 		items, err = collectItemsOf(rows)
 		return err
 	})
-	r.Rows(familyRecordsSQL, []any{schoolID, parentID, schooltime.AcademicYear(now)}, func(rows pgx.Rows) (err error) {
+	r.Rows(familyRecordsSQL, []any{schooltime.AcademicYear(now), schoolID, parentID}, func(rows pgx.Rows) (err error) {
 		recs, err = collectCurrent(rows)
 		return err
 	})
@@ -269,9 +269,9 @@ func (s *Store) family(ctx context.Context, schoolID, parentID int64, withParent
 // family page runs it on every request. The records' form rf (read for
 // the rule) is the open form condition's too: one join, as many as the
 // subquery on forms it replaced.
-var familyRecordsSQL = currentRecords("$3") + `
-		WHERE s.school_id = $1 AND rf.school_id = $1 AND rf.audience = 'parents' AND rf.closed_at IS NULL
-		  AND s.pupil_id IN (SELECT g.pupil_id FROM guardianships g WHERE g.school_id = $1 AND g.parent_id = $2)
+const familyRecordsSQL = currentRecords + `
+		WHERE s.school_id = $2 AND rf.school_id = $2 AND rf.audience = 'parents' AND rf.closed_at IS NULL
+		  AND s.pupil_id IN (SELECT g.pupil_id FROM guardianships g WHERE g.school_id = $2 AND g.parent_id = $3)
 		ORDER BY s.signed_at DESC, s.id DESC`
 
 // ChildForm returns one form for one of the parent's children; another
@@ -412,8 +412,8 @@ func (s *Store) SignSchool(ctx context.Context, schoolID, formID int64, signer p
 		if v.MaxLen("typed_name", typedName, limits.Name, "name"); v.Err() != nil {
 			return v.Err()
 		}
-		existing, err := scanRecord(tx.QueryRow(ctx, anyRecords("$2")+`
-			WHERE s.form_id = $1 AND s.part = 'school' AND s.academic_year = $2 ORDER BY s.id DESC LIMIT 1`, f.ID, schooltime.AcademicYear(now)))
+		existing, err := scanRecord(tx.QueryRow(ctx, anyRecords+`
+			WHERE s.form_id = $2 AND s.part = 'school' AND s.academic_year = $1 ORDER BY s.id DESC LIMIT 1`, schooltime.AcademicYear(now), f.ID))
 		if err == nil {
 			rec = existing
 			return nil
@@ -431,9 +431,9 @@ func (s *Store) SignSchool(ctx context.Context, schoolID, formID int64, signer p
 
 // SchoolSignature returns this year's school part of an agreement, if signed.
 func (s *Store) SchoolSignature(ctx context.Context, schoolID, formID int64) (Record, bool, error) {
-	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, anyRecords("$3")+`
-		WHERE s.school_id = $1 AND s.form_id = $2 AND s.part = 'school' AND s.academic_year = $3 ORDER BY s.id DESC LIMIT 1`,
-		schoolID, formID, schooltime.AcademicYear(s.db.Now())))
+	rec, err := scanRecord(s.db.Pool.QueryRow(ctx, anyRecords+`
+		WHERE s.school_id = $2 AND s.form_id = $3 AND s.part = 'school' AND s.academic_year = $1 ORDER BY s.id DESC LIMIT 1`,
+		schooltime.AcademicYear(s.db.Now()), schoolID, formID))
 	if err == pgx.ErrNoRows {
 		return Record{}, false, nil
 	}
@@ -479,10 +479,10 @@ func (s *Store) ConsentsOf(ctx context.Context, schoolID int64, pupils []people.
 		pupilIDs[i] = p.ID
 	}
 	now := s.db.Now()
-	rows, err := s.db.Pool.Query(ctx, currentRecords("$4")+`
-		WHERE s.school_id = $1 AND s.form_id = ANY ($2) AND s.pupil_id = ANY ($3)
+	rows, err := s.db.Pool.Query(ctx, currentRecords+`
+		WHERE s.school_id = $2 AND s.form_id = ANY ($3) AND s.pupil_id = ANY ($4)
 		  AND (s.part = 'child' OR EXISTS (SELECT 1 FROM guardianships g WHERE g.parent_id = s.person_id AND g.pupil_id = s.pupil_id
-		      AND g.parental_responsibility))`, schoolID, formIDs, pupilIDs, schooltime.AcademicYear(now))
+		      AND g.parental_responsibility))`, schooltime.AcademicYear(now), schoolID, formIDs, pupilIDs)
 	if err != nil {
 		return nil, fmt.Errorf("consent: records: %w", err)
 	}
