@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 
@@ -221,23 +222,27 @@ func (s *Store) run(ctx context.Context, tx pgx.Tx, schoolID int64, at time.Time
 		if err != nil {
 			return plan, fmt.Errorf("retention: %s: %w", sq.kind, err)
 		}
-		for _, d := range list {
-			var ok bool
-			if err := tx.QueryRow(ctx, `SELECT signoff_erase_signature($1, $2)`, d.id, s.db.Now()).Scan(&ok); err != nil {
-				return plan, fmt.Errorf("retention: erase %s: %w", d.ref, err)
+		for part := range slices.Chunk(list, s.batch) {
+			erased, err := eraseAll(ctx, tx, `signoff_erase_signature`, part, func(d due) int64 { return d.id }, s.db.Now())
+			if err != nil {
+				return plan, fmt.Errorf("retention: erase %s: %w", sq.kind, err)
 			}
-			if !ok {
+			b := &pgx.Batch{}
+			for _, d := range erased {
+				audit.Queue(b, audit.Entry{SchoolID: schoolID, At: s.db.Now(), Actor: actor, Action: "signature.erased",
+					Subject: "signature " + d.ref, Detail: map[string]string{"kind": string(sq.kind)}})
+				label := d.ref + ": " + d.form + " by " + d.who
+				if d.forWho != "" {
+					label += " for " + d.forWho
+				}
+				add(sq.kind, label)
+			}
+			if b.Len() == 0 {
 				continue
 			}
-			if err := audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: s.db.Now(), Actor: actor, Action: "signature.erased",
-				Subject: "signature " + d.ref, Detail: map[string]string{"kind": string(sq.kind)}}); err != nil {
-				return plan, err
+			if err := tx.SendBatch(ctx, b).Close(); err != nil {
+				return plan, fmt.Errorf("retention: audit %s: %w", sq.kind, err)
 			}
-			label := d.ref + ": " + d.form + " by " + d.who
-			if d.forWho != "" {
-				label += " for " + d.forWho
-			}
-			add(sq.kind, label)
 		}
 	}
 
@@ -262,12 +267,12 @@ func (s *Store) run(ctx context.Context, tx pgx.Tx, schoolID int64, at time.Time
 	if err != nil {
 		return plan, fmt.Errorf("retention: scans: %w", err)
 	}
-	for _, x := range scans {
-		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT signoff_erase_scan($1, $2)`, x.id, s.db.Now()).Scan(&ok); err != nil {
-			return plan, fmt.Errorf("retention: erase scan %s: %w", x.ref, err)
+	for part := range slices.Chunk(scans, s.batch) {
+		erased, err := eraseAll(ctx, tx, `signoff_erase_scan`, part, func(x scan) int64 { return x.id }, s.db.Now())
+		if err != nil {
+			return plan, fmt.Errorf("retention: erase scans: %w", err)
 		}
-		if ok {
+		for _, x := range erased {
 			add(PaperScans, x.ref+": the paper "+x.form+" of "+x.whom)
 		}
 	}
@@ -349,12 +354,12 @@ func (s *Store) run(ctx context.Context, tx pgx.Tx, schoolID int64, at time.Time
 	if err != nil {
 		return plan, fmt.Errorf("retention: leavers: %w", err)
 	}
-	for _, l := range leavers {
-		var ok bool
-		if err := tx.QueryRow(ctx, `SELECT signoff_anonymise_person($1, $2)`, l.id, s.db.Now()).Scan(&ok); err != nil {
-			return plan, fmt.Errorf("retention: anonymise person %d: %w", l.id, err)
+	for part := range slices.Chunk(leavers, s.batch) {
+		done, err := eraseAll(ctx, tx, `signoff_anonymise_person`, part, func(l leaver) int64 { return l.id }, s.db.Now())
+		if err != nil {
+			return plan, fmt.Errorf("retention: anonymise people: %w", err)
 		}
-		if ok {
+		for _, l := range done {
 			add(Leavers, l.name+" ("+l.kind+")")
 		}
 	}
@@ -440,4 +445,27 @@ func (s *Scheduler) RunOnce(ctx context.Context) (bool, error) {
 		return err
 	})
 	return ran, err
+}
+
+// eraseAll erases the records, scans or people of part with the
+// database's erasure function for one (fn: signoff_erase_signature,
+// signoff_erase_scan or signoff_anonymise_person, migrations 0008 and
+// 0011), called for each id by one statement (a batch is one round trip,
+// not one per item), and returns those it erased, in part's order (one
+// already erased is left out, as the function says).
+func eraseAll[T any](ctx context.Context, tx pgx.Tx, fn string, part []T, id func(T) int64, at time.Time) ([]T, error) {
+	ids := make([]int64, len(part))
+	for i, x := range part {
+		ids[i] = id(x)
+	}
+	var done []int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(array_agg(x.id), '{}') FROM unnest($1::bigint[]) x (id) WHERE `+fn+`(x.id, $2)`,
+		ids, at).Scan(&done); err != nil {
+		return nil, err
+	}
+	erased := make(map[int64]bool, len(done))
+	for _, d := range done {
+		erased[d] = true
+	}
+	return slices.DeleteFunc(slices.Clone(part), func(x T) bool { return !erased[id(x)] }), nil
 }

@@ -114,10 +114,18 @@ func Months(m int) string {
 const MaxMonths = 1200
 
 // Store reads and changes retention settings and runs.
-type Store struct{ db *database.DB }
+type Store struct {
+	db *database.DB
+	// batch is how many records (or scans) a run erases with one
+	// statement, the audit entries of those going in one round trip.
+	batch int
+}
+
+// eraseBatch is a Store's batch: a few hundred records a statement.
+const eraseBatch = 500
 
 // NewStore returns a Store.
-func NewStore(db *database.DB) *Store { return &Store{db: db} }
+func NewStore(db *database.DB) *Store { return &Store{db: db, batch: eraseBatch} }
 
 // Schedule returns a school's periods, every kind, defaults filled in.
 func (s *Store) Schedule(ctx context.Context, schoolID int64) ([]Period, error) {
