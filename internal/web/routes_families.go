@@ -19,7 +19,7 @@ var classroom = access{roles: []auth.Role{auth.Staff, auth.Admin},
 
 func (s *Server) familyRoutes() []route {
 	return []route{
-		{"GET", "/family", parent, s.familyHome},
+		{"GET", "/family", parent, s.snapshotCache(s.familyHome)}, // docs/page-cache.md
 		{"GET", "/family/children/{pupilID}", parent, s.familyChild},
 		{"GET", "/family/children/{pupilID}/forms/{formID}", parent, s.parentForm},
 		{"POST", "/family/children/{pupilID}/forms/{formID}", parent, s.parentFormSubmit},
