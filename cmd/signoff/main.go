@@ -74,8 +74,9 @@ type config struct {
 	// when unset): the server's soft limit for the Go runtime. 0: none,
 	// or GOMEMLIMIT is set and the runtime has applied it already.
 	MemoryLimit int64
-	// PageCacheBytes is SIGNOFF_PAGE_CACHE_MB in bytes (16 MiB when
-	// unset); -1 when it is 0: the page cache is off.
+	// PageCacheBytes is SIGNOFF_PAGE_CACHE_MB in bytes; 0 when unset
+	// (web.Config's zero: its default size), -1 when it is 0: the page
+	// cache is off.
 	PageCacheBytes int64
 	// TrustedProxies is SIGNOFF_TRUSTED_PROXIES: CIDRs (or addresses) of
 	// the reverse proxies whose X-Forwarded-For is believed.
@@ -177,7 +178,6 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		c.MemoryLimit = n << 20
 	}
-	c.PageCacheBytes = web.DefaultPageCacheBytes
 	if v := strings.TrimSpace(getenv("SIGNOFF_PAGE_CACHE_MB")); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n < 0 || n > 4096 {

@@ -48,7 +48,7 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 			t.Errorf("SIGNOFF_MEMORY_LIMIT=%q: %d %v", v, c.MemoryLimit, err)
 		}
 	}
-	for v, want := range map[string]int64{"": web.DefaultPageCacheBytes, "64": 64 << 20, "0": -1} {
+	for v, want := range map[string]int64{"": 0, "64": 64 << 20, "0": -1} {
 		if c, err := loadConfig(env(map[string]string{"SIGNOFF_PAGE_CACHE_MB": v})); err != nil || c.PageCacheBytes != want {
 			t.Errorf("SIGNOFF_PAGE_CACHE_MB=%q: %d %v", v, c.PageCacheBytes, err)
 		}

@@ -87,6 +87,9 @@ type SessionInfo struct {
 	// (the web's page cache compares it with the one a kept page was
 	// built after).
 	Snapshot string
+	// TokenHash is the SHA-256 of the session's token, as stored (the
+	// page cache's key, so that the token is hashed once per request).
+	TokenHash [32]byte
 }
 
 // Via is how a sign-in identified the account, for SignInTx.
@@ -388,6 +391,7 @@ func (s *Store) Session(ctx context.Context, token string) (Account, schools.Sch
 		return err
 	})
 	err := s.db.Send(ctx, &r)
+	info.TokenHash = sum
 	a.Session = info
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, schools.School{}, apperr.New(apperr.Unauthenticated, "Your session has ended. Sign in again to continue")

@@ -52,9 +52,6 @@ func (s *Server) loadSession(next http.Handler) http.Handler {
 			switch {
 			case err == nil:
 				v = viewer{account: a, school: sc, token: token, signedIn: true}
-				if s.pages != nil {
-					s.pages.drop(a.Session.Snapshot)
-				}
 			case apperr.CodeOf(err) != apperr.Unauthenticated:
 				s.fail(w, r, err)
 				return

@@ -3,7 +3,6 @@ package web
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"net/http"
 	"slices"
 	"strconv"
@@ -54,7 +53,7 @@ const DefaultPageCacheBytes = 16 << 20
 
 // pageKey is everything a kept page's bytes depend on but the snapshot.
 type pageKey struct {
-	session [32]byte // SHA-256 of the session's token
+	session [32]byte // SHA-256 of the session's token (auth.SessionInfo.TokenHash)
 	target  string   // path and query
 	lang    string   // the language cookie
 	day     string   // today in London
@@ -177,7 +176,8 @@ func (c *pageCache) finish(k pageKey, b *building, p *keptPage) {
 // keepKey is the request context's key of its pageWriter.
 const keepKey ctxKey = 102
 
-// drop is told the snapshot of each signed-in request: when something
+// drop is told the snapshot of each request to a cached page (the only
+// requests that keep or serve pages, so the others pay nothing): when something
 // other than sessions' marks has committed since the newest snapshot seen
 // before, every kept page from before it can never be served again (the
 // snapshot does not come back), so they are let go at once rather than
@@ -225,7 +225,8 @@ func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
 			h(w, r)
 			return
 		}
-		k := pageKey{session: sha256.Sum256([]byte(v.token)), target: r.URL.RequestURI(), day: s.db.Now().In(schooltime.London).Format(time.DateOnly)}
+		c.drop(snapshot)
+		k := pageKey{session: v.account.Session.TokenHash, target: r.URL.RequestURI(), day: s.db.Now().In(schooltime.London).Format(time.DateOnly)}
 		if lc, err := r.Cookie(i18n.CookieName); err == nil {
 			k.lang = lc.Value
 		}
