@@ -38,11 +38,11 @@ func (s *Server) trackExport(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		// The form (its title, and not found unless open and the
-		// school's) and its list in one round trip.
-		var f tracking.FormFigures
-		f, t, err = s.tracking.ExportForm(r.Context(), v.school.ID, formID, signed)
-		name = slug(f.Title)
+		// The form's title (not found unless open and the school's)
+		// and its list in one round trip.
+		var title string
+		title, t, err = s.tracking.ExportForm(r.Context(), v.school.ID, formID, signed)
+		name = slug(title)
 	} else {
 		t, err = s.tracking.ExportList(r.Context(), v.school.ID, 0, signed)
 	}
