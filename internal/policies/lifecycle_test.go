@@ -89,11 +89,16 @@ func (f *fixture) owes(email string) bool {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	_, owed, err := f.sign.Owes(ctx, p, f.form.ID)
+	all, err := f.sign.ToSign(ctx, p)
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	return owed
+	for _, o := range all {
+		if o.Form.ID == f.form.ID {
+			return true
+		}
+	}
+	return false
 }
 
 // A revision goes from draft to published through the governors'

@@ -192,15 +192,9 @@ type Review struct {
 	RecordedBy     string
 }
 
-// Reviews returns a policy's reviews, newest first.
-func (s *Store) Reviews(ctx context.Context, schoolID, policyID int64) ([]Review, error) {
-	rows, err := s.db.Pool.Query(ctx, reviewsSQL, schoolID, policyID)
-	if err != nil {
-		return nil, fmt.Errorf("policies: reviews: %w", err)
-	}
-	return collectReviews(rows)
-}
-
+// reviewsSQL reads a policy's reviews (school $1, policy $2), newest
+// first, for its page (Page, which shows those that made no changes in
+// its history); collectReviews reads the rows.
 var reviewsSQL = `SELECT r.id, coalesce(v.number, 0), r.outcome, r.reviewed_on, r.approved_by_body, r.meeting, r.minute_ref, r.note,
 		r.next_review_on, ` + auth.NameSQL("r.recorded_by") + `
 	FROM policy_reviews r LEFT JOIN policy_versions v ON v.id = r.version_id

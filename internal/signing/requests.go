@@ -75,22 +75,6 @@ func collectOwed(rows pgx.Rows) ([]Owed, error) {
 	return out, nil
 }
 
-// Owes returns the request of one form for one person: the version they
-// must sign, or ok false when they owe nothing (signed, or not in the
-// audience: see Form.InAudience).
-func (s *Store) Owes(ctx context.Context, p people.Person, formID int64) (Owed, bool, error) {
-	all, err := s.ToSign(ctx, p)
-	if err != nil {
-		return Owed{}, false, err
-	}
-	for _, o := range all {
-		if o.Form.ID == formID {
-			return o, true, nil
-		}
-	}
-	return Owed{}, false, nil
-}
-
 // CurrentVersion returns the version a form asks people to sign now.
 func (s *Store) CurrentVersion(ctx context.Context, formID int64) (versionID int64, number int, err error) {
 	err = s.db.Pool.QueryRow(ctx, `SELECT version_id, number FROM form_current WHERE form_id = $1`, formID).Scan(&versionID, &number)
