@@ -107,13 +107,10 @@ func Record(ctx context.Context, tx pgx.Tx, e Entry) error {
 // back from the batch's results (their Close), in its turn.
 func Queue(b *pgx.Batch, e Entry) { b.Queue(insertEntry, insertArgs(e)...) }
 
-// ComputeHash is the hash an entry must carry: its fields with its previous
-// hash (the algorithm is no secret: the chain proves order and
+// computeHash is the hash an entry must carry: every field of the entry
+// with its previous hash, encoded as a JSON array so no field can bleed
+// into another (the algorithm is no secret: the chain proves order and
 // completeness only together with anchors held elsewhere).
-func (e Entry) ComputeHash() string { return e.computeHash() }
-
-// computeHash hashes every field of the entry with its previous hash,
-// encoded as a JSON array so no field can bleed into another.
 func (e Entry) computeHash() string {
 	payload, _ := json.Marshal([]any{
 		strconv.FormatInt(e.SchoolID, 10),
@@ -376,11 +373,6 @@ type Filter struct {
 	Text   string // part of the actor, subject or details
 	Before int64  // entries older than this id (paging); 0 for the newest
 	Limit  int
-}
-
-// List returns a school's latest entries, newest first.
-func List(ctx context.Context, db *database.DB, schoolID int64, limit int) ([]Entry, error) {
-	return Search(ctx, db, schoolID, Filter{Limit: limit})
 }
 
 // Search returns a school's entries matching f, newest first.

@@ -42,7 +42,7 @@ func TestChainVerifiesAndFindsTampering(t *testing.T) {
 	if err != nil || broken != nil || checked != 6 {
 		t.Fatalf("intact chain: broken=%+v checked=%d err=%v", broken, checked, err)
 	}
-	entries, err := audit.List(ctx, db, schools[0], 10)
+	entries, err := audit.Search(ctx, db, schools[0], audit.Filter{Limit: 10})
 	if err != nil || len(entries) != 3 {
 		t.Fatalf("list: %d %v", len(entries), err)
 	}
@@ -79,7 +79,7 @@ func TestChainFindsARemovedEntry(t *testing.T) {
 	if n, err := audit.Link(ctx, db); err != nil || n != 3 {
 		t.Fatalf("link: %d %v", n, err)
 	}
-	entries, _ := audit.List(ctx, db, school, 10)
+	entries, _ := audit.Search(ctx, db, school, audit.Filter{Limit: 10})
 	middle := entries[1].ID
 	if _, err := owner.Pool.Exec(ctx, `ALTER TABLE audit_log DISABLE TRIGGER audit_log_immutable;
 		DELETE FROM audit_log WHERE id = `+itoa(middle)+`;
@@ -192,7 +192,7 @@ func TestWaitingEntryIsLinkedBeforeWalking(t *testing.T) {
 		}
 	}
 	record("first")
-	entries, err := audit.List(ctx, db, school, 10)
+	entries, err := audit.Search(ctx, db, school, audit.Filter{Limit: 10})
 	if err != nil || len(entries) != 1 || entries[0].Seq != 0 || entries[0].Hash != "" {
 		t.Fatalf("before linking: %+v %v", entries, err)
 	}
@@ -207,7 +207,7 @@ func TestWaitingEntryIsLinkedBeforeWalking(t *testing.T) {
 	if n, err := audit.Link(ctx, db); err != nil || n != 0 {
 		t.Fatalf("link again: %d %v", n, err)
 	}
-	entries, _ = audit.List(ctx, db, school, 10)
+	entries, _ = audit.Search(ctx, db, school, audit.Filter{Limit: 10})
 	if len(entries) != 2 || entries[0].Seq != 2 || entries[0].PrevHash != entries[1].Hash || entries[1].PrevHash != audit.Genesis {
 		t.Fatalf("after linking: %+v", entries)
 	}
