@@ -1,7 +1,6 @@
 package consent
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -11,24 +10,13 @@ import (
 	"signoff/internal/schooltime"
 )
 
-// Conflicts returns the pupils of a form whose parents disagree now: for
-// some consent item, one parent's current record that counts says yes
-// and another's says no. It is what ChildConsent.HasConflict says of each
-// child Consents returns, in one query, for the form's dashboard (which
-// need not build every child's state to list the few in conflict).
-func (s *Store) Conflicts(ctx context.Context, schoolID, formID int64) ([]people.Person, error) {
-	var r database.Reads
-	var out []people.Person
-	s.QueueConflicts(&r, schoolID, formID, &out)
-	if err := s.db.Send(ctx, &r); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// QueueConflicts queues Conflicts's read into r, to fill out when r is
-// sent: the form's dashboard sends it with its figures, in one round
-// trip. A staff form has no conflicts (the read stops at the form).
+// QueueConflicts queues into r the read of the pupils of a form whose
+// parents disagree now, to fill out when r is sent: for some consent item,
+// one parent's current record that counts says yes and another's says no.
+// It is what ChildConsent.HasConflict says of each child Consents returns,
+// in one query, for the form's dashboard (which need not build every
+// child's state to list the few in conflict), sent with its figures in one
+// round trip. A staff form has no conflicts (the read stops at the form).
 func (s *Store) QueueConflicts(r *database.Reads, schoolID, formID int64, out *[]people.Person) {
 	r.Rows(conflictsSQL, []any{schoolID, formID, schooltime.AcademicYear(s.db.Now())}, func(rows pgx.Rows) (err error) {
 		*out, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (people.Person, error) { return people.Scan(r) })

@@ -171,8 +171,8 @@ func TestMostRestrictiveAnswerWinsAndConflictShows(t *testing.T) {
 	if c.Items[f.items[0].ID] != consent.Given || c.Conflict[f.items[0].ID] {
 		t.Fatalf("agreement on displays: %+v", c.Items)
 	}
-	// Conflicts (one query, for the dashboard) names the same children
-	// as every child's state.
+	// QueueConflicts (one query, sent with the dashboard's figures) names
+	// the same children as every child's state.
 	_, _, all, err := f.store.Consents(context.Background(), f.school, f.form.ID, "")
 	if err != nil {
 		t.Fatal(err)
@@ -183,15 +183,25 @@ func TestMostRestrictiveAnswerWinsAndConflictShows(t *testing.T) {
 			want = append(want, ch.Pupil.ID)
 		}
 	}
-	got, err := f.store.Conflicts(context.Background(), f.school, f.form.ID)
+	got, err := f.conflicts()
 	if err != nil || len(got) != len(want) || len(got) != 1 || got[0].ID != f.pupil.ID || want[0] != f.pupil.ID {
 		t.Fatalf("conflicts %+v (%v), every child's state says %v", got, err, want)
 	}
 	// A parent changing their answer to agree ends it.
 	f.submit(t, f.parents[1].Person, true, true, true)
-	if got, err := f.store.Conflicts(context.Background(), f.school, f.form.ID); err != nil || len(got) != 0 {
+	if got, err := f.conflicts(); err != nil || len(got) != 0 {
 		t.Fatalf("after agreeing: conflicts %+v (%v)", got, err)
 	}
+}
+
+// conflicts is the form's conflicts as its dashboard reads them: queued
+// with QueueConflicts and sent.
+func (f *fixture) conflicts() ([]people.Person, error) {
+	var r database.Reads
+	var out []people.Person
+	f.store.QueueConflicts(&r, f.school, f.form.ID, &out)
+	err := f.db.Send(context.Background(), &r)
+	return out, err
 }
 
 func TestOwedOncePerChildOrByEachParent(t *testing.T) {
