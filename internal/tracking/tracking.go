@@ -197,21 +197,6 @@ func scanGroup(r pgx.CollectableRow) (GroupFigures, error) {
 	return g, err
 }
 
-// Groups returns a form's figures by group, in the order staff roles
-// are listed everywhere else (classes by name).
-func (s *Store) Groups(ctx context.Context, schoolID, formID int64) ([]GroupFigures, error) {
-	rows, err := s.db.Pool.Query(ctx, groupsSQL, schoolID, formID, schooltime.AcademicYear(s.db.Now()))
-	if err != nil {
-		return nil, fmt.Errorf("tracking: groups: %w", err)
-	}
-	out, err := pgx.CollectRows(rows, scanGroup)
-	if err != nil {
-		return nil, fmt.Errorf("tracking: groups: %w", err)
-	}
-	sortGroups(out)
-	return out, nil
-}
-
 func sortGroups(out []GroupFigures) {
 	order := map[string]int{}
 	for i, r := range people.StaffRoles {
@@ -257,23 +242,6 @@ func readDays(rows pgx.Rows) (map[time.Time]int, error) {
 		return nil
 	})
 	return perDay, err
-}
-
-// Trend returns the cumulative signatures that count now, per day from
-// the form's publication to today, or per week when that is more than 31
-// days.
-func (s *Store) Trend(ctx context.Context, f FormFigures) (points []Point, weekly bool, err error) {
-	now := s.db.Now()
-	rows, err := s.db.Pool.Query(ctx, trendSQL, f.SchoolID, f.FormID, schooltime.AcademicYear(now))
-	if err != nil {
-		return nil, false, fmt.Errorf("tracking: trend: %w", err)
-	}
-	perDay, err := readDays(rows)
-	if err != nil {
-		return nil, false, fmt.Errorf("tracking: trend: %w", err)
-	}
-	points, weekly = trend(f, perDay, now)
-	return points, weekly, nil
 }
 
 // trend is the form's trend from its signatures per day.
