@@ -2,9 +2,11 @@ package database_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
@@ -87,5 +89,51 @@ func TestReadsGenericPlansLastOneBatch(t *testing.T) {
 	if inBatch != "force_generic_plan" || after != "auto" || generic != 1 || custom != 0 {
 		t.Fatalf("plan_cache_mode %q in the batch, %q after; the statement's plans: %d generic, %d custom; want force_generic_plan, auto, 1 generic, 0 custom",
 			inBatch, after, generic, custom)
+	}
+}
+
+// DB.WarmWith: every connection opened after it has run the reads once
+// before it serves anything (their statements prepared, with their
+// generic plan when the reads ask for it), and a warm-up that fails
+// leaves a connection that works.
+func TestWarmWithRunsOnEachNewConnection(t *testing.T) {
+	url := dbtest.AppURL(t, dbtest.NewURL(t))
+	ctx := context.Background()
+	db, err := database.Open(ctx, url+"&pool_max_conns=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const q = `SELECT count(*) FROM schools WHERE id = $1`
+	var fail atomic.Bool
+	db.WarmWith(func(r *database.Reads) {
+		if fail.Load() {
+			r.Row(`SELECT 1/0`, nil, func(row pgx.Row) error { return row.Scan(new(int)) })
+		}
+		r.GenericPlans()
+		r.Row(q, []any{0}, func(row pgx.Row) error { return row.Scan(new(int)) })
+	})
+	db.Pool.Reset() // the connection Open pinged with was opened before
+	conns := make([]*pgxpool.Conn, 2)
+	for i := range conns {
+		if conns[i], err = db.Pool.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range conns {
+		var generic int64
+		if err := c.QueryRow(ctx, `SELECT coalesce((SELECT generic_plans FROM pg_prepared_statements WHERE statement = $1), -1)`, q).Scan(&generic); err != nil {
+			t.Fatal(err)
+		}
+		if generic != 1 {
+			t.Errorf("connection %d: the warm-up's statement has %d generic plans (-1: not prepared), want 1", i, generic)
+		}
+		c.Release()
+	}
+	fail.Store(true)
+	db.Pool.Reset()
+	var n int
+	if err := db.Pool.QueryRow(ctx, q, 1).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("after a warm-up that failed: %d, %v", n, err)
 	}
 }

@@ -43,15 +43,40 @@ func (s *Store) ExportForm(ctx context.Context, schoolID, formID int64, signed b
 		t     spreadsheet.Table
 		title string
 	)
-	r.GenericPlans()
-	r.Row(`SELECT f.title FROM forms f LEFT JOIN form_current fc ON fc.form_id = f.id
-		WHERE f.school_id = $1 AND f.id = $2 AND `+openForm, []any{schoolID, formID},
-		database.One(func(row pgx.Row) error { return row.Scan(&title) }, apperr.New(apperr.NotFound, "There is no such form"), "tracking: export's form"))
-	s.queueExport(&r, schoolID, formID, signed, &t)
+	s.queueExportForm(&r, schoolID, formID, signed, &title, &t)
 	if err := s.db.Send(ctx, &r); err != nil {
 		return "", spreadsheet.Table{}, fmt.Errorf("tracking: export list: %w", err)
 	}
 	return title, t, nil
+}
+
+// queueExportForm queues ExportForm's reads into r, to fill title and t.
+func (s *Store) queueExportForm(r *database.Reads, schoolID, formID int64, signed bool, title *string, t *spreadsheet.Table) {
+	r.GenericPlans()
+	r.Row(exportTitleSQL, []any{schoolID, formID},
+		database.One(func(row pgx.Row) error { return row.Scan(title) }, apperr.New(apperr.NotFound, "There is no such form"), "tracking: export's form"))
+	s.queueExport(r, schoolID, formID, signed, t)
+}
+
+// exportTitleSQL is the title of form $2 of school $1 when it is open.
+const exportTitleSQL = `SELECT f.title FROM forms f LEFT JOIN form_current fc ON fc.form_id = f.id
+		WHERE f.school_id = $1 AND f.id = $2 AND ` + openForm
+
+// WarmReads queues the reads of a form's export of its outstanding list
+// (no school's) for database.DB.WarmWith: a connection then serves the
+// export's first look with its statements prepared, planned and their
+// tables' catalogue loaded.
+func (s *Store) WarmReads(r *database.Reads) {
+	// ExportForm's reads, but that finding no form is no error here (a
+	// batch that fails loses the statements it prepared).
+	var t spreadsheet.Table
+	r.GenericPlans()
+	r.Row(exportTitleSQL, []any{int64(0), int64(0)}, func(row pgx.Row) error {
+		var title string
+		_ = row.Scan(&title) // pgx.ErrNoRows
+		return nil
+	})
+	s.queueExport(r, 0, 0, false, &t)
 }
 
 // openForm is the condition on forms f (with form_current fc) of a form

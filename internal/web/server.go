@@ -189,6 +189,9 @@ func New(db *database.DB, cfg Config) *Server {
 	if s.pages != nil {
 		accounts.Marked = s.pages.marked // a session's mark changes no kept page
 	}
+	// Each new connection runs a form's export once before serving: its
+	// first look on a fresh connection then costs what later ones do.
+	db.WarmWith(s.tracking.WarmReads)
 	if k := cfg.PDFSigner; k != nil && k.Key != nil {
 		s.anchorer = &evidence.Anchorer{DB: db, Key: k.Key, Log: s.log.With("component", "anchors")}
 		if k.TSAURL != "" {
