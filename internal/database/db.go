@@ -136,26 +136,55 @@ func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	return nil
 }
 
-// InTxBatch is InTx for a transaction that starts by reading: BEGIN
-// travels in one round trip with the reads first queues (pgx's
-// Batch.BeginTx), whose scans run before fn runs in the same transaction.
-// Committed when first's statements and fn succeed, rolled back otherwise.
-func (db *DB) InTxBatch(ctx context.Context, first func(r *Reads), fn func(tx pgx.Tx) error) error {
+// InTxBatch is InTx for a transaction that starts by reading and ends by
+// writing, in as few round trips as the work allows: BEGIN travels with
+// the reads first queues (pgx's Batch.BeginTx), whose scans run before fn
+// runs in the same transaction; the statements fn queues in last travel
+// with the COMMIT, in one round trip (their results are read, in order,
+// once it is back). So a transaction's row locks taken by its last
+// statements are held only while PostgreSQL runs them and commits, not
+// while the client reads their results and sends the COMMIT. If one of
+// last's statements fails, the COMMIT after it is not run (a batch stops
+// at its first error) and the transaction is rolled back. Committed when
+// first's statements, fn and last's succeed, rolled back otherwise; the
+// connection goes back to the pool either way.
+func (db *DB) InTxBatch(ctx context.Context, first func(r *Reads), fn func(tx pgx.Tx, last *pgx.Batch) error) error {
+	c, err := db.Pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("database: acquire: %w", err)
+	}
+	defer c.Release()
 	var r Reads
 	r.b.BeginTx(pgx.TxOptions{})
 	first(&r)
-	br := db.Pool.SendBatch(ctx, &r.b)
+	br := c.SendBatch(ctx, &r.b)
 	tx := br.Tx()
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	committed := false
+	defer func() {
+		if !committed {
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
 	if err := br.Close(); err != nil {
 		return err
 	}
-	if err := fn(tx); err != nil {
+	var last pgx.Batch
+	if err := fn(tx, &last); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("database: commit: %w", err)
+	last.Queue("COMMIT").Exec(func(ct pgconn.CommandTag) error {
+		if ct.String() != "COMMIT" {
+			return pgx.ErrTxCommitRollback
+		}
+		return nil
+	})
+	if err := tx.SendBatch(ctx, &last).Close(); err != nil {
+		return err
 	}
+	// Committed: the connection is outside a transaction again, so
+	// Release returns it to the pool (tx, which never saw its COMMIT, is
+	// not used again).
+	committed = true
 	return nil
 }
 

@@ -89,11 +89,11 @@ type SignInput struct {
 func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created bool, err error) {
 	now := s.db.Now()
 	var st signState
-	err = s.db.InTxBatch(ctx, func(r *database.Reads) { st.queue(r, now, in) }, func(tx pgx.Tx) error {
-		sig, created, err = signTx(ctx, tx, now, in, &st)
+	err = s.db.InTxBatch(ctx, func(r *database.Reads) { st.queue(r, now, in) }, func(tx pgx.Tx, last *pgx.Batch) error {
+		created, err = signTx(ctx, tx, last, now, in, &st, &sig)
 		return err
 	})
-	if errors.Is(err, errSignRaced) {
+	if database.IsUniqueViolation(err, "signatures_once") {
 		// A second submit of the same signer raced this one and won (this
 		// transaction was rolled back): show its signature.
 		sig, err = scanSignature(s.db.Pool.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+`
@@ -109,10 +109,6 @@ func (s *Store) Sign(ctx context.Context, in SignInput) (sig Signature, created 
 	}
 	return sig, created, nil
 }
-
-// errSignRaced rolls back a signing whose signature another transaction
-// made first (its version and year are in the returned signature).
-var errSignRaced = errors.New("signing: sign: raced")
 
 // signRead is everything one signing reads, in one statement: the form,
 // the signer, the form's current version and any signature that still
@@ -167,55 +163,61 @@ func (st *signState) queue(reads *database.Reads, now time.Time, in SignInput) {
 	})
 }
 
-// insertSignature stores a staff signature made on the web.
+// insertSignature stores a staff signature made on the web. A second
+// signature of the same version in the same year (a second submit that
+// raced this one) fails on signatures_once, and with it the rest of the
+// transaction's last round trip, the COMMIT included.
 const insertSignature = `INSERT INTO signatures (school_id, form_id, person_id, version_id, version_sha256, statement, typed_name,
 		academic_year, method, account_id, ip, user_agent, reference, signed_at, answers, part, language, seal, identified_by)
 	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'web', $9, $10, $11, $12, $13, '{}', '', 'en', $14, nullif($15, ''))
-	ON CONFLICT (form_id, person_id, version_id, academic_year) WHERE pupil_id IS NULL AND supersedes_id IS NULL DO NOTHING
 	RETURNING id`
 
-// signTx is one signing, in tx, in three round trips: BEGIN with st's
-// read (Sign), then the signature and its audit entry together in one
-// batch, then the commit. The audit entry is linked into the school's
-// chain after commit, so signers never wait for one another.
-func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput, st *signState) (sig Signature, created bool, err error) {
+// signTx is one signing, in tx, in two round trips: BEGIN with st's read
+// (Sign), then the signature, its audit entry and the COMMIT together
+// (queued in last, sent by InTxBatch), so the rows the signature's
+// triggers lock (who owes what and the form's figures, which the form's
+// other signers update too) are held only while PostgreSQL runs the rest
+// and commits. The audit entry is linked into the school's chain after
+// commit, so signers never wait for one another.
+// The signature is filled in sig (its id once last has run).
+func signTx(ctx context.Context, tx pgx.Tx, last *pgx.Batch, now time.Time, in SignInput, st *signState, sig *Signature) (created bool, err error) {
 	ay := schooltime.AcademicYear(now)
 	p, f, cur, existing := st.p, st.f, st.cur, st.existing
 	if !st.found {
 		var person bool
 		if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM people WHERE school_id = $1 AND id = $2)`, in.SchoolID, in.PersonID).Scan(&person); err != nil {
-			return sig, false, fmt.Errorf("signing: sign: person: %w", err)
+			return false, fmt.Errorf("signing: sign: person: %w", err)
 		}
 		if !person {
-			return sig, false, apperr.New(apperr.Forbidden, "Your account is not linked to a person at this school, so there is nothing for you to sign")
+			return false, apperr.New(apperr.Forbidden, "Your account is not linked to a person at this school, so there is nothing for you to sign")
 		}
-		return sig, false, apperr.New(apperr.NotFound, "There is no such form")
+		return false, apperr.New(apperr.NotFound, "There is no such form")
 	}
 	if p.Kind != people.Staff || p.LeftAt != nil || !f.InAudience(p.StaffRole) {
-		return sig, false, apperr.New(apperr.Forbidden, "This form is not addressed to you")
+		return false, apperr.New(apperr.Forbidden, "This form is not addressed to you")
 	}
 	if f.ClosedAt != nil {
-		return sig, false, apperr.New(apperr.Conflict, "This form has been closed and is no longer collecting signatures")
+		return false, apperr.New(apperr.Conflict, "This form has been closed and is no longer collecting signatures")
 	}
 	if cur.VersionID == 0 {
-		return sig, false, apperr.New(apperr.Conflict, "This policy has no published version to sign")
+		return false, apperr.New(apperr.Conflict, "This policy has no published version to sign")
 	}
 	if existing != 0 {
-		sig, err = scanSignature(tx.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+` WHERE s.id = $1`, existing))
+		*sig, err = scanSignature(tx.QueryRow(ctx, `SELECT `+signatureColumns+signatureFrom+` WHERE s.id = $1`, existing))
 		if err != nil {
-			return sig, false, fmt.Errorf("signing: sign: existing: %w", err)
+			return false, fmt.Errorf("signing: sign: existing: %w", err)
 		}
-		return sig, false, nil
+		return false, nil
 	}
 	if in.VersionID != cur.VersionID {
-		return sig, false, apperr.New(apperr.Conflict, "A new version of this policy (version %d) was published while you were reading. Please read the new version and sign again.", cur.Number)
+		return false, apperr.New(apperr.Conflict, "A new version of this policy (version %d) was published while you were reading. Please read the new version and sign again.", cur.Number)
 	}
 	if err := validateSignature(&in, p, f); err != nil {
-		return sig, false, err
+		return false, err
 	}
 	ref, err := NewReference()
 	if err != nil {
-		return sig, false, err
+		return false, err
 	}
 	ua := clip(in.UserAgent, 500)
 	identified := clip(in.IdentifiedBy, 500)
@@ -223,36 +225,25 @@ func signTx(ctx context.Context, tx pgx.Tx, now time.Time, in SignInput, st *sig
 		Statement: f.Statement, TypedName: in.TypedName, Answers: []byte("{}"), AcademicYear: ay, Method: Web,
 		AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, Reference: ref, SignedAt: now, Language: "en",
 		IdentifiedBy: identified}.Seal()
-	sig = Signature{Reference: ref, SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID,
+	*sig = Signature{Reference: ref, SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID,
 		VersionSHA256: cur.SHA256, Statement: f.Statement, TypedName: in.TypedName, AcademicYear: ay, Method: Web,
 		AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, SignedAt: now, FormTitle: f.Title, VersionNumber: cur.Number}
 
-	b := &pgx.Batch{}
-	b.Queue(insertSignature, in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay,
+	last.Queue(insertSignature, in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay,
 		database.NullID(in.Actor.AccountID), in.Actor.IP, ua, ref, now, seal, identified).QueryRow(func(r pgx.Row) error {
-		err := r.Scan(&sig.ID)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errSignRaced
-		}
-		if err != nil {
+		if err := r.Scan(&sig.ID); err != nil {
 			return fmt.Errorf("signing: sign: insert: %w", err)
 		}
 		return nil
 	})
-	audit.Queue(b, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
+	audit.Queue(last, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
 		Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(f.ID), "person": fmt.Sprint(p.ID),
 			"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web), "seal": seal}})
-	// Who owes what (the obligations table) is kept up to date by the
-	// trigger on signatures (migrations/0012), inside this INSERT. More
-	// work of a signing goes here, queued in b so that it travels in the
-	// same round trip, or run on tx after the batch.
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		if errors.Is(err, errSignRaced) {
-			return sig, false, errSignRaced
-		}
-		return sig, false, fmt.Errorf("signing: sign: %w", err)
-	}
-	return sig, true, nil
+	// Who owes what (the obligations table) and the form's figures are
+	// kept up to date by the trigger on signatures (migrations/0012,
+	// 0017, 0026), inside this INSERT. More work of a signing goes here,
+	// queued in last so that it travels in the same round trip.
+	return true, nil
 }
 
 // validateSignature checks the tick and the typed name, which must contain
