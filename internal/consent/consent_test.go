@@ -377,7 +377,8 @@ func TestRecordKeyStage(t *testing.T) {
 }
 
 // A family's page reads all its children's forms at once; each agrees
-// with the one child's form read on its own.
+// with the one child's form read on its own, but for the questions and
+// the child's consent (Items, State), which no family list shows.
 func TestForParentMatchesEachChildForm(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -404,6 +405,10 @@ func TestForParentMatchesEachChildForm(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if got.Items != nil || !reflect.DeepEqual(got.State, consent.ChildConsent{}) {
+				t.Fatalf("child %d form %d: the family page has the questions or the consent (%d items), on its own %d", child.Link.Person.ID, got.Form.ID, len(got.Items), len(want.Items))
+			}
+			want.Items, want.State = nil, consent.ChildConsent{}
 			if !reflect.DeepEqual(emptyAsNil(got), emptyAsNil(want)) {
 				t.Fatalf("child %d form %d: family page %+v, on its own %+v", child.Link.Person.ID, got.Form.ID, got, want)
 			}
