@@ -209,11 +209,18 @@ func CreateAccountTx(ctx context.Context, tx pgx.Tx, a *Account, password string
 	return nil
 }
 
-const accountColumns = `a.id, a.school_id,
-	coalesce((SELECT min(p.id) FROM people p WHERE p.account_id = a.id AND p.kind = 'staff'), 0),
-	coalesce((SELECT min(p.id) FROM people p WHERE p.account_id = a.id AND p.kind = 'parent'), 0),
-	coalesce((SELECT p.staff_role FROM people p WHERE p.account_id = a.id AND p.kind = 'staff' AND p.left_at IS NULL ORDER BY p.id LIMIT 1), ''),
+const accountColumns = `a.id, a.school_id, coalesce(ap.staff_id, 0), coalesce(ap.parent_id, 0), coalesce(ap.staff_role, ''),
 	coalesce(a.email, ''), a.display_name, a.roles::text[]`
+
+// accountPeople follows "accounts a" wherever accountColumns are read:
+// the account's people in one lookup (issue 15: the session's statement,
+// run by every signed-in request, read them with three subqueries). The
+// staff and parent records are the first of each kind (the lowest id),
+// the staff role that of the first staff record still here.
+const accountPeople = ` CROSS JOIN LATERAL (SELECT min(pp.id) FILTER (WHERE pp.kind = 'staff') AS staff_id,
+	min(pp.id) FILTER (WHERE pp.kind = 'parent') AS parent_id,
+	(array_agg(pp.staff_role ORDER BY pp.id) FILTER (WHERE pp.kind = 'staff' AND pp.left_at IS NULL))[1] AS staff_role
+	FROM people pp WHERE pp.account_id = a.id) ap`
 
 func scanAccount(r pgx.Row, extra ...any) (Account, error) {
 	var a Account
@@ -261,7 +268,7 @@ func (s *Store) SignIn(ctx context.Context, email, password, ip, userAgent strin
 		return Account{}, "", errBadSignIn
 	}
 	var hash *string
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, a.password_hash FROM accounts a
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+`, a.password_hash FROM accounts a`+accountPeople+`
 		WHERE a.email = $1 AND a.disabled_at IS NULL`, email), &hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, "", fmt.Errorf("auth: sign in: %w", err)
@@ -324,7 +331,7 @@ func (s *Store) SignInTx(ctx context.Context, tx pgx.Tx, a Account, via Via) (st
 
 // AccountTx reads an active account inside tx.
 func AccountTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
-	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 AND a.disabled_at IS NULL`, id))
+	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` WHERE a.id = $1 AND a.disabled_at IS NULL`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, apperr.New(apperr.NotFound, "There is no such account")
 	}
@@ -415,7 +422,7 @@ func (s *Store) Session(ctx context.Context, token string) (Account, schools.Sch
 // sessionSQL is Session's statement.
 const sessionSQL = `SELECT ` + accountColumns + `, ss.last_seen_at, ss.identified_by, coalesce(ss.sso_school_id, 0),
 	pg_current_snapshot()::text, ` + schools.Columns + `
-	FROM sessions ss JOIN accounts a ON a.id = ss.account_id
+	FROM sessions ss JOIN accounts a ON a.id = ss.account_id` + accountPeople + `
 	JOIN schools s ON s.id = a.school_id` + schools.LogoJoin + `
 	WHERE ss.token_hash = $1 AND ss.expires_at > $2 AND ss.last_seen_at > $3 AND a.disabled_at IS NULL`
 
@@ -426,7 +433,7 @@ const touchEvery = time.Minute
 func (s *Store) SignOut(ctx context.Context, token, ip string) error {
 	sum := sha256.Sum256([]byte(token))
 	return s.db.InTx(ctx, func(tx pgx.Tx) error {
-		a, err := scanAccount(tx.QueryRow(ctx, `DELETE FROM sessions s USING accounts a
+		a, err := scanAccount(tx.QueryRow(ctx, `DELETE FROM sessions s USING accounts a`+accountPeople+`
 			WHERE s.token_hash = $1 AND a.id = s.account_id RETURNING `+accountColumns, sum[:]))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
@@ -441,7 +448,7 @@ func (s *Store) SignOut(ctx context.Context, token, ip string) error {
 
 // Get returns an account of a school.
 func (s *Store) Get(ctx context.Context, schoolID, id int64) (Account, error) {
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.school_id = $1 AND a.id = $2`, schoolID, id))
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` WHERE a.school_id = $1 AND a.id = $2`, schoolID, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, apperr.New(apperr.NotFound, "There is no such account")
 	}

@@ -84,7 +84,7 @@ func (s *Store) RequestSignInLink(ctx context.Context, email, ip string, deliver
 	if err := s.limits.Allow(ctx, LimitLinkByIP, ip); err != nil {
 		return err
 	}
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.email = $1 AND a.disabled_at IS NULL`, email))
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` WHERE a.email = $1 AND a.disabled_at IS NULL`, email))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil
 	}
@@ -131,7 +131,7 @@ func (s *Store) PeekSignInLink(ctx context.Context, token string) (Account, erro
 // peekLink returns the account an unused, unexpired link of the purpose
 // is for, or bad when there is none.
 func (s *Store) peekLink(ctx context.Context, token, purpose string, bad error) (Account, error) {
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM access_links l JOIN accounts a ON a.id = l.account_id
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM access_links l JOIN accounts a ON a.id = l.account_id`+accountPeople+`
 		WHERE l.token_hash = $1 AND l.purpose = $2 AND l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > $3
 		  AND a.disabled_at IS NULL`, hashToken(token), purpose, s.db.Now()))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -180,7 +180,7 @@ func (s *Store) useLink(ctx context.Context, token, purpose, ip, userAgent strin
 		if err != nil {
 			return fmt.Errorf("auth: use link: %w", err)
 		}
-		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1 AND a.disabled_at IS NULL`, accountID))
+		a, err = scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` WHERE a.id = $1 AND a.disabled_at IS NULL`, accountID))
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errBadLink
 		}
@@ -279,7 +279,7 @@ func (s *Store) parentAccountTx(ctx context.Context, tx pgx.Tx, schoolID, parent
 		return Account{}, fmt.Errorf("auth: parent: %w", err)
 	}
 	if accountID != nil {
-		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, *accountID))
+		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` WHERE a.id = $1`, *accountID))
 		if err != nil {
 			return Account{}, fmt.Errorf("auth: parent account: %w", err)
 		}
@@ -294,7 +294,7 @@ func (s *Store) parentAccountTx(ctx context.Context, tx pgx.Tx, schoolID, parent
 	// The same address may already have an account (a member of staff who
 	// is also a parent): the parent record joins it.
 	if email != "" {
-		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.email = $1`, email))
+		a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` WHERE a.email = $1`, email))
 		if err == nil && a.SchoolID != schoolID {
 			// The address signs in at another school of the trust: this
 			// school's parent account goes without it (links still reach

@@ -140,7 +140,7 @@ func (s *Store) SetRoles(ctx context.Context, schoolID, accountID int64, want []
 
 // ForPerson returns the account of a person, if they have one.
 func (s *Store) ForPerson(ctx context.Context, schoolID, personID int64) (Account, bool, error) {
-	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a JOIN people p ON p.account_id = a.id
+	a, err := scanAccount(s.db.Pool.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` JOIN people p ON p.account_id = a.id
 		WHERE p.school_id = $1 AND p.id = $2`, schoolID, personID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, false, nil

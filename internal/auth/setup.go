@@ -129,7 +129,7 @@ func (s *Store) BeginAttempt(ctx context.Context, rule ratelimit.Rule, key strin
 
 // GetTx returns an account by id inside tx.
 func (s *Store) GetTx(ctx context.Context, tx pgx.Tx, id int64) (Account, error) {
-	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a WHERE a.id = $1`, id))
+	a, err := scanAccount(tx.QueryRow(ctx, `SELECT `+accountColumns+` FROM accounts a`+accountPeople+` WHERE a.id = $1`, id))
 	if errors.Is(err, pgx.ErrNoRows) {
 		return Account{}, apperr.New(apperr.NotFound, "There is no such account")
 	}
