@@ -173,7 +173,7 @@ const insertSignature = `INSERT INTO signatures (school_id, form_id, person_id, 
 	RETURNING id`
 
 // signTx is one signing, in tx, in two round trips: BEGIN with st's read
-// (Sign), then the signature, its audit entry and the COMMIT together
+// (Sign), then the audit entry, the signature and the COMMIT together
 // (queued in last, sent by InTxBatch), so the rows the signature's
 // triggers lock (who owes what and the form's figures, which the form's
 // other signers update too) are held only while PostgreSQL runs the rest
@@ -229,6 +229,12 @@ func signTx(ctx context.Context, tx pgx.Tx, last *pgx.Batch, now time.Time, in S
 		VersionSHA256: cur.SHA256, Statement: f.Statement, TypedName: in.TypedName, AcademicYear: ay, Method: Web,
 		AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, SignedAt: now, FormTitle: f.Title, VersionNumber: cur.Number}
 
+	// The audit entry goes first: the signature's INSERT locks rows that
+	// the form's other signers wait for (its figures), so nothing but its
+	// own checks and the COMMIT should follow it.
+	audit.Queue(last, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
+		Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(f.ID), "person": fmt.Sprint(p.ID),
+			"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web), "seal": seal}})
 	last.Queue(insertSignature, in.SchoolID, f.ID, p.ID, cur.VersionID, cur.SHA256, f.Statement, in.TypedName, ay,
 		database.NullID(in.Actor.AccountID), in.Actor.IP, ua, ref, now, seal, identified).QueryRow(func(r pgx.Row) error {
 		if err := r.Scan(&sig.ID); err != nil {
@@ -236,13 +242,10 @@ func signTx(ctx context.Context, tx pgx.Tx, last *pgx.Batch, now time.Time, in S
 		}
 		return nil
 	})
-	audit.Queue(last, audit.Entry{SchoolID: in.SchoolID, At: now, Actor: in.Actor, Action: "signature.created",
-		Subject: "signature " + ref, Detail: map[string]string{"form": fmt.Sprint(f.ID), "person": fmt.Sprint(p.ID),
-			"version": fmt.Sprint(cur.Number), "sha256": cur.SHA256, "method": string(Web), "seal": seal}})
 	// Who owes what (the obligations table) and the form's figures are
 	// kept up to date by the trigger on signatures (migrations/0012,
-	// 0017, 0026), inside this INSERT. More work of a signing goes here,
-	// queued in last so that it travels in the same round trip.
+	// 0017, 0026), inside this INSERT. More work of a signing goes before
+	// it, queued in last so that it travels in the same round trip.
 	return true, nil
 }
 
