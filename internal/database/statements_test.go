@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 	"testing"
 
@@ -62,13 +63,8 @@ func TestPoolCachesPreparedStatements(t *testing.T) {
 // pg_prepared_statements), and the setting ends with the batch: the
 // connection goes back to the pool as it was.
 func TestReadsGenericPlansLastOneBatch(t *testing.T) {
-	url := dbtest.AppURL(t, dbtest.NewURL(t))
 	ctx := context.Background()
-	db, err := database.Open(ctx, url+"&pool_max_conns=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openPool(t, 1)
 	const q = `SELECT count(*) FROM schools WHERE id > $1`
 	var inBatch string
 	var n int
@@ -97,13 +93,9 @@ func TestReadsGenericPlansLastOneBatch(t *testing.T) {
 // generic plan when the reads ask for it), and a warm-up that fails
 // leaves a connection that works.
 func TestWarmWithRunsOnEachNewConnection(t *testing.T) {
-	url := dbtest.AppURL(t, dbtest.NewURL(t))
 	ctx := context.Background()
-	db, err := database.Open(ctx, url+"&pool_max_conns=2")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openPool(t, 2)
+	var err error
 	const q = `SELECT count(*) FROM schools WHERE id = $1`
 	var fail atomic.Bool
 	db.WarmWith(func(r *database.Reads) {
@@ -136,4 +128,16 @@ func TestWarmWithRunsOnEachNewConnection(t *testing.T) {
 	if err := db.Pool.QueryRow(ctx, q, 1).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("after a warm-up that failed: %d, %v", n, err)
 	}
+}
+
+// openPool opens a fresh database as the application with a pool of at
+// most conns connections, closed when the test ends.
+func openPool(t *testing.T, conns int) *database.DB {
+	t.Helper()
+	db, err := database.Open(context.Background(), dbtest.AppURL(t, dbtest.NewURL(t))+"&pool_max_conns="+strconv.Itoa(conns))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(db.Close)
+	return db
 }
