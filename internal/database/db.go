@@ -29,7 +29,10 @@ type Querier interface {
 type DB struct {
 	Pool *pgxpool.Pool
 	Now  func() time.Time
-	warm atomic.Pointer[func(*Reads)] // WarmWith
+	// warm holds WarmWith's reads; a pointer, so that a copy of the DB
+	// (another clock on the same pool) shares them. Nil unless Open made
+	// the pool.
+	warm *atomic.Pointer[func(*Reads)]
 }
 
 // DefaultMaxConns is the pool size when url does not set pool_max_conns:
@@ -65,7 +68,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	// parsed and planned from its text on every request. A URL may choose
 	// another mode (default_query_exec_mode=exec, for a PgBouncer before
 	// 1.21: docs/scaling.md).
-	db := &DB{Now: func() time.Time { return time.Now().UTC() }}
+	db := &DB{Now: func() time.Time { return time.Now().UTC() }, warm: new(atomic.Pointer[func(*Reads)])}
 	cfg.AfterConnect = db.warmConn
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -93,12 +96,16 @@ func Open(ctx context.Context, url string) (*DB, error) {
 // the reads (with values that find nothing) into r. Their results are
 // not looked at, but their scans must not fail (pgx forgets the
 // statements a failed batch prepared); a warm-up that fails leaves the
-// connection as it was.
-func (db *DB) WarmWith(queue func(r *Reads)) { db.warm.Store(&queue) }
+// connection as it was. A DB whose pool Open did not make warms nothing.
+func (db *DB) WarmWith(queue func(r *Reads)) {
+	if db.warm != nil {
+		db.warm.Store(&queue)
+	}
+}
 
 // warmConn runs WarmWith's reads on a new connection.
 func (db *DB) warmConn(ctx context.Context, c *pgx.Conn) error {
-	if q := db.warm.Load(); q != nil {
+	if q := db.warm.Load(); q != nil { // db is Open's: warm is set
 		var r Reads
 		(*q)(&r)
 		if r.b.Len() > 0 {
