@@ -39,6 +39,49 @@ func QueueChildrenOf(r *database.Reads, schoolID, parentID int64, dst *[]Link) {
 	})
 }
 
+// QueueParentAndChildren queues, as one statement, the parent's own
+// record (Get: NotFound when there is none) and ChildrenOf's read: the
+// family page's first two reads, one statement fewer on every look
+// (issue 15). The parent's row comes first (sort_part 0), then the
+// children in ChildrenOf's order.
+func QueueParentAndChildren(r *database.Reads, schoolID, parentID int64, parent *Person, children *[]Link) {
+	r.Rows(parentAndChildrenSQL, []any{schoolID, parentID}, func(rows pgx.Rows) error {
+		found := false
+		*children = nil
+		for rows.Next() {
+			var l Link
+			var part int
+			var year *int16
+			var name string
+			p, err := Scan(rows, &l.Relationship, &l.ParentalResponsibility, &l.Priority, &part, &year, &name)
+			if err != nil {
+				return fmt.Errorf("people: parent and children: %w", err)
+			}
+			if part == 0 {
+				*parent, found = p, true
+				continue
+			}
+			l.Person = p
+			*children = append(*children, l)
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("people: parent and children: %w", err)
+		}
+		if !found {
+			return apperr.New(apperr.NotFound, "There is no such person")
+		}
+		return nil
+	})
+}
+
+const parentAndChildrenSQL = `SELECT ` + Columns + `, '', false, 0, 0 AS sort_part, 0::smallint AS sort_year, '' AS sort_name
+	FROM people p WHERE p.school_id = $1 AND p.id = $2
+	UNION ALL
+	SELECT ` + Columns + `, g.relationship, g.parental_responsibility, g.priority, 1, p.year_group, lower(p.given_name)
+	FROM guardianships g JOIN people p ON p.id = g.pupil_id
+	WHERE g.school_id = $1 AND g.parent_id = $2 AND p.left_at IS NULL
+	ORDER BY sort_part, sort_year, sort_name`
+
 // GuardiansOf returns a pupil's parents and carers, by priority.
 func (s *Store) GuardiansOf(ctx context.Context, schoolID, pupilID int64) ([]Link, error) {
 	return s.links(ctx, `SELECT `+Columns+`, g.relationship, g.parental_responsibility, g.priority

@@ -3,6 +3,7 @@ package people_test
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -406,6 +407,49 @@ func TestGuardians(t *testing.T) {
 	}
 	if _, err := f.st.ChildOf(ctx, f.school, f.ids["samira"], f.ids["dev"]); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("a child who has left: %v", err)
+	}
+}
+
+// TestParentAndChildren: the family page's one statement for the parent
+// and their children reads what Get and ChildrenOf read, in ChildrenOf's
+// order, for a parent with children, one with none, and nobody.
+func TestParentAndChildren(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	for _, who := range []string{"samira", "tom", "okafor-parent"} {
+		var parent people.Person
+		var kids []people.Link
+		var r database.Reads
+		people.QueueParentAndChildren(&r, f.school, f.ids[who], &parent, &kids)
+		if err := f.db.Send(ctx, &r); err != nil {
+			t.Fatalf("%s: %v", who, err)
+		}
+		wantParent, err := f.st.Get(ctx, f.school, f.ids[who])
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantKids, err := f.st.ChildrenOf(ctx, f.school, f.ids[who])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(parent, wantParent) || len(kids) != len(wantKids) || len(kids) > 0 && !reflect.DeepEqual(kids, wantKids) {
+			t.Errorf("%s: %+v with %q; want %+v with %q", who, parent, linkNames(kids), wantParent, linkNames(wantKids))
+		}
+		if who == "samira" && linkNames(kids) != "Benjamin Walsh, Ada Walsh" {
+			t.Errorf("Samira's children: %q", linkNames(kids))
+		}
+	}
+	for _, at := range []struct {
+		school, id int64
+	}{{f.other, f.ids["samira"]}, {f.school, f.ids["samira"] + 10000}} {
+		var parent people.Person
+		var kids []people.Link
+		var r database.Reads
+		people.QueueParentAndChildren(&r, at.school, at.id, &parent, &kids)
+		if err := f.db.Send(ctx, &r); apperr.CodeOf(err) != apperr.NotFound {
+			t.Errorf("school %d, person %d: %v, want not found", at.school, at.id, err)
+		}
 	}
 }
 
