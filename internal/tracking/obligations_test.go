@@ -158,6 +158,34 @@ func TestObligationsFollowEveryChange(t *testing.T) {
 		t.Fatalf("after a major version: to sign %+v %v, want the form again with a reason", owed, err)
 	}
 
+	// Staff signatures written one a statement (migration 0026's way
+	// through the trigger: it sets the one request they can change), each
+	// checked against the derivation: one of the version the major one
+	// replaced counts for nothing.
+	staffSign := func(after string, person, version int64, ref string) {
+		t.Helper()
+		if _, err := db.Pool.Exec(ctx, `INSERT INTO signatures (school_id, form_id, person_id, version_id, version_sha256, statement, typed_name,
+				academic_year, method, ip, user_agent, reference, signed_at)
+			SELECT $1, $2, $3, v.id, v.sha256, 'I agree.', 'Test Signer', $4, 'web', '', '', $5, $6 FROM policy_versions v WHERE v.id = $7`,
+			school, formID, person, schooltime.AcademicYear(now), ref, now, version); err != nil {
+			t.Fatalf("%s: %v", after, err)
+		}
+		consistent(t, st, after)
+	}
+	current, _, err := sg.CurrentVersion(ctx, formID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var colleague int64
+	if err := db.Pool.QueryRow(ctx, `SELECT min(p.id) FROM people p JOIN forms f ON f.id = $1
+		WHERE p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL AND p.staff_role = ANY (f.audience_staff_roles) AND p.id <> $2
+		  AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = p.id)`,
+		formID, personID).Scan(&colleague); err != nil {
+		t.Fatal(err)
+	}
+	staffSign("a signature of the version before the major one", colleague, versionID, "SG-TEST-OLD-0001")
+	want(t, st, figures(t, st, school, formID), before.Audience, 0, 0, "a signature of the version before the major one")
+
 	// Staff: a leaver, a joiner, a change of role.
 	f0 := figures(t, st, school, formID)
 	if _, err := db.Pool.Exec(ctx, `UPDATE people SET left_at = $2 WHERE id = $1`, personID, now); err != nil {
@@ -165,6 +193,8 @@ func TestObligationsFollowEveryChange(t *testing.T) {
 	}
 	want(t, st, figures(t, st, school, formID), f0.Audience-1, 0, 0, "a leaver")
 	consistent(t, st, "a leaver")
+	staffSign("a leaver's signature", personID, current, "SG-TEST-LEFT-0001")
+	want(t, st, figures(t, st, school, formID), f0.Audience-1, 0, 0, "a leaver's signature")
 	var role string
 	if err := db.Pool.QueryRow(ctx, `SELECT audience_staff_roles[1] FROM forms WHERE id = $1`, formID).Scan(&role); err != nil {
 		t.Fatal(err)
@@ -181,6 +211,13 @@ func TestObligationsFollowEveryChange(t *testing.T) {
 	}
 	want(t, st, figures(t, st, school, formID), f0.Audience-1, 0, 0, "a change of role")
 	consistent(t, st, "a change of role")
+	staffSign("a signature by someone whose role is no longer asked", joiner.ID, current, "SG-TEST-ROLE-0001")
+	want(t, st, figures(t, st, school, formID), f0.Audience-1, 0, 0, "a signature by someone whose role is no longer asked")
+	if _, err := db.Pool.Exec(ctx, `UPDATE people SET staff_role = $2 WHERE id = $1`, joiner.ID, role); err != nil {
+		t.Fatal(err)
+	}
+	want(t, st, figures(t, st, school, formID), f0.Audience, 1, 0, "a change of role back, signed while away")
+	consistent(t, st, "a change of role back, signed while away")
 
 	// Parents' forms: a form for each parent, renewed each key stage.
 	_, err = cs.Create(ctx, school, actor, consent.NewForm{Kind: signing.Consent, Title: "Trips", Signer: signing.EachParent, Renewal: signing.EachKeyStage,
