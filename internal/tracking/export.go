@@ -68,15 +68,17 @@ const exportTitleSQL = `SELECT f.title FROM forms f LEFT JOIN form_current fc ON
 // tables' catalogue loaded.
 func (s *Store) WarmReads(r *database.Reads) {
 	// ExportForm's reads, but that finding no form is no error here (a
-	// batch that fails loses the statements it prepared).
+	// batch that fails loses the statements it prepared). The form is -1,
+	// which no form is: 0 would queue the export of every form, another
+	// statement.
 	var t spreadsheet.Table
 	r.GenericPlans()
-	r.Row(exportTitleSQL, []any{int64(0), int64(0)}, func(row pgx.Row) error {
+	r.Row(exportTitleSQL, []any{int64(0), int64(-1)}, func(row pgx.Row) error {
 		var title string
 		_ = row.Scan(&title) // pgx.ErrNoRows
 		return nil
 	})
-	s.queueExport(r, 0, 0, false, &t)
+	s.queueExport(r, 0, -1, false, &t)
 }
 
 // openForm is the condition on forms f (with form_current fc) of a form
