@@ -6,11 +6,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"signoff/internal/database/dbtest"
 )
 
 // TestPageCacheFamilyPage: the family page is kept for its session and
 // served again, byte for byte what a server without the cache renders;
-// the parent's own answers (a commit) show at the very next look; a
+// the parent's own answers (a commit) show at the very next look, and
+// so does a write by someone else; a
 // change of language is never kept and each language is its own page.
 func TestPageCacheFamilyPage(t *testing.T) {
 	t.Parallel()
@@ -54,6 +57,14 @@ func TestPageCacheFamilyPage(t *testing.T) {
 		!strings.Contains(after.body, "Completed by you on") {
 		t.Errorf("the family page did not change with the parent's answers:\n%s", after.body)
 	}
+
+	// A write by someone else (the office renames the child) shows at
+	// the next look too.
+	dbtest.Exec(t, a.db, `UPDATE people SET family_name = 'Zebedee' WHERE id = $1`, child[1])
+	if renamed := same("after the office renamed the child"); !strings.Contains(renamed.body, "Zebedee") {
+		t.Errorf("the family page did not follow the office's change of the child's name:\n%s", renamed.body)
+	}
+	after = same("again")
 
 	// Choosing a language sets a cookie: that answer is never kept, and
 	// the page in Polish is kept apart from the English one.
