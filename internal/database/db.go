@@ -151,10 +151,14 @@ func (db *DB) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 // once it is back). So a transaction's row locks taken by its last
 // statements are held only while PostgreSQL runs them and commits, not
 // while the client reads their results and sends the COMMIT. If one of
-// last's statements fails, the COMMIT after it is not run (a batch stops
-// at its first error) and the transaction is rolled back. Committed when
-// first's statements, fn and last's succeed, rolled back otherwise; the
-// connection goes back to the pool either way.
+// last's statements fails, PostgreSQL skips the rest of the round trip,
+// the COMMIT included, and the transaction is rolled back. Committed when
+// first's statements, fn and last's statements succeed, rolled back
+// otherwise; the connection goes back to the pool either way. But last's
+// callbacks run only once the COMMIT is back: an error one of them returns
+// is InTxBatch's error, yet cannot undo a commit of statements that
+// succeeded. A check that must roll the transaction back belongs in fn (on
+// tx) or in SQL (a statement that fails), not in a callback of last.
 func (db *DB) InTxBatch(ctx context.Context, first func(r *Reads), fn func(tx pgx.Tx, last *pgx.Batch) error) error {
 	c, err := db.Pool.Acquire(ctx)
 	if err != nil {

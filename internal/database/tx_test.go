@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
@@ -15,8 +16,9 @@ import (
 // run in one transaction (BEGIN sent with first's, COMMIT with last's),
 // committed when all succeed; when fn, one of first's or one of last's
 // statements fails nothing is kept (not even last's statements before the
-// one that failed) and fn does not run after a failed first; the
-// connection goes back to the pool every time.
+// one that failed) and fn does not run after a failed first; an error of
+// one of last's callbacks, which run after the COMMIT, leaves it
+// committed; the connection goes back to the pool every time.
 func TestInTxBatch(t *testing.T) {
 	_, db := dbtest.NewWithOwner(t)
 	ctx := context.Background()
@@ -72,6 +74,16 @@ func TestInTxBatch(t *testing.T) {
 	}, func(tx pgx.Tx, _ *pgx.Batch) error { ran = true; return nil })
 	if err == nil || ran || count() != 3 {
 		t.Fatalf("first failing: err %v, fn ran %v, %d rows; want an error, fn not run, 3 rows", err, ran, count())
+	}
+	// A callback of last runs once the COMMIT is back: its error is
+	// InTxBatch's, but the statements that succeeded are committed.
+	late := errors.New("late")
+	err = db.InTxBatch(ctx, func(r *database.Reads) {}, func(tx pgx.Tx, last *pgx.Batch) error {
+		last.Queue(`INSERT INTO batch_test VALUES (8)`).Exec(func(pgconn.CommandTag) error { return late })
+		return nil
+	})
+	if !errors.Is(err, late) || count() != 4 {
+		t.Fatalf("last's callback failing: err %v, %d rows; want its error and 4 rows (committed)", err, count())
 	}
 	if n := db.Pool.Stat().AcquiredConns(); n != 0 {
 		t.Fatalf("%d connections still acquired", n)
