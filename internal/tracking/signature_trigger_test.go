@@ -15,8 +15,8 @@ import (
 // change) keeps the table equal to the derivation whatever the signature
 // is, written as psql would: one that counts; one given earlier than the
 // one that counts (it does not replace it); one by someone not asked (no
-// request appears); two in one statement (the full refresh); and a
-// statement that inserts nothing (no change).
+// request appears); two in one statement (the full refresh); a
+// statement that inserts nothing (no change); and two signatures at once.
 func TestStaffSignatureTrigger(t *testing.T) {
 	t.Parallel()
 	db := dbtest.New(t)
@@ -107,4 +107,38 @@ func TestStaffSignatureTrigger(t *testing.T) {
 		t.Fatalf("an insert of nothing: %v, %d rows", err, tag.RowsAffected())
 	}
 	consistent(t, st, "an insert of nothing")
+
+	// Two signatures of one person at once, the later one first: the
+	// second's trigger waits for the first's locks, then, in a statement
+	// of its own (a new snapshot), sees the first's signature, so the
+	// request keeps the later one rather than what the second saw when it
+	// started.
+	first, err := db.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = first.Rollback(ctx) }()
+	if _, err := first.Exec(ctx, insert, school, formID, versionID, sha, []int64{asked}, []string{"SG-T-6"}, []time.Time{now.Add(time.Hour)}, []int{2024}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := db.Pool.Exec(ctx, insert, school, formID, versionID, sha, []int64{asked}, []string{"SG-T-7"}, []time.Time{now.AddDate(-2, 0, 0)}, []int{2023})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		t.Fatalf("the second signature did not wait for the first's locks (%v)", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := first.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := held(asked); got != "SG-T-6" {
+		t.Fatalf("after two signatures at once: the request holds %q, want the later SG-T-6", got)
+	}
+	consistent(t, st, "two signatures at once")
 }
