@@ -154,8 +154,9 @@ func TestFamilyLinkOpensOnlyThatFamily(t *testing.T) {
 		if !strings.Contains(home.body, `href="/family/children/`+itoa(id)+`/forms/`) {
 			t.Errorf("family page lacks child %d", id)
 		}
-		if res := c.get("/family/children/" + itoa(id)); res.status != 200 {
-			t.Errorf("own child %d: %d", id, res.status)
+		if res := c.get("/family/children/" + itoa(id)); res.status != 200 || !strings.Contains(res.body, `href="/family/children/`+itoa(id)+`/forms/`) ||
+			!strings.Contains(res.body, "You are their") {
+			t.Errorf("own child %d: %d, or the page lacks the child's forms or the parent's relationship", id, res.status)
 		}
 	}
 	// Another family's child, by changing the id in the address: not found.

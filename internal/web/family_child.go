@@ -2,8 +2,10 @@ package web
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
+	"signoff/internal/apperr"
 	"signoff/internal/consent"
 	"signoff/internal/i18n"
 	"signoff/templates"
@@ -19,27 +21,24 @@ func (s *Server) familyChild(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	parent, err := s.parentOf(r)
+	parentID, err := parentIDOf(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	link, err := s.people.ChildOf(r.Context(), v.school.ID, parent.ID, id)
+	// The family's one batch has the parent's current children with
+	// their forms: any other pupil is not found (people.ChildOf's rule).
+	all, err := s.consent.ForParent(r.Context(), v.school.ID, parentID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	all, err := s.consent.ForParent(r.Context(), v.school.ID, parent.ID)
-	if err != nil {
-		s.fail(w, r, err)
+	i := slices.IndexFunc(all, func(c consent.ChildForms) bool { return c.Link.Person.ID == id })
+	if i < 0 {
+		s.fail(w, r, apperr.New(apperr.NotFound, "Page not found"))
 		return
 	}
-	var forms []consent.ChildForm
-	for _, c := range all {
-		if c.Link.Person.ID == id {
-			forms = c.Forms
-		}
-	}
+	link, forms := all[i].Link, all[i].Forms
 	c := link.Person
 	l, lang, _ := s.familyLayout(w, r, func(i18n.Lang) string { return c.DisplayName() })
 	s.render(w, r, http.StatusOK, templates.ChildPage(templates.ChildView{
