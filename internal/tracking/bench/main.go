@@ -287,8 +287,9 @@ func run(outFile string, scale float64, only string) error {
 	fmt.Println(gen)
 
 	// The server is a process of its own (server.go), so that its memory
-	// is measured without the load generator's.
-	srv, err := startServer(ctx, cluster.URL("signoff")+"&pool_max_conns=60")
+	// is measured without the load generator's. Its pool is the one a
+	// server gets by default (database.DefaultMaxConns), as deployed.
+	srv, err := startServer(ctx, cluster.URL("signoff"))
 	if err != nil {
 		return err
 	}
