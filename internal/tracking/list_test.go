@@ -334,6 +334,26 @@ func TestListPagesAndSorts(t *testing.T) {
 	if _, _, err := st.ExportForm(ctx, res.SchoolIDs[0], forms[0].FormID, false); apperr.CodeOf(err) != apperr.NotFound {
 		t.Fatalf("another school's form's export: %v, want not found", err)
 	}
+	// A form with nobody to list (its audience emptied) still has its
+	// title, and an empty table; in the export of every form it has no row.
+	if _, err := db.Pool.Exec(ctx, `DELETE FROM obligations WHERE form_id = $1`, forms[0].FormID); err != nil {
+		t.Fatal(err)
+	}
+	for _, signed := range []bool{false, true} {
+		title, empty, err := st.ExportForm(ctx, school, forms[0].FormID, signed)
+		if err != nil || title == "" || len(empty.Rows) != 0 || len(empty.Header) != 9 {
+			t.Fatalf("export of a form with nobody (signed %v): %q, %d rows, %d columns, %v; want its title and no rows", signed, title, len(empty.Rows), len(empty.Header), err)
+		}
+		every, err := st.ExportList(ctx, school, 0, signed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, row := range every.Rows {
+			if row[0] == title {
+				t.Fatalf("export of every form (signed %v): a row %q of the form with nobody", signed, row)
+			}
+		}
+	}
 	if _, err := db.Pool.Exec(ctx, `UPDATE forms SET closed_at = now() WHERE id = $1`, forms[0].FormID); err != nil {
 		t.Fatal(err)
 	}
