@@ -41,12 +41,18 @@ func WriteCSV(w io.Writer, t Table) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
 	safe := make([]string, 0, len(t.Header))
-	for _, row := range append([][]string{t.Header}, t.Rows...) {
+	write := func(row []string) error {
 		safe = safe[:0]
 		for _, c := range row {
 			safe = append(safe, SafeCell(c))
 		}
-		if err := cw.Write(safe); err != nil {
+		return cw.Write(safe)
+	}
+	if err := write(t.Header); err != nil {
+		return err
+	}
+	for _, row := range t.Rows { // not appended to the header: that copied every row's slice
+		if err := write(row); err != nil {
 			return err
 		}
 	}
