@@ -66,31 +66,40 @@ func want(t *testing.T, st *tracking.Store, f tracking.FormFigures, audience, si
 	}
 }
 
+// demoSchool loads the demo school into a fresh database whose clock
+// reads *now (a test moves it by setting now), and checks the maintained
+// obligations against the derivation once loaded.
+func demoSchool(t *testing.T, now *time.Time) (*database.DB, demo.Result, *tracking.Store) {
+	t.Helper()
+	db := dbtest.New(t)
+	db.Now = func() time.Time { return *now }
+	d, err := demo.Load(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := tracking.NewStore(db)
+	consistent(t, st, "loading the demo")
+	return db, d, st
+}
+
 // TestObligationsFollowEveryChange makes each kind of change that alters
 // who owes what, through the code that makes it, and checks at once (no
 // job run in between) that the figures are right and the maintained
 // table equals the derivation from scratch.
 func TestObligationsFollowEveryChange(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
-	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
-	d, err := demo.Load(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, d, st := demoSchool(t, &now)
+	ctx := context.Background()
 	school := d.School.ID
-	st := tracking.NewStore(db)
 	sg := signing.NewStore(db)
 	cs := consent.NewStore(db)
-	consistent(t, st, "loading the demo")
 	actor := audit.System("test")
 
 	// A staff form and one member of staff who owes it.
 	var formID, policyID, personID int64
 	var typed string
-	err = db.Pool.QueryRow(ctx, `SELECT f.id, f.policy_id, p.id, p.given_name || ' ' || p.family_name
+	err := db.Pool.QueryRow(ctx, `SELECT f.id, f.policy_id, p.id, p.given_name || ' ' || p.family_name
 		FROM forms f JOIN people p ON p.school_id = f.school_id AND p.kind = 'staff' AND p.staff_role = ANY (f.audience_staff_roles)
 		WHERE f.school_id = $1 AND f.policy_id IS NOT NULL
 		  AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = p.id)

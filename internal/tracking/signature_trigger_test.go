@@ -4,10 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"signoff/internal/database/dbtest"
-	"signoff/internal/demo"
-	"signoff/internal/tracking"
 )
 
 // TestStaffSignatureTrigger: the obligations trigger's way for one staff
@@ -19,23 +15,16 @@ import (
 // statement that inserts nothing (no change); and two signatures at once.
 func TestStaffSignatureTrigger(t *testing.T) {
 	t.Parallel()
-	db := dbtest.New(t)
-	ctx := context.Background()
 	now := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
-	db.Now = func() time.Time { return now }
-	d, err := demo.Load(ctx, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, d, st := demoSchool(t, &now)
+	ctx := context.Background()
 	school := d.School.ID
-	st := tracking.NewStore(db)
-	consistent(t, st, "loading the demo")
 
 	// A staff form, two members of staff it asks who have not signed it,
 	// and a member of staff it does not ask.
 	var formID, versionID, asked, other int64
 	var sha string
-	err = db.Pool.QueryRow(ctx, `SELECT f.id, fc.version_id, fc.sha256,
+	err := db.Pool.QueryRow(ctx, `SELECT f.id, fc.version_id, fc.sha256,
 			(SELECT min(p.id) FROM people p WHERE p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
 			   AND p.staff_role = ANY (f.audience_staff_roles) AND NOT EXISTS (SELECT 1 FROM signatures s WHERE s.form_id = f.id AND s.person_id = p.id)),
 			(SELECT max(p.id) FROM people p WHERE p.school_id = f.school_id AND p.kind = 'staff' AND p.left_at IS NULL
