@@ -21,7 +21,7 @@ import (
 // child of theirs.
 func (s *Server) familyRecord(r *http.Request) (consent.Record, signing.Form, []consent.Item, people.Person, error) {
 	v := viewerOf(r)
-	parent, err := s.parentOf(r)
+	parentID, err := parentIDOf(r) // ChildOf below finds no child of a parent not held
 	if err != nil {
 		return consent.Record{}, signing.Form{}, nil, people.Person{}, err
 	}
@@ -29,7 +29,7 @@ func (s *Server) familyRecord(r *http.Request) (consent.Record, signing.Form, []
 	if err != nil {
 		return rec, signing.Form{}, nil, people.Person{}, err
 	}
-	link, err := s.people.ChildOf(r.Context(), v.school.ID, parent.ID, rec.PupilID)
+	link, err := s.people.ChildOf(r.Context(), v.school.ID, parentID, rec.PupilID)
 	if err != nil || rec.Part == consent.PartChild {
 		return consent.Record{}, signing.Form{}, nil, people.Person{}, apperr.New(apperr.NotFound, "Page not found")
 	}
