@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,5 +222,73 @@ func TestWaitingEntryIsLinkedBeforeWalking(t *testing.T) {
 	if _, err := db.Pool.Exec(ctx, `UPDATE audit_log SET seq = 2, prev_hash = $1, hash = repeat('f', 64) WHERE seq IS NULL`,
 		entries[1].Hash); !database.IsUniqueViolation(err, "audit_log_chain") {
 		t.Fatalf("a second entry at place 2: %v", err)
+	}
+}
+
+// The guard (migrations 0013 and 0030) lets linking set a waiting entry's
+// seq, prev_hash and hash, and erasure blank its actor, IP and detail, each
+// once: a change of any other column alongside is refused, even to the
+// tables' owner, as is an erasure without its switch or a second one.
+func TestGuardLetsOnlyLinkingAndErasureThrough(t *testing.T) {
+	t.Parallel()
+	_, owner := dbtest.NewWithOwner(t)
+	ctx := context.Background()
+	var school, entry int64
+	if err := owner.Pool.QueryRow(ctx, `INSERT INTO schools (slug, name) VALUES ('one', 'One') RETURNING id`).Scan(&school); err != nil {
+		t.Fatal(err)
+	}
+	if err := owner.Pool.QueryRow(ctx, `INSERT INTO audit_log (school_id, at, actor, action, subject, detail, ip)
+		VALUES ($1, now() - interval '2 months', 'Zoë O''Brien', 'policy.published', 'policy 1', '{"version": "1"}', '203.0.113.1')
+		RETURNING id`, school).Scan(&entry); err != nil {
+		t.Fatal(err)
+	}
+	const link = `seq = 1, prev_hash = repeat('0', 64), hash = repeat('a', 64)`
+	const erase = `actor = '(erased)', ip = '', detail = '{}', erased_at = now()`
+	refused := []string{
+		link + `, subject = 'policy 2'`,
+		link + `, at = now()`,
+		link + `, detail = '{"version": "2"}'`,
+		link + `, erased_at = now()`,
+		link + `, school_id = NULL`,
+		`seq = 1`, // the hashes with it, or nothing
+		`subject = 'policy 2'`,
+		erase, // without the erasure switch
+	}
+	for _, set := range refused {
+		if _, err := owner.Pool.Exec(ctx, `UPDATE audit_log SET `+set+` WHERE id = $1`, entry); err == nil {
+			t.Fatalf("SET %s was let through", set)
+		}
+	}
+	erasing := func(set string) error {
+		return owner.InTx(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT set_config('signoff.erasing', 'on', true)`); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE audit_log SET `+set+` WHERE id = $1`, entry)
+			return err
+		})
+	}
+	for _, set := range []string{erase + `, subject = 'policy 2'`, erase + `, action = 'policy.retired'`, erase + `, seq = 1`} {
+		if err := erasing(set); err == nil {
+			t.Fatalf("erasing with SET %s was let through", set)
+		}
+	}
+	if _, err := owner.Pool.Exec(ctx, `UPDATE audit_log SET `+link+` WHERE id = $1`, entry); err != nil {
+		t.Fatalf("linking: %v", err)
+	}
+	if _, err := owner.Pool.Exec(ctx, `UPDATE audit_log SET seq = 2, prev_hash = repeat('0', 64), hash = repeat('a', 64) WHERE id = $1`, entry); err == nil {
+		t.Fatal("a linked entry was given another place")
+	}
+	if err := erasing(erase); err != nil {
+		t.Fatalf("erasing: %v", err)
+	}
+	if err := erasing(`actor = '(erased again)', erased_at = now()`); err == nil {
+		t.Fatal("an erased entry was erased again")
+	}
+	var actor, subject, hash string
+	var seq int64
+	if err := owner.Pool.QueryRow(ctx, `SELECT actor, subject, seq, hash FROM audit_log WHERE id = $1`, entry).Scan(&actor, &subject, &seq, &hash); err != nil ||
+		actor != "(erased)" || subject != "policy 1" || seq != 1 || hash != strings.Repeat("a", 64) {
+		t.Fatalf("after linking and erasure: %q %q %d %q %v", actor, subject, seq, hash, err)
 	}
 }
