@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/text/runes"
@@ -271,8 +272,35 @@ func validateSignature(in *SignInput, p people.Person, f Form) error {
 }
 
 // foldName lower-cases s and removes accents, spaces and punctuation:
-// "Zoë O'Brien" and "zoe obrien" fold alike.
+// "Zoë O'Brien" and "zoe obrien" fold alike. A name in ASCII has no
+// accents to remove, so it is folded byte by byte (foldASCII: the same
+// letters and digits, lower-cased) without the Unicode normalisation.
 func foldName(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return foldUnicode(s)
+		}
+	}
+	return foldASCII(s)
+}
+
+// foldASCII is foldName of a string in ASCII.
+func foldASCII(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+			b = append(b, c)
+		case 'A' <= c && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		}
+	}
+	return string(b)
+}
+
+// foldUnicode is foldName of any string: decomposed, its combining marks
+// removed, recomposed, lower-cased, and only its letters and digits kept.
+func foldUnicode(s string) string {
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {
