@@ -214,15 +214,19 @@ const FormColumns = `f.id, f.school_id, coalesce(f.policy_id, 0), f.kind, f.titl
 const formColumns = FormColumns
 
 // ScanForm reads a row selected with FormColumns, then extra destinations.
+// The kinds are scanned as strings: pgx plans a scan into a named string
+// type by reflection, afresh for every row a QueryRow reads.
 func ScanForm(r pgx.Row, extra ...any) (Form, error) {
 	var f Form
+	var kind, renewal, audience, signer string
 	var roles []string
 	var years []int16
-	dest := append([]any{&f.ID, &f.SchoolID, &f.PolicyID, &f.Kind, &f.Title, &f.Statement, &roles, &f.Renewal, &f.DueOn, &f.CreatedAt, &f.ClosedAt,
-		&f.Audience, &years, &f.Classes, &f.Signer, &f.IntroMD, &f.SchoolPartMD, &f.ParentPartMD, &f.ChildPartMD, &f.TextSHA256}, extra...)
+	dest := append([]any{&f.ID, &f.SchoolID, &f.PolicyID, &kind, &f.Title, &f.Statement, &roles, &renewal, &f.DueOn, &f.CreatedAt, &f.ClosedAt,
+		&audience, &years, &f.Classes, &signer, &f.IntroMD, &f.SchoolPartMD, &f.ParentPartMD, &f.ChildPartMD, &f.TextSHA256}, extra...)
 	if err := r.Scan(dest...); err != nil {
 		return Form{}, err
 	}
+	f.Kind, f.Renewal, f.Audience, f.Signer = Kind(kind), Renewal(renewal), Audience(audience), Signer(signer)
 	for _, r := range roles {
 		f.AudienceRoles = append(f.AudienceRoles, people.StaffRole(r))
 	}

@@ -151,8 +151,10 @@ func (st *signState) queue(reads *database.Reads, now time.Time, in SignInput) {
 	reads.Exec(`SET LOCAL plan_cache_mode = force_generic_plan`)
 	reads.Row(signRead, []any{in.SchoolID, in.PersonID, in.FormID, schooltime.AcademicYear(now)}, func(r pgx.Row) error {
 		var err error
-		st.f, err = scanForm(r, &st.p.GivenName, &st.p.FamilyName, &st.p.Kind, &st.p.StaffRole, &st.p.LeftAt,
+		var kind, role string // as strings: see ScanForm
+		st.f, err = scanForm(r, &st.p.GivenName, &st.p.FamilyName, &kind, &role, &st.p.LeftAt,
 			&st.cur.VersionID, &st.cur.Number, &st.cur.SHA256, &st.cur.Floor, &st.existing)
+		st.p.Kind, st.p.StaffRole = people.Kind(kind), people.StaffRole(role)
 		st.found = err == nil
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil
