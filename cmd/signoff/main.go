@@ -78,6 +78,9 @@ type config struct {
 	// (web.Config's zero: its default size), -1 when it is 0: the page
 	// cache is off.
 	PageCacheBytes int64
+	// SubmissionsAtOnce is SIGNOFF_SUBMISSIONS_AT_ONCE; 0 when unset
+	// (web.DefaultSubmissionsAtOnce).
+	SubmissionsAtOnce int
 	// TrustedProxies is SIGNOFF_TRUSTED_PROXIES: CIDRs (or addresses) of
 	// the reverse proxies whose X-Forwarded-For is believed.
 	TrustedProxies []netip.Prefix
@@ -187,6 +190,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if n == 0 {
 			c.PageCacheBytes = -1
 		}
+	}
+	if v := strings.TrimSpace(getenv("SIGNOFF_SUBMISSIONS_AT_ONCE")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return c, errors.New("SIGNOFF_SUBMISSIONS_AT_ONCE must be a whole number from 1 to 1000")
+		}
+		c.SubmissionsAtOnce = n
 	}
 	switch strings.ToLower(getenv("SIGNOFF_JOBS_POLL_ONLY")) {
 	case "", "0", "false", "no":
@@ -591,7 +601,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger, args []string, std
 	}
 	site := web.New(db, web.Config{SessionKeys: keys, SecureCookies: cfg.SecureCookies, BaseURL: cfg.BaseURL,
 		MailEnabled: cfg.Mail.Enabled(), SecretKey: secretKey, Log: log, ObserveRequest: mets.ObserveRequest, TrustedProxies: cfg.TrustedProxies,
-		PDFSigner: pdfSigner, PageCacheBytes: cfg.PageCacheBytes})
+		PDFSigner: pdfSigner, PageCacheBytes: cfg.PageCacheBytes, SubmissionsAtOnce: cfg.SubmissionsAtOnce})
 	mets.WatchPageCache(func() (uint64, uint64, int64) { st := site.PageCacheStats(); return st.Hits, st.Misses, st.Bytes })
 	srv := &http.Server{
 		Addr:              cfg.Addr,

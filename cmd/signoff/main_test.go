@@ -53,16 +53,22 @@ func TestConfigDefaultsAndErrors(t *testing.T) {
 			t.Errorf("SIGNOFF_PAGE_CACHE_MB=%q: %d %v", v, c.PageCacheBytes, err)
 		}
 	}
+	for v, want := range map[string]int{"": 0, "12": 12, " 1 ": 1} {
+		if c, err := loadConfig(env(map[string]string{"SIGNOFF_SUBMISSIONS_AT_ONCE": v})); err != nil || c.SubmissionsAtOnce != want {
+			t.Errorf("SIGNOFF_SUBMISSIONS_AT_ONCE=%q: %d %v", v, c.SubmissionsAtOnce, err)
+		}
+	}
 	if c, err := loadConfig(env(map[string]string{"SIGNOFF_MEMORY_LIMIT": "256", "GOMEMLIMIT": "1GiB"})); err != nil || c.MemoryLimit != 0 {
 		t.Errorf("with GOMEMLIMIT the runtime's own limit is kept: %d %v", c.MemoryLimit, err)
 	}
 	for name, vars := range map[string]map[string]string{
-		"SIGNOFF_MEMORY_LIMIT":    {"SIGNOFF_MEMORY_LIMIT": "lots"},
-		"SIGNOFF_PAGE_CACHE_MB":   {"SIGNOFF_PAGE_CACHE_MB": "-1"},
-		"SIGNOFF_TRUSTED_PROXIES": {"SIGNOFF_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example"},
-		"SIGNOFF_METRICS_TOKEN":   {"SIGNOFF_METRICS_TOKEN": "short"},
-		"SIGNOFF_METRICS_ADDR":    {"SIGNOFF_METRICS_ADDR": "9090"},
-		"SIGNOFF_JOBS_POLL_ONLY":  {"SIGNOFF_JOBS_POLL_ONLY": "sometimes"},
+		"SIGNOFF_MEMORY_LIMIT":        {"SIGNOFF_MEMORY_LIMIT": "lots"},
+		"SIGNOFF_PAGE_CACHE_MB":       {"SIGNOFF_PAGE_CACHE_MB": "-1"},
+		"SIGNOFF_TRUSTED_PROXIES":     {"SIGNOFF_TRUSTED_PROXIES": "10.0.0.0/8,proxy.example"},
+		"SIGNOFF_METRICS_TOKEN":       {"SIGNOFF_METRICS_TOKEN": "short"},
+		"SIGNOFF_METRICS_ADDR":        {"SIGNOFF_METRICS_ADDR": "9090"},
+		"SIGNOFF_JOBS_POLL_ONLY":      {"SIGNOFF_JOBS_POLL_ONLY": "sometimes"},
+		"SIGNOFF_SUBMISSIONS_AT_ONCE": {"SIGNOFF_SUBMISSIONS_AT_ONCE": "0"},
 	} {
 		if _, err := loadConfig(env(vars)); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("a bad %s: %v", name, err)

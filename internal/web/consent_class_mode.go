@@ -110,7 +110,7 @@ func (s *Server) classModeSubmit(w http.ResponseWriter, r *http.Request) {
 	if d := r.PostFormValue("drawn"); d != "" {
 		in.Drawn = decodeDataURL(d)
 	}
-	if _, err := s.consent.SignChild(r.Context(), in); err != nil {
+	if err := s.inTurn(r.Context(), func() error { _, err := s.consent.SignChild(r.Context(), in); return err }); err != nil {
 		if apperr.CodeOf(err) == apperr.Invalid {
 			l := s.layout(r, "Class mode")
 			l.HasErrors = true

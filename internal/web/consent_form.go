@@ -114,7 +114,10 @@ func (s *Server) consentSignSchool(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, err := s.consent.SignSchool(r.Context(), v.school.ID, id, signer, r.PostFormValue("typed_name"), v.account.Actor(clientIP(r))); err != nil {
+	if err := s.inTurn(r.Context(), func() error {
+		_, err := s.consent.SignSchool(r.Context(), v.school.ID, id, signer, r.PostFormValue("typed_name"), v.account.Actor(clientIP(r)))
+		return err
+	}); err != nil {
 		if apperr.CodeOf(err) == apperr.Invalid {
 			s.consentShowPage(w, r, err)
 			return

@@ -148,7 +148,7 @@ func (s *Server) paperSubmit(w http.ResponseWriter, r *http.Request) {
 		s.paperPage(w, r, &in, v2.Err())
 		return
 	}
-	if _, err := s.consent.Submit(r.Context(), in); err != nil {
+	if err := s.inTurn(r.Context(), func() error { _, err := s.consent.Submit(r.Context(), in); return err }); err != nil {
 		if c := apperr.CodeOf(err); c == apperr.Invalid || c == apperr.Forbidden {
 			if c == apperr.Forbidden {
 				err = &apperr.Error{Code: apperr.Invalid, Fields: []apperr.FieldError{{Field: "parent", Message: apperr.MessageOf(err)}}}

@@ -167,7 +167,11 @@ func (s *Server) parentFormSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	in.Deliver = s.receipt(r, parent, cf)
-	rec, err := s.consent.Submit(r.Context(), in)
+	var rec consent.Record
+	err = s.inTurn(r.Context(), func() (err error) {
+		rec, err = s.consent.Submit(r.Context(), in)
+		return err
+	})
 	if apperr.CodeOf(err) == apperr.Invalid {
 		view.Errors = viewErrors(err)
 		for i := range view.Errors {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/sessions"
 	lru "github.com/hashicorp/golang-lru/v2"
+	"golang.org/x/sync/semaphore"
 
 	"signoff/internal/auth"
 	"signoff/internal/consent"
@@ -74,6 +75,10 @@ type Config struct {
 	// PageCacheBytes bounds the page cache of the dashboards
 	// (pagecache.go): DefaultPageCacheBytes when zero, off when negative.
 	PageCacheBytes int64
+	// SubmissionsAtOnce is how many signatures and consent records are
+	// saved at once, the rest waiting their turn (submission_turns.go):
+	// DefaultSubmissionsAtOnce when zero.
+	SubmissionsAtOnce int
 }
 
 // Server holds the stores and settings every handler uses.
@@ -94,6 +99,8 @@ type Server struct {
 
 	// requestTimeout bounds each request's work.
 	requestTimeout time.Duration
+	// turns bounds the submissions saving at once (submission_turns.go).
+	turns *semaphore.Weighted
 
 	schools    *schools.Store
 	people     *people.Store
@@ -154,6 +161,7 @@ func New(db *database.DB, cfg Config) *Server {
 	ev.Signer = cfg.PDFSigner
 	s := &Server{
 		requestTimeout: cfg.RequestTimeout,
+		turns:          semaphore.NewWeighted(int64(cmp.Or(max(cfg.SubmissionsAtOnce, 0), DefaultSubmissionsAtOnce))),
 
 		db:       db,
 		log:      slog.New(requestIDHandler{log.Handler()}),

@@ -82,7 +82,12 @@ func (s *Server) sign(w http.ResponseWriter, r *http.Request) {
 
 		IdentifiedBy: v.account.Session.IdentifiedBy,
 	}
-	sig, created, err := s.signing.Sign(r.Context(), in)
+	var sig signing.Signature
+	var created bool
+	err = s.inTurn(r.Context(), func() (err error) {
+		sig, created, err = s.signing.Sign(r.Context(), in)
+		return err
+	})
 	switch code := apperr.CodeOf(err); code {
 	case apperr.Invalid, apperr.Conflict:
 		view, perr := s.signPage(r)
