@@ -25,10 +25,13 @@ func (s *Store) ChildrenOf(ctx context.Context, schoolID, parentID int64) ([]Lin
 	return s.links(ctx, childrenOfSQL, schoolID, parentID)
 }
 
-const childrenOfSQL = `SELECT ` + Columns + `, g.relationship, g.parental_responsibility, g.priority
-	FROM guardianships g JOIN people p ON p.id = g.pupil_id
-	WHERE g.school_id = $1 AND g.parent_id = $2 AND p.left_at IS NULL
+const childrenOfSQL = `SELECT ` + Columns + `, g.relationship, g.parental_responsibility, g.priority ` + childrenOfFrom + `
 	ORDER BY p.year_group, lower(p.given_name)`
+
+// childrenOfFrom is which rows ChildrenOf reads: the current children of
+// parent $2 at school $1 (p), with their links (g).
+const childrenOfFrom = `FROM guardianships g JOIN people p ON p.id = g.pupil_id
+	WHERE g.school_id = $1 AND g.parent_id = $2 AND p.left_at IS NULL`
 
 // QueueChildrenOf queues ChildrenOf's read into dst, for a page that
 // sends it with its other reads in one round trip.
@@ -74,12 +77,9 @@ func QueueParentAndChildren(r *database.Reads, schoolID, parentID int64, parent 
 	})
 }
 
-const parentAndChildrenSQL = `SELECT ` + Columns + `, '', false, 0, 0 AS sort_part, 0::smallint AS sort_year, '' AS sort_name
-	FROM people p WHERE p.school_id = $1 AND p.id = $2
+const parentAndChildrenSQL = `SELECT ` + Columns + `, '', false, 0, 0 AS sort_part, 0::smallint AS sort_year, '' AS sort_name ` + getFrom + `
 	UNION ALL
-	SELECT ` + Columns + `, g.relationship, g.parental_responsibility, g.priority, 1, p.year_group, lower(p.given_name)
-	FROM guardianships g JOIN people p ON p.id = g.pupil_id
-	WHERE g.school_id = $1 AND g.parent_id = $2 AND p.left_at IS NULL
+	SELECT ` + Columns + `, g.relationship, g.parental_responsibility, g.priority, 1, p.year_group, lower(p.given_name) ` + childrenOfFrom + `
 	ORDER BY sort_part, sort_year, sort_name`
 
 // GuardiansOf returns a pupil's parents and carers, by priority.

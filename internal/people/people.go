@@ -297,7 +297,10 @@ func (s *Store) Get(ctx context.Context, schoolID, id int64) (Person, error) {
 	return p, err
 }
 
-const getSQL = `SELECT ` + columns + ` FROM people p WHERE p.school_id = $1 AND p.id = $2`
+const getSQL = `SELECT ` + columns + ` ` + getFrom
+
+// getFrom is which row Get reads: person $2 of school $1 (p).
+const getFrom = `FROM people p WHERE p.school_id = $1 AND p.id = $2`
 
 // QueueGet queues Get's read of a person of a school into dst, for a page
 // that sends it with its other reads in one round trip.
