@@ -1,7 +1,8 @@
 // Package limits holds the length limits of stored text, in characters.
 // The domain's Validate methods enforce them with a message next to the
 // field, and migrations/0007_hardening.sql enforces the same numbers in the
-// database (CHECK constraints), so nothing longer is ever stored.
+// database (CHECK constraints; the signatures table's, since migration
+// 0029, as its trigger signatures_valid), so nothing longer is ever stored.
 package limits
 
 const (

@@ -11,6 +11,7 @@ import (
 
 	"signoff/internal/database/dbtest"
 	"signoff/internal/demo"
+	"signoff/internal/limits"
 )
 
 // TestSignatureRowRules: the rules of a signature row (migration 0029's
@@ -93,11 +94,11 @@ func TestSignatureRowRules(t *testing.T) {
 		{"signatures_seal_check", map[string]string{"seal": "'1:" + hex64 + "0'"}},
 		{"signatures_seal_check", map[string]string{"seal": "'1:2:" + hex64[:62] + "'"}},
 		{"signatures_seal_check", map[string]string{"seal": "'x1:" + hex64 + "'"}},
-		{"signatures_statement_length", map[string]string{"statement": "repeat('a', 2001)"}},
-		{"signatures_typed_name_length", map[string]string{"typed_name": "repeat('é', 201)"}},
-		{"signatures_ip_length", map[string]string{"ip": "repeat('1', 101)"}},
-		{"signatures_user_agent_length", map[string]string{"user_agent": "repeat('a', 501)"}},
-		{"signatures_reference_length", map[string]string{"reference": "repeat('R', 100) || $6"}},
+		{"signatures_statement_length", map[string]string{"statement": fmt.Sprintf("repeat('a', %d)", limits.Statement+1)}},
+		{"signatures_typed_name_length", map[string]string{"typed_name": fmt.Sprintf("repeat('é', %d)", limits.Name+1)}},
+		{"signatures_ip_length", map[string]string{"ip": fmt.Sprintf("repeat('1', %d)", limits.Short+1)}},
+		{"signatures_user_agent_length", map[string]string{"user_agent": fmt.Sprintf("repeat('a', %d)", limits.UserAgent+1)}},
+		{"signatures_reference_length", map[string]string{"reference": fmt.Sprintf("repeat('R', %d) || $6", limits.Short)}},
 		{"signatures_language_length", map[string]string{"language": "repeat('e', 11)"}},
 		{"signatures_identified_by_check", map[string]string{"identified_by": "repeat('a', 501)"}},
 	} {
@@ -110,8 +111,9 @@ func TestSignatureRowRules(t *testing.T) {
 		{},
 		{"version_sha256": "NULL", "seal": "NULL"},
 		{"seal": "'12:" + hex64 + "'"},
-		{"statement": "repeat('é', 2000)", "typed_name": "repeat('é', 200)", "ip": "repeat('1', 100)",
-			"user_agent": "repeat('a', 500)", "reference": "repeat('R', 100 - length($6)) || $6", "language": "repeat('e', 10)",
+		{"statement": fmt.Sprintf("repeat('é', %d)", limits.Statement), "typed_name": fmt.Sprintf("repeat('é', %d)", limits.Name),
+			"ip": fmt.Sprintf("repeat('1', %d)", limits.Short), "user_agent": fmt.Sprintf("repeat('a', %d)", limits.UserAgent),
+			"reference": fmt.Sprintf("repeat('R', %d - length($6)) || $6", limits.Short), "language": "repeat('e', 10)",
 			"identified_by": "repeat('a', 500)"},
 		paper,
 		{"method": "'class'", "witness_id": fmt.Sprint(witness)},
