@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -47,6 +46,8 @@ import (
 // before (the wrapper is the route's handler, inside guard), and the
 // handler's ownership checks are part of the page kept for that session:
 // a hit is served only to the session that was allowed to build it.
+// A page to be kept is held back until it is in the cache, so a client
+// that has received the page finds it kept at its next look.
 
 // DefaultPageCacheBytes is the page cache's size when Config leaves it 0.
 const DefaultPageCacheBytes = 16 << 20
@@ -173,9 +174,6 @@ func (c *pageCache) finish(k pageKey, b *building, p *keptPage) {
 	close(b.done)
 }
 
-// keepKey is the request context's key of its pageWriter.
-const keepKey ctxKey = 102
-
 // drop is told the snapshot of each request to a cached page (the only
 // requests that keep or serve pages, so the others pay nothing): when something
 // other than sessions' marks has committed since the newest snapshot seen
@@ -202,15 +200,6 @@ func (c *pageCache) drop(snapshot string) {
 		if p, _ := c.pages.Peek(k); p.snapshot != snapshot && !c.onlyMarksUntil(p.snapshot, xmax, xip) {
 			c.pages.Remove(k)
 		}
-	}
-}
-
-// dontKeep tells the page cache not to keep the page this request
-// answers (one with a notice, or a form's errors); nothing outside a
-// cached route.
-func dontKeep(r *http.Request) {
-	if pw, ok := r.Context().Value(keepKey).(*pageWriter); ok {
-		pw.keep = false
 	}
 }
 
@@ -243,11 +232,16 @@ func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
 		}
 		before := w.Header().Clone()
 		pw := &pageWriter{statusWriter: statusWriter{ResponseWriter: w}, keep: true, limit: int(c.max / 4)}
-		kept := (*keptPage)(nil)
-		defer func() { c.finish(k, build, kept) }() // also when h panics: the waiting requests go on
+		finished := false
+		defer func() { // when h panics: the waiting requests go on
+			if !finished {
+				c.finish(k, build, nil)
+			}
+		}()
 		h(pw, r.WithContext(context.WithValue(r.Context(), keepKey, pw)))
+		var kept *keptPage
 		if pw.keep && pw.status == http.StatusOK && w.Header().Get("Set-Cookie") == "" {
-			kept = &keptPage{snapshot: snapshot, header: http.Header{}, body: bytes.Clone(pw.body.Bytes())}
+			kept = &keptPage{snapshot: snapshot, header: http.Header{}, body: pw.body.Bytes()}
 			for name, vals := range w.Header() {
 				if !slices.Equal(before[name], vals) && name != "Content-Length" {
 					kept.header[name] = slices.Clone(vals)
@@ -260,6 +254,9 @@ func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
 				}
 			}
 		}
+		c.finish(k, build, kept)
+		finished = true
+		_ = pw.release() // the page's bytes go out once it is kept (a client gone by now is no matter)
 	}
 }
 
@@ -272,25 +269,4 @@ func (p *keptPage) write(w http.ResponseWriter) {
 	h.Set("Content-Length", strconv.Itoa(len(p.body)))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(p.body)
-}
-
-// pageWriter passes a response through (a statusWriter: it knows the
-// status) and keeps a copy of its body (until it is larger than limit).
-type pageWriter struct {
-	statusWriter
-	body  bytes.Buffer
-	keep  bool
-	limit int
-}
-
-func (pw *pageWriter) Write(b []byte) (int, error) {
-	if pw.keep {
-		if pw.body.Len()+len(b) > pw.limit {
-			pw.keep = false
-			pw.body = bytes.Buffer{}
-		} else {
-			pw.body.Write(b)
-		}
-	}
-	return pw.statusWriter.Write(b)
 }
