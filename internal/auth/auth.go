@@ -353,7 +353,7 @@ func (s *Store) createSessionTx(ctx context.Context, tx pgx.Tx, accountID int64,
 	userAgent = limits.Clip(userAgent, limits.UserAgent)
 	_, err := tx.Exec(ctx, `INSERT INTO sessions (token_hash, account_id, created_at, last_seen_at, expires_at, ip, user_agent, via_link, identified_by, sso_school_id)
 		VALUES ($1, $2, $3, $3, $4, $5, $6, $7, $8, $9)`, sum[:], accountID, now, now.Add(s.AbsoluteTimeout), limits.Clip(ip, 100), userAgent, via.Link,
-		limits.Clip(via.IdentifiedBy, 500), database.NullID(via.SSOSchoolID))
+		limits.Clip(via.IdentifiedBy, limits.IdentifiedBy), database.NullID(via.SSOSchoolID))
 	if err != nil {
 		return "", fmt.Errorf("auth: create session: %w", err)
 	}

@@ -30,6 +30,9 @@ const (
 	Body = 200_000
 	// UserAgent is the browser's description kept as evidence.
 	UserAgent = 500
+	// IdentifiedBy is how a session's holder, and so a signer, was
+	// identified ("Signed in with their password (a@b)").
+	IdentifiedBy = 500
 	// Filename is an uploaded file's name.
 	Filename = 255
 )

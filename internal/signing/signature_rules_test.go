@@ -100,7 +100,7 @@ func TestSignatureRowRules(t *testing.T) {
 		{"signatures_user_agent_length", map[string]string{"user_agent": fmt.Sprintf("repeat('a', %d)", limits.UserAgent+1)}},
 		{"signatures_reference_length", map[string]string{"reference": fmt.Sprintf("repeat('R', %d) || $6", limits.Short)}},
 		{"signatures_language_length", map[string]string{"language": "repeat('e', 11)"}},
-		{"signatures_identified_by_check", map[string]string{"identified_by": "repeat('a', 501)"}},
+		{"signatures_identified_by_check", map[string]string{"identified_by": fmt.Sprintf("repeat('a', %d)", limits.IdentifiedBy+1)}},
 	} {
 		if got := refused(insert(db.Pool, c.change)); got != c.name {
 			t.Errorf("%v: refused as %q, want %s", c.change, got, c.name)
@@ -114,7 +114,7 @@ func TestSignatureRowRules(t *testing.T) {
 		{"statement": fmt.Sprintf("repeat('é', %d)", limits.Statement), "typed_name": fmt.Sprintf("repeat('é', %d)", limits.Name),
 			"ip": fmt.Sprintf("repeat('1', %d)", limits.Short), "user_agent": fmt.Sprintf("repeat('a', %d)", limits.UserAgent),
 			"reference": fmt.Sprintf("repeat('R', %d - length($6)) || $6", limits.Short), "language": "repeat('e', 10)",
-			"identified_by": "repeat('a', 500)"},
+			"identified_by": fmt.Sprintf("repeat('a', %d)", limits.IdentifiedBy)},
 		paper,
 		{"method": "'class'", "witness_id": fmt.Sprint(witness)},
 	} {

@@ -18,6 +18,7 @@ import (
 	"signoff/internal/audit"
 	"signoff/internal/codes"
 	"signoff/internal/database"
+	"signoff/internal/limits"
 	"signoff/internal/people"
 	"signoff/internal/schooltime"
 )
@@ -222,8 +223,8 @@ func signTx(ctx context.Context, tx pgx.Tx, last *pgx.Batch, now time.Time, in S
 	if err != nil {
 		return false, err
 	}
-	ua := clip(in.UserAgent, 500)
-	identified := clip(in.IdentifiedBy, 500)
+	ua := limits.Clip(in.UserAgent, limits.UserAgent)
+	identified := limits.Clip(in.IdentifiedBy, limits.IdentifiedBy)
 	seal := SealFields{SchoolID: in.SchoolID, FormID: f.ID, PersonID: p.ID, VersionID: cur.VersionID, VersionSHA256: cur.SHA256,
 		Statement: f.Statement, TypedName: in.TypedName, Answers: []byte("{}"), AcademicYear: ay, Method: Web,
 		AccountID: in.Actor.AccountID, IP: in.Actor.IP, UserAgent: ua, Reference: ref, SignedAt: now, Language: "en",
@@ -390,12 +391,4 @@ func currentInto(dst *Signature, ok *bool) func(pgx.Row) error {
 		*dst, *ok = sig, true
 		return nil
 	}
-}
-
-// clip shortens s to at most n bytes.
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
 }

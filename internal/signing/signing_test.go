@@ -2,8 +2,10 @@ package signing_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -11,6 +13,7 @@ import (
 	"signoff/internal/audit"
 	"signoff/internal/database"
 	"signoff/internal/database/dbtest"
+	"signoff/internal/limits"
 	"signoff/internal/people"
 	"signoff/internal/policies"
 	"signoff/internal/schools"
@@ -157,6 +160,28 @@ func TestSignRecordsVersionHashAndIsHarmlessTwice(t *testing.T) {
 	got, err := f.sign.ByReference(ctx, f.school.ID, sig.Reference)
 	if err != nil || got.ID != sig.ID {
 		t.Fatalf("by reference: %v %+v", err, got)
+	}
+}
+
+// TestSignClipsLongEvidenceByCharacters: a browser's description, or how
+// the signer was identified, longer than its limit is cut at the limit's
+// character, never inside one, and the signature is stored.
+func TestSignClipsLongEvidenceByCharacters(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	in := f.input(f.teacher, f.version.ID)
+	in.UserAgent = strings.Repeat("€", limits.UserAgent+20) // three bytes each
+	in.IdentifiedBy = strings.Repeat("é", limits.IdentifiedBy+1)
+	sig, created, err := f.sign.Sign(ctx, in)
+	if err != nil || !created {
+		t.Fatalf("sign: created=%v err=%v", created, err)
+	}
+	var ua, identified string
+	if err := f.db.Pool.QueryRow(ctx, `SELECT user_agent, identified_by FROM signatures WHERE id = $1`, sig.ID).Scan(&ua, &identified); err != nil {
+		t.Fatal(err)
+	}
+	if ua != strings.Repeat("€", limits.UserAgent) || sig.UserAgent != ua || identified != strings.Repeat("é", limits.IdentifiedBy) {
+		t.Errorf("stored %d and %d characters, want %d and %d", utf8.RuneCountInString(ua), utf8.RuneCountInString(identified), limits.UserAgent, limits.IdentifiedBy)
 	}
 }
 
