@@ -21,6 +21,7 @@ import (
 	"signoff/internal/apperr"
 	"signoff/internal/audit"
 	"signoff/internal/auth"
+	"signoff/internal/limits"
 )
 
 // AttemptLifetime is how long a person has at the provider before the
@@ -45,7 +46,7 @@ func hashState(state string) []byte {
 func unreachable(c Connection, err error) error {
 	return &apperr.Error{Code: apperr.Unavailable, Message: fmt.Sprintf(
 		"We could not reach your school's %s sign-in just now (%s). Try again in a few minutes; administrators can sign in with their password.",
-		c.Provider.Label(), clip(err.Error(), 200))}
+		c.Provider.Label(), limits.Clip(err.Error(), 200))}
 }
 
 func (s *Store) oauthConfig(c Connection, p *oidc.Provider) *oauth2.Config {
@@ -171,7 +172,7 @@ func (s *Store) Finish(ctx context.Context, ret Return) (Result, error) {
 	if err != nil {
 		var re *oauth2.RetrieveError
 		if errors.As(err, &re) {
-			return Result{}, refused("%s refused the sign-in (%s). Start again from the sign-in page.", c.Provider.Label(), clip(re.ErrorCode, 100))
+			return Result{}, refused("%s refused the sign-in (%s). Start again from the sign-in page.", c.Provider.Label(), limits.Clip(re.ErrorCode, 100))
 		}
 		return Result{}, unreachable(c, err)
 	}
@@ -203,19 +204,12 @@ func (s *Store) Finish(ctx context.Context, ret Return) (Result, error) {
 	return res, nil
 }
 
-func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n]
-	}
-	return s
-}
-
 // recordRefusal writes a refused single sign-on to the audit log, so the
 // office can see who tried.
 func (s *Store) recordRefusal(ctx context.Context, schoolID int64, id Identity, reason, ip string) {
 	_ = s.db.InTx(ctx, func(tx pgx.Tx) error {
 		return audit.Record(ctx, tx, audit.Entry{SchoolID: schoolID, At: s.db.Now(), Actor: audit.Actor{Name: "single sign-on", IP: ip},
-			Action: "sso.refused", Subject: clip(id.Email, 254), Detail: map[string]string{"subject": clip(id.Subject, 255), "reason": clip(reason, 500)}})
+			Action: "sso.refused", Subject: limits.Clip(id.Email, limits.Email), Detail: map[string]string{"subject": limits.Clip(id.Subject, 255), "reason": limits.Clip(reason, 500)}})
 	})
 }
 
@@ -235,11 +229,11 @@ type Identity struct {
 func (id Identity) Description() string {
 	switch id.Provider {
 	case Microsoft:
-		return clip("Microsoft 365 account "+id.Email+", tenant "+id.TenantID, 500)
+		return limits.Clip("Microsoft 365 account "+id.Email+", tenant "+id.TenantID, limits.IdentifiedBy)
 	case Google:
-		return clip("Google Workspace account "+id.Email+", domain "+id.Domain, 500)
+		return limits.Clip("Google Workspace account "+id.Email+", domain "+id.Domain, limits.IdentifiedBy)
 	}
-	return clip("School sign-in account "+id.Email+", from "+id.Issuer, 500)
+	return limits.Clip("School sign-in account "+id.Email+", from "+id.Issuer, limits.IdentifiedBy)
 }
 
 // idClaims are the ID token's claims Signoff reads.
@@ -285,7 +279,7 @@ func (s *Store) VerifyIDToken(ctx context.Context, c Connection, raw, nonce stri
 		case strings.Contains(err.Error(), "issuer"):
 			return Identity{}, refused("The answer did not come from your school's %s sign-in.", c.Provider.Label())
 		}
-		return Identity{}, refused("The answer from %s could not be checked (%s). Start again from the sign-in page.", c.Provider.Label(), clip(err.Error(), 200))
+		return Identity{}, refused("The answer from %s could not be checked (%s). Start again from the sign-in page.", c.Provider.Label(), limits.Clip(err.Error(), 200))
 	}
 	if nonce == "" || tok.Nonce != nonce {
 		return Identity{}, refused("The answer from %s does not belong to this sign-in. Start again from the sign-in page.", c.Provider.Label())
@@ -296,7 +290,7 @@ func (s *Store) VerifyIDToken(ctx context.Context, c Connection, raw, nonce stri
 	}
 	// The identity is remembered under the issuer configured (go-oidc
 	// also accepts Google's older "accounts.google.com" in tokens).
-	id := Identity{Provider: c.Provider, Issuer: issuer, Subject: tok.Subject, Name: clip(strings.TrimSpace(cl.Name), 200),
+	id := Identity{Provider: c.Provider, Issuer: issuer, Subject: tok.Subject, Name: limits.Clip(strings.TrimSpace(cl.Name), limits.Name),
 		TenantID: strings.ToLower(cl.TenantID), Domain: strings.ToLower(cl.HostedDomain)}
 	if id.Subject == "" || len(id.Subject) > 255 {
 		return Identity{}, refused("The answer from %s has no usable subject identifier.", c.Provider.Label())
@@ -308,7 +302,7 @@ func (s *Store) VerifyIDToken(ctx context.Context, c Connection, raw, nonce stri
 		// tenant (a personal account, another organisation) is refused.
 		// Addresses come from the tenant's own directory.
 		if id.TenantID == "" || id.TenantID != c.TenantID {
-			return Identity{}, refused("You signed in with a Microsoft account that is not from your school's Microsoft 365 (its tenant is %q). Sign in with your school account.", clip(cl.TenantID, 64))
+			return Identity{}, refused("You signed in with a Microsoft account that is not from your school's Microsoft 365 (its tenant is %q). Sign in with your school account.", limits.Clip(cl.TenantID, 64))
 		}
 		if !strings.Contains(email, "@") {
 			email = cl.PreferredUsername
@@ -435,7 +429,7 @@ func (s *Store) Test(ctx context.Context, schoolID int64) ([]TestStep, error) {
 	var steps []TestStep
 	cp, err := s.provider(ctx, issuer)
 	if err != nil {
-		return append(steps, TestStep{Label: "Discovery document", Detail: clip(issuer+"/.well-known/openid-configuration: "+err.Error(), 500)}), nil
+		return append(steps, TestStep{Label: "Discovery document", Detail: limits.Clip(issuer+"/.well-known/openid-configuration: "+err.Error(), 500)}), nil
 	}
 	var doc struct {
 		Issuer   string   `json:"issuer"`
@@ -454,7 +448,7 @@ func (s *Store) Test(ctx context.Context, schoolID int64) ([]TestStep, error) {
 		true: "Supported", false: "The provider does not list S256: " + strings.Join(doc.Methods, ", ")}[pkce]})
 	n, err := s.countKeys(ctx, doc.JWKS)
 	if err != nil {
-		return append(steps, TestStep{Label: "Signing keys", Detail: clip(doc.JWKS+": "+err.Error(), 500)}), nil
+		return append(steps, TestStep{Label: "Signing keys", Detail: limits.Clip(doc.JWKS+": "+err.Error(), 500)}), nil
 	}
 	steps = append(steps, TestStep{Label: "Signing keys", OK: n > 0, Detail: fmt.Sprintf("%d keys at %s (algorithms: %s)", n, doc.JWKS, strings.Join(doc.Algs, ", "))})
 	return steps, nil

@@ -4,7 +4,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"signoff/internal/limits"
 	"signoff/internal/people"
 	"signoff/internal/sso"
 	"signoff/internal/sso/oidctest"
@@ -39,5 +41,17 @@ func TestGoogleWorkspace(t *testing.T) {
 	authURL, _, err := e.store.Begin(context.Background(), e.school, "/", "127.0.0.1")
 	if err != nil || !strings.Contains(authURL, "hd=oakfield.example") {
 		t.Fatalf("authorization URL %s (%v) has no hd", authURL, err)
+	}
+}
+
+// TestDescriptionIsClippedByCharacters: how a signer was identified is
+// kept with their signature, so an address too long for it is cut at the
+// limit's character, never inside one.
+func TestDescriptionIsClippedByCharacters(t *testing.T) {
+	for _, p := range []sso.Provider{sso.Microsoft, sso.Google, sso.Generic} {
+		d := sso.Identity{Provider: p, Email: strings.Repeat("€", limits.IdentifiedBy) + "@oakfield.example"}.Description()
+		if !utf8.ValidString(d) || utf8.RuneCountInString(d) != limits.IdentifiedBy {
+			t.Errorf("%s: %d characters, valid UTF-8 %v", p, utf8.RuneCountInString(d), utf8.ValidString(d))
+		}
 	}
 }

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"signoff/internal/limits"
 )
 
 // MaxRequestBody is the most any request may send: the largest upload
@@ -21,10 +23,6 @@ const MaxRequestBody = 21 << 20
 // maxFormMemory is how much of a multipart form is held in memory; the
 // rest of a large upload waits in a temporary file.
 const maxFormMemory = 4 << 20
-
-// maxUserAgent is how much of the User-Agent header is kept (it is stored
-// with every signature as evidence).
-const maxUserAgent = 500
 
 // DefaultRequestTimeout bounds every request's work (its context ends
 // then, and with it every query it is running).
@@ -105,7 +103,7 @@ func readInput(w http.ResponseWriter, r *http.Request) (status int, msg string) 
 		return http.StatusBadRequest, p
 	}
 	if ua := r.Header.Get("User-Agent"); ua != "" {
-		clean := clip(strings.ReplaceAll(strings.ToValidUTF8(ua, "\uFFFD"), "\x00", ""), maxUserAgent)
+		clean := clip(strings.ReplaceAll(strings.ToValidUTF8(ua, "\uFFFD"), "\x00", ""), limits.UserAgent) // stored with every signature as evidence
 		if clean != ua {
 			r.Header.Set("User-Agent", clean)
 		}
