@@ -45,6 +45,10 @@ func formStatus(err error) int {
 // busyRetryAfter is how many seconds a busy answer asks the client to wait.
 const busyRetryAfter = 1
 
+// statusClientClosed is the status a request the browser left before its
+// answer is logged with (nginx's 499): no one receives it.
+const statusClientClosed = 499
+
 // fail answers a request that went wrong: sign-in for the anonymous, an
 // error page otherwise. Internal errors are logged, never shown.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -52,6 +56,13 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Warn("request ran out of time", "method", r.Method, "path", r.URL.Path, "err", err)
 		s.renderError(w, r, http.StatusServiceUnavailable, "This is taking too long",
 			"The request was stopped because it took too long. What you entered has not been saved. Try again in a moment.")
+		return
+	}
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		// The browser went away first (closed, stopped, or sent the form
+		// again): nobody reads an answer, nothing was saved, nothing failed.
+		s.log.Info("request ended by the browser", "method", r.Method, "path", r.URL.Path)
+		w.WriteHeader(statusClientClosed)
 		return
 	}
 	code := apperr.CodeOf(err)

@@ -1,11 +1,14 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -70,5 +73,85 @@ func TestSubmissionsWaitTheirTurn(t *testing.T) {
 	}
 	if n := signed(); n != 1 {
 		t.Fatalf("%d signatures after the turn, want 1", n)
+	}
+}
+
+// lockedBuffer is a log the server writes while the test reads it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A browser that goes away while its signature waits for a turn (closed,
+// or the form sent again) saves nothing, and the server logs it as that,
+// not as a failure.
+func TestSubmissionOfAGoneBrowserIsNoFailure(t *testing.T) {
+	t.Parallel()
+	db := dbtest.New(t)
+	if _, err := demo.Load(context.Background(), db); err != nil {
+		t.Fatal(err)
+	}
+	var log lockedBuffer
+	srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test", SubmissionsAtOnce: 1,
+		Log: slog.New(slog.NewTextHandler(&log, nil))})
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	a := &app{t: t, db: db, srv: srv, ts: ts}
+	staff := a.signedIn(demo.StaffEmail)
+	form := a.formID(aup)
+	release, err := srv.TakeTurn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	sign := url.Values{"version_id": {itoa(a.versionID(form))}, "agree": {"yes"}, "typed_name": {"Daniel Okafor"}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/forms/"+itoa(form), strings.NewReader(sign.Encode()))
+	req.Header.Set("Content-Type", formType)
+	if res, err := staff.http.Do(req); err == nil {
+		res.Body.Close()
+		t.Fatalf("answered while every turn was taken: %d", res.StatusCode)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(log.String(), "request ended by the browser"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the server never noticed the browser had gone:\n%s", log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := log.String(); strings.Contains(out, "level=ERROR") {
+		t.Errorf("a gone browser was logged as a failure:\n%s", out)
+	}
+	// What it is answered (no browser is left to read it).
+	gone, leave := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, leave)
+	req = httptest.NewRequestWithContext(gone, http.MethodPost, "/forms/"+itoa(form), strings.NewReader(sign.Encode()))
+	req.Header.Set("Content-Type", formType)
+	u, _ := url.Parse(ts.URL)
+	for _, c := range staff.http.Jar.Cookies(u) {
+		req.AddCookie(c)
+	}
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, req)
+	if rec.Code != 499 || strings.Contains(log.String(), "level=ERROR") {
+		t.Errorf("answered %d:\n%s", rec.Code, log.String())
+	}
+	var n int
+	if err := db.Pool.QueryRow(context.Background(), `SELECT count(*) FROM signatures s JOIN people p ON p.id = s.person_id
+		WHERE p.email = $1 AND s.form_id = $2`, demo.StaffEmail, form).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d signatures saved for a browser that went away (%v)", n, err)
 	}
 }
