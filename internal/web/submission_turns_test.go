@@ -1,14 +1,12 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,24 +74,6 @@ func TestSubmissionsWaitTheirTurn(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a log the server writes while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A browser that goes away while its signature waits for a turn (closed,
 // or the form sent again) saves nothing, and the server logs it as that,
 // not as a failure.
@@ -103,7 +83,7 @@ func TestSubmissionOfAGoneBrowserIsNoFailure(t *testing.T) {
 	if _, err := demo.Load(context.Background(), db); err != nil {
 		t.Fatal(err)
 	}
-	var log lockedBuffer
+	var log syncBuffer
 	srv := web.New(db, web.Config{SessionKeys: testKeys, BaseURL: "http://signoff.test", SubmissionsAtOnce: 1,
 		Log: slog.New(slog.NewTextHandler(&log, nil))})
 	ts := httptest.NewServer(srv.Handler())
