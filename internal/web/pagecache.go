@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"slices"
@@ -232,16 +233,14 @@ func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
 		}
 		before := w.Header().Clone()
 		pw := &pageWriter{statusWriter: statusWriter{ResponseWriter: w}, keep: true, limit: int(c.max / 4)}
-		finished := false
-		defer func() { // when h panics: the waiting requests go on
-			if !finished {
-				c.finish(k, build, nil)
-			}
+		kept := (*keptPage)(nil)
+		defer func() { // also when h panics: the waiting requests go on
+			c.finish(k, build, kept)
+			_ = pw.release() // the page's bytes go out once it is kept (a client gone by now is no matter)
 		}()
 		h(pw, r.WithContext(context.WithValue(r.Context(), keepKey, pw)))
-		var kept *keptPage
 		if pw.keep && pw.status == http.StatusOK && w.Header().Get("Set-Cookie") == "" {
-			kept = &keptPage{snapshot: snapshot, header: http.Header{}, body: pw.body.Bytes()}
+			kept = &keptPage{snapshot: snapshot, header: http.Header{}, body: bytes.Clone(pw.body.Bytes())} // its own size: the count is of bytes held
 			for name, vals := range w.Header() {
 				if !slices.Equal(before[name], vals) && name != "Content-Length" {
 					kept.header[name] = slices.Clone(vals)
@@ -254,9 +253,6 @@ func (s *Server) snapshotCache(h http.HandlerFunc) http.HandlerFunc {
 				}
 			}
 		}
-		c.finish(k, build, kept)
-		finished = true
-		_ = pw.release() // the page's bytes go out once it is kept (a client gone by now is no matter)
 	}
 }
 

@@ -42,8 +42,7 @@ func (pw *pageWriter) Write(b []byte) (int, error) {
 	return pw.statusWriter.Write(b)
 }
 
-// release sends the body held back so far (a kept page's bytes are its
-// own copy: the buffer is let go, not reused).
+// release sends the body held back so far.
 func (pw *pageWriter) release() error {
 	if pw.body.Len() == 0 {
 		return nil
