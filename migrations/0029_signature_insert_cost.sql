@@ -7,8 +7,13 @@
 --                                        figures' trigger   with it
 --                                        (0017) turned off
 --   before this migration                     1,740 k       2,310 k
---   the obligations trigger below (1.)        1,368 k
---   and the rules below, not CHECKs (2.)        926 k       1,490 k
+--   with the obligations trigger (1.) and
+--   the rules (2.) below                        926 k       1,490 k
+--
+-- 1. alone takes about 270 k off the 2,310 k, each INSERT by a different
+-- signer (docs/obligations.md). A first measure of 1. (1,368 k with the
+-- figures' trigger off) had one signer repeated, whose rolled-back rows
+-- piled up in the index the trigger reads.
 --
 -- 1. The obligations trigger's way for one staff signature (0026) set the
 -- request's signature to signoff_staff_current, a plan of eighteen nodes
@@ -31,10 +36,10 @@
 -- derivation after each kind of signature.
 --
 -- 2. The signatures table's fourteen CHECK constraints (0001, 0004,
--- 0007, 0008, 0010) cost more than the rest of the INSERT together:
+-- 0007, 0008, 0010) were the largest part of the INSERT's own work:
 -- PostgreSQL reads each one's stored expression back from text and plans
 -- it at the start of every statement that writes the table
--- (ExecConstraints: 520 k instructions of the 1,368 k), and the two
+-- (ExecConstraints: some 520 k instructions per INSERT), and the two
 -- regular expressions with {64} took about 100 k each to match a 64
 -- character value. The same rules, in the same order, are now one BEFORE
 -- INSERT OR UPDATE trigger, ENABLE ALWAYS so it fires as a constraint
